@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@switchboard/config';
+import { ContractViolation, NotFoundError } from '@switchboard/contracts';
+import { Contact, Deal, normalizeEmail, normalizePhone } from '@switchboard/crm';
+import { DataSource, FindOptionsWhere, In, Raw } from 'typeorm';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ContactQuery {
+  phone?: string;
+  email?: string;
+  limit?: string;
+}
+export interface DealQuery {
+  externalId?: string;
+  peerId?: string;
+  contactId?: string;
+  limit?: string;
+}
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 50;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 500) {
+    throw new ContractViolation([
+      { field: 'limit', rule: 'range', message: 'limit must be an integer 1-500' },
+    ]);
+  }
+  return n;
+}
+
+/** Read side for operators. Searches use the same normalization as matching, so "8 912…" finds "+7912…". */
+@Injectable()
+export class CrmQueryService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  async contacts(q: ContactQuery): Promise<Contact[]> {
+    const take = parseLimit(q.limit);
+    const where: FindOptionsWhere<Contact> = {};
+    if (q.phone !== undefined) {
+      const phone = normalizePhone(q.phone, this.config.crm.defaultRegion);
+      if (!phone)
+        throw new ContractViolation([{ field: 'phone', rule: 'isPhone', message: 'not a phone number' }]);
+      where.phones = Raw((col) => `${col} @> ARRAY[:phone]::text[]`, { phone });
+    }
+    if (q.email !== undefined) {
+      const email = normalizeEmail(q.email);
+      if (!email) throw new ContractViolation([{ field: 'email', rule: 'isEmail', message: 'not an email' }]);
+      where.emails = Raw((col) => `${col} @> ARRAY[:email]::text[]`, { email });
+    }
+    return this.ds.getRepository(Contact).find({ where, order: { createdAt: 'DESC' }, take });
+  }
+
+  async contact(id: string): Promise<Contact & { deals: Deal[] }> {
+    if (!UUID.test(id)) throw new NotFoundError(`No contact ${id}.`);
+    const contact = await this.ds.getRepository(Contact).findOne({ where: { id } });
+    if (!contact) throw new NotFoundError(`No contact ${id}.`);
+    const deals = await this.ds.getRepository(Deal).find({
+      where: { contactId: id },
+      relations: { items: true },
+      order: { createdAt: 'DESC', items: { position: 'ASC' } },
+    });
+    return { ...contact, deals };
+  }
+
+  async deals(q: DealQuery): Promise<Deal[]> {
+    const take = parseLimit(q.limit);
+    const where: FindOptionsWhere<Deal> = {};
+    if (q.externalId !== undefined) where.externalId = q.externalId;
+    if (q.peerId !== undefined) where.peerId = q.peerId;
+    if (q.contactId !== undefined) {
+      if (!UUID.test(q.contactId)) return [];
+      where.contactId = In([q.contactId]);
+    }
+    return this.ds.getRepository(Deal).find({
+      where,
+      relations: { items: true },
+      order: { createdAt: 'DESC', items: { position: 'ASC' } },
+      take,
+    });
+  }
+}

@@ -1,0 +1,19 @@
+import 'reflect-metadata';
+import { loadConfig } from '@switchboard/config';
+import { createHttpApp, listen } from '@switchboard/http';
+import { createLogger } from '@switchboard/observability';
+import { ConsoleModule } from './console.module';
+
+async function main(): Promise<void> {
+  process.title = 'switchboard-console';
+  const config = loadConfig();
+  const logger = createLogger('console', config.log.level, config.log.format);
+  const app = await createHttpApp(ConsoleModule, { logger });
+  const url = await listen(app, config.console.port, config.console.host);
+  logger.log(`console listening on ${url}`, 'Bootstrap');
+}
+
+main().catch((err: Error) => {
+  console.error(err.message);
+  process.exit(1);
+});

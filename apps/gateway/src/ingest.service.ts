@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import {
+  CONTRACTS,
+  ContractViolation,
+  createEnvelope,
+  EventType,
+  validateContract,
+} from '@switchboard/contracts';
+import { ConfirmedPublisher, TopologyNames } from '@switchboard/messaging';
+import { Correlation, Metrics } from '@switchboard/observability';
+import { Counter, Histogram } from 'prom-client';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+export interface IngestRequest {
+  type: EventType;
+  peerId: string;
+  body: unknown;
+  idempotencyKey?: string;
+}
+
+/** Validate -> envelope -> confirmed publish. Returns only once the broker holds the event durably. */
+@Injectable()
+export class IngestService {
+  private readonly accepted: Counter<string>;
+  private readonly confirmLatency: Histogram<string>;
+
+  constructor(
+    private readonly publisher: ConfirmedPublisher,
+    private readonly names: TopologyNames,
+    metrics: Metrics,
+  ) {
+    this.accepted = metrics.counter('switchboard_ingest_total', 'Events offered to the gateway', [
+      'type',
+      'result',
+    ]);
+    this.confirmLatency = metrics.histogram(
+      'switchboard_publish_confirm_seconds',
+      'Time from publish to broker confirm',
+      [],
+      [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    );
+  }
+
+  async accept(req: IngestRequest): Promise<{ eventId: string }> {
+    const contract = CONTRACTS[req.type];
+    let payload: object;
+    try {
+      payload = validateContract(contract.dto, req.body);
+      if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(req.idempotencyKey)) {
+        throw new ContractViolation([
+          { field: 'Idempotency-Key', rule: 'header', message: 'must be 1-200 printable ASCII characters' },
+        ]);
+      }
+    } catch (err) {
+      this.accepted.inc({ type: req.type, result: 'invalid' });
+      throw err;
+    }
+
+    const envelope = createEnvelope({
+      type: req.type,
+      peerId: req.peerId,
+      idempotencyKey: req.idempotencyKey ?? contract.naturalKey(payload as never),
+      occurredAt: contract.occurredAt(payload as never),
+      schemaVersion: contract.schemaVersion,
+      traceId: Correlation.id() ?? 'none',
+      payload,
+    });
+    const stop = this.confirmLatency.startTimer();
+    try {
+      await this.publisher.publish(
+        this.names.exchange,
+        envelope.type,
+        Buffer.from(JSON.stringify(envelope)),
+        {
+          messageId: envelope.id,
+          correlationId: envelope.traceId,
+          type: envelope.type,
+        },
+      );
+    } catch (err) {
+      this.accepted.inc({ type: req.type, result: 'unavailable' });
+      throw err;
+    } finally {
+      stop();
+    }
+    this.accepted.inc({ type: req.type, result: 'accepted' });
+    return { eventId: envelope.id };
+  }
+}

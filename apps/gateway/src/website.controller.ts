@@ -1,0 +1,26 @@
+import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { EventType } from '@switchboard/contracts';
+import { IngestService } from './ingest.service';
+import { AuthenticatedPeer, Peer, PeerAuthGuard } from './peer-auth.guard';
+
+@Controller('v1/website')
+@UseGuards(PeerAuthGuard)
+export class WebsiteController {
+  constructor(private readonly ingest: IngestService) {}
+
+  /** 202 = the broker confirmed the order to a durable queue; processing follows asynchronously. */
+  @Post('orders')
+  @HttpCode(202)
+  submitOrder(
+    @Body() body: unknown,
+    @Peer() peer: AuthenticatedPeer,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<{ eventId: string }> {
+    return this.ingest.accept({
+      type: EventType.WebsiteOrderSubmitted,
+      peerId: peer.id,
+      body,
+      idempotencyKey,
+    });
+  }
+}

@@ -1,0 +1,127 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '@switchboard/config';
+import {
+  DomainError,
+  ErrorCode,
+  EventEnvelope,
+  OrderSubmittedV1,
+  validateContract,
+} from '@switchboard/contracts';
+import { ContactService, normalizeEmail, normalizePhone } from '@switchboard/crm';
+import { Inbox } from '@switchboard/database';
+import { EntityManager } from 'typeorm';
+import { FaultInjector } from './fault-injector';
+
+export const CONSUMER = 'website-connector';
+
+export type OrderOutcome = 'created' | 'updated' | 'stale' | 'duplicate';
+
+/**
+ * website.order.submitted -> contact (found or created) + deal keyed by (peer, externalId). The deal keeps the
+ * source's version (updatedAt): a newer version replaces it, an older or equal one changes nothing, so
+ * out-of-order and repeated deliveries converge on the same state.
+ */
+@Injectable()
+export class OrderProjector {
+  private readonly logger = new Logger('OrderProjector');
+
+  constructor(
+    private readonly inbox: Inbox,
+    private readonly contacts: ContactService,
+    private readonly config: AppConfig,
+    private readonly faults: FaultInjector,
+  ) {}
+
+  async apply(envelope: EventEnvelope): Promise<OrderOutcome> {
+    // Re-validate: the broker accepts anything, and a bad payload must dead-letter, not half-apply.
+    const order = validateContract(OrderSubmittedV1, envelope.payload);
+    this.faults.maybeFail(order.externalId);
+    const outcome = await this.inbox.process(CONSUMER, envelope, async (em) => ({
+      outcome: await this.project(em, envelope, order),
+    }));
+    const result: OrderOutcome = outcome.duplicate ? 'duplicate' : outcome.result.outcome;
+    this.logger.debug(`order ${order.externalId}: ${result}`);
+    return result;
+  }
+
+  private async project(
+    em: EntityManager,
+    envelope: EventEnvelope,
+    order: OrderSubmittedV1,
+  ): Promise<OrderOutcome> {
+    const phone = normalizePhone(order.customer.phone, this.config.crm.defaultRegion);
+    const email = normalizeEmail(order.customer.email);
+    if (!phone && !email) {
+      // The contract saw a phone string, but it is no phone number: a card keyed by nothing would be a
+      // duplicate factory, so dead-letter the order visibly instead of guessing.
+      throw new UnmatchableCustomer(order.externalId);
+    }
+    const contact = await this.contacts.findOrCreate(em, {
+      name: order.customer.name,
+      phone,
+      email,
+      source: `website:${envelope.peerId}`,
+    });
+
+    const version = order.updatedAt ?? order.createdAt;
+    const rows: Array<{ id: string; inserted: boolean }> = await em.query(
+      `INSERT INTO deals (peer_id, external_id, contact_id, title, status, amount, currency, delivery_address,
+                          utm_source, utm_medium, utm_campaign, source_created_at, source_updated_at, paid_at,
+                          responsible_manager_id, last_event_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       ON CONFLICT (peer_id, external_id) DO UPDATE SET
+         status = EXCLUDED.status, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+         delivery_address = EXCLUDED.delivery_address, utm_source = EXCLUDED.utm_source,
+         utm_medium = EXCLUDED.utm_medium, utm_campaign = EXCLUDED.utm_campaign,
+         source_updated_at = EXCLUDED.source_updated_at, paid_at = COALESCE(EXCLUDED.paid_at, deals.paid_at),
+         last_event_id = EXCLUDED.last_event_id, updated_at = now()
+       WHERE deals.source_updated_at < EXCLUDED.source_updated_at
+       RETURNING id, (xmax = 0) AS inserted`,
+      [
+        envelope.peerId,
+        order.externalId,
+        contact.id,
+        `Order ${order.externalId}`,
+        order.status,
+        order.total,
+        order.currency,
+        order.deliveryAddress ?? null,
+        order.utm?.source ?? null,
+        order.utm?.medium ?? null,
+        order.utm?.campaign ?? null,
+        order.createdAt,
+        version,
+        order.paidAt ?? null,
+        contact.responsibleManagerId,
+        envelope.id,
+      ],
+    );
+    if (rows.length === 0) return 'stale';
+    const [deal] = rows;
+    if (!deal.inserted) await em.query('DELETE FROM deal_items WHERE deal_id = $1', [deal.id]);
+    await em.query(
+      `INSERT INTO deal_items (deal_id, position, sku, name, quantity, price)
+       SELECT $1, t.pos, t.sku, t.name, t.qty, t.price
+         FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::numeric[]) AS t(pos, sku, name, qty, price)`,
+      [
+        deal.id,
+        order.items.map((_, i) => i + 1),
+        order.items.map((i) => i.sku),
+        order.items.map((i) => i.name),
+        order.items.map((i) => i.quantity),
+        order.items.map((i) => i.price),
+      ],
+    );
+    return deal.inserted ? 'created' : 'updated';
+  }
+}
+
+export class UnmatchableCustomer extends DomainError {
+  constructor(externalId: string) {
+    super(
+      ErrorCode.VALIDATION_FAILED,
+      `order ${externalId}: customer has neither a valid phone nor email`,
+      true,
+    );
+  }
+}

@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { AppConfig } from './config.schema';
+
+type Json = Record<string, unknown>;
+type EnvKind = 'string' | 'int' | 'intList' | 'peerKeys';
+
+/** Environment variables that override config files: name -> [path, kind]. Documented in the README. */
+export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
+  DATABASE_URL: ['database.url', 'string'],
+  DATABASE_POOL_SIZE: ['database.poolSize', 'int'],
+  AMQP_URL: ['amqp.url', 'string'],
+  AMQP_NAMESPACE: ['amqp.namespace', 'string'],
+  AMQP_PREFETCH: ['amqp.prefetch', 'int'],
+  AMQP_PUBLISH_TIMEOUT_MS: ['amqp.publishTimeoutMs', 'int'],
+  AMQP_MAX_UNCONFIRMED: ['amqp.maxUnconfirmed', 'int'],
+  AMQP_RETRY_DELAYS_MS: ['amqp.retryDelaysMs', 'intList'],
+  AMQP_DELIVERY_LIMIT: ['amqp.deliveryLimit', 'int'],
+  AMQP_RECONNECT_DELAY_MS: ['amqp.reconnectDelayMs', 'int'],
+  GATEWAY_PORT: ['gateway.port', 'int'],
+  GATEWAY_HOST: ['gateway.host', 'string'],
+  GATEWAY_BODY_LIMIT_BYTES: ['gateway.bodyLimitBytes', 'int'],
+  PEER_KEYS: ['gateway.peerKeys', 'peerKeys'],
+  CONSOLE_PORT: ['console.port', 'int'],
+  CONSOLE_HOST: ['console.host', 'string'],
+  ADMIN_TOKEN: ['console.adminToken', 'string'],
+  WEBSITE_CONNECTOR_PORT: ['websiteConnector.port', 'int'],
+  CRM_DEFAULT_REGION: ['crm.defaultRegion', 'string'],
+  LOG_LEVEL: ['log.level', 'string'],
+  LOG_FORMAT: ['log.format', 'string'],
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k], v) : v;
+  }
+  return out;
+}
+
+function setPath(target: Json, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (!isObject(node[key])) node[key] = {};
+    node = node[key] as Json;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+function parseEnv(name: string, raw: string, kind: EnvKind, problems: string[]): unknown {
+  switch (kind) {
+    case 'string':
+      return raw;
+    case 'int': {
+      if (!/^-?\d+$/.test(raw.trim())) problems.push(`${name} must be an integer, got "${raw}"`);
+      return Number(raw);
+    }
+    case 'intList':
+      return raw
+        .split(',')
+        .filter((s) => s.trim() !== '')
+        .map((s) => Number(s.trim()));
+    case 'peerKeys':
+      // "peer-a:key1,peer-b:key2"
+      return raw
+        .split(',')
+        .filter((s) => s.includes(':'))
+        .map((pair) => {
+          const i = pair.indexOf(':');
+          return { peerId: pair.slice(0, i).trim(), key: pair.slice(i + 1).trim() };
+        });
+  }
+}
+
+function flatten(errors: ValidationError[], prefix = ''): string[] {
+  return errors.flatMap((e) => {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((m) => (m.includes(path) ? m : `${path}: ${m}`));
+    return [...own, ...flatten(e.children ?? [], path)];
+  });
+}
+
+/**
+ * Reads config/default.json, then config/<NODE_ENV>.json, then environment overrides, and validates the
+ * result. Fails fast with every problem listed, so a misconfigured process never half-starts.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const dir = resolve(env.SWITCHBOARD_CONFIG_DIR ?? join(process.cwd(), 'config'));
+  const read = (file: string): Json => {
+    const path = join(dir, file);
+    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Json) : {};
+  };
+  let raw = read('default.json');
+  if (env.NODE_ENV) raw = deepMerge(raw, read(`${env.NODE_ENV}.json`));
+
+  const problems: string[] = [];
+  for (const [name, [path, kind]] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(raw, path, parseEnv(name, value, kind, problems));
+  }
+  const config = plainToInstance(AppConfig, raw);
+  problems.push(...flatten(validateSync(config, { whitelist: false })));
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,66 @@
+/**
+ * Stable error codes. They are part of the public API: peers and operators match on them, so a code is
+ * never renamed or reused. Edges (HTTP filter, AMQP error policy) translate them; the domain knows no HTTP.
+ */
+export const ErrorCode = {
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  MALFORMED_BODY: 'MALFORMED_BODY',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  AUTH_MISSING: 'AUTH_MISSING',
+  AUTH_INVALID: 'AUTH_INVALID',
+  BROKER_UNAVAILABLE: 'BROKER_UNAVAILABLE',
+  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  UNKNOWN_EVENT_TYPE: 'UNKNOWN_EVENT_TYPE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface FieldError {
+  /** Dotted path into the request body, e.g. `items.0.quantity`. */
+  field: string;
+  /** Machine-readable rule that failed, e.g. `isInt`, `whitelistValidation`. */
+  rule: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Permanent errors are never retried: the same input fails the same way. */
+    readonly permanent = false,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ContractViolation extends DomainError {
+  constructor(
+    readonly errors: FieldError[],
+    message = 'The request body does not match the contract.',
+  ) {
+    super(ErrorCode.VALIDATION_FAILED, message, true);
+  }
+}
+
+export class BrokerUnavailableError extends DomainError {
+  constructor(message = 'The message broker did not confirm the event; nothing was accepted.') {
+    super(ErrorCode.BROKER_UNAVAILABLE, message);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(message = 'Not found.') {
+    super(ErrorCode.NOT_FOUND, message, true);
+  }
+}
+
+export class AuthError extends DomainError {
+  constructor(code: 'AUTH_MISSING' | 'AUTH_INVALID', message: string) {
+    super(code, message, true);
+  }
+}

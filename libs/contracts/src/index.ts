@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './envelope';
+export * from './validation';
+export * from './registry';
+export * from './website/order-submitted';

@@ -1,0 +1,92 @@
+import { ContractViolation } from '../errors';
+import { CONTRACTS, EventType } from '../registry';
+import { validateContract } from '../validation';
+import { OrderSubmittedV1 } from './order-submitted';
+
+export const validOrder = () => ({
+  externalId: 'A-1001',
+  status: 'new',
+  createdAt: '2026-11-20T10:00:00Z',
+  updatedAt: '2026-11-20T10:00:00Z',
+  customer: { name: 'Anna Petrova', phone: '8 (912) 345-67-89', email: 'anna@example.com' },
+  deliveryAddress: 'Moscow, Tverskaya 1',
+  items: [{ sku: 'SKU-1', name: 'Kettle', quantity: 2, price: 1500.5 }],
+  total: 3001,
+  currency: 'RUB',
+  utm: { source: 'google', medium: 'cpc', campaign: 'autumn' },
+});
+
+function violations(body: unknown) {
+  try {
+    validateContract(OrderSubmittedV1, body);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ContractViolation);
+    return (e as ContractViolation).errors;
+  }
+  throw new Error('expected a violation');
+}
+
+describe('website.order.submitted v1', () => {
+  it('accepts a valid order and keeps externalId exactly', () => {
+    const order = validateContract(OrderSubmittedV1, { ...validOrder(), externalId: '  a-1001 ' });
+    expect(order.externalId).toBe('  a-1001 ');
+    expect(order.items[0].quantity).toBe(2);
+  });
+
+  it('accepts a customer with only an email or only a phone', () => {
+    expect(() =>
+      validateContract(OrderSubmittedV1, { ...validOrder(), customer: { email: 'a@b.co' } }),
+    ).not.toThrow();
+    expect(() =>
+      validateContract(OrderSubmittedV1, { ...validOrder(), customer: { phone: '+79123456789' } }),
+    ).not.toThrow();
+  });
+
+  it('names every missing or mistyped field by path', () => {
+    const body = {
+      ...validOrder(),
+      total: '3001',
+      items: [{ sku: 'S', name: 'N', quantity: 1.5, price: 1 }],
+    } as Record<string, unknown>;
+    delete body.externalId;
+    const fields = violations(body).map((e) => e.field);
+    expect(fields).toEqual(expect.arrayContaining(['externalId', 'total', 'items.0.quantity']));
+  });
+
+  it('rejects unknown fields, nested ones too', () => {
+    const errs = violations({ ...validOrder(), coupon: 'X', customer: { phone: '+79123456789', age: 3 } });
+    expect(errs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ field: 'coupon', rule: 'whitelistValidation' }),
+        expect.objectContaining({ field: 'customer.age', rule: 'whitelistValidation' }),
+      ]),
+    );
+  });
+
+  it('requires a phone or an email', () => {
+    expect(violations({ ...validOrder(), customer: { name: 'No Contact' } }).map((e) => e.field)).toEqual(
+      expect.arrayContaining(['customer.phone', 'customer.email']),
+    );
+  });
+
+  it.each([
+    ['status', 'teleported'],
+    ['createdAt', '20/11/2026'],
+    ['currency', 'RUBLES'],
+    ['items', []],
+    ['customer', 'Anna'],
+  ])('rejects bad %s', (field, value) => {
+    expect(violations({ ...validOrder(), [field]: value }).map((e) => e.field)).toContain(field);
+  });
+
+  it.each([null, [], 'text', 42])('rejects a non-object body %p', (body) => {
+    expect(violations(body)[0].rule).toBe('isObject');
+  });
+
+  it('derives the idempotency key from the order version', () => {
+    const c = CONTRACTS[EventType.WebsiteOrderSubmitted];
+    const o = validateContract(OrderSubmittedV1, validOrder());
+    expect(c.naturalKey(o)).toBe('order:A-1001@2026-11-20T10:00:00Z:new');
+    expect(c.naturalKey({ ...o, status: 'paid' })).not.toBe(c.naturalKey(o));
+  });
+});

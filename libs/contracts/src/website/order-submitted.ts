@@ -1,0 +1,163 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsDefined,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsISO4217CurrencyCode,
+  IsISO8601,
+  IsNotEmpty,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+
+export const ORDER_STATUSES = [
+  'new',
+  'pending',
+  'processing',
+  'on_hold',
+  'paid',
+  'shipped',
+  'delivered',
+  'completed',
+  'cancelled',
+  'refunded',
+  'failed',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+const MONEY = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 4 };
+
+export class OrderCustomerDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  name?: string;
+
+  /** Required unless an email is given: a customer we cannot match is a customer we will duplicate. */
+  @ValidateIf((o: OrderCustomerDto) => o.email === undefined || o.phone !== undefined)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(40)
+  phone?: string;
+
+  @ValidateIf((o: OrderCustomerDto) => o.phone === undefined || o.email !== undefined)
+  @IsEmail()
+  @MaxLength(254)
+  email?: string;
+}
+
+export class OrderItemDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  sku: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  name: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  quantity: number;
+
+  @IsNumber(MONEY)
+  @Min(0)
+  @Max(1e12)
+  price: number;
+}
+
+export class UtmDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  source?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  medium?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  campaign?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  term?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  content?: string;
+}
+
+/** `website.order.submitted` v1: a generic JSON order from a website. */
+export class OrderSubmittedV1 {
+  /** The site's order id, kept exactly as sent (no trimming or case folding). */
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  externalId: string;
+
+  @IsIn(ORDER_STATUSES)
+  status: OrderStatus;
+
+  @IsISO8601({ strict: true, strictSeparator: true })
+  createdAt: string;
+
+  /** Decides which of two versions of the same order wins; defaults to createdAt. */
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  updatedAt?: string;
+
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  paidAt?: string;
+
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => OrderCustomerDto)
+  customer: OrderCustomerDto;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  deliveryAddress?: string;
+
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => OrderItemDto)
+  items: OrderItemDto[];
+
+  @IsNumber(MONEY)
+  @Min(0)
+  @Max(1e12)
+  total: number;
+
+  @IsISO4217CurrencyCode()
+  currency: string;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => UtmDto)
+  utm?: UtmDto;
+}

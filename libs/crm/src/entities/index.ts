@@ -1,0 +1,158 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  OneToMany,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+
+/** numeric columns come back from pg as strings; keep money exact as string in transit. */
+const money = { type: 'numeric', precision: 18, scale: 4 } as const;
+
+@Entity('managers')
+export class Manager {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column() name: string;
+  @Column({ type: 'text', nullable: true }) email: string | null;
+  /** PBX extension; the telephony connector maps "who took the call" through it. */
+  @Index({ unique: true, where: 'extension IS NOT NULL' })
+  @Column({ type: 'text', nullable: true })
+  extension: string | null;
+  @Column('text', { array: true, default: '{}' }) queues: string[];
+  @Column('text', { array: true, default: '{}' }) productGroups: string[];
+  @Column({ default: true }) active: boolean;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+}
+
+@Entity('companies')
+export class Company {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column() name: string;
+  @Column({ type: 'text', nullable: true }) taxId: string | null;
+  @Column('text', { array: true, default: '{}' }) phones: string[];
+  @Column('text', { array: true, default: '{}' }) emails: string[];
+  @Column({ type: 'uuid', nullable: true }) responsibleManagerId: string | null;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
+}
+
+@Entity('contacts')
+export class Contact {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ type: 'text', nullable: true }) name: string | null;
+  @Column({ type: 'uuid', nullable: true }) companyId: string | null;
+  /** E.164 */
+  @Column('text', { array: true, default: '{}' }) phones: string[];
+  /** lower-cased */
+  @Column('text', { array: true, default: '{}' }) emails: string[];
+  @Column({ type: 'uuid', nullable: true }) responsibleManagerId: string | null;
+  @ManyToOne(() => Manager, { nullable: true })
+  @JoinColumn({ name: 'responsible_manager_id' })
+  responsibleManager?: Manager | null;
+  @Column({ type: 'text', nullable: true }) source: string | null;
+  @Column({ type: 'text', nullable: true }) siteCustomerId: string | null;
+  @Column({ type: 'numeric', precision: 5, scale: 2, nullable: true }) discount: string | null;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
+  @OneToMany(() => Deal, (d) => d.contact) deals?: Deal[];
+}
+
+/** One row per phone/email: the unique key that makes "one card per customer" hold under concurrency. */
+@Entity('contact_identities')
+export class ContactIdentity {
+  @PrimaryColumn({ type: 'text' }) kind: 'phone' | 'email';
+  @PrimaryColumn({ type: 'text' }) value: string;
+  @Column({ type: 'uuid' }) contactId: string;
+}
+
+export type LeadStatus = 'new' | 'in_progress' | 'converted' | 'refused';
+
+@Entity('leads')
+export class Lead {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ type: 'text', nullable: true }) name: string | null;
+  @Index() @Column({ type: 'text', nullable: true }) phone: string | null;
+  @Index() @Column({ type: 'text', nullable: true }) email: string | null;
+  @Column({ type: 'text' }) sourceChannel: string;
+  @Column({ type: 'text', nullable: true }) utmSource: string | null;
+  @Column({ type: 'text', nullable: true }) utmMedium: string | null;
+  @Column({ type: 'text', nullable: true }) utmCampaign: string | null;
+  @Column({ type: 'text', default: 'new' }) status: LeadStatus;
+  @Column({ type: 'text', nullable: true }) refuseReason: string | null;
+  @Column({ type: 'uuid', nullable: true }) convertedContactId: string | null;
+  @Column({ type: 'uuid', nullable: true }) convertedDealId: string | null;
+  @Column({ type: 'uuid', nullable: true }) responsibleManagerId: string | null;
+  @Column({ type: 'text', nullable: true }) peerId: string | null;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
+}
+
+@Entity('deals')
+@Index(['peerId', 'externalId'], { unique: true })
+export class Deal {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ type: 'text' }) peerId: string;
+  /** The site's order id, exactly as sent. */
+  @Column({ type: 'text' }) externalId: string;
+  @Column({ type: 'uuid' }) contactId: string;
+  @ManyToOne(() => Contact, (c) => c.deals)
+  @JoinColumn({ name: 'contact_id' })
+  contact?: Contact;
+  @Column({ type: 'text' }) title: string;
+  @Column({ type: 'text' }) status: string;
+  @Column(money) amount: string;
+  @Column({ type: 'char', length: 3 }) currency: string;
+  @Column({ type: 'text', nullable: true }) deliveryAddress: string | null;
+  @Column({ type: 'text', nullable: true }) utmSource: string | null;
+  @Column({ type: 'text', nullable: true }) utmMedium: string | null;
+  @Column({ type: 'text', nullable: true }) utmCampaign: string | null;
+  @Column({ type: 'timestamptz' }) sourceCreatedAt: Date;
+  /** Version of the order at the source; an update with an older or equal value changes nothing. */
+  @Column({ type: 'timestamptz' }) sourceUpdatedAt: Date;
+  @Column({ type: 'timestamptz', nullable: true }) paidAt: Date | null;
+  @Column({ type: 'uuid', nullable: true }) responsibleManagerId: string | null;
+  @Column({ type: 'uuid' }) lastEventId: string;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
+  @OneToMany(() => DealItem, (i) => i.deal) items?: DealItem[];
+}
+
+@Entity('deal_items')
+export class DealItem {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint' }) id: string;
+  @Column({ type: 'uuid' }) dealId: string;
+  @ManyToOne(() => Deal, (d) => d.items, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'deal_id' })
+  deal?: Deal;
+  @Column({ type: 'int' }) position: number;
+  @Column({ type: 'text' }) sku: string;
+  @Column({ type: 'text' }) name: string;
+  @Column({ type: 'int' }) quantity: number;
+  @Column(money) price: string;
+}
+
+export type TaskKind = 'call_back' | 'call_lead' | 'follow_up';
+export type TaskStatus = 'open' | 'done' | 'cancelled';
+
+@Entity('tasks')
+export class Task {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ type: 'text' }) kind: TaskKind;
+  @Column({ type: 'text' }) title: string;
+  @Column({ type: 'text', default: 'open' }) status: TaskStatus;
+  @Column({ type: 'timestamptz', nullable: true }) dueAt: Date | null;
+  @Column({ type: 'uuid', nullable: true }) responsibleManagerId: string | null;
+  @Column({ type: 'uuid', nullable: true }) contactId: string | null;
+  @Column({ type: 'uuid', nullable: true }) leadId: string | null;
+  @Column({ type: 'uuid', nullable: true }) dealId: string | null;
+  @Column({ type: 'text', nullable: true }) result: string | null;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+  @Column({ type: 'timestamptz', nullable: true }) closedAt: Date | null;
+}
+
+export const CRM_ENTITIES = [Manager, Company, Contact, ContactIdentity, Lead, Deal, DealItem, Task];

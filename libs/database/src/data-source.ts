@@ -1,0 +1,41 @@
+import { CRM_ENTITIES } from '@switchboard/crm';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { SnakeNamingStrategy } from 'typeorm-naming-strategies';
+import { InitialCrm1763800000000 } from './migrations/1763800000000-initial-crm';
+import { ProcessedEvent } from './processed-event.entity';
+
+export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
+export const MIGRATIONS = [InitialCrm1763800000000];
+
+export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    namingStrategy: new SnakeNamingStrategy(),
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    applicationName: appName,
+    extra: { max: poolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
+  };
+}
+
+/** Arbitrary but fixed: every process that migrates takes this lock, so only one migrates at a time. */
+const MIGRATION_LOCK = 7_263_104_001;
+
+/** Runs pending migrations under a session advisory lock; safe when several replicas start together. */
+export async function migrate(ds: DataSource): Promise<string[]> {
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const done = await ds.runMigrations({ transaction: 'each' });
+    return done.map((m) => m.name);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+}

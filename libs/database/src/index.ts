@@ -1,0 +1,4 @@
+export * from './data-source';
+export * from './processed-event.entity';
+export * from './inbox';
+export * from './database.module';

@@ -1,0 +1,61 @@
+import { INestApplication, LoggerService, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { correlationIdFrom } from '@switchboard/observability';
+import { CorrelationInterceptor } from './correlation.interceptor';
+import { ErrorCode } from '@switchboard/contracts';
+import { problem } from './problem';
+import { ProblemFilter } from './problem.filter';
+
+export interface HttpAppOptions {
+  logger: LoggerService;
+  bodyLimitBytes?: number;
+}
+
+/**
+ * Every app serves HTTP the same way: Fastify, correlation ids from `X-Request-Id`, problem+json for every
+ * error (including Fastify's own body-parser errors, which happen before Nest sees the request).
+ */
+export async function createHttpApp(
+  module: Type<unknown>,
+  opts: HttpAppOptions,
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: opts.bodyLimitBytes ?? 1_048_576,
+    trustProxy: true,
+    requestIdHeader: false,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+      correlationIdFrom(req.headers['x-request-id'] ?? req.headers['x-correlation-id']),
+    // Peers send the same path with and without a trailing slash.
+    routerOptions: { ignoreTrailingSlash: true },
+    // Requests Node's HTTP parser rejects (invented methods, broken framing) never reach a route.
+    clientErrorHandler: (_err, socket) => {
+      const body = JSON.stringify(problem(ErrorCode.MALFORMED_BODY, 'The HTTP request could not be parsed.'));
+      if (socket.writable) {
+        socket.end(
+          `HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+    },
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onSend', async (req, reply) => {
+    void reply.header('X-Request-Id', String(req.id));
+  });
+  // Only JSON is a body here; text/plain would otherwise arrive as a string and blur the error.
+  fastify.removeContentTypeParser('text/plain');
+
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    logger: opts.logger,
+    bufferLogs: true,
+  });
+  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalInterceptors(new CorrelationInterceptor());
+  app.enableShutdownHooks();
+  return app;
+}
+
+export async function listen(app: INestApplication, port: number, host: string): Promise<string> {
+  await app.listen(port, host);
+  return app.getUrl();
+}

@@ -1,0 +1,4 @@
+export * from './problem';
+export * from './problem.filter';
+export * from './correlation.interceptor';
+export * from './bootstrap';

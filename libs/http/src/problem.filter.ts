@@ -1,0 +1,71 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { DomainError, ContractViolation, ErrorCode } from '@switchboard/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { problem, ProblemDetails } from './problem';
+
+/** Fastify's own errors (body parsing, limits) by code. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ErrorCode.PAYLOAD_TOO_LARGE,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ErrorCode.MALFORMED_BODY,
+  FST_ERR_CTP_EMPTY_JSON_BODY: ErrorCode.MALFORMED_BODY,
+  FST_ERR_CTP_INVALID_JSON_BODY: ErrorCode.MALFORMED_BODY,
+  FST_ERR_BAD_URL: ErrorCode.NOT_FOUND,
+};
+
+const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
+  400: ErrorCode.MALFORMED_BODY,
+  401: ErrorCode.AUTH_MISSING,
+  404: ErrorCode.NOT_FOUND,
+  405: ErrorCode.METHOD_NOT_ALLOWED,
+  413: ErrorCode.PAYLOAD_TOO_LARGE,
+  415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+};
+
+const logger = new Logger('ProblemFilter');
+
+/** Translates anything thrown into problem+json. Internals (stacks, SQL, broker errors) never leak. */
+export function toProblem(error: unknown, instance?: string, traceId?: string): ProblemDetails {
+  const extra = { instance, traceId };
+  if (error instanceof ContractViolation)
+    return problem(error.code, error.message, { ...extra, errors: error.errors });
+  if (error instanceof DomainError) return problem(error.code, error.message, extra);
+  const fastifyCode = (error as { code?: string })?.code;
+  if (fastifyCode && FASTIFY_CODES[fastifyCode]) {
+    const code = FASTIFY_CODES[fastifyCode];
+    const detail =
+      code === ErrorCode.MALFORMED_BODY
+        ? 'The body is not valid JSON.'
+        : (error as Error).message || undefined;
+    return problem(code, detail, extra);
+  }
+  if (error instanceof SyntaxError && (error as { statusCode?: number }).statusCode === 400) {
+    return problem(ErrorCode.MALFORMED_BODY, 'The body is not valid JSON.', extra);
+  }
+  if (error instanceof HttpException) {
+    const code = HTTP_STATUS_CODES[error.getStatus()];
+    if (code)
+      return problem(code, code === ErrorCode.NOT_FOUND ? `No route ${instance ?? ''}` : undefined, extra);
+  }
+  const statusCode = (error as { statusCode?: number })?.statusCode;
+  if (statusCode && HTTP_STATUS_CODES[statusCode])
+    return problem(HTTP_STATUS_CODES[statusCode], undefined, extra);
+  logger.error({ message: 'unhandled error', error: error instanceof Error ? error.stack : String(error) });
+  return problem(ErrorCode.INTERNAL, 'An internal error occurred; it has been logged.', extra);
+}
+
+export function sendProblem(reply: FastifyReply, body: ProblemDetails): void {
+  if (body.status === 401) void reply.header('WWW-Authenticate', 'Bearer');
+  if (body.status === 503) void reply.header('Retry-After', '1');
+  void reply.status(body.status).header('Content-Type', 'application/problem+json').send(body);
+}
+
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    sendProblem(reply, toProblem(error, req.url?.split('?')[0], String(req.id)));
+  }
+}

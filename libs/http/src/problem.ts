@@ -1,0 +1,48 @@
+import { ErrorCode, FieldError } from '@switchboard/contracts';
+
+/** RFC 9457 problem details, with our stable `code` and optional field errors as extension members. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  code: ErrorCode;
+  traceId?: string;
+  errors?: FieldError[];
+}
+
+const TABLE: Record<ErrorCode, [status: number, title: string]> = {
+  VALIDATION_FAILED: [400, 'The request body does not match the contract'],
+  MALFORMED_BODY: [400, 'The request body could not be parsed'],
+  PAYLOAD_TOO_LARGE: [413, 'The request body is too large'],
+  UNSUPPORTED_MEDIA_TYPE: [415, 'Unsupported content type'],
+  NOT_FOUND: [404, 'Not found'],
+  METHOD_NOT_ALLOWED: [405, 'Method not allowed'],
+  AUTH_MISSING: [401, 'Authentication required'],
+  AUTH_INVALID: [401, 'Authentication failed'],
+  BROKER_UNAVAILABLE: [503, 'Temporarily unable to accept events'],
+  DATABASE_UNAVAILABLE: [503, 'Temporarily unable to serve this request'],
+  UNKNOWN_EVENT_TYPE: [400, 'Unknown event type'],
+  INTERNAL: [500, 'Internal error'],
+};
+
+export function statusOf(code: ErrorCode): number {
+  return TABLE[code][0];
+}
+
+export function problem(
+  code: ErrorCode,
+  detail?: string,
+  extra: Partial<ProblemDetails> = {},
+): ProblemDetails {
+  const [status, title] = TABLE[code];
+  return {
+    type: `urn:switchboard:problem:${code.toLowerCase().replace(/_/g, '-')}`,
+    title,
+    status,
+    detail: detail ?? title,
+    code,
+    ...extra,
+  };
+}

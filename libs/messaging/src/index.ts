@@ -1,0 +1,6 @@
+export * from './topology';
+export * from './amqp-connection';
+export * from './confirmed-publisher';
+export * from './amqp-transport';
+export * from './messaging.module';
+export * from './run-connector';

@@ -1,0 +1,45 @@
+import { Type } from '@nestjs/common';
+import { AppConfig, ConnectorConfig, loadConfig } from '@switchboard/config';
+import { createHttpApp, listen } from '@switchboard/http';
+import { createLogger, Metrics } from '@switchboard/observability';
+import { AmqpConnection } from './amqp-connection';
+import { AmqpTransport } from './amqp-transport';
+import { ConfirmedPublisher } from './confirmed-publisher';
+
+/**
+ * Boots a connector: its Nest module's @EventPattern handlers consume <ns>.<connector>; /health and /metrics
+ * are served over HTTP. A new connector's main.ts is one call to this.
+ */
+export async function runConnector(
+  connector: string,
+  module: Type<unknown>,
+  httpConfig: (config: AppConfig) => ConnectorConfig,
+): Promise<void> {
+  process.title = `switchboard-${connector}`;
+  const config = loadConfig();
+  const logger = createLogger(connector, config.log.level, config.log.format);
+  const app = await createHttpApp(module, { logger });
+  const metrics = app.get(Metrics);
+  const processed = metrics.counter('switchboard_consumed_total', 'Messages consumed', ['type', 'outcome']);
+  const duration = metrics.histogram(
+    'switchboard_consume_seconds',
+    'Handler time per message',
+    ['type'],
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+  );
+  const transport = new AmqpTransport(app.get(AmqpConnection), app.get(ConfirmedPublisher), {
+    connector,
+    namespace: config.amqp.namespace,
+    prefetch: config.amqp.prefetch,
+    retryDelaysMs: config.amqp.retryDelaysMs,
+  });
+  transport.onProcessed = (type, outcome, ms) => {
+    processed.inc({ type, outcome });
+    duration.observe({ type }, ms / 1000);
+  };
+  app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  const { port, host } = httpConfig(config);
+  const url = await listen(app, port, host);
+  logger.log(`${connector} consuming; health and metrics on ${url}`, 'Bootstrap');
+}

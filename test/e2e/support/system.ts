@@ -1,0 +1,218 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import * as amqp from 'amqplib';
+import { Client } from 'pg';
+
+export const ROOT = join(__dirname, '../../..');
+export type AppName = 'gateway' | 'website-connector' | 'console';
+
+const PORT_ENV: Record<AppName, string> = {
+  gateway: 'GATEWAY_PORT',
+  'website-connector': 'WEBSITE_CONNECTOR_PORT',
+  console: 'CONSOLE_PORT',
+};
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until fn returns a truthy value or the time is up; returns the last value. */
+export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await fn();
+  while (!last && Date.now() < deadline) {
+    await sleep(everyMs);
+    last = await fn();
+  }
+  return last;
+}
+
+async function createDatabase(baseUrl: string, name: string): Promise<string> {
+  const admin = new Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export class RunningApp {
+  private exited: Promise<number | null>;
+  constructor(
+    readonly name: AppName,
+    readonly port: number,
+    public proc: ChildProcess,
+  ) {
+    this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
+  }
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
+    return this.exited;
+  }
+}
+
+/**
+ * A whole Switchboard on real servers, per suite: its own database and its own broker namespace, the real
+ * built apps as child processes (so a SIGKILL is a real SIGKILL). Logs go to .data/test-logs/.
+ */
+export class TestSystem {
+  readonly namespace = `t${randomBytes(4).toString('hex')}`;
+  readonly adminToken = randomBytes(24).toString('hex');
+  readonly peerKey = randomBytes(24).toString('hex');
+  readonly peerId = 'shop-test';
+  databaseUrl = '';
+  readonly amqpUrl = process.env.TEST_AMQP_URL!;
+  readonly apps = new Map<AppName, RunningApp>();
+  private db: Client | null = null;
+  private ports = new Map<AppName, number>();
+
+  constructor(
+    private readonly suite: string,
+    private readonly extraEnv: Record<string, string> = {},
+  ) {}
+
+  async start(apps: AppName[] = ['gateway', 'website-connector', 'console']): Promise<this> {
+    this.databaseUrl = await createDatabase(process.env.TEST_DATABASE_URL!, `sb_${this.namespace}`);
+    await Promise.all(apps.map((a) => this.startApp(a)));
+    return this;
+  }
+
+  env(app: AppName): NodeJS.ProcessEnv {
+    return {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'test',
+      SWITCHBOARD_CONFIG_DIR: join(ROOT, 'config'),
+      DATABASE_URL: this.databaseUrl,
+      AMQP_URL: this.amqpUrl,
+      AMQP_NAMESPACE: this.namespace,
+      ADMIN_TOKEN: this.adminToken,
+      PEER_KEYS: `${this.peerId}:${this.peerKey}`,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      [PORT_ENV[app]]: String(this.ports.get(app)),
+      ...this.extraEnv,
+    };
+  }
+
+  async startApp(app: AppName): Promise<RunningApp> {
+    if (!this.ports.has(app)) this.ports.set(app, await freePort());
+    const port = this.ports.get(app)!;
+    const logDir = join(ROOT, '.data', 'test-logs');
+    mkdirSync(logDir, { recursive: true });
+    const log = createWriteStream(join(logDir, `${this.suite}-${app}.log`), { flags: 'a' });
+    const proc = spawn(process.execPath, [join(ROOT, 'dist/apps', app, 'src/main.js')], {
+      env: this.env(app),
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    proc.stdout.pipe(log);
+    proc.stderr.pipe(log);
+    const running = new RunningApp(app, port, proc);
+    this.apps.set(app, running);
+    const ready = await eventually(async () => {
+      if (proc.exitCode !== null) throw new Error(`${app} exited with ${proc.exitCode}; see .data/test-logs`);
+      const res = await fetch(`${running.url}/health`).catch(() => null);
+      return res?.status === 200;
+    }, 60_000);
+    if (!ready) throw new Error(`${app} not ready within 60 s; see .data/test-logs/${this.suite}-${app}.log`);
+    return running;
+  }
+
+  app(name: AppName): RunningApp {
+    const a = this.apps.get(name);
+    if (!a) throw new Error(`${name} not started`);
+    return a;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.apps.values()].map((a) => a.kill('SIGTERM')));
+    await this.db?.end().catch(() => undefined);
+    this.db = null;
+  }
+
+  /** Direct SQL for assertions (the DB is the ground truth). */
+  async sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+    if (!this.db) {
+      this.db = new Client({ connectionString: this.databaseUrl });
+      await this.db.connect();
+    }
+    return (await this.db.query(text, params)).rows as T[];
+  }
+
+  post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${this.app('gateway').url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.peerKey}`, ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  }
+
+  async consoleGet(path: string): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${this.app('console').url}${path}`, {
+      headers: { authorization: `Bearer ${this.adminToken}` },
+    });
+    return { status: res.status, body: await res.json() };
+  }
+
+  queue(name: 'website-connector', kind: 'main' | 'dlq' = 'main'): string {
+    return kind === 'main' ? `${this.namespace}.${name}` : `${this.namespace}.${name}.dlq`;
+  }
+
+  /** Runs fn with a short-lived AMQP channel (for queue depth checks, raw publishes, DLQ reads). */
+  async withChannel<T>(fn: (ch: amqp.Channel) => Promise<T>): Promise<T> {
+    const conn = await amqp.connect(this.amqpUrl);
+    try {
+      const ch = await conn.createChannel();
+      return await fn(ch);
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+  }
+
+  async queueDepth(name: string): Promise<number> {
+    return this.withChannel(async (ch) => (await ch.checkQueue(name)).messageCount);
+  }
+}
+
+let orderSeq = 0;
+/** A valid website order; override any field. */
+export function order(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  orderSeq += 1;
+  const n = String(Date.now()).slice(-6) + String(orderSeq).padStart(4, '0');
+  return {
+    externalId: `ORD-${n}`,
+    status: 'new',
+    createdAt: '2026-11-20T10:00:00.000Z',
+    updatedAt: '2026-11-20T10:00:00.000Z',
+    customer: { name: 'Anna Petrova', phone: `+7912${n.slice(-7)}`, email: `anna${n}@example.com` },
+    deliveryAddress: 'Moscow, Tverskaya 1',
+    items: [
+      { sku: 'KET-1', name: 'Kettle', quantity: 1, price: 1500 },
+      { sku: 'MUG-2', name: 'Mug', quantity: 2, price: 250.5 },
+    ],
+    total: 2001,
+    currency: 'RUB',
+    utm: { source: 'google', medium: 'cpc', campaign: 'autumn' },
+    ...overrides,
+  };
+}
