@@ -7,7 +7,12 @@ import { CrmController } from './crm.controller';
 import { CrmQueryService } from './crm-query.service';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, MetricsModule, HealthModule.forProbes([DatabaseProbe])],
+  imports: [
+    ConfigModule.forRoot(['database', 'console', 'crm', 'log']),
+    DatabaseModule,
+    MetricsModule,
+    HealthModule.forProbes([DatabaseProbe]),
+  ],
   controllers: [CrmController],
   providers: [CrmQueryService, AdminAuthGuard],
 })

@@ -7,7 +7,12 @@ import { PeerAuthGuard } from './peer-auth.guard';
 import { WebsiteController } from './website.controller';
 
 @Module({
-  imports: [ConfigModule, MessagingModule, MetricsModule, HealthModule.forProbes([BrokerProbe])],
+  imports: [
+    ConfigModule.forRoot(['amqp', 'gateway', 'log']),
+    MessagingModule,
+    MetricsModule,
+    HealthModule.forProbes([BrokerProbe]),
+  ],
   controllers: [WebsiteController],
   providers: [IngestService, PeerAuthGuard],
 })

@@ -6,7 +6,7 @@ import { GatewayModule } from './gateway.module';
 
 async function main(): Promise<void> {
   process.title = 'switchboard-gateway';
-  const config = loadConfig();
+  const config = loadConfig(process.env, ['amqp', 'gateway', 'log']);
   const logger = createLogger('gateway', config.log.level, config.log.format);
   const app = await createHttpApp(GatewayModule, { logger, bodyLimitBytes: config.gateway.bodyLimitBytes });
   const url = await listen(app, config.gateway.port, config.gateway.host);

@@ -10,7 +10,7 @@ import { OrderProjector } from './order.projector';
 
 @Module({
   imports: [
-    ConfigModule,
+    ConfigModule.forRoot(['database', 'amqp', 'websiteConnector', 'crm', 'log']),
     DatabaseModule,
     MessagingModule,
     CrmModule,

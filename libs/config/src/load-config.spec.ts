@@ -36,3 +36,11 @@ describe('loadConfig', () => {
     expect(msg).toContain('ADMIN_TOKEN');
   });
 });
+
+describe('loadConfig per concern', () => {
+  it('validates only the sections a process uses', () => {
+    const env = { SWITCHBOARD_CONFIG_DIR: dir, ADMIN_TOKEN: 'short' };
+    expect(() => loadConfig(env, ['amqp', 'gateway'])).not.toThrow();
+    expect(() => loadConfig(env, ['console'])).toThrow(/ADMIN_TOKEN/);
+  });
+});

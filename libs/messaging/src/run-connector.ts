@@ -1,5 +1,5 @@
 import { Type } from '@nestjs/common';
-import { AppConfig, ConnectorConfig, loadConfig } from '@switchboard/config';
+import { AppConfig, ConfigSection, ConnectorConfig, loadConfig } from '@switchboard/config';
 import { createHttpApp, listen } from '@switchboard/http';
 import { createLogger, Metrics } from '@switchboard/observability';
 import { AmqpConnection } from './amqp-connection';
@@ -14,9 +14,10 @@ export async function runConnector(
   connector: string,
   module: Type<unknown>,
   httpConfig: (config: AppConfig) => ConnectorConfig,
+  sections: ConfigSection[],
 ): Promise<void> {
   process.title = `switchboard-${connector}`;
-  const config = loadConfig();
+  const config = loadConfig(process.env, sections);
   const logger = createLogger(connector, config.log.level, config.log.format);
   const app = await createHttpApp(module, { logger });
   const metrics = app.get(Metrics);
