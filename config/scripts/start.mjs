@@ -1,0 +1,353 @@
+#!/usr/bin/env node
+// `npm start`: the whole Switchboard on one machine. Provisions PostgreSQL + RabbitMQ (env URLs, Docker or
+// local servers), migrates and seeds demo data, starts every app with demo credentials from .data/demo.json,
+// waits until each is healthy and prints how to use it. Ctrl-C stops the apps, then only the servers it
+// started. Node built-ins only (runs before anything else is known to work).
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { ensureStack } from '../stack/stack.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DEMO_FILE = path.join(ROOT, '.data', 'demo.json');
+const DEMO_PEER = 'demo-shop';
+const HEALTH_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+const TAIL_LINES = 20;
+
+const env = process.env;
+const color = Boolean(process.stdout.isTTY) && !env.NO_COLOR;
+const paint = (code, s) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+const bold = (s) => paint('1', s);
+const dim = (s) => paint('2', s);
+const say = (msg) => console.log(`${paint('1;32', '[start]')} ${msg}`);
+const warn = (msg) => console.error(`${paint('1;31', '[start]')} ${msg}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const APPS = [
+  { name: 'gateway', portVar: 'GATEWAY_PORT', hostVar: 'GATEWAY_HOST', port: 8080, color: '36' },
+  { name: 'console', portVar: 'CONSOLE_PORT', hostVar: 'CONSOLE_HOST', port: 8081, color: '33' },
+  {
+    name: 'website-connector',
+    portVar: 'WEBSITE_CONNECTOR_PORT',
+    hostVar: null,
+    port: 8091,
+    color: '35',
+  },
+].map((a) => {
+  const port = Number(env[a.portVar] || a.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    warn(`${a.portVar} must be a port number, got "${env[a.portVar]}"`);
+    process.exit(2);
+  }
+  // Apps listen on 0.0.0.0 by default; talk to them over loopback unless bound to one specific address.
+  const bound = a.hostVar && env[a.hostVar];
+  const host = !bound || bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return { ...a, port, url, main: path.join(ROOT, 'dist/apps', a.name, 'src/main.js') };
+});
+const byName = Object.fromEntries(APPS.map((a) => [a.name, a]));
+
+/** Hide the password of a URL shown on screen (env-supplied URLs may carry real ones). */
+function redact(url) {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.href.replace(/\/$/, '');
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+// ---------------------------------------------------------------- demo credentials
+const newKey = () => crypto.randomBytes(24).toString('base64url');
+
+/** Stable across runs: created once (mode 600), then reused so pasted curls keep working. */
+function loadOrCreateDemo() {
+  fs.mkdirSync(path.dirname(DEMO_FILE), { recursive: true });
+  if (!fs.existsSync(DEMO_FILE)) {
+    const demo = { adminToken: newKey(), peers: [{ id: DEMO_PEER, kind: 'website', key: newKey() }] };
+    try {
+      fs.writeFileSync(DEMO_FILE, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+      return { demo, created: true };
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e; // another `npm start` won the race: read its file
+    }
+  }
+  fs.chmodSync(DEMO_FILE, 0o600);
+  const invalid = (why) =>
+    new Error(`${DEMO_FILE} is not valid (${why}); delete it to issue new demo credentials`);
+  let demo;
+  try {
+    demo = JSON.parse(fs.readFileSync(DEMO_FILE, 'utf8'));
+  } catch (e) {
+    throw invalid(e.message);
+  }
+  if (typeof demo?.adminToken !== 'string' || demo.adminToken.length < 16)
+    throw invalid('adminToken must be a string of at least 16 characters');
+  const peer = Array.isArray(demo.peers) ? demo.peers.find((p) => p?.id === DEMO_PEER) : undefined;
+  if (typeof peer?.key !== 'string' || peer.key.length < 16 || /[\s,]/.test(peer.key))
+    throw invalid(`peer "${DEMO_PEER}" needs a key of at least 16 characters without spaces or commas`);
+  return { demo, created: false };
+}
+const demoPeerKey = (demo) => demo.peers.find((p) => p.id === DEMO_PEER).key;
+
+// ---------------------------------------------------------------- processes
+/** Resolves { code, out } of a short command; never rejects. */
+function runCommand(cmd, args, childEnv) {
+  return new Promise((resolve) => {
+    let out = '';
+    let err = '';
+    const child = spawn(cmd, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', (e) => resolve({ code: -1, out, err: e.message }));
+    child.on('close', (code, signal) => resolve({ code: code ?? signal, out, err }));
+  });
+}
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '0.0.0.0', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+const running = new Map(); // name -> { child, exited: Promise, tail: string[] }
+const width = Math.max(...APPS.map((a) => a.name.length));
+
+function startApp(app, childEnv) {
+  const child = spawn(process.execPath, [app.main], {
+    cwd: ROOT,
+    env: { ...childEnv, [app.portVar]: String(app.port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const state = { child, tail: [], exited: null };
+  const prefix = `${paint(app.color, app.name.padEnd(width))} ${dim('|')} `;
+  for (const [stream, out] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ]) {
+    readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+      state.tail.push(line);
+      if (state.tail.length > TAIL_LINES) state.tail.shift();
+      out.write(`${prefix}${line}\n`);
+    });
+  }
+  state.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.once('error', (e) => warn(`${app.name}: ${e.message}`));
+  running.set(app.name, state);
+  void state.exited.then((how) => onAppExit(app, how));
+  return state;
+}
+
+const lastLines = (name, n = 15) => {
+  const lines = running.get(name)?.tail.slice(-n) ?? [];
+  return lines.length ? lines.map((l) => `    ${l}`).join('\n') : '    (no output)';
+};
+const describeExit = ({ code, signal }) => (signal ? `signal ${signal}` : `exit code ${code}`);
+
+async function waitHealthy(app) {
+  const state = running.get(app.name);
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  let last = 'no answer';
+  for (;;) {
+    if (state.child.exitCode !== null || state.child.signalCode !== null) {
+      const how = describeExit({ code: state.child.exitCode, signal: state.child.signalCode });
+      throw new Error(
+        `${app.name} exited during start-up (${how}). Its last output:\n${lastLines(app.name)}`,
+      );
+    }
+    try {
+      const res = await fetch(`${app.url}/health`, { signal: AbortSignal.timeout(2000) });
+      const body = await res.text();
+      if (res.status === 200) return;
+      last = `${res.status} ${body.slice(0, 300)}`;
+    } catch (e) {
+      last = e.cause?.code ?? e.message;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${app.name} was not healthy within ${HEALTH_TIMEOUT_MS / 1000} s ` +
+          `(GET ${app.url}/health: ${last}). Its last output:\n${lastLines(app.name)}`,
+      );
+    }
+    await sleep(250);
+  }
+}
+
+// ---------------------------------------------------------------- shutdown
+let stack = null;
+let stopping = null; // the shutdown promise once begun
+let stopRequested = false; // a signal arrived before there was anything to stop
+let firstSignalAt = 0;
+
+function shutdown(exitCode, reason) {
+  if (stopping) return stopping;
+  stopping = (async () => {
+    if (reason) say(reason);
+    const apps = [...running.entries()];
+    for (const [, s] of apps)
+      if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
+    await Promise.all(
+      apps.map(async ([name, s]) => {
+        const timedOut = await Promise.race([
+          s.exited.then(() => false),
+          sleep(STOP_TIMEOUT_MS).then(() => true),
+        ]);
+        if (timedOut) {
+          warn(`${name} did not stop within ${STOP_TIMEOUT_MS / 1000} s; killing it`);
+          s.child.kill('SIGKILL');
+          await s.exited;
+        }
+      }),
+    );
+    if (apps.length) say('apps stopped');
+    if (stack) {
+      try {
+        await stack.stop();
+        if (stack.started.length) say(`stopped ${stack.started.join(' and ')}`);
+      } catch (e) {
+        warn(`could not stop ${stack.started.join(' and ')}: ${e.message}`);
+        exitCode ||= 1;
+      }
+    }
+    process.exit(exitCode);
+  })();
+  return stopping;
+}
+
+function onAppExit(app, how) {
+  if (stopping) return;
+  // Ctrl-C reaches the apps (same process group) as well as us; give our own signal handler a moment to
+  // win so a normal stop is not reported as a crash.
+  setTimeout(() => {
+    if (stopping) return;
+    warn(`${app.name} stopped unexpectedly (${describeExit(how)}). Its last output:\n${lastLines(app.name)}`);
+    void shutdown(1, 'shutting everything down');
+  }, 300);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    if (stopping || stopRequested) {
+      // Another Ctrl-C a moment later (not the same keypress relayed twice): stop waiting for the apps to
+      // finish gracefully. The servers are still stopped properly.
+      if (Date.now() - firstSignalAt > 1000) for (const [, s] of running) s.child.kill('SIGKILL');
+      return;
+    }
+    stopRequested = true;
+    firstSignalAt = Date.now();
+    if (stack) void shutdown(0, `${signal}: stopping`);
+    else say(`${signal}: stopping once the servers are up (they are being started)`);
+  });
+}
+
+// ---------------------------------------------------------------- main
+function banner(demo) {
+  const gw = byName.gateway.url;
+  const con = byName.console.url;
+  const key = demoPeerKey(demo);
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const order = {
+    externalId: 'demo-1001',
+    status: 'new',
+    createdAt: now,
+    customer: { name: 'Anna Petrova', phone: '+7 912 345-67-89', email: 'anna@example.com' },
+    items: [{ sku: 'GRINDER-1', name: 'Coffee grinder', quantity: 1, price: 4990 }],
+    total: 4990,
+    currency: 'RUB',
+  };
+  const apps = APPS.map(
+    (a) => `  ${a.name.padEnd(width)}  ${a.url}   ${dim(`health ${a.url}/health  metrics ${a.url}/metrics`)}`,
+  );
+  const lines = [
+    '',
+    bold('Switchboard is up.'),
+    ...apps,
+    `  ${'PostgreSQL'.padEnd(width)}  ${redact(stack.databaseUrl)}`,
+    `  ${'RabbitMQ'.padEnd(width)}  ${redact(stack.amqpUrl)}   ${dim(`(${stack.mode === 'env' ? 'from the environment' : stack.mode})`)}`,
+    '',
+    `  Admin token (console):  ${demo.adminToken}`,
+    `  Demo peer ${DEMO_PEER} key:  ${key}`,
+    `  ${dim(`Stored in ${path.relative(process.cwd(), DEMO_FILE) || DEMO_FILE} (mode 600); delete it to issue new ones.`)}`,
+    '',
+    'Send an order (202 {"eventId": ...} once the broker holds it):',
+    `  curl -sS -X POST ${gw}/v1/website/orders -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '${JSON.stringify(order)}'`,
+    'Read it back from the CRM:',
+    `  curl -sS '${con}/v1/crm/deals?externalId=${order.externalId}' -H 'Authorization: Bearer ${demo.adminToken}'`,
+    '',
+    dim('Ctrl-C stops the apps and the servers this run started.'),
+    '',
+  ];
+  console.log(lines.join('\n'));
+}
+
+async function main() {
+  say('provisioning PostgreSQL and RabbitMQ');
+  const missing = APPS.filter((a) => !fs.existsSync(a.main)).map((a) => path.relative(ROOT, a.main));
+  if (missing.length) throw new Error(`not built: ${missing.join(', ')} (run \`npm run build\`)`);
+  const busy = [];
+  for (const a of APPS) if (!(await portFree(a.port))) busy.push(`${a.port} (${a.portVar})`);
+  if (busy.length) {
+    throw new Error(
+      `port ${busy.join(', ')} already in use: is another Switchboard running? Stop it or choose other ports.`,
+    );
+  }
+
+  stack = await ensureStack({ root: ROOT, log: (m) => console.error(dim(m)) });
+  if (stopRequested) return shutdown(0, 'stopping');
+  say(
+    `stack: ${stack.mode}${stack.started.length ? `, started ${stack.started.join(' and ')}` : ', reusing running servers'}`,
+  );
+
+  const { demo, created } = loadOrCreateDemo();
+  say(`${created ? 'created' : 'using'} demo credentials in ${DEMO_FILE}`);
+
+  const childEnv = {
+    ...env,
+    DATABASE_URL: stack.databaseUrl,
+    AMQP_URL: stack.amqpUrl,
+    ADMIN_TOKEN: demo.adminToken,
+    PEER_KEYS: `${DEMO_PEER}:${demoPeerKey(demo)}`,
+    LOG_FORMAT: env.LOG_FORMAT || 'pretty',
+  };
+  const cli = path.join(ROOT, 'dist/apps/console/src/cli.js');
+  const seed = await runCommand(process.execPath, [cli, 'seed-demo', '--json'], childEnv);
+  if (stopRequested) return shutdown(0, 'stopping');
+  if (seed.code !== 0) {
+    throw new Error(
+      `migrations / demo seed failed (\`node ${path.relative(ROOT, cli)} seed-demo\`, exit ${seed.code}):\n` +
+        `${`${seed.err}\n${seed.out}`.trim()}`,
+    );
+  }
+  let managers = '?';
+  try {
+    managers = JSON.parse(seed.out.trim().split('\n').pop()).managers.length;
+  } catch {
+    // output format is informational only
+  }
+  say(`database migrated; ${managers} demo managers in place`);
+
+  for (const app of APPS) startApp(app, childEnv);
+  say(`waiting for ${APPS.map((a) => a.name).join(', ')} to report healthy`);
+  await Promise.all(APPS.map((a) => waitHealthy(a)));
+  if (stopping) return stopping;
+  banner(demo);
+}
+
+main().catch((e) => {
+  if (stopping) return;
+  if (stopRequested) {
+    // Interrupted while starting: the failure is most likely the interruption itself.
+    console.error(dim(e.message));
+    return void shutdown(0, 'stopped during start-up');
+  }
+  warn(e.message);
+  void shutdown(1, running.size || stack?.started.length ? 'shutting everything down' : null);
+});
