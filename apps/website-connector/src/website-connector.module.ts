@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@switchboard/config';
 import { CrmModule } from '@switchboard/crm';
 import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
-import { BrokerProbe, MessagingModule } from '@switchboard/messaging';
+import { BrokerProbe, ConsumerProbe, MessagingModule } from '@switchboard/messaging';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
 import { FaultInjector } from './fault-injector';
 import { OrderHandler } from './order.handler';
@@ -15,7 +15,7 @@ import { OrderProjector } from './order.projector';
     MessagingModule,
     CrmModule,
     MetricsModule,
-    HealthModule.forProbes([DatabaseProbe, BrokerProbe]),
+    HealthModule.forProbes([DatabaseProbe, BrokerProbe, ConsumerProbe]),
   ],
   controllers: [OrderHandler],
   providers: [OrderProjector, FaultInjector],

@@ -2,3 +2,4 @@ export * from './data-source';
 export * from './processed-event.entity';
 export * from './inbox';
 export * from './database.module';
+export * from './unavailable';

@@ -7,6 +7,7 @@ import { Observable } from 'rxjs';
 @Injectable()
 export class CorrelationInterceptor implements NestInterceptor {
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (ctx.getType() !== 'http') return next.handle(); // AMQP: the transport sets the context
     const req = ctx.switchToHttp().getRequest<FastifyRequest>();
     return new Observable((subscriber) =>
       Correlation.run({ correlationId: String(req.id) }, () => next.handle().subscribe(subscriber)),

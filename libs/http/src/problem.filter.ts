@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { DomainError, ContractViolation, ErrorCode } from '@switchboard/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Observable, throwError } from 'rxjs';
 import { problem, ProblemDetails } from './problem';
 
 /** Fastify's own errors (body parsing, limits) by code. */
@@ -60,12 +61,26 @@ export function sendProblem(reply: FastifyReply, body: ProblemDetails): void {
   void reply.status(body.status).header('Content-Type', 'application/problem+json').send(body);
 }
 
+function isHealthReport(error: unknown): error is HttpException {
+  if (!(error instanceof HttpException) || error.getStatus() !== 503) return false;
+  const body = error.getResponse();
+  return typeof body === 'object' && body !== null && 'details' in body;
+}
+
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  catch(error: unknown, host: ArgumentsHost): void {
+  catch(error: unknown, host: ArgumentsHost): Observable<never> | void {
+    // AMQP handlers: the transport's error policy needs the original error (code, permanence), which Nest's
+    // default RPC filter would replace with a generic object.
+    if (host.getType() !== 'http') return throwError(() => error);
     const http = host.switchToHttp();
     const req = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    if (isHealthReport(error)) {
+      // Terminus reports "not ready" as a 503 whose body says which dependency is down: keep it.
+      void reply.status(503).header('Content-Type', 'application/json').send(error.getResponse());
+      return;
+    }
     sendProblem(reply, toProblem(error, req.url?.split('?')[0], String(req.id)));
   }
 }

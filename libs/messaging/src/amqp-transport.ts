@@ -24,6 +24,10 @@ export interface ConsumerOptions {
   namespace: string;
   prefetch: number;
   retryDelaysMs: number[];
+  /** Errors that mean "a dependency is down", not "this message is bad" (e.g. the DB is unreachable). */
+  isInfrastructureDown?: (error: unknown) => boolean;
+  /** Resolves once the dependency answers again; consumption is paused until then. */
+  waitForInfrastructure?: () => Promise<void>;
 }
 
 export interface ConsumerEvents {
@@ -46,6 +50,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
   private consumerTag: string | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private closing = false;
+  private paused: Promise<void> | null = null;
   onProcessed?: ConsumerEvents['processed'];
 
   constructor(
@@ -80,8 +85,9 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     return this.channel as T;
   }
 
+  /** Connected and subscribed, or deliberately paused while a dependency is down. */
   get consuming(): boolean {
-    return this.channel !== null && this.consumerTag !== null;
+    return this.channel !== null && (this.consumerTag !== null || this.paused !== null);
   }
 
   private async consume(conn: ChannelModel): Promise<void> {
@@ -95,14 +101,39 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       }
     });
     await ch.prefetch(this.options.prefetch);
+    this.channel = ch;
+    await this.subscribe(ch);
+  }
+
+  private async subscribe(ch: Channel): Promise<void> {
     const { consumerTag } = await ch.consume(this.names.queue(this.options.connector), (msg) => {
       if (!msg) return; // consumer cancelled by the broker (queue deleted); reconnect will re-subscribe
       const work = this.handle(ch, msg).finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);
     });
-    this.channel = ch;
     this.consumerTag = consumerTag;
     this.log.log(`consuming ${this.names.queue(this.options.connector)} (prefetch ${this.options.prefetch})`);
+  }
+
+  /**
+   * A dependency is down: stop taking messages until it answers again, then resume on the same channel. The
+   * messages that were already here are parked on the retry queue without spending an attempt.
+   */
+  private pause(ch: Channel): void {
+    if (this.paused || !this.options.waitForInfrastructure) return;
+    const tag = this.consumerTag;
+    this.consumerTag = null;
+    this.log.warn('dependency unavailable: pausing consumption');
+    this.paused = (async () => {
+      if (tag) await ch.cancel(tag).catch(() => undefined);
+      await this.options.waitForInfrastructure!();
+      if (!this.closing && this.channel === ch) await this.subscribe(ch);
+      this.log.log('dependency back: consumption resumed');
+    })()
+      .catch((err: Error) => this.log.error(`resume failed: ${err.message}`))
+      .finally(() => {
+        this.paused = null;
+      });
   }
 
   private async handle(ch: Channel, msg: ConsumeMessage): Promise<void> {
@@ -110,7 +141,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     const attempt = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1) || 1;
     let envelope: EventEnvelope | null = null;
     try {
-      const parsed: unknown = JSON.parse(msg.content.toString('utf8'));
+      const parsed = parseJson(msg.content);
       if (!isEnvelope(parsed)) throw new PoisonMessage('MALFORMED_MESSAGE', 'not an event envelope');
       envelope = parsed;
       const handler = this.getHandlerByPattern(envelope.type);
@@ -141,6 +172,12 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     attempt: number,
     error: unknown,
   ): Promise<'retry' | 'dead-letter'> {
+    if (this.options.isInfrastructureDown?.(error) && this.options.retryDelaysMs.length) {
+      this.pause(ch);
+      await this.park(msg, attempt, error);
+      this.ack(ch, msg);
+      return 'retry';
+    }
     const code =
       error instanceof DomainError || error instanceof PoisonMessage ? error.code : 'HANDLER_FAILED';
     const permanent = error instanceof PoisonMessage || (error instanceof DomainError && error.permanent);
@@ -161,6 +198,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
         headers: {
           ...msg.properties.headers,
           [ATTEMPT_HEADER]: attempt + 1,
+          'x-original-routing-key': originalRoutingKey(msg),
           'x-last-error': `${code}: ${message}`.slice(0, 2000),
           'x-original-message-id': messageId,
         },
@@ -179,12 +217,33 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
         'x-error-message': message.slice(0, 2000),
         'x-attempts': attempt,
         'x-failed-at': new Date().toISOString(),
-        'x-original-routing-key': msg.fields.routingKey,
+        'x-original-routing-key': originalRoutingKey(msg),
         'x-original-message-id': messageId,
       },
     });
     this.ack(ch, msg);
     return 'dead-letter';
+  }
+
+  /** Back onto the first retry queue with the attempt count unchanged: the message itself is not at fault. */
+  private async park(msg: ConsumeMessage, attempt: number, error: unknown): Promise<void> {
+    const delay = this.options.retryDelaysMs[0];
+    const messageId = String(
+      msg.properties.headers?.['x-original-message-id'] ?? msg.properties.messageId ?? '',
+    );
+    await this.publisher.publish('', this.names.retryQueue(this.options.connector, delay), msg.content, {
+      messageId: `${messageId}#parked${Date.now()}${Math.random().toString(36).slice(2, 8)}`,
+      correlationId: msg.properties.correlationId as string | undefined,
+      type: msg.properties.type as string | undefined,
+      headers: {
+        ...msg.properties.headers,
+        [ATTEMPT_HEADER]: attempt,
+        'x-original-routing-key': originalRoutingKey(msg),
+        'x-last-error':
+          `DEPENDENCY_UNAVAILABLE: ${error instanceof Error ? error.message : String(error)}`.slice(0, 2000),
+        'x-original-message-id': messageId,
+      },
+    });
   }
 
   /** A delivery tag is only valid on the channel that delivered it; after a reconnect the broker redelivers. */
@@ -195,6 +254,19 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
   private nack(ch: Channel, msg: ConsumeMessage): void {
     if (this.channel === ch) ch.nack(msg, false, true);
   }
+}
+
+function parseJson(content: Buffer): unknown {
+  try {
+    return JSON.parse(content.toString('utf8'));
+  } catch {
+    throw new PoisonMessage('MALFORMED_MESSAGE', 'body is not JSON');
+  }
+}
+
+/** After a retry hop the routing key is the queue name; the event type's key travels in a header. */
+function originalRoutingKey(msg: ConsumeMessage): string {
+  return String(msg.properties.headers?.['x-original-routing-key'] ?? msg.fields.routingKey);
 }
 
 export class PoisonMessage extends Error {

@@ -31,6 +31,16 @@ export class BrokerProbe implements ReadinessProbe {
   }
 }
 
+/** Readiness of a connector's consumer; the transport plugs its state in at boot. */
+@Injectable()
+export class ConsumerProbe implements ReadinessProbe {
+  readonly name = 'consumer';
+  source: () => boolean = () => false;
+  async check(): Promise<boolean> {
+    return this.source();
+  }
+}
+
 @Injectable()
 class ConnectionLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(private readonly connection: AmqpConnection) {}
@@ -67,8 +77,9 @@ class ConnectionLifecycle implements OnModuleInit, OnApplicationShutdown {
       useFactory: (c: AppConfig) => new TopologyNames(c.amqp.namespace),
     },
     BrokerProbe,
+    ConsumerProbe,
     ConnectionLifecycle,
   ],
-  exports: [AmqpConnection, ConfirmedPublisher, TopologyNames, BrokerProbe],
+  exports: [AmqpConnection, ConfirmedPublisher, TopologyNames, BrokerProbe, ConsumerProbe],
 })
 export class MessagingModule {}

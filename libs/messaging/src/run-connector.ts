@@ -1,10 +1,11 @@
-import { Type } from '@nestjs/common';
+import { INestApplicationContext, Type } from '@nestjs/common';
 import { AppConfig, ConfigSection, ConnectorConfig, loadConfig } from '@switchboard/config';
 import { createHttpApp, listen } from '@switchboard/http';
 import { createLogger, Metrics } from '@switchboard/observability';
 import { AmqpConnection } from './amqp-connection';
-import { AmqpTransport } from './amqp-transport';
+import { AmqpTransport, ConsumerOptions } from './amqp-transport';
 import { ConfirmedPublisher } from './confirmed-publisher';
+import { ConsumerProbe } from './messaging.module';
 
 /**
  * Boots a connector: its Nest module's @EventPattern handlers consume <ns>.<connector>; /health and /metrics
@@ -15,6 +16,10 @@ export async function runConnector(
   module: Type<unknown>,
   httpConfig: (config: AppConfig) => ConnectorConfig,
   sections: ConfigSection[],
+  /** Lets the connector tell the transport which failures mean "a dependency is down" and how to wait. */
+  hooks?: (
+    app: INestApplicationContext,
+  ) => Pick<ConsumerOptions, 'isInfrastructureDown' | 'waitForInfrastructure'>,
 ): Promise<void> {
   process.title = `switchboard-${connector}`;
   const config = loadConfig(process.env, sections);
@@ -33,11 +38,14 @@ export async function runConnector(
     namespace: config.amqp.namespace,
     prefetch: config.amqp.prefetch,
     retryDelaysMs: config.amqp.retryDelaysMs,
+    ...hooks?.(app),
   });
+  app.get(ConsumerProbe).source = () => transport.consuming;
   transport.onProcessed = (type, outcome, ms) => {
     processed.inc({ type, outcome });
     duration.observe({ type }, ms / 1000);
   };
+  // inheritAppConfig: the app's edge filter hands AMQP handler errors to the transport untouched.
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   const { port, host } = httpConfig(config);

@@ -1,1 +1,1 @@
-jest.setTimeout(180_000);
+jest.setTimeout(Number(process.env.TEST_TIMEOUT_MS ?? 180_000));

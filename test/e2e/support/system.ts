@@ -216,3 +216,56 @@ export function order(overrides: Record<string, unknown> = {}): Record<string, u
     ...overrides,
   };
 }
+
+/** Calls one of config/stack/stack.mjs's exports in a child process (it is ESM; jest runs CommonJS). */
+export async function stackCall(
+  fn: 'stopRabbit' | 'startRabbit' | 'stopPostgres' | 'startPostgres',
+): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  await new Promise<void>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import('./config/stack/stack.mjs'); await m.${fn}(process.cwd());`,
+      ],
+      { cwd: ROOT, timeout: 120_000 },
+      (err, _out, stderr) => (err ? reject(new Error(`${fn} failed: ${stderr || err.message}`)) : resolve()),
+    ),
+  );
+}
+
+/** rabbitmqctl against the local test broker (same node name and cookie as config/stack). */
+export async function rabbitmqctl(...args: string[]): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const home = join(ROOT, '.data/rabbitmq');
+  const node = readFileSync(join(home, 'nodename'), 'utf8').trim();
+  return new Promise((resolve, reject) =>
+    execFile(
+      '/usr/lib/rabbitmq/bin/rabbitmqctl',
+      ['-n', node, ...args],
+      { env: { ...process.env, HOME: home }, timeout: 60_000 },
+      (err, out, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(out)),
+    ),
+  );
+}
+
+/** True when the suite runs on the servers config/stack started locally (fault tests need to stop them). */
+export const localStack = () => process.env.TEST_STACK_MODE === 'local';
+
+/** Runs tasks with at most `limit` in flight. */
+export async function pool<T>(count: number, limit: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await task(i);
+      }
+    }),
+  );
+  return results;
+}

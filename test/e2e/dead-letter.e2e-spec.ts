@@ -1,0 +1,100 @@
+import type { GetMessage } from 'amqplib';
+import { eventually, order, sleep, TestSystem } from './support/system';
+
+/** Invariant 3: a poison message ends in the DLQ with its error after the configured attempts; others flow. */
+describe('dead-lettering', () => {
+  // config/test.json: retry ladder 200 ms, 400 ms -> 3 attempts.
+  const sys = new TestSystem('dead-letter', { FAULT_FAIL_ORDER_PREFIX: 'POISON-' });
+  let dlq: string;
+
+  beforeAll(async () => {
+    await sys.start(['gateway', 'website-connector']);
+    dlq = sys.queue('website-connector', 'dlq');
+  });
+  afterAll(() => sys.stop());
+
+  async function takeDeadLetters(): Promise<GetMessage[]> {
+    return sys.withChannel(async (ch) => {
+      const out: GetMessage[] = [];
+      for (let m = await ch.get(dlq, { noAck: true }); m; m = await ch.get(dlq, { noAck: true })) out.push(m);
+      return out;
+    });
+  }
+
+  it('retries a failing message, then dead-letters it with its error, while other messages keep flowing', async () => {
+    const poison = order({ externalId: 'POISON-1' });
+    const res = await sys.post('/v1/website/orders', poison);
+    expect(res.status).toBe(202);
+    const { eventId } = (await res.json()) as { eventId: string };
+
+    const healthy = Array.from({ length: 20 }, () => order());
+    for (const o of healthy) expect((await sys.post('/v1/website/orders', o)).status).toBe(202);
+    const flowed = await eventually(async () => {
+      const [{ n }] = await sys.sql<{ n: string }>(
+        `SELECT count(*) n FROM deals WHERE external_id = ANY($1)`,
+        [healthy.map((o) => o.externalId)],
+      );
+      return Number(n) === healthy.length;
+    });
+    expect(flowed).toBe(true);
+
+    expect(await eventually(async () => (await sys.queueDepth(dlq)) === 1, 15_000)).toBe(true);
+    const [dead] = await takeDeadLetters();
+    const headers = dead.properties.headers!;
+    expect(headers['x-error-code']).toBe('HANDLER_FAILED');
+    expect(String(headers['x-error-message'])).toContain('injected fault for POISON-1');
+    expect(headers['x-attempts']).toBe(3);
+    expect(headers['x-original-routing-key']).toBe('website.order.submitted');
+    expect(headers['x-original-message-id']).toBe(eventId);
+    const envelope = JSON.parse(dead.content.toString());
+    expect(envelope).toMatchObject({
+      id: eventId,
+      type: 'website.order.submitted',
+      payload: { externalId: 'POISON-1' },
+    });
+
+    expect(await sys.sql(`SELECT 1 FROM deals WHERE external_id = 'POISON-1'`)).toEqual([]);
+    expect(await sys.queueDepth(sys.queue('website-connector'))).toBe(0);
+  });
+
+  it('dead-letters malformed and contract-violating messages at once, without retries', async () => {
+    await sys.withChannel(async (ch) => {
+      const exchange = `${sys.namespace}.events`;
+      ch.publish(exchange, 'website.order.submitted', Buffer.from('not json at all'), { messageId: 'm1' });
+      const envelope = {
+        id: '01900000-0000-7000-8000-000000000001',
+        type: 'website.order.submitted',
+        peerId: 'x',
+        idempotencyKey: 'k',
+        occurredAt: new Date().toISOString(),
+        receivedAt: new Date().toISOString(),
+        schemaVersion: 1,
+        traceId: 't',
+        payload: { externalId: 42 },
+      };
+      ch.publish(exchange, 'website.order.submitted', Buffer.from(JSON.stringify(envelope)), {
+        messageId: 'm2',
+      });
+      ch.publish(
+        exchange,
+        'website.order.cancelled',
+        Buffer.from(JSON.stringify({ ...envelope, type: 'website.order.cancelled' })),
+        {
+          messageId: 'm3',
+        },
+      );
+      await sleep(50);
+    });
+    expect(await eventually(async () => (await sys.queueDepth(dlq)) === 3, 10_000)).toBe(true);
+    const dead = await takeDeadLetters();
+    const byId = Object.fromEntries(
+      dead.map((d) => [d.properties.headers!['x-original-message-id'], d.properties.headers!]),
+    );
+    expect(byId.m1).toMatchObject({ 'x-error-code': 'MALFORMED_MESSAGE', 'x-attempts': 1 });
+    expect(byId['01900000-0000-7000-8000-000000000001'] ?? byId.m2).toMatchObject({
+      'x-error-code': 'VALIDATION_FAILED',
+      'x-attempts': 1,
+    });
+    expect(byId.m3).toMatchObject({ 'x-error-code': 'UNKNOWN_EVENT_TYPE', 'x-attempts': 1 });
+  });
+});

@@ -1,0 +1,189 @@
+import { eventually, order, TestSystem } from './support/system';
+
+/** ARCHITECTURE §2: 202 -> contact + deal; effectively once; order tolerance. */
+describe('website order pipeline', () => {
+  const sys = new TestSystem('order-pipeline');
+
+  beforeAll(async () => {
+    await sys.start();
+    await sys.sql(`INSERT INTO managers (name, extension) VALUES ('Maria', '101'), ('Oleg', '102')`);
+  });
+  afterAll(() => sys.stop());
+
+  const dealsOf = (externalId: string) =>
+    sys
+      .consoleGet(`/v1/crm/deals?externalId=${encodeURIComponent(externalId)}`)
+      .then((r) => r.body.items as any[]);
+
+  it('turns a valid order into one contact and one deal, readable through the console API', async () => {
+    const o = order({
+      customer: { name: 'Anna Petrova', phone: '8 (912) 345-67-89', email: 'Anna@Example.com' },
+    });
+    const res = await sys.post('/v1/website/orders', o);
+    expect(res.status).toBe(202);
+    const { eventId } = (await res.json()) as { eventId: string };
+    expect(eventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+
+    const deals = await eventually(() => dealsOf(o.externalId as string).then((d) => (d.length ? d : null)));
+    expect(deals).toHaveLength(1);
+    const [deal] = deals!;
+    expect(deal).toMatchObject({
+      externalId: o.externalId,
+      status: 'new',
+      currency: 'RUB',
+      lastEventId: eventId,
+    });
+    expect(Number(deal.amount)).toBe(2001);
+    expect(deal.items.map((i: any) => [i.sku, i.quantity, Number(i.price)])).toEqual([
+      ['KET-1', 1, 1500],
+      ['MUG-2', 2, 250.5],
+    ]);
+
+    const byPhone = await sys.consoleGet('/v1/crm/contacts?phone=%2B79123456789');
+    expect(byPhone.body.items).toHaveLength(1);
+    const contact = byPhone.body.items[0];
+    expect(contact).toMatchObject({
+      name: 'Anna Petrova',
+      phones: ['+79123456789'],
+      emails: ['anna@example.com'],
+    });
+    expect(contact.responsibleManagerId).toBeTruthy();
+
+    const card = await sys.consoleGet(`/v1/crm/contacts/${contact.id}`);
+    expect(card.status).toBe(200);
+    expect(card.body.deals.map((d: any) => d.externalId)).toEqual([o.externalId]);
+  });
+
+  it('matches the same customer however the phone is written', async () => {
+    const a = order({ customer: { name: 'Ivan', phone: '+7 903 111-22-33' } });
+    const b = order({ customer: { phone: '8 (903) 1112233', email: 'ivan@example.com' } });
+    expect((await sys.post('/v1/website/orders', a)).status).toBe(202);
+    await eventually(() => dealsOf(a.externalId as string).then((d) => d.length === 1));
+    expect((await sys.post('/v1/website/orders', b)).status).toBe(202);
+    await eventually(() => dealsOf(b.externalId as string).then((d) => d.length === 1));
+    const contacts = await sys.sql<{ id: string; emails: string[] }>(
+      `SELECT id, emails FROM contacts WHERE phones @> ARRAY['+79031112233']`,
+    );
+    expect(contacts).toHaveLength(1);
+    expect(contacts[0].emails).toEqual(['ivan@example.com']);
+    const [da, db] = [await dealsOf(a.externalId as string), await dealsOf(b.externalId as string)];
+    expect(da[0].contactId).toBe(contacts[0].id);
+    expect(db[0].contactId).toBe(contacts[0].id);
+  });
+
+  it('keeps one deal when the same order is posted three times and its message is redelivered', async () => {
+    const o = order();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await sys.post('/v1/website/orders', o);
+      expect(res.status).toBe(202);
+      ids.push(((await res.json()) as { eventId: string }).eventId);
+    }
+    expect(new Set(ids).size).toBe(3);
+    await eventually(async () => {
+      const [{ n }] = await sys.sql<{ n: string }>(
+        `SELECT count(*) n FROM processed_events WHERE event_id = ANY($1::uuid[])`,
+        [ids],
+      );
+      return Number(n) === 1;
+    });
+
+    // Redelivery: the very same envelope arrives again (as after a consumer crash before its ack).
+    const deal = (await dealsOf(o.externalId as string))[0];
+    expect(deal.lastEventId).toBe(ids[0]);
+    await sys.withChannel(async (ch) => {
+      const envelope = {
+        id: ids[0],
+        type: 'website.order.submitted',
+        peerId: sys.peerId,
+        idempotencyKey: `order:${o.externalId as string}@${o.updatedAt as string}:new`,
+        occurredAt: o.updatedAt,
+        receivedAt: new Date().toISOString(),
+        schemaVersion: 1,
+        traceId: 'redelivery-test',
+        payload: o,
+      };
+      ch.publish(
+        `${sys.namespace}.events`,
+        'website.order.submitted',
+        Buffer.from(JSON.stringify(envelope)),
+        {
+          persistent: true,
+          messageId: ids[0],
+        },
+      );
+    });
+    await eventually(async () => (await sys.queueDepth(sys.queue('website-connector'))) === 0);
+    await new Promise((r) => setTimeout(r, 500));
+
+    expect(await dealsOf(o.externalId as string)).toHaveLength(1);
+    const [{ n }] = await sys.sql<{ n: string }>(`SELECT count(*) n FROM deals WHERE external_id = $1`, [
+      o.externalId,
+    ]);
+    expect(Number(n)).toBe(1);
+    const [{ items }] = await sys.sql<{ items: string }>(
+      `SELECT count(*) items FROM deal_items i JOIN deals d ON d.id = i.deal_id WHERE d.external_id = $1`,
+      [o.externalId],
+    );
+    expect(Number(items)).toBe(2);
+  });
+
+  it('applies a later status and ignores an older one that arrives afterwards', async () => {
+    const base = order({ status: 'new', updatedAt: '2026-11-20T10:00:00.000Z' });
+    const paid = {
+      ...base,
+      status: 'paid',
+      updatedAt: '2026-11-20T12:00:00.000Z',
+      paidAt: '2026-11-20T12:00:00.000Z',
+    };
+    const processing = { ...base, status: 'processing', updatedAt: '2026-11-20T11:00:00.000Z' };
+
+    expect((await sys.post('/v1/website/orders', base)).status).toBe(202);
+    await eventually(() => dealsOf(base.externalId as string).then((d) => d[0]?.status === 'new'));
+    expect((await sys.post('/v1/website/orders', paid)).status).toBe(202);
+    await eventually(() => dealsOf(base.externalId as string).then((d) => d[0]?.status === 'paid'));
+
+    const res = await sys.post('/v1/website/orders', processing);
+    expect(res.status).toBe(202);
+    const { eventId } = (await res.json()) as { eventId: string };
+    await eventually(async () => {
+      const rows = await sys.sql<{ outcome: string }>(
+        `SELECT outcome FROM processed_events WHERE event_id = $1`,
+        [eventId],
+      );
+      return rows[0]?.outcome === 'stale';
+    });
+    const [deal] = await dealsOf(base.externalId as string);
+    expect(deal.status).toBe('paid');
+    expect(deal.paidAt).toBe('2026-11-20T12:00:00.000Z');
+  });
+
+  it('carries the correlation id from the HTTP request into the processed-event record', async () => {
+    const o = order();
+    const res = await sys.post('/v1/website/orders', o, { 'x-request-id': 'trace-abc-123' });
+    expect(res.headers.get('x-request-id')).toBe('trace-abc-123');
+    const { eventId } = (await res.json()) as { eventId: string };
+    const rows = await eventually(async () => {
+      const r = await sys.sql<{ trace_id: string }>(
+        `SELECT trace_id FROM processed_events WHERE event_id = $1`,
+        [eventId],
+      );
+      return r.length ? r : null;
+    });
+    expect(rows![0].trace_id).toBe('trace-abc-123');
+  });
+
+  it('serves health and Prometheus metrics on every app', async () => {
+    for (const app of ['gateway', 'website-connector', 'console'] as const) {
+      const health = await fetch(`${sys.app(app).url}/health`);
+      expect(health.status).toBe(200);
+      const metrics = await (await fetch(`${sys.app(app).url}/metrics`)).text();
+      expect(metrics).toContain('process_resident_memory_bytes');
+    }
+    const gw = await (await fetch(`${sys.app('gateway').url}/metrics`)).text();
+    expect(gw).toMatch(/switchboard_ingest_total\{type="website.order.submitted",result="accepted"\} \d+/);
+    const wc = await (await fetch(`${sys.app('website-connector').url}/metrics`)).text();
+    expect(wc).toMatch(/switchboard_consumed_total\{type="website.order.submitted",outcome="ok"\} \d+/);
+  });
+});
