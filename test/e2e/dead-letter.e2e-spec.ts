@@ -97,4 +97,33 @@ describe('dead-lettering', () => {
     });
     expect(byId.m3).toMatchObject({ 'x-error-code': 'UNKNOWN_EVENT_TYPE', 'x-attempts': 1 });
   });
+
+  it('lists dead letters with their error and replays them once the cause is fixed', async () => {
+    const poison = order({ externalId: 'POISON-2' });
+    expect((await sys.post('/v1/website/orders', poison)).status).toBe(202);
+    expect(await eventually(async () => (await sys.queueDepth(dlq)) === 1, 15_000)).toBe(true);
+
+    const listed = await sys.cli('dlq-list', 'website-connector');
+    expect(listed.deadLetters).toHaveLength(1);
+    expect(listed.deadLetters[0]).toMatchObject({
+      routingKey: 'website.order.submitted',
+      errorCode: 'HANDLER_FAILED',
+      attempts: 3,
+    });
+    expect(await sys.queueDepth(dlq)).toBe(1); // listing leaves them in place
+
+    // "Fix" the cause: the connector comes back without the fault.
+    await sys.app('website-connector').kill('SIGTERM');
+    await sys.startApp('website-connector', { FAULT_FAIL_ORDER_PREFIX: undefined });
+
+    const replay = await sys.cli('dlq-replay', 'website-connector');
+    expect(replay.replayed).toBe(1);
+    const done = await eventually(async () => {
+      const rows = await sys.sql(`SELECT 1 FROM deals WHERE external_id = 'POISON-2'`);
+      return rows.length === 1;
+    });
+    expect(done).toBe(true);
+    expect(await sys.queueDepth(dlq)).toBe(0);
+    expect(await sys.sql(`SELECT 1 FROM deals WHERE external_id = 'POISON-2'`)).toHaveLength(1);
+  });
 });

@@ -1,10 +1,13 @@
 import 'reflect-metadata';
 import { loadConfig } from '@switchboard/config';
 import { dataSourceOptions, migrate } from '@switchboard/database';
+import { CONNECTORS } from '@switchboard/contracts';
+import { peekDeadLetters, replayDeadLetters, TopologyNames } from '@switchboard/messaging';
+import * as amqp from 'amqplib';
 import { DataSource } from 'typeorm';
 
 /**
- * Operator commands that need no running app: `migrate`, `seed-demo`. Output is JSON with --json, so scripts
+ * Operator commands that need no running app: `migrate`, `seed-demo`, `dlq-list`, `dlq-replay`. Output is JSON with --json, so scripts
  * (npm start, CI) can read it; exit code 0 on success, 1 with a readable message otherwise.
  */
 const DEMO_MANAGERS = [
@@ -24,7 +27,32 @@ async function withDataSource<T>(fn: (ds: DataSource) => Promise<T>): Promise<T>
   }
 }
 
-const commands: Record<string, () => Promise<unknown>> = {
+async function withBroker<T>(fn: (conn: amqp.ChannelModel, names: TopologyNames) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env, ['amqp', 'log']);
+  const conn = await amqp.connect(config.amqp.url);
+  try {
+    return await fn(conn, new TopologyNames(config.amqp.namespace));
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+function connectorArg(args: string[]): string {
+  const name = args.find((a) => !a.startsWith('--'));
+  if (!name || !(name in CONNECTORS)) {
+    throw new Error(`name a connector: ${Object.keys(CONNECTORS).join(', ')}`);
+  }
+  return name;
+}
+
+function limitArg(args: string[]): number {
+  const i = args.indexOf('--limit');
+  const n = i >= 0 ? Number(args[i + 1]) : 100;
+  if (!Number.isInteger(n) || n < 1) throw new Error('--limit takes a positive integer');
+  return n;
+}
+
+const commands: Record<string, (args: string[]) => Promise<unknown>> = {
   migrate: () => withDataSource(async (ds) => ({ applied: await migrate(ds) })),
   'seed-demo': () =>
     withDataSource(async (ds) => {
@@ -43,17 +71,30 @@ const commands: Record<string, () => Promise<unknown>> = {
       );
       return { managers: rows };
     }),
+  /** dlq list <connector> [--limit N]: what is dead-lettered and why (messages stay in the queue). */
+  'dlq-list': (args) =>
+    withBroker(async (conn, names) => {
+      const ch = await conn.createChannel();
+      return { deadLetters: await peekDeadLetters(ch, names, connectorArg(args), limitArg(args)) };
+    }),
+  /** dlq replay <connector> [--limit N]: back to the exchange with the original routing key. */
+  'dlq-replay': (args) =>
+    withBroker(async (conn, names) => {
+      const ch = await conn.createConfirmChannel();
+      const replayed = await replayDeadLetters(ch, names, connectorArg(args), limitArg(args));
+      return { replayed: replayed.length, messageIds: replayed.map((d) => d.messageId) };
+    }),
 };
 
 async function main(): Promise<void> {
-  const [name, ...flags] = process.argv.slice(2);
+  const [name, ...args] = process.argv.slice(2);
   const command = name ? commands[name] : undefined;
   if (!command) {
-    console.error(`usage: cli <${Object.keys(commands).join('|')}> [--json]`);
+    console.error(`usage: cli <${Object.keys(commands).join('|')}> [args] [--json]`);
     process.exit(2);
   }
-  const result = await command();
-  console.log(flags.includes('--json') ? JSON.stringify(result) : result);
+  const result = await command(args);
+  console.log(args.includes('--json') ? JSON.stringify(result) : JSON.stringify(result, null, 2));
 }
 
 main().catch((err: Error) => {

@@ -4,3 +4,4 @@ export * from './confirmed-publisher';
 export * from './amqp-transport';
 export * from './messaging.module';
 export * from './run-connector';
+export * from './dead-letters';

@@ -109,19 +109,19 @@ export class TestSystem {
       ADMIN_TOKEN: this.adminToken,
       PEER_KEYS: `${this.peerId}:${this.peerKey}`,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-      [PORT_ENV[app]]: String(this.ports.get(app)),
+      ...(this.ports.has(app) ? { [PORT_ENV[app]]: String(this.ports.get(app)) } : {}),
       ...this.extraEnv,
     };
   }
 
-  async startApp(app: AppName): Promise<RunningApp> {
+  async startApp(app: AppName, overrides: Record<string, string | undefined> = {}): Promise<RunningApp> {
     if (!this.ports.has(app)) this.ports.set(app, await freePort());
     const port = this.ports.get(app)!;
     const logDir = join(ROOT, '.data', 'test-logs');
     mkdirSync(logDir, { recursive: true });
     const log = createWriteStream(join(logDir, `${this.suite}-${app}.log`), { flags: 'a' });
     const proc = spawn(process.execPath, [join(ROOT, 'dist/apps', app, 'src/main.js')], {
-      env: this.env(app),
+      env: { ...this.env(app), ...overrides },
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -172,6 +172,20 @@ export class TestSystem {
       headers: { authorization: `Bearer ${this.adminToken}` },
     });
     return { status: res.status, body: await res.json() };
+  }
+
+  /** Runs the operator CLI (dist/apps/console/src/cli.js) against this system; returns its JSON output. */
+  async cli(...args: string[]): Promise<any> {
+    const { execFile } = await import('node:child_process');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [join(ROOT, 'dist/apps/console/src/cli.js'), ...args, '--json'],
+        { env: this.env('console'), cwd: ROOT, timeout: 60_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)),
+      ),
+    );
+    return JSON.parse(out);
   }
 
   queue(name: 'website-connector', kind: 'main' | 'dlq' = 'main'): string {
