@@ -1,0 +1,11 @@
+export type { SignedRequest, VerifyFailure, VerifyResult } from './types';
+export { safeEqual } from './hmac';
+export * from './php-form';
+export * from './woocommerce';
+export * from './shopify';
+export * from './twilio';
+export * from './zadarma';
+export * from './mango';
+export * from './taplink';
+export * from './bitrix24';
+export * from './standard-webhooks';
