@@ -1,8 +1,9 @@
-// npm run bench [-- --quick] [--duration 60] [--connections 50,100]
+// npm run bench [-- --quick] [--duration 60] [--connections 50,100] [--profile]
 // Drives authenticated website-order traffic through the real gateway and website connector on real
 // PostgreSQL + RabbitMQ, and reports: accepted/s, ack latency p50/p90/p97.5/p99, end-to-end processed/s, lag
 // (gateway receipt -> CRM transaction) p50/p99, CPU and peak RSS per app, errors. Writes bench-report.json/.md.
 import autocannon from 'autocannon';
+import amqp from 'amqplib';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync, createWriteStream } from 'node:fs';
@@ -48,7 +49,15 @@ async function startApp(name, env) {
   const logDir = join(ROOT, '.data', 'bench-logs');
   mkdirSync(logDir, { recursive: true });
   const out = createWriteStream(join(logDir, `${name}.log`));
-  const proc = spawn(process.execPath, [join(ROOT, 'dist/apps', name, 'src/main.js')], {
+  // --profile: V8 CPU profiles of each app in .data/bench-profiles (open in Chrome DevTools).
+  const profile = args.includes('--profile')
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${join(ROOT, '.data', 'bench-profiles')}`,
+        `--cpu-prof-name=${name}.cpuprofile`,
+      ]
+    : [];
+  const proc = spawn(process.execPath, [...profile, join(ROOT, 'dist/apps', name, 'src/main.js')], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -86,6 +95,28 @@ function nextOrder() {
     currency: 'RUB',
     utm: { source: 'bench', medium: 'cpc', campaign: 'load' },
   });
+}
+
+/** Removes the run's queues, exchange and database so repeated runs do not burden the broker. */
+async function cleanup(stack, ns) {
+  await sleep(500); // let the apps close their connections
+  const conn = await amqp.connect(stack.amqpUrl);
+  const ch = await conn.createChannel();
+  const config = JSON.parse(readFileSync(join(ROOT, 'config/default.json'), 'utf8'));
+  const c = 'website-connector';
+  for (const q of [
+    `${ns}.${c}`,
+    `${ns}.${c}.dlq`,
+    ...config.amqp.retryDelaysMs.map((d) => `${ns}.${c}.retry.${d}ms`),
+  ]) {
+    await ch.deleteQueue(q).catch(() => undefined);
+  }
+  await ch.deleteExchange(`${ns}.events`).catch(() => undefined);
+  await conn.close();
+  const admin = new pg.Client({ connectionString: stack.databaseUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS sb_${ns} WITH (FORCE)`);
+  await admin.end();
 }
 
 const count = async (db) => Number((await db.query('SELECT count(*) n FROM processed_events')).rows[0].n);
@@ -201,6 +232,7 @@ async function main() {
   } finally {
     for (const p of Object.values(procs)) p.kill('SIGTERM');
     await db.end();
+    await cleanup(stack, ns);
     await stack.stop();
   }
 

@@ -10,7 +10,7 @@ describe('gateway rejects bad input without publishing', () => {
     await sys.start(['gateway']);
     queue = sys.queue('website-connector');
   });
-  afterAll(() => sys.stop());
+  afterAll(() => sys.destroy());
 
   async function expectProblem(res: Response, status: number, code: string) {
     expect(res.status).toBe(status);

@@ -8,7 +8,7 @@ import { eventually, localStack, order, rabbitmqctl, sleep, stackCall, TestSyste
   afterAll(async () => {
     await rabbitmqctl('set_vm_memory_high_watermark', '0.4').catch(() => undefined);
     await stackCall('startRabbit');
-    await sys.stop();
+    await sys.destroy();
   });
 
   it('answers 503 while the broker is down and resumes without a gateway restart', async () => {

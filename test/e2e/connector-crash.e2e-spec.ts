@@ -6,7 +6,7 @@ describe('connector killed mid-processing', () => {
   const TOTAL = 2000;
 
   beforeAll(() => sys.start(['gateway', 'website-connector']));
-  afterAll(() => sys.stop());
+  afterAll(() => sys.destroy());
 
   const count = async (sql: string) => Number((await sys.sql<{ n: string }>(sql))[0].n);
 

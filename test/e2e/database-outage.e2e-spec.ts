@@ -7,7 +7,7 @@ import { eventually, localStack, order, pool, sleep, stackCall, TestSystem } fro
   beforeAll(() => sys.start(['gateway', 'website-connector']));
   afterAll(async () => {
     await stackCall('startPostgres');
-    await sys.stop();
+    await sys.destroy();
   });
 
   const count = async (sql: string, params: unknown[] = []) =>

@@ -11,7 +11,7 @@ describe('dead-lettering', () => {
     await sys.start(['gateway', 'website-connector']);
     dlq = sys.queue('website-connector', 'dlq');
   });
-  afterAll(() => sys.stop());
+  afterAll(() => sys.destroy());
 
   async function takeDeadLetters(): Promise<GetMessage[]> {
     return sys.withChannel(async (ch) => {

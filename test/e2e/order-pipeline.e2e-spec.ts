@@ -8,7 +8,7 @@ describe('website order pipeline', () => {
     await sys.start();
     await sys.sql(`INSERT INTO managers (name, extension) VALUES ('Maria', '101'), ('Oleg', '102')`);
   });
-  afterAll(() => sys.stop());
+  afterAll(() => sys.destroy());
 
   const dealsOf = (externalId: string) =>
     sys

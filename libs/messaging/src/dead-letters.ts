@@ -11,16 +11,24 @@ export interface DeadLetter {
   body: string;
 }
 
-const h = (m: GetMessage, k: string) => m.properties.headers?.[k] as unknown;
+/** A header as text; AMQP tables carry strings, numbers, or (rarely) byte arrays. */
+function h(m: GetMessage, k: string): string | undefined {
+  const v: unknown = m.properties.headers?.[k];
+  if (v === undefined || v === null) return undefined;
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
 
 function describe(m: GetMessage): DeadLetter {
   return {
-    messageId: String(h(m, 'x-original-message-id') ?? m.properties.messageId ?? ''),
-    routingKey: String(h(m, 'x-original-routing-key') ?? ''),
-    errorCode: String(h(m, 'x-error-code') ?? 'DELIVERY_LIMIT'),
-    errorMessage: String(h(m, 'x-error-message') ?? ''),
+    messageId: h(m, 'x-original-message-id') ?? String(m.properties.messageId ?? ''),
+    routingKey: h(m, 'x-original-routing-key') ?? '',
+    errorCode: h(m, 'x-error-code') ?? 'DELIVERY_LIMIT',
+    errorMessage: h(m, 'x-error-message') ?? '',
     attempts: Number(h(m, 'x-attempts') ?? h(m, 'x-delivery-count') ?? 0),
-    failedAt: String(h(m, 'x-failed-at') ?? ''),
+    failedAt: h(m, 'x-failed-at') ?? '',
     body: m.content.toString('utf8'),
   };
 }

@@ -150,6 +150,33 @@ export class TestSystem {
     this.db = null;
   }
 
+  /** Stops the apps and removes what the suite created: its queues, its exchange and its database. */
+  async destroy(): Promise<void> {
+    await this.stop();
+    await this.withChannel(async (ch) => {
+      for (const q of await this.queueNames()) await ch.deleteQueue(q);
+      await ch.deleteExchange(`${this.namespace}.events`);
+    }).catch(() => undefined);
+    const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS sb_${this.namespace} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }
+
+  private async queueNames(): Promise<string[]> {
+    const { loadConfig } = await import('@switchboard/config');
+    const { CONNECTORS } = await import('@switchboard/contracts');
+    const delays = loadConfig(
+      { ...process.env, NODE_ENV: 'test', SWITCHBOARD_CONFIG_DIR: join(ROOT, 'config') },
+      ['amqp'],
+    ).amqp.retryDelaysMs;
+    return Object.keys(CONNECTORS).flatMap((c) => [
+      `${this.namespace}.${c}`,
+      `${this.namespace}.${c}.dlq`,
+      ...delays.map((d) => `${this.namespace}.${c}.retry.${d}ms`),
+    ]);
+  }
+
   /** Direct SQL for assertions (the DB is the ground truth). */
   async sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
     if (!this.db) {
