@@ -64,19 +64,28 @@ export class OrderProjector {
     });
 
     const version = order.updatedAt ?? order.createdAt;
+    // Upsert the deal and replace its items in one statement. The DELETE runs on the statement's snapshot, so
+    // it removes only the previous version's items, never the ones inserted beside it.
     const rows: Array<{ id: string; inserted: boolean }> = await em.query(
-      `INSERT INTO deals (peer_id, external_id, contact_id, title, status, amount, currency, delivery_address,
-                          utm_source, utm_medium, utm_campaign, source_created_at, source_updated_at, paid_at,
-                          responsible_manager_id, last_event_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-       ON CONFLICT (peer_id, external_id) DO UPDATE SET
-         status = EXCLUDED.status, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
-         delivery_address = EXCLUDED.delivery_address, utm_source = EXCLUDED.utm_source,
-         utm_medium = EXCLUDED.utm_medium, utm_campaign = EXCLUDED.utm_campaign,
-         source_updated_at = EXCLUDED.source_updated_at, paid_at = COALESCE(EXCLUDED.paid_at, deals.paid_at),
-         last_event_id = EXCLUDED.last_event_id, updated_at = now()
-       WHERE deals.source_updated_at < EXCLUDED.source_updated_at
-       RETURNING id, (xmax = 0) AS inserted`,
+      `WITH d AS (
+         INSERT INTO deals (peer_id, external_id, contact_id, title, status, amount, currency, delivery_address,
+                            utm_source, utm_medium, utm_campaign, source_created_at, source_updated_at, paid_at,
+                            responsible_manager_id, last_event_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         ON CONFLICT (peer_id, external_id) DO UPDATE SET
+           status = EXCLUDED.status, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+           delivery_address = EXCLUDED.delivery_address, utm_source = EXCLUDED.utm_source,
+           utm_medium = EXCLUDED.utm_medium, utm_campaign = EXCLUDED.utm_campaign,
+           source_updated_at = EXCLUDED.source_updated_at, paid_at = COALESCE(EXCLUDED.paid_at, deals.paid_at),
+           last_event_id = EXCLUDED.last_event_id, updated_at = now()
+         WHERE deals.source_updated_at < EXCLUDED.source_updated_at
+         RETURNING id, (xmax = 0) AS inserted),
+       old_items AS (DELETE FROM deal_items WHERE deal_id IN (SELECT id FROM d WHERE NOT inserted)),
+       new_items AS (
+         INSERT INTO deal_items (deal_id, position, sku, name, quantity, price)
+         SELECT d.id, t.pos, t.sku, t.name, t.qty, t.price
+           FROM d, unnest($17::int[], $18::text[], $19::text[], $20::int[], $21::numeric[]) AS t(pos, sku, name, qty, price))
+       SELECT id, inserted FROM d`,
       [
         envelope.peerId,
         order.externalId,
@@ -94,17 +103,6 @@ export class OrderProjector {
         order.paidAt ?? null,
         contact.responsibleManagerId,
         envelope.id,
-      ],
-    );
-    if (rows.length === 0) return 'stale';
-    const [deal] = rows;
-    if (!deal.inserted) await em.query('DELETE FROM deal_items WHERE deal_id = $1', [deal.id]);
-    await em.query(
-      `INSERT INTO deal_items (deal_id, position, sku, name, quantity, price)
-       SELECT $1, t.pos, t.sku, t.name, t.qty, t.price
-         FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::numeric[]) AS t(pos, sku, name, qty, price)`,
-      [
-        deal.id,
         order.items.map((_, i) => i + 1),
         order.items.map((i) => i.sku),
         order.items.map((i) => i.name),
@@ -112,6 +110,8 @@ export class OrderProjector {
         order.items.map((i) => i.price),
       ],
     );
+    if (rows.length === 0) return 'stale';
+    const [deal] = rows;
     return deal.inserted ? 'created' : 'updated';
   }
 }
