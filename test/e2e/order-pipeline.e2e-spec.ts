@@ -1,4 +1,4 @@
-import { eventually, order, TestSystem } from './support/system';
+import { eventually, order, pool, TestSystem } from './support/system';
 
 /** ARCHITECTURE §2: 202 -> contact + deal; effectively once; order tolerance. */
 describe('website order pipeline', () => {
@@ -70,6 +70,37 @@ describe('website order pipeline', () => {
     const [da, db] = [await dealsOf(a.externalId as string), await dealsOf(b.externalId as string)];
     expect(da[0].contactId).toBe(contacts[0].id);
     expect(db[0].contactId).toBe(contacts[0].id);
+  });
+
+  it('makes one card for one new customer however many of their orders arrive at once', async () => {
+    const customer = { name: 'Rush Buyer', phone: '+7 999 000-11-22', email: 'rush@example.com' };
+    const orders = Array.from({ length: 30 }, (_, i) =>
+      order({ customer: i % 2 ? customer : { ...customer, phone: '8 (999) 000-11-22', email: undefined } }),
+    );
+    const statuses = await pool(
+      orders.length,
+      30,
+      async (i) => (await sys.post('/v1/website/orders', orders[i])).status,
+    );
+    expect(statuses.every((s) => s === 202)).toBe(true);
+    const done = await eventually(async () => {
+      const [{ n }] = await sys.sql<{ n: string }>(
+        `SELECT count(*) n FROM deals WHERE external_id = ANY($1)`,
+        [orders.map((o) => o.externalId)],
+      );
+      return Number(n) === orders.length;
+    });
+    expect(done).toBe(true);
+    const cards = await sys.sql<{ id: string; emails: string[] }>(
+      `SELECT id, emails FROM contacts WHERE phones @> ARRAY['+79990001122']`,
+    );
+    expect(cards).toHaveLength(1);
+    expect(cards[0].emails).toEqual(['rush@example.com']);
+    const [{ n }] = await sys.sql<{ n: string }>(
+      `SELECT count(DISTINCT contact_id) n FROM deals WHERE external_id = ANY($1)`,
+      [orders.map((o) => o.externalId)],
+    );
+    expect(Number(n)).toBe(1);
   });
 
   it('keeps one deal when the same order is posted three times and its message is redelivered', async () => {

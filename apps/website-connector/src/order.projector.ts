@@ -7,8 +7,8 @@ import {
   OrderSubmittedV1,
   validateContract,
 } from '@switchboard/contracts';
-import { ContactService, normalizeEmail, normalizePhone } from '@switchboard/crm';
-import { Inbox } from '@switchboard/database';
+import { ContactCandidate, ContactService, normalizeEmail, normalizePhone } from '@switchboard/crm';
+import { BatchingInbox } from '@switchboard/database';
 import { EntityManager } from 'typeorm';
 import { FaultInjector } from './fault-injector';
 
@@ -26,7 +26,7 @@ export class OrderProjector {
   private readonly logger = new Logger('OrderProjector');
 
   constructor(
-    private readonly inbox: Inbox,
+    private readonly inbox: BatchingInbox,
     private readonly contacts: ContactService,
     private readonly config: AppConfig,
     private readonly faults: FaultInjector,
@@ -36,9 +36,23 @@ export class OrderProjector {
     // Re-validate: the broker accepts anything, and a bad payload must dead-letter, not half-apply.
     const order = validateContract(OrderSubmittedV1, envelope.payload);
     this.faults.maybeFail(order.externalId);
-    const outcome = await this.inbox.process(CONSUMER, envelope, async (em) => ({
-      outcome: await this.project(em, envelope, order),
-    }));
+    const customer = {
+      name: order.customer.name,
+      phone: normalizePhone(order.customer.phone, this.config.crm.defaultRegion),
+      email: normalizeEmail(order.customer.email),
+      source: `website:${envelope.peerId}`,
+    };
+    if (!customer.phone && !customer.email) {
+      // The contract saw a phone string, but it is no phone number: a card keyed by nothing would be a
+      // duplicate factory, so dead-letter the order visibly instead of guessing.
+      throw new UnmatchableCustomer(order.externalId);
+    }
+    const outcome = await this.inbox.submit(CONSUMER, {
+      envelope,
+      // The order's own key too: two versions of one order in concurrent batches then queue, not deadlock.
+      lockKeys: [...this.contacts.lockKeys(customer), `order:${envelope.peerId}:${order.externalId}`],
+      effects: async (em) => ({ outcome: await this.project(em, envelope, order, customer) }),
+    });
     const result: OrderOutcome = outcome.duplicate ? 'duplicate' : outcome.result.outcome;
     this.logger.debug(`order ${order.externalId}: ${result}`);
     return result;
@@ -48,20 +62,9 @@ export class OrderProjector {
     em: EntityManager,
     envelope: EventEnvelope,
     order: OrderSubmittedV1,
+    customer: ContactCandidate,
   ): Promise<OrderOutcome> {
-    const phone = normalizePhone(order.customer.phone, this.config.crm.defaultRegion);
-    const email = normalizeEmail(order.customer.email);
-    if (!phone && !email) {
-      // The contract saw a phone string, but it is no phone number: a card keyed by nothing would be a
-      // duplicate factory, so dead-letter the order visibly instead of guessing.
-      throw new UnmatchableCustomer(order.externalId);
-    }
-    const contact = await this.contacts.findOrCreate(em, {
-      name: order.customer.name,
-      phone,
-      email,
-      source: `website:${envelope.peerId}`,
-    });
+    const contact = await this.contacts.findOrCreate(em, customer, { locked: true });
 
     const version = order.updatedAt ?? order.createdAt;
     // Upsert the deal and replace its items in one statement. The DELETE runs on the statement's snapshot, so

@@ -4,6 +4,7 @@ import { AppConfig } from '@switchboard/config';
 import type { ReadinessProbe } from '@switchboard/observability';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, migrate } from './data-source';
+import { BatchingInbox } from './batching-inbox';
 import { Inbox } from './inbox';
 
 @Injectable()
@@ -39,7 +40,7 @@ class Migrator implements OnModuleInit {
       }),
     }),
   ],
-  providers: [DatabaseProbe, Migrator, Inbox],
-  exports: [DatabaseProbe, Inbox],
+  providers: [DatabaseProbe, Migrator, Inbox, BatchingInbox],
+  exports: [DatabaseProbe, Inbox, BatchingInbox],
 })
 export class DatabaseModule {}

@@ -51,6 +51,13 @@ attached AS (
   RETURNING c.id)
 SELECT id, responsible_manager_id, created FROM chosen`;
 
+function identitiesOf(c: Pick<ContactCandidate, 'phone' | 'email'>): Array<['phone' | 'email', string]> {
+  const out: Array<['phone' | 'email', string]> = [];
+  if (c.phone) out.push(['phone', c.phone]);
+  if (c.email) out.push(['email', c.email]);
+  return out;
+}
+
 /**
  * Find-or-create by phone, then email. Concurrent events about the same new customer must yield one card, so
  * the identities are locked first (transaction-scoped advisory locks, in a fixed order against deadlocks), and
@@ -59,17 +66,28 @@ SELECT id, responsible_manager_id, created FROM chosen`;
  */
 @Injectable()
 export class ContactService {
-  async findOrCreate(em: EntityManager, c: ContactCandidate): Promise<MatchedContact> {
-    const identities: Array<['phone' | 'email', string]> = [];
-    if (c.phone) identities.push(['phone', c.phone]);
-    if (c.email) identities.push(['email', c.email]);
-    if (identities.length === 0) throw new Error('a contact needs a phone or an email');
+  /** The advisory-lock keys a find-or-create of this candidate needs. */
+  lockKeys(c: Pick<ContactCandidate, 'phone' | 'email'>): string[] {
+    return identitiesOf(c).map(([k, v]) => `${k}:${v}`);
+  }
 
-    const keys = identities.map(([k, v]) => `${k}:${v}`).sort();
-    await em.query(
-      `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k`,
-      [keys],
-    );
+  /**
+   * `locked`: the caller already holds this candidate's lockKeys in the current transaction (batched
+   * processing takes every lock of a batch at once).
+   */
+  async findOrCreate(
+    em: EntityManager,
+    c: ContactCandidate,
+    opts: { locked?: boolean } = {},
+  ): Promise<MatchedContact> {
+    const identities = identitiesOf(c);
+    if (identities.length === 0) throw new Error('a contact needs a phone or an email');
+    if (!opts.locked) {
+      await em.query(
+        `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k`,
+        [this.lockKeys(c).sort()],
+      );
+    }
     const [row]: Array<{ id: string; responsible_manager_id: string | null; created: boolean }> =
       await em.query(MATCH_OR_CREATE, [
         identities.map(([k]) => k),
