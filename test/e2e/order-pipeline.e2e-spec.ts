@@ -190,6 +190,48 @@ describe('website order pipeline', () => {
     expect(deal.paidAt).toBe('2026-11-20T12:00:00.000Z');
   });
 
+  it('ends with the same deal whichever order its versions arrive in', async () => {
+    const base = order({ status: 'new', updatedAt: '2026-11-20T10:00:00.000Z' });
+    const v1 = {
+      ...base,
+      status: 'paid',
+      updatedAt: '2026-11-20T11:00:00.000Z',
+      paidAt: '2026-11-20T11:00:00.000Z',
+    };
+    const v2 = { ...base, status: 'shipped', updatedAt: '2026-11-20T12:00:00.000Z', total: 2500 };
+    const inOrder: Array<Record<string, unknown>> = [base, v1, v2];
+    const shuffled = ([v2, base, v1] as Array<Record<string, unknown>>).map((o) => ({
+      ...o,
+      externalId: `${o.externalId as string}-x`,
+    }));
+    for (const sequence of [inOrder, shuffled]) {
+      for (const o of sequence) {
+        const res = await sys.post('/v1/website/orders', o);
+        expect(res.status).toBe(202);
+        const { eventId } = (await res.json()) as { eventId: string };
+        await eventually(
+          async () =>
+            (await sys.sql(`SELECT 1 FROM processed_events WHERE event_id = $1`, [eventId])).length === 1,
+        );
+      }
+    }
+    const [a] = await dealsOf(base.externalId as string);
+    const [b] = await dealsOf(`${base.externalId as string}-x`);
+    const pick = (d: any) => ({
+      status: d.status,
+      amount: Number(d.amount),
+      paidAt: d.paidAt,
+      items: d.items.length,
+    });
+    expect(pick(a)).toEqual({
+      status: 'shipped',
+      amount: 2500,
+      paidAt: '2026-11-20T11:00:00.000Z',
+      items: 2,
+    });
+    expect(pick(b)).toEqual(pick(a));
+  });
+
   it('carries the correlation id from the HTTP request into the processed-event record', async () => {
     const o = order();
     const res = await sys.post('/v1/website/orders', o, { 'x-request-id': 'trace-abc-123' });

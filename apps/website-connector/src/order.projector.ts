@@ -73,13 +73,16 @@ export class OrderProjector {
       `WITH d AS (
          INSERT INTO deals (peer_id, external_id, contact_id, title, status, amount, currency, delivery_address,
                             utm_source, utm_medium, utm_campaign, source_created_at, source_updated_at, paid_at,
-                            responsible_manager_id, last_event_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                            paid_at_version, responsible_manager_id, last_event_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::timestamptz,
+                 CASE WHEN $14::timestamptz IS NOT NULL THEN $13::timestamptz END, $15, $16)
          ON CONFLICT (peer_id, external_id) DO UPDATE SET
            status = EXCLUDED.status, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
            delivery_address = EXCLUDED.delivery_address, utm_source = EXCLUDED.utm_source,
            utm_medium = EXCLUDED.utm_medium, utm_campaign = EXCLUDED.utm_campaign,
-           source_updated_at = EXCLUDED.source_updated_at, paid_at = COALESCE(EXCLUDED.paid_at, deals.paid_at),
+           source_updated_at = EXCLUDED.source_updated_at,
+           paid_at = COALESCE(EXCLUDED.paid_at, deals.paid_at),
+           paid_at_version = COALESCE(EXCLUDED.paid_at_version, deals.paid_at_version),
            last_event_id = EXCLUDED.last_event_id, updated_at = now()
          WHERE deals.source_updated_at < EXCLUDED.source_updated_at
          RETURNING id, (xmax = 0) AS inserted),
@@ -113,7 +116,17 @@ export class OrderProjector {
         order.items.map((i) => i.price),
       ],
     );
-    if (rows.length === 0) return 'stale';
+    if (rows.length === 0) {
+      // An older version still knows when the order was paid if no newer version said so.
+      if (order.paidAt) {
+        await em.query(
+          `UPDATE deals SET paid_at = $3, paid_at_version = $4, updated_at = now()
+            WHERE peer_id = $1 AND external_id = $2 AND (paid_at_version IS NULL OR paid_at_version < $4)`,
+          [envelope.peerId, order.externalId, order.paidAt, version],
+        );
+      }
+      return 'stale';
+    }
     const [deal] = rows;
     return deal.inserted ? 'created' : 'updated';
   }

@@ -115,6 +115,8 @@ export class Deal {
   /** Version of the order at the source; an update with an older or equal value changes nothing. */
   @Column({ type: 'timestamptz' }) sourceUpdatedAt: Date;
   @Column({ type: 'timestamptz', nullable: true }) paidAt: Date | null;
+  /** Source version paidAt came from: the newest version that carried one wins, in any arrival order. */
+  @Column({ type: 'timestamptz', nullable: true }) paidAtVersion: Date | null;
   @Column({ type: 'uuid', nullable: true }) responsibleManagerId: string | null;
   @Column({ type: 'uuid' }) lastEventId: string;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
