@@ -5,7 +5,7 @@ import { correlationIdFrom } from '@switchboard/observability';
 import { CorrelationInterceptor } from './correlation.interceptor';
 import { ErrorCode } from '@switchboard/contracts';
 import { problem } from './problem';
-import { ProblemFilter } from './problem.filter';
+import { ProblemFilter, sendProblem } from './problem.filter';
 
 export interface HttpAppOptions {
   logger: LoggerService;
@@ -28,6 +28,8 @@ export async function createHttpApp(
       correlationIdFrom(req.headers['x-request-id'] ?? req.headers['x-correlation-id']),
     // Peers send the same path with and without a trailing slash.
     routerOptions: { ignoreTrailingSlash: true },
+    // Our own 503 while closing (below), as problem+json; requests already in flight finish normally.
+    return503OnClosing: false,
     // Requests Node's HTTP parser rejects (invented methods, broken framing) never reach a route.
     clientErrorHandler: (_err, socket) => {
       const body = JSON.stringify(problem(ErrorCode.MALFORMED_BODY, 'The HTTP request could not be parsed.'));
@@ -41,6 +43,16 @@ export async function createHttpApp(
   const fastify = adapter.getInstance();
   fastify.addHook('onSend', async (req, reply) => {
     void reply.header('X-Request-Id', String(req.id));
+  });
+  let closing = false;
+  fastify.addHook('preClose', async () => {
+    closing = true;
+  });
+  fastify.addHook('onRequest', async (req, reply) => {
+    if (!closing) return;
+    void reply.header('Connection', 'close');
+    sendProblem(reply, problem(ErrorCode.SHUTTING_DOWN, undefined, { instance: req.url.split('?')[0] }));
+    return reply;
   });
   // Only JSON is a body here; text/plain would otherwise arrive as a string and blur the error.
   fastify.removeContentTypeParser('text/plain');

@@ -23,6 +23,7 @@ const TABLE: Record<ErrorCode, [status: number, title: string]> = {
   AUTH_INVALID: [401, 'Authentication failed'],
   BROKER_UNAVAILABLE: [503, 'Temporarily unable to accept events'],
   DATABASE_UNAVAILABLE: [503, 'Temporarily unable to serve this request'],
+  SHUTTING_DOWN: [503, 'Shutting down; retry on another instance or shortly'],
   UNKNOWN_EVENT_TYPE: [400, 'Unknown event type'],
   INTERNAL: [500, 'Internal error'],
 };
