@@ -67,6 +67,20 @@ describe('gateway rejects bad input without publishing', () => {
       ['couponCode', 'utm.gclid'],
     ],
     [
+      'a NUL character in a field',
+      () => sys.post('/v1/website/orders', order({ deliveryAddress: 'Moscow\u0000' })),
+      400,
+      'VALIDATION_FAILED',
+      ['deliveryAddress'],
+    ],
+    [
+      'a year PostgreSQL cannot store',
+      () => sys.post('/v1/website/orders', order({ createdAt: '0000-01-01T00:00:00Z' })),
+      400,
+      'VALIDATION_FAILED',
+      ['createdAt'],
+    ],
+    [
       'an oversized body',
       () => sys.post('/v1/website/orders', order({ deliveryAddress: 'x'.repeat(70_000) })),
       413,

@@ -35,7 +35,6 @@ export class OrderProjector {
   async apply(envelope: EventEnvelope): Promise<OrderOutcome> {
     // Re-validate: the broker accepts anything, and a bad payload must dead-letter, not half-apply.
     const order = validateContract(OrderSubmittedV1, envelope.payload);
-    this.faults.maybeFail(order.externalId);
     const customer = {
       name: order.customer.name,
       phone: normalizePhone(order.customer.phone, this.config.crm.defaultRegion),
@@ -51,7 +50,11 @@ export class OrderProjector {
       envelope,
       // The order's own key too: two versions of one order in concurrent batches then queue, not deadlock.
       lockKeys: [...this.contacts.lockKeys(customer), `order:${envelope.peerId}:${order.externalId}`],
-      effects: async (em) => ({ outcome: await this.project(em, envelope, order, customer) }),
+      effects: async (em) => {
+        // Inside the transaction, so a failing order also exercises batch isolation.
+        this.faults.maybeFail(order.externalId);
+        return { outcome: await this.project(em, envelope, order, customer) };
+      },
     });
     const result: OrderOutcome = outcome.duplicate ? 'duplicate' : outcome.result.outcome;
     this.logger.debug(`order ${order.externalId}: ${result}`);

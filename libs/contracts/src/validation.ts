@@ -22,6 +22,11 @@ export function validateContract<T extends object>(cls: ClassConstructor<T>, bod
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ContractViolation([{ field: '', rule: 'isObject', message: 'the body must be a JSON object' }]);
   }
+  const nul = findNulString(body, '');
+  if (nul !== null) {
+    // No text column can store U+0000; refuse here rather than fail in the database later.
+    throw new ContractViolation([{ field: nul, rule: 'noNulCharacter', message: 'must not contain U+0000' }]);
+  }
   const instance = plainToInstance(cls, body, { enableImplicitConversion: false });
   const errors = validateSync(instance, {
     whitelist: true,
@@ -31,4 +36,17 @@ export function validateContract<T extends object>(cls: ClassConstructor<T>, bod
   });
   if (errors.length) throw new ContractViolation(toFieldErrors(errors));
   return instance;
+}
+
+/** Path of the first string (value or key) containing U+0000, or null. */
+function findNulString(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return childPath;
+    const found = findNulString(child, childPath);
+    if (found !== null) return found;
+  }
+  return null;
 }

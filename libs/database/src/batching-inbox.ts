@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EventEnvelope } from '@switchboard/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { Inbox, InboxOutcome } from './inbox';
@@ -39,6 +39,7 @@ async function lockAll(em: EntityManager, sortedKeys: string[]): Promise<void> {
 
 @Injectable()
 export class BatchingInbox implements OnApplicationShutdown {
+  private readonly logger = new Logger('BatchingInbox');
   private queue: Array<Pending<{ outcome: string }>> = [];
   private timer: NodeJS.Timeout | null = null;
   private readonly running = new Set<Promise<void>>();
@@ -124,8 +125,9 @@ export class BatchingInbox implements OnApplicationShutdown {
         }
         return out;
       });
-    } catch {
+    } catch (err) {
       // Isolate: each item alone, each with its own result or error.
+      this.logger.warn(`batch of ${batch.length} failed (${(err as Error).message}); retrying each alone`);
       await Promise.all(batch.map((b) => this.runAlone(b)));
       return;
     }

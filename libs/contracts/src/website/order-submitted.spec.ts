@@ -89,4 +89,28 @@ describe('website.order.submitted v1', () => {
     expect(c.naturalKey(o)).toBe('order:A-1001@2026-11-20T10:00:00Z:new');
     expect(c.naturalKey({ ...o, status: 'paid' })).not.toBe(c.naturalKey(o));
   });
+
+  it.each([
+    ['createdAt', '0000-01-01T00:00:00Z'],
+    ['createdAt', '2026-11-20'],
+    ['updatedAt', '9999-12-31T23:59:59Z'],
+    ['paidAt', '1066-10-14T09:00:00Z'],
+  ])('rejects %s %p (no time, or a year no business event has)', (field, value) => {
+    expect(violations({ ...validOrder(), [field]: value }).map((e) => e.field)).toContain(field);
+  });
+
+  it('rejects U+0000 anywhere, naming where', () => {
+    expect(violations({ ...validOrder(), customer: { name: 'A\u0000B', phone: '+79123456789' } })).toEqual([
+      expect.objectContaining({ field: 'customer.name', rule: 'noNulCharacter' }),
+    ]);
+    expect(
+      violations({
+        ...validOrder(),
+        items: [{ sku: 'S', name: 'ok', quantity: 1, price: 1, 'x\u0000': 1 }],
+      })[0],
+    ).toMatchObject({
+      field: 'items.0.x\u0000',
+      rule: 'noNulCharacter',
+    });
+  });
 });

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -14,6 +15,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  Matches,
   Max,
   MaxLength,
   Min,
@@ -37,6 +39,16 @@ export const ORDER_STATUSES = [
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 const MONEY = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 4 };
+
+/** ISO 8601 with a date and time, in years a business event can have (PostgreSQL has no year 0). */
+function IsTimestamp(): PropertyDecorator {
+  return applyDecorators(
+    IsISO8601({ strict: true, strictSeparator: true }),
+    Matches(/^(19|20|21)\d\d-\d\d-\d\dT\d\d:\d\d/, {
+      message: '$property must be a date and time in years 1900-2199',
+    }),
+  );
+}
 
 export class OrderCustomerDto {
   @IsOptional()
@@ -117,16 +129,16 @@ export class OrderSubmittedV1 {
   @IsIn(ORDER_STATUSES)
   status: OrderStatus;
 
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsTimestamp()
   createdAt: string;
 
   /** Decides which of two versions of the same order wins; defaults to createdAt. */
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsTimestamp()
   updatedAt?: string;
 
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsTimestamp()
   paidAt?: string;
 
   @IsDefined()
