@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--duration 60] [--connections 50,100] [--profile]
+// npm run bench [-- --quick] [--duration 60] [--connections 50,100] [--profile] [--no-floor] [--ingest-only]
 // Drives authenticated website-order traffic through the real gateway and website connector on real
 // PostgreSQL + RabbitMQ, and reports: accepted/s, ack latency p50/p90/p97.5/p99, end-to-end processed/s, lag
 // (gateway receipt -> CRM transaction) p50/p99, CPU and peak RSS per app, errors. Writes bench-report.json/.md.
@@ -46,10 +46,19 @@ function procStats(pid) {
 }
 
 async function startApp(name, env) {
+  return spawnProcess(
+    name,
+    [join(ROOT, 'dist/apps', name, 'src/main.js')],
+    env,
+    env.GATEWAY_PORT ?? env.WEBSITE_CONNECTOR_PORT,
+  );
+}
+
+async function spawnProcess(name, argv, env, port) {
   const logDir = join(ROOT, '.data', 'bench-logs');
   mkdirSync(logDir, { recursive: true });
   const out = createWriteStream(join(logDir, `${name}.log`));
-  // --profile: V8 CPU profiles of each app in .data/bench-profiles (open in Chrome DevTools).
+  // --profile: V8 CPU profiles of each process in .data/bench-profiles (open in Chrome DevTools).
   const profile = args.includes('--profile')
     ? [
         '--cpu-prof',
@@ -57,13 +66,12 @@ async function startApp(name, env) {
         `--cpu-prof-name=${name}.cpuprofile`,
       ]
     : [];
-  const proc = spawn(process.execPath, [...profile, join(ROOT, 'dist/apps', name, 'src/main.js')], {
+  const proc = spawn(process.execPath, [...profile, ...argv], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout.pipe(out);
   proc.stderr.pipe(out);
-  const port = env.GATEWAY_PORT ?? env.WEBSITE_CONNECTOR_PORT;
   for (let i = 0; i < 300; i++) {
     if (proc.exitCode !== null) throw new Error(`${name} exited; see .data/bench-logs/${name}.log`);
     const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
@@ -74,6 +82,58 @@ async function startApp(name, env) {
     await sleep(200);
   }
   throw new Error(`${name} not healthy`);
+}
+
+/**
+ * The floor, measured right before our pipeline at the same load: what this machine can do with no auth,
+ * validation, mapping or framework (test/bench/floor.mjs).
+ */
+async function runFloor({ connections, databaseUrl, amqpUrl, ns, db }) {
+  const [gwPort, cPort] = [await freePort(), await freePort()];
+  const env = { AMQP_URL: amqpUrl, DATABASE_URL: databaseUrl, FLOOR_QUEUE: `${ns}.floor` };
+  const script = join(ROOT, 'test/bench/floor.mjs');
+  const consumer = await spawnProcess(
+    'floor-consumer',
+    [script, 'consumer'],
+    { ...env, FLOOR_PORT: String(cPort) },
+    cPort,
+  );
+  const gateway = await spawnProcess(
+    'floor-gateway',
+    [script, 'gateway'],
+    { ...env, FLOOR_PORT: String(gwPort) },
+    gwPort,
+  );
+  const rows = async () => Number((await db.query('SELECT count(*) n FROM floor_events')).rows[0].n);
+  try {
+    const before = await rows();
+    const startedAt = Date.now();
+    const result = await autocannon({
+      url: `http://127.0.0.1:${gwPort}/floor`,
+      connections,
+      duration: DURATION,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      requests: [{ setupRequest: (req) => ({ ...req, body: nextOrder() }) }],
+    });
+    const loadEndedAt = Date.now();
+    let done = await rows();
+    while (done - before < result['2xx'] && Date.now() - loadEndedAt < 300_000) {
+      await sleep(100);
+      done = await rows();
+    }
+    const elapsed = (Date.now() - startedAt) / 1000;
+    return {
+      acceptedPerSecond: Math.round(result['2xx'] / ((loadEndedAt - startedAt) / 1000)),
+      ackLatencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
+      processedPerSecondEndToEnd: Math.round((done - before) / elapsed),
+      errors: result.non2xx + result.errors + result.timeouts,
+    };
+  } finally {
+    gateway.kill('SIGTERM');
+    consumer.kill('SIGTERM');
+    await sleep(300);
+  }
 }
 
 let seq = 0;
@@ -112,6 +172,7 @@ async function cleanup(stack, ns) {
     await ch.deleteQueue(q).catch(() => undefined);
   }
   await ch.deleteExchange(`${ns}.events`).catch(() => undefined);
+  await ch.deleteQueue(`${ns}.floor`).catch(() => undefined);
   await conn.close();
   const admin = new pg.Client({ connectionString: stack.databaseUrl });
   await admin.connect();
@@ -119,7 +180,11 @@ async function cleanup(stack, ns) {
   await admin.end();
 }
 
-const count = async (db) => Number((await db.query('SELECT count(*) n FROM processed_events')).rows[0].n);
+// Without a connector nothing migrates the database: there is nothing processed to count.
+const count = async (db) =>
+  args.includes('--ingest-only')
+    ? 0
+    : Number((await db.query('SELECT count(*) n FROM processed_events')).rows[0].n);
 
 async function main() {
   const stack = await ensureStack({ log });
@@ -137,8 +202,12 @@ async function main() {
     WEBSITE_CONNECTOR_PORT: String(wcPort),
   };
   const gateway = await startApp('gateway', { ...env, WEBSITE_CONNECTOR_PORT: undefined });
-  const connector = await startApp('website-connector', { ...env, GATEWAY_PORT: undefined });
-  const procs = { gateway, 'website-connector': connector };
+  // --ingest-only: no connector, to separate the gateway's cost from the CRM writes'.
+  const INGEST_ONLY = args.includes('--ingest-only');
+  const connector = INGEST_ONLY
+    ? null
+    : await startApp('website-connector', { ...env, GATEWAY_PORT: undefined });
+  const procs = connector ? { gateway, 'website-connector': connector } : { gateway };
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
 
@@ -153,9 +222,14 @@ async function main() {
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       requests: [{ setupRequest: (req) => ({ ...req, body: nextOrder() }) }],
     });
-    while ((await count(db)) < 500) await sleep(100);
+    while (!INGEST_ONLY && (await count(db)) < 500) await sleep(100);
 
     for (const connections of CONNECTIONS) {
+      log(`floor: ${connections} connections for ${DURATION} s`);
+      const floor = args.includes('--no-floor')
+        ? null
+        : await runFloor({ connections, databaseUrl, amqpUrl: stack.amqpUrl, ns, db });
+      if (floor) log(`floor: ${JSON.stringify(floor)}`);
       log(`${connections} connections for ${DURATION} s`);
       const before = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
       const peak = Object.fromEntries(Object.keys(procs).map((n) => [n, 0]));
@@ -177,7 +251,7 @@ async function main() {
       const accepted = result['2xx'];
       // Drain: until everything accepted in this run is in the CRM.
       let processed = processedAtLoadEnd;
-      while (processed - processedAtStart < accepted && Date.now() - loadEndedAt < 300_000) {
+      while (!INGEST_ONLY && processed - processedAtStart < accepted && Date.now() - loadEndedAt < 300_000) {
         await sleep(100);
         processed = await count(db);
       }
@@ -186,17 +260,19 @@ async function main() {
       const after = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
       // Lag: gateway receipt (the event id is a UUIDv7: its first 48 bits are the receive time in ms) to the
       // connector's CRM transaction.
-      const lag = (
-        await db.query(
-          `WITH l AS (
+      const lag = INGEST_ONLY
+        ? { p50: null, p99: null }
+        : (
+            await db.query(
+              `WITH l AS (
              SELECT extract(epoch FROM processed_at) * 1000
                     - ('x' || replace(left(event_id::text, 13), '-', ''))::bit(48)::bigint AS ms
                FROM processed_events WHERE processed_at >= to_timestamp($1 / 1000.0))
            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) p50,
                   percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) p99 FROM l`,
-          [startedAt],
-        )
-      ).rows[0];
+              [startedAt],
+            )
+          ).rows[0];
       const elapsed = (drainedAt - startedAt) / 1000;
       runs.push({
         connections,
@@ -217,6 +293,7 @@ async function main() {
         drainSeconds: (drainedAt - loadEndedAt) / 1000,
         lagMs: { p50: Math.round(Number(lag.p50)), p99: Math.round(Number(lag.p99)) },
         errors: { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts },
+        floor,
         processes: Object.fromEntries(
           Object.keys(procs).map((n) => [
             n,
@@ -251,11 +328,11 @@ async function main() {
   const md = [
     `Benchmark ${report.date} — ${report.machine.cpus} cores (${report.machine.cpuModel}), Node ${report.machine.node}, ${DURATION} s per run`,
     '',
-    '| connections | accepted/s | ack p50 ms | ack p99 ms | processed/s (during load) | processed/s (end to end) | lag p50 ms | lag p99 ms | gateway CPU % / peak RSS MB | connector CPU % / peak RSS MB | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| connections | accepted/s | ack p50 ms | ack p99 ms | processed/s (during load) | processed/s (end to end) | floor processed/s | ratio to floor | lag p50 ms | lag p99 ms | gateway CPU % / peak RSS MB | connector CPU % / peak RSS MB | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...runs.map(
       (r) =>
-        `| ${r.connections} | ${r.acceptedPerSecond} | ${r.ackLatencyMs.p50} | ${r.ackLatencyMs.p99} | ${r.processedPerSecondDuringLoad} | ${r.processedPerSecondEndToEnd} | ${r.lagMs.p50} | ${r.lagMs.p99} | ${r.processes.gateway.cpuPercent} / ${r.processes.gateway.peakRssMB} | ${r.processes['website-connector'].cpuPercent} / ${r.processes['website-connector'].peakRssMB} | ${r.errors.non2xx + r.errors.errors + r.errors.timeouts} |`,
+        `| ${r.connections} | ${r.acceptedPerSecond} | ${r.ackLatencyMs.p50} | ${r.ackLatencyMs.p99} | ${r.processedPerSecondDuringLoad} | ${r.processedPerSecondEndToEnd} | ${r.floor?.processedPerSecondEndToEnd ?? '-'} | ${r.floor ? (r.processedPerSecondEndToEnd / r.floor.processedPerSecondEndToEnd).toFixed(2) : '-'} | ${r.lagMs.p50} | ${r.lagMs.p99} | ${r.processes.gateway.cpuPercent} / ${r.processes.gateway.peakRssMB} | ${r.processes['website-connector']?.cpuPercent ?? '-'} / ${r.processes['website-connector']?.peakRssMB ?? '-'} | ${r.errors.non2xx + r.errors.errors + r.errors.timeouts} |`,
     ),
   ].join('\n');
   writeFileSync(join(ROOT, 'bench-report.md'), md + '\n');
