@@ -138,22 +138,15 @@ async function runFloor({ connections, databaseUrl, amqpUrl, ns, db }) {
 
 let seq = 0;
 const runId = randomBytes(3).toString('hex');
+// The same sample order the e2e suites use; only identity fields vary.
+const SAMPLE = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/website/order.sample.json'), 'utf8'));
 function nextOrder() {
   seq += 1;
   const n = String(seq).padStart(7, '0');
   return JSON.stringify({
+    ...SAMPLE,
     externalId: `B-${runId}-${n}`,
-    status: 'new',
-    createdAt: '2026-11-20T10:00:00.000Z',
     customer: { name: 'Bench Customer', phone: `+7916${n}`, email: `c${n}@bench.example` },
-    deliveryAddress: 'Moscow, Tverskaya 1',
-    items: [
-      { sku: 'KET-1', name: 'Kettle', quantity: 1, price: 1500 },
-      { sku: 'MUG-2', name: 'Mug', quantity: 2, price: 250.5 },
-    ],
-    total: 2001,
-    currency: 'RUB',
-    utm: { source: 'bench', medium: 'cpc', campaign: 'load' },
   });
 }
 

@@ -67,7 +67,7 @@ export class OrderProjector {
     order: OrderSubmittedV1,
     customer: ContactCandidate,
   ): Promise<OrderOutcome> {
-    const contact = await this.contacts.findOrCreate(em, customer, { locked: true });
+    const contact = await this.contacts.findOrCreate(em, customer);
 
     const version = order.updatedAt ?? order.createdAt;
     // Upsert the deal and replace its items in one statement. The DELETE runs on the statement's snapshot, so

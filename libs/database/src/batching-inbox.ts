@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EventEnvelope } from '@switchboard/contracts';
 import { DataSource, EntityManager } from 'typeorm';
-import { Inbox, InboxOutcome } from './inbox';
+import { Inbox, InboxOutcome, lockAll } from './inbox';
 
 export interface BatchItem<R> {
   envelope: EventEnvelope;
@@ -28,15 +28,6 @@ export interface BatchingOptions {
  * durability. If a batch fails, each of its items is retried alone in its own transaction, so one bad
  * message fails only itself.
  */
-/** Transaction-scoped advisory locks on sorted keys: a fixed order, so concurrent holders cannot deadlock. */
-async function lockAll(em: EntityManager, sortedKeys: string[]): Promise<void> {
-  if (sortedKeys.length === 0) return;
-  await em.query(
-    `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM (SELECT unnest($1::text[]) AS k ORDER BY 1) s`,
-    [sortedKeys],
-  );
-}
-
 @Injectable()
 export class BatchingInbox implements OnApplicationShutdown {
   private readonly logger = new Logger('BatchingInbox');
@@ -101,7 +92,7 @@ export class BatchingInbox implements OnApplicationShutdown {
         );
         const freshIds = new Set(fresh.map((f) => f.event_id));
         const todo = batch.filter((b) => freshIds.has(b.envelope.id));
-        const keys = [...new Set(todo.flatMap((b) => b.lockKeys))].sort();
+        const keys = todo.flatMap((b) => b.lockKeys);
         await lockAll(em, keys);
         const out: Array<InboxOutcome<{ outcome: string }>> = [];
         const outcomes = new Map<string, string>();
@@ -136,12 +127,7 @@ export class BatchingInbox implements OnApplicationShutdown {
 
   private async runAlone(b: Pending<{ outcome: string }>): Promise<void> {
     try {
-      b.resolve(
-        await this.single.process(b.consumer, b.envelope, async (em) => {
-          await lockAll(em, [...new Set(b.lockKeys)].sort());
-          return b.effects(em);
-        }),
-      );
+      b.resolve(await this.single.process(b.consumer, b.envelope, b.effects, b.lockKeys));
     } catch (err) {
       b.reject(err);
     }

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as amqp from 'amqplib';
@@ -235,25 +235,19 @@ export class TestSystem {
   }
 }
 
+/** test/fixtures/website/order.sample.json, shared with the benchmark. */
+const SAMPLE_ORDER: unknown = JSON.parse(
+  readFileSync(join(ROOT, 'test/fixtures/website/order.sample.json'), 'utf8'),
+);
 let orderSeq = 0;
 /** A valid website order; override any field. */
 export function order(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   orderSeq += 1;
   const n = String(Date.now()).slice(-6) + String(orderSeq).padStart(4, '0');
   return {
+    ...(JSON.parse(JSON.stringify(SAMPLE_ORDER)) as Record<string, unknown>),
     externalId: `ORD-${n}`,
-    status: 'new',
-    createdAt: '2026-11-20T10:00:00.000Z',
-    updatedAt: '2026-11-20T10:00:00.000Z',
     customer: { name: 'Anna Petrova', phone: `+7912${n.slice(-7)}`, email: `anna${n}@example.com` },
-    deliveryAddress: 'Moscow, Tverskaya 1',
-    items: [
-      { sku: 'KET-1', name: 'Kettle', quantity: 1, price: 1500 },
-      { sku: 'MUG-2', name: 'Mug', quantity: 2, price: 250.5 },
-    ],
-    total: 2001,
-    currency: 'RUB',
-    utm: { source: 'google', medium: 'cpc', campaign: 'autumn' },
     ...overrides,
   };
 }

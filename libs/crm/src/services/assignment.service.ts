@@ -1,6 +1,3 @@
-import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
-
 /**
  * Round robin over active managers, as one scalar SQL expression (NULL when there are none), so it can be
  * inlined into the statement that creates a card instead of costing its own round trip.
@@ -9,12 +6,3 @@ export const ROUND_ROBIN_MANAGER_SQL = `(
   WITH active AS (SELECT id, row_number() OVER (ORDER BY created_at, id) - 1 AS n,
                          count(*) OVER () AS total FROM managers WHERE active)
   SELECT id FROM active WHERE n = (SELECT nextval('manager_assignment_seq') % max(total) FROM active))`;
-
-/** Picks the responsible manager for a new card. */
-@Injectable()
-export class AssignmentService {
-  async next(em: EntityManager): Promise<string | null> {
-    const rows: Array<{ id: string | null }> = await em.query(`SELECT ${ROUND_ROBIN_MANAGER_SQL} AS id`);
-    return rows[0]?.id ?? null;
-  }
-}

@@ -60,8 +60,8 @@ function identitiesOf(c: Pick<ContactCandidate, 'phone' | 'email'>): Array<['pho
 
 /**
  * Find-or-create by phone, then email. Concurrent events about the same new customer must yield one card, so
- * the identities are locked first (transaction-scoped advisory locks, in a fixed order against deadlocks), and
- * identities are unique rows. A match on either identity attaches the other to the card; phone wins over
+ * the caller locks the identities first (lockKeys, taken by the inbox in a fixed order), and identities are
+ * unique rows. A match on either identity attaches the other to the card; phone wins over
  * email because people share office emails more often than mobile numbers.
  */
 @Injectable()
@@ -71,23 +71,10 @@ export class ContactService {
     return identitiesOf(c).map(([k, v]) => `${k}:${v}`);
   }
 
-  /**
-   * `locked`: the caller already holds this candidate's lockKeys in the current transaction (batched
-   * processing takes every lock of a batch at once).
-   */
-  async findOrCreate(
-    em: EntityManager,
-    c: ContactCandidate,
-    opts: { locked?: boolean } = {},
-  ): Promise<MatchedContact> {
+  /** The caller holds lockKeys(c) in the current transaction (the inbox takes them; see lockAll). */
+  async findOrCreate(em: EntityManager, c: ContactCandidate): Promise<MatchedContact> {
     const identities = identitiesOf(c);
     if (identities.length === 0) throw new Error('a contact needs a phone or an email');
-    if (!opts.locked) {
-      await em.query(
-        `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k`,
-        [this.lockKeys(c).sort()],
-      );
-    }
     const [row]: Array<{ id: string; responsible_manager_id: string | null; created: boolean }> =
       await em.query(MATCH_OR_CREATE, [
         identities.map(([k]) => k),
