@@ -1,13 +1,14 @@
 import 'reflect-metadata';
-import { loadConfig } from '@switchboard/config';
+import { AppConfig, loadConfig } from '@switchboard/config';
 import { dataSourceOptions, migrate } from '@switchboard/database';
 import { CONNECTORS } from '@switchboard/contracts';
 import { peekDeadLetters, replayDeadLetters, TopologyNames } from '@switchboard/messaging';
 import * as amqp from 'amqplib';
 import { DataSource } from 'typeorm';
+import { peersCommand, secretsCommand } from './peers.cli';
 
 /**
- * Operator commands that need no running app: `migrate`, `seed-demo`, `dlq-list`, `dlq-replay`. Output is JSON with --json, so scripts
+ * Operator commands that need no running app: `migrate`, `seed-demo`, `peers …`, `secrets rewrap`, `dlq-list`, `dlq-replay`. Output is JSON with --json, so scripts
  * (npm start, CI) can read it; exit code 0 on success, 1 with a readable message otherwise.
  */
 const DEMO_MANAGERS = [
@@ -16,12 +17,12 @@ const DEMO_MANAGERS = [
   { name: 'Irina Kuznetsova', email: 'irina@demo.switchboard', extension: '103' },
 ];
 
-async function withDataSource<T>(fn: (ds: DataSource) => Promise<T>): Promise<T> {
-  const config = loadConfig(process.env, ['database', 'log']);
+async function withDataSource<T>(fn: (ds: DataSource, config: AppConfig) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env, ['database', 'peerAuth', 'log']);
   const ds = new DataSource(dataSourceOptions(config.database.url, 2, 'switchboard-cli'));
   await ds.initialize();
   try {
-    return await fn(ds);
+    return await fn(ds, config);
   } finally {
     await ds.destroy();
   }
@@ -71,6 +72,14 @@ const commands: Record<string, (args: string[]) => Promise<unknown>> = {
       );
       return { managers: rows };
     }),
+  /** peers create|list|show|update|rotate|revoke|audit: peers and their credentials (create/rotate print the token once). */
+  peers: (args) =>
+    withDataSource(async (ds, config) => {
+      await migrate(ds);
+      return peersCommand(ds, config, args);
+    }),
+  /** secrets rewrap: re-encrypt stored secrets under the newest master key. */
+  secrets: (args) => withDataSource((ds, config) => secretsCommand(ds, config, args)),
   /** dlq list <connector> [--limit N]: what is dead-lettered and why (messages stay in the queue). */
   'dlq-list': (args) =>
     withBroker(async (conn, names) => {

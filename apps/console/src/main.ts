@@ -6,7 +6,7 @@ import { ConsoleModule } from './console.module';
 
 async function main(): Promise<void> {
   process.title = 'switchboard-console';
-  const config = loadConfig(process.env, ['database', 'console', 'crm', 'log']);
+  const config = loadConfig(process.env, ['database', 'console', 'crm', 'peerAuth', 'log']);
   const logger = createLogger('console', config.log.level, config.log.format);
   const app = await createHttpApp(ConsoleModule, { logger });
   const url = await listen(app, config.console.port, config.console.host);

@@ -2,18 +2,26 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@switchboard/config';
 import { BrokerProbe, MessagingModule } from '@switchboard/messaging';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
+import { PeerSecurityModule } from '@switchboard/peer-auth';
+import { GatewayAuthModule } from './auth/auth.module';
+import { PeerDirectoryProbe } from './auth/directory-sync.service';
+import { CredentialsController } from './credentials.controller';
 import { IngestService } from './ingest.service';
-import { PeerAuthGuard } from './peer-auth.guard';
+import { ProvidersController } from './providers.controller';
 import { WebsiteController } from './website.controller';
+
+export const GATEWAY_SECTIONS = ['amqp', 'gateway', 'database', 'peerAuth', 'log'] as const;
 
 @Module({
   imports: [
-    ConfigModule.forRoot(['amqp', 'gateway', 'log']),
+    ConfigModule.forRoot([...GATEWAY_SECTIONS]),
+    PeerSecurityModule,
     MessagingModule,
     MetricsModule,
-    HealthModule.forProbes([BrokerProbe]),
+    GatewayAuthModule,
+    HealthModule.forProbes([BrokerProbe, PeerDirectoryProbe]),
   ],
-  controllers: [WebsiteController],
-  providers: [IngestService, PeerAuthGuard],
+  controllers: [WebsiteController, CredentialsController, ProvidersController],
+  providers: [IngestService],
 })
 export class GatewayModule {}

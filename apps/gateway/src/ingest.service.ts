@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  AuthError,
   CONTRACTS,
   ContractViolation,
   createEnvelope,
@@ -8,13 +9,14 @@ import {
 } from '@switchboard/contracts';
 import { ConfirmedPublisher, TopologyNames } from '@switchboard/messaging';
 import { Correlation, Metrics } from '@switchboard/observability';
+import { scopeAllows, type AuthenticatedPeer } from '@switchboard/peer-auth';
 import { Counter, Histogram } from 'prom-client';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 export interface IngestRequest {
   type: EventType;
-  peerId: string;
+  peer: Pick<AuthenticatedPeer, 'id' | 'scopes'>;
   body: unknown;
   idempotencyKey?: string;
 }
@@ -43,6 +45,10 @@ export class IngestService {
   }
 
   async accept(req: IngestRequest): Promise<{ eventId: string }> {
+    if (!scopeAllows(req.peer.scopes, req.type)) {
+      this.accepted.inc({ type: req.type, result: 'denied' });
+      throw new AuthError('AUTH_SCOPE_DENIED', `This peer may not send ${req.type} events.`);
+    }
     const contract = CONTRACTS[req.type];
     let payload: object;
     try {
@@ -59,7 +65,7 @@ export class IngestService {
 
     const envelope = createEnvelope({
       type: req.type,
-      peerId: req.peerId,
+      peerId: req.peer.id,
       idempotencyKey: req.idempotencyKey ?? contract.naturalKey(payload as never),
       occurredAt: contract.occurredAt(payload as never),
       schemaVersion: contract.schemaVersion,

@@ -1,7 +1,8 @@
 import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { EventType } from '@switchboard/contracts';
+import type { AuthenticatedPeer } from '@switchboard/peer-auth';
+import { Peer, PeerAuthGuard } from './auth/peer-auth.guard';
 import { IngestService } from './ingest.service';
-import { AuthenticatedPeer, Peer, PeerAuthGuard } from './peer-auth.guard';
 
 @Controller('v1/website')
 @UseGuards(PeerAuthGuard)
@@ -16,11 +17,6 @@ export class WebsiteController {
     @Peer() peer: AuthenticatedPeer,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<{ eventId: string }> {
-    return this.ingest.accept({
-      type: EventType.WebsiteOrderSubmitted,
-      peerId: peer.id,
-      body,
-      idempotencyKey,
-    });
+    return this.ingest.accept({ type: EventType.WebsiteOrderSubmitted, peer, body, idempotencyKey });
   }
 }

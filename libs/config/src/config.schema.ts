@@ -4,6 +4,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -66,16 +67,6 @@ export class AmqpConfig {
   reconnectDelayMs: number;
 }
 
-export class StaticPeerKey {
-  @IsString()
-  @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/)
-  peerId: string;
-
-  @IsString()
-  @MinLength(16)
-  key: string;
-}
-
 export class GatewayConfig {
   @IsInt()
   @Min(0)
@@ -89,11 +80,62 @@ export class GatewayConfig {
   @Min(1024)
   bodyLimitBytes: number;
 
-  /** Until peer-auth lands: static demo keys, one per peer. Compared as SHA-256 digests. */
-  @IsArray()
-  @ValidateNested({ each: true })
-  @Type(() => StaticPeerKey)
-  peerKeys: StaticPeerKey[];
+  /** Proxies whose X-Forwarded-* headers are believed: '' none, 'true', a hop count, or addresses/CIDRs. */
+  @IsString()
+  trustProxy: string;
+}
+
+/** Credential policy, lockout and quotas (libs/peer-auth). Hours and days may be fractional (tests). */
+export class PeerAuthConfig {
+  @IsNumber()
+  @Min(0)
+  credentialOverlapHours: number;
+
+  @IsNumber()
+  @Min(0.00001)
+  credentialLifetimeDays: number;
+
+  @IsNumber()
+  @Min(0)
+  credentialWarnDays: number;
+
+  @IsInt()
+  @Min(1)
+  defaultRateLimitPerMinute: number;
+
+  @IsInt()
+  @Min(1)
+  lockoutPeerMaxFailures: number;
+
+  @IsInt()
+  @Min(1)
+  lockoutIpMaxFailures: number;
+
+  @IsInt()
+  @Min(1)
+  lockoutWindowSeconds: number;
+
+  @IsNumber()
+  @Min(0.1)
+  lockoutBaseSeconds: number;
+
+  @IsNumber()
+  @Min(0.1)
+  lockoutMaxSeconds: number;
+
+  @IsInt()
+  @Min(1)
+  signatureToleranceSeconds: number;
+
+  /** Full reload of the gateway's peer directory, on top of LISTEN/NOTIFY (a safety net for missed notices). */
+  @IsInt()
+  @Min(1)
+  directoryRefreshSeconds: number;
+
+  /** How often the console looks for credentials entering their warning window. */
+  @IsInt()
+  @Min(1)
+  expirySweepSeconds: number;
 }
 
 export class ConsoleConfig {
@@ -149,6 +191,10 @@ export class AppConfig {
   @ValidateNested()
   @Type(() => GatewayConfig)
   gateway: GatewayConfig;
+
+  @ValidateNested()
+  @Type(() => PeerAuthConfig)
+  peerAuth: PeerAuthConfig;
 
   @ValidateNested()
   @Type(() => ConsoleConfig)

@@ -17,9 +17,13 @@ describe('loadConfig', () => {
     expect(c.gateway.port).toBe(9000);
   });
 
-  it('parses static peer keys', () => {
-    const c = loadConfig({ ...base, PEER_KEYS: 'shop-a:0123456789abcdef0123,shop-b:fedcba9876543210fedc' });
-    expect(c.gateway.peerKeys.map((k) => k.peerId)).toEqual(['shop-a', 'shop-b']);
+  it('reads fractional credential policy values (tests use seconds-long windows)', () => {
+    const c = loadConfig({ ...base, PEER_CREDENTIAL_OVERLAP_HOURS: '0.001', PEER_LOCKOUT_MAX_FAILURES: '5' });
+    expect(c.peerAuth.credentialOverlapHours).toBe(0.001);
+    expect(c.peerAuth.lockoutPeerMaxFailures).toBe(5);
+    expect(() => loadConfig({ ...base, PEER_CREDENTIAL_OVERLAP_HOURS: 'soon' })).toThrow(
+      /PEER_CREDENTIAL_OVERLAP_HOURS/,
+    );
   });
 
   it('fails fast, naming every bad setting', () => {

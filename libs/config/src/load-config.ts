@@ -5,7 +5,7 @@ import { validateSync, ValidationError } from 'class-validator';
 import { AppConfig } from './config.schema';
 
 type Json = Record<string, unknown>;
-type EnvKind = 'string' | 'int' | 'intList' | 'peerKeys';
+type EnvKind = 'string' | 'int' | 'number' | 'intList';
 
 /** Environment variables that override config files: name -> [path, kind]. Documented in the README. */
 export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
@@ -22,7 +22,17 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   GATEWAY_PORT: ['gateway.port', 'int'],
   GATEWAY_HOST: ['gateway.host', 'string'],
   GATEWAY_BODY_LIMIT_BYTES: ['gateway.bodyLimitBytes', 'int'],
-  PEER_KEYS: ['gateway.peerKeys', 'peerKeys'],
+  GATEWAY_TRUST_PROXY: ['gateway.trustProxy', 'string'],
+  PEER_CREDENTIAL_OVERLAP_HOURS: ['peerAuth.credentialOverlapHours', 'number'],
+  PEER_CREDENTIAL_LIFETIME_DAYS: ['peerAuth.credentialLifetimeDays', 'number'],
+  PEER_CREDENTIAL_WARN_DAYS: ['peerAuth.credentialWarnDays', 'number'],
+  PEER_DEFAULT_RATE_LIMIT_PER_MINUTE: ['peerAuth.defaultRateLimitPerMinute', 'int'],
+  PEER_LOCKOUT_MAX_FAILURES: ['peerAuth.lockoutPeerMaxFailures', 'int'],
+  PEER_LOCKOUT_IP_MAX_FAILURES: ['peerAuth.lockoutIpMaxFailures', 'int'],
+  PEER_LOCKOUT_WINDOW_SECONDS: ['peerAuth.lockoutWindowSeconds', 'int'],
+  PEER_LOCKOUT_BASE_SECONDS: ['peerAuth.lockoutBaseSeconds', 'number'],
+  PEER_LOCKOUT_MAX_SECONDS: ['peerAuth.lockoutMaxSeconds', 'number'],
+  PEER_SIGNATURE_TOLERANCE_SECONDS: ['peerAuth.signatureToleranceSeconds', 'int'],
   CONSOLE_PORT: ['console.port', 'int'],
   CONSOLE_HOST: ['console.host', 'string'],
   ADMIN_TOKEN: ['console.adminToken', 'string'],
@@ -69,20 +79,15 @@ function parseEnv(name: string, raw: string, kind: EnvKind, problems: string[]):
       if (!/^-?\d+$/.test(raw.trim())) problems.push(`${name} must be an integer, got "${raw}"`);
       return Number(raw);
     }
+    case 'number': {
+      if (!/^\d+(\.\d+)?$/.test(raw.trim())) problems.push(`${name} must be a number, got "${raw}"`);
+      return Number(raw);
+    }
     case 'intList':
       return raw
         .split(',')
         .filter((s) => s.trim() !== '')
         .map((s) => Number(s.trim()));
-    case 'peerKeys':
-      // "peer-a:key1,peer-b:key2"
-      return raw
-        .split(',')
-        .filter((s) => s.includes(':'))
-        .map((pair) => {
-          const i = pair.indexOf(':');
-          return { peerId: pair.slice(0, i).trim(), key: pair.slice(i + 1).trim() };
-        });
   }
 }
 
@@ -103,6 +108,7 @@ export const ALL_SECTIONS: ConfigSection[] = [
   'database',
   'amqp',
   'gateway',
+  'peerAuth',
   'console',
   'websiteConnector',
   'crm',

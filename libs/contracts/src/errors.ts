@@ -11,6 +11,16 @@ export const ErrorCode = {
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   AUTH_MISSING: 'AUTH_MISSING',
   AUTH_INVALID: 'AUTH_INVALID',
+  AUTH_EXPIRED: 'AUTH_EXPIRED',
+  AUTH_REVOKED: 'AUTH_REVOKED',
+  AUTH_IP_DENIED: 'AUTH_IP_DENIED',
+  AUTH_SCOPE_DENIED: 'AUTH_SCOPE_DENIED',
+  AUTH_SIGNATURE_INVALID: 'AUTH_SIGNATURE_INVALID',
+  AUTH_REPLAYED: 'AUTH_REPLAYED',
+  AUTH_LOCKED: 'AUTH_LOCKED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  AUTH_UNAVAILABLE: 'AUTH_UNAVAILABLE',
+  CONFLICT: 'CONFLICT',
   BROKER_UNAVAILABLE: 'BROKER_UNAVAILABLE',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
@@ -60,8 +70,33 @@ export class NotFoundError extends DomainError {
   }
 }
 
+export type AuthErrorCode =
+  | 'AUTH_MISSING'
+  | 'AUTH_INVALID'
+  | 'AUTH_EXPIRED'
+  | 'AUTH_REVOKED'
+  | 'AUTH_IP_DENIED'
+  | 'AUTH_SCOPE_DENIED'
+  | 'AUTH_SIGNATURE_INVALID'
+  | 'AUTH_REPLAYED'
+  | 'AUTH_LOCKED'
+  | 'RATE_LIMITED'
+  | 'AUTH_UNAVAILABLE';
+
 export class AuthError extends DomainError {
-  constructor(code: 'AUTH_MISSING' | 'AUTH_INVALID', message: string) {
+  constructor(
+    code: AuthErrorCode,
+    message: string,
+    /** For AUTH_LOCKED / RATE_LIMITED / AUTH_UNAVAILABLE: when the caller may try again. */
+    readonly retryAfterSeconds?: number,
+  ) {
     super(code, message, true);
+  }
+}
+
+/** A request that contradicts stored state (an id taken, a peer without a usable credential). */
+export class ConflictError extends DomainError {
+  constructor(message: string) {
+    super(ErrorCode.CONFLICT, message, true);
   }
 }

@@ -10,6 +10,21 @@ import { ProblemFilter, sendProblem } from './problem.filter';
 export interface HttpAppOptions {
   logger: LoggerService;
   bodyLimitBytes?: number;
+  /** Keep the raw request bytes as `req.rawBody` (signature checks). */
+  rawBody?: boolean;
+  /**
+   * Which proxies' X-Forwarded-* headers to believe (Fastify's trustProxy): '' trusts none, so the client
+   * address an IP allowlist sees cannot be forged; 'true', a hop count, or comma-separated addresses/CIDRs.
+   */
+  trustProxy?: string;
+}
+
+function trustProxyOption(value = ''): boolean | number | string {
+  const v = value.trim();
+  if (v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v;
 }
 
 /**
@@ -22,7 +37,9 @@ export async function createHttpApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: opts.bodyLimitBytes ?? 1_048_576,
-    trustProxy: true,
+    trustProxy: trustProxyOption(opts.trustProxy),
+    // HEAD is not a peer operation; without this Fastify would answer HEAD on every GET route.
+    exposeHeadRoutes: false,
     requestIdHeader: false,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
       correlationIdFrom(req.headers['x-request-id'] ?? req.headers['x-correlation-id']),
@@ -60,6 +77,7 @@ export async function createHttpApp(
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: opts.logger,
     bufferLogs: true,
+    rawBody: opts.rawBody ?? false,
   });
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalInterceptors(new CorrelationInterceptor());

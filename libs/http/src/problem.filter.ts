@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { DomainError, ContractViolation, ErrorCode } from '@switchboard/contracts';
+import { AuthError, DomainError, ContractViolation, ErrorCode } from '@switchboard/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, throwError } from 'rxjs';
 import { problem, ProblemDetails } from './problem';
@@ -30,6 +30,8 @@ export function toProblem(error: unknown, instance?: string, traceId?: string): 
   const extra = { instance, traceId };
   if (error instanceof ContractViolation)
     return problem(error.code, error.message, { ...extra, errors: error.errors });
+  if (error instanceof AuthError && error.retryAfterSeconds !== undefined)
+    return problem(error.code, error.message, { ...extra, retryAfter: error.retryAfterSeconds });
   if (error instanceof DomainError) return problem(error.code, error.message, extra);
   const fastifyCode = (error as { code?: string })?.code;
   if (fastifyCode && FASTIFY_CODES[fastifyCode]) {
@@ -55,9 +57,11 @@ export function toProblem(error: unknown, instance?: string, traceId?: string): 
   return problem(ErrorCode.INTERNAL, 'An internal error occurred; it has been logged.', extra);
 }
 
-export function sendProblem(reply: FastifyReply, body: ProblemDetails): void {
-  if (body.status === 401) void reply.header('WWW-Authenticate', 'Bearer');
-  if (body.status === 503) void reply.header('Retry-After', '1');
+export function sendProblem(reply: FastifyReply, details: ProblemDetails): void {
+  const { retryAfter, ...body } = details;
+  if (body.status === 401) void reply.header('WWW-Authenticate', 'Bearer, Basic realm="switchboard"');
+  if (retryAfter !== undefined) void reply.header('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
+  else if (body.status === 503) void reply.header('Retry-After', '1');
   void reply.status(body.status).header('Content-Type', 'application/problem+json').send(body);
 }
 

@@ -10,6 +10,8 @@ export interface ProblemDetails {
   code: ErrorCode;
   traceId?: string;
   errors?: FieldError[];
+  /** Not serialized: becomes the Retry-After header. */
+  retryAfter?: number;
 }
 
 const TABLE: Record<ErrorCode, [status: number, title: string]> = {
@@ -21,6 +23,16 @@ const TABLE: Record<ErrorCode, [status: number, title: string]> = {
   METHOD_NOT_ALLOWED: [405, 'Method not allowed'],
   AUTH_MISSING: [401, 'Authentication required'],
   AUTH_INVALID: [401, 'Authentication failed'],
+  AUTH_EXPIRED: [401, 'The credential has expired'],
+  AUTH_REVOKED: [401, 'The credential has been revoked'],
+  AUTH_IP_DENIED: [403, 'Calls from this address are not allowed for this peer'],
+  AUTH_SCOPE_DENIED: [403, 'This peer may not use this route'],
+  AUTH_SIGNATURE_INVALID: [401, 'The request signature is not valid'],
+  AUTH_REPLAYED: [401, 'This signed request was already received'],
+  AUTH_LOCKED: [429, 'Too many failed authentication attempts'],
+  RATE_LIMITED: [429, 'Too many requests'],
+  AUTH_UNAVAILABLE: [503, 'Authentication is temporarily unavailable'],
+  CONFLICT: [409, 'Conflict'],
   BROKER_UNAVAILABLE: [503, 'Temporarily unable to accept events'],
   DATABASE_UNAVAILABLE: [503, 'Temporarily unable to serve this request'],
   SHUTTING_DOWN: [503, 'Shutting down; retry on another instance or shortly'],

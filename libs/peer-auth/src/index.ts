@@ -1,4 +1,7 @@
-// Peer authentication: Switchboard-issued credentials (token format, peppered hashing, rotation policy) and
-// provider-native signature verification. Not wired into the gateway yet; PeerAuthGuard still uses static keys.
+// Peer authentication: issued credentials (token format, peppered hashing, rotation policy), peers and their
+// administration, the in-memory directory and authenticator the gateway uses, and provider-native signatures.
 export * from './credentials';
 export * from './signatures';
+export * from './peers';
+export * from './auth';
+export * from './peer-security.module';

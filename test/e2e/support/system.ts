@@ -78,8 +78,11 @@ export class RunningApp {
 export class TestSystem {
   readonly namespace = `t${randomBytes(4).toString('hex')}`;
   readonly adminToken = randomBytes(24).toString('hex');
-  readonly peerKey = randomBytes(24).toString('hex');
+  /** Issued by `cli peers create` at start: a real credential of the peer `shop-test`. */
+  peerKey = '';
   readonly peerId = 'shop-test';
+  readonly pepper = randomBytes(32).toString('base64');
+  readonly masterKeys = `k1:${randomBytes(32).toString('base64')}`;
   databaseUrl = '';
   readonly amqpUrl = process.env.TEST_AMQP_URL!;
   readonly apps = new Map<AppName, RunningApp>();
@@ -93,6 +96,19 @@ export class TestSystem {
 
   async start(apps: AppName[] = ['gateway', 'website-connector', 'console']): Promise<this> {
     this.databaseUrl = await createDatabase(process.env.TEST_DATABASE_URL!, `sb_${this.namespace}`);
+    const created = await this.cli(
+      'peers',
+      'create',
+      '--id',
+      this.peerId,
+      '--name',
+      'Test shop',
+      '--kind',
+      'website',
+      '--scopes',
+      'website.*',
+    );
+    this.peerKey = created.credential.token;
     await Promise.all(apps.map((a) => this.startApp(a)));
     return this;
   }
@@ -107,7 +123,8 @@ export class TestSystem {
       AMQP_URL: this.amqpUrl,
       AMQP_NAMESPACE: this.namespace,
       ADMIN_TOKEN: this.adminToken,
-      PEER_KEYS: `${this.peerId}:${this.peerKey}`,
+      SWITCHBOARD_PEPPER: this.pepper,
+      SWITCHBOARD_MASTER_KEYS: this.masterKeys,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       ...(this.ports.has(app) ? { [PORT_ENV[app]]: String(this.ports.get(app)) } : {}),
       ...this.extraEnv,
@@ -195,8 +212,17 @@ export class TestSystem {
   }
 
   async consoleGet(path: string): Promise<{ status: number; body: any }> {
+    return this.consoleCall('GET', path);
+  }
+
+  async consoleCall(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
     const res = await fetch(`${this.app('console').url}${path}`, {
-      headers: { authorization: `Bearer ${this.adminToken}` },
+      method,
+      headers: {
+        authorization: `Bearer ${this.adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, body: await res.json() };
   }

@@ -1,0 +1,119 @@
+import { validateContract } from '@switchboard/contracts';
+import {
+  CreatePeerDto,
+  CredentialHasher,
+  IssueCredentialDto,
+  loadPepper,
+  UpdatePeerDto,
+} from '@switchboard/peer-auth';
+import { loadKeyring, SecretBox } from '@switchboard/secrets';
+import type { AppConfig } from '@switchboard/config';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { DataSource } from 'typeorm';
+import { createPeerAdmin } from './peer-admin.provider';
+
+const OPERATOR = 'operator:cli';
+
+const OPTIONS = {
+  id: { type: 'string' },
+  name: { type: 'string' },
+  kind: { type: 'string' },
+  provider: { type: 'string' },
+  scopes: { type: 'string' },
+  'ip-allowlist': { type: 'string' },
+  'rate-limit': { type: 'string' },
+  status: { type: 'string' },
+  timezone: { type: 'string' },
+  'signing-secret': { type: 'string' },
+  'signing-secret-stdin': { type: 'boolean' },
+  'clear-signing-secret': { type: 'boolean' },
+  'expires-in-days': { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+const list = (v: string | undefined) =>
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+
+/** Flags -> the same DTO the console API validates, so both refuse the same input the same way. */
+function peerFields(v: Record<string, string | boolean | undefined>): Record<string, unknown> {
+  const s = (k: string) => v[k] as string | undefined;
+  let signingSecret: string | null | undefined = s('signing-secret');
+  if (v['signing-secret-stdin']) signingSecret = readFileSync(0, 'utf8').trim();
+  if (v['clear-signing-secret']) signingSecret = null;
+  const fields: Record<string, unknown> = {
+    id: s('id'),
+    name: s('name'),
+    kind: s('kind'),
+    provider: s('provider'),
+    scopes: list(s('scopes')),
+    ipAllowlist: list(s('ip-allowlist')),
+    rateLimitPerMinute: s('rate-limit') === 'default' ? null : num(s('rate-limit')),
+    status: s('status'),
+    timezone: s('timezone'),
+    signingSecret,
+    expiresInDays: num(s('expires-in-days')),
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+function positional(args: string[], i: number, what: string): string {
+  if (!args[i]) throw new Error(`name the ${what}`);
+  return args[i];
+}
+
+/** `peers create|list|show|update|rotate|revoke|audit`. */
+export async function peersCommand(ds: DataSource, config: AppConfig, argv: string[]): Promise<unknown> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
+  const [sub, ...rest] = positionals;
+  const admin = createPeerAdmin(ds, new CredentialHasher(loadPepper()), new SecretBox(loadKeyring()), config);
+  const fields = peerFields(values);
+  switch (sub) {
+    case 'create':
+      return admin.create(validateContract(CreatePeerDto, fields), OPERATOR);
+    case 'list':
+      return { items: await admin.list() };
+    case 'show':
+      return admin.get(positional(rest, 0, 'peer id'));
+    case 'update': {
+      const { id: _id, expiresInDays: _e, kind: _k, ...patch } = fields;
+      return admin.update(positional(rest, 0, 'peer id'), validateContract(UpdatePeerDto, patch), OPERATOR);
+    }
+    case 'rotate': {
+      const dto = validateContract(IssueCredentialDto, { expiresInDays: fields.expiresInDays });
+      return admin.issueCredential(positional(rest, 0, 'peer id'), OPERATOR, {
+        expiresInDays: dto.expiresInDays,
+      });
+    }
+    case 'revoke':
+      return admin.revokeCredential(
+        positional(rest, 0, 'peer id'),
+        positional(rest, 1, 'credential id'),
+        OPERATOR,
+      );
+    case 'audit':
+      return { items: await admin.auditLog(rest[0] ?? null, Number(values.limit ?? 100)) };
+    default:
+      throw new Error('usage: peers <create|list|show|update|rotate|revoke|audit> [id] [--flags] [--json]');
+  }
+}
+
+/** `secrets rewrap`: every stored secret re-encrypted under the newest master key. */
+export async function secretsCommand(ds: DataSource, config: AppConfig, argv: string[]): Promise<unknown> {
+  const [sub] = argv.filter((a) => !a.startsWith('--'));
+  if (sub !== 'rewrap') throw new Error('usage: secrets rewrap [--json]');
+  const admin = createPeerAdmin(ds, new CredentialHasher(loadPepper()), new SecretBox(loadKeyring()), config);
+  return admin.rewrapSigningSecrets(OPERATOR);
+}

@@ -1,0 +1,100 @@
+import { createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import { AppConfig } from '@switchboard/config';
+import { AuthError } from '@switchboard/contracts';
+import { expiryHeader, RateLimiter, type AuthenticatedPeer } from '@switchboard/peer-auth';
+import type { FastifyReply } from 'fastify';
+import { PROVIDERS } from '../providers';
+import { providerRequest } from './signed-request';
+import { PEER_STRATEGIES, type PeerRequest } from './strategies';
+
+/** After any strategy accepted the caller: the peer's quota, and the expiry warning on the response. */
+function admit(
+  peer: AuthenticatedPeer,
+  ctx: ExecutionContext,
+  limiter: RateLimiter,
+  config: AppConfig,
+): void {
+  const wait = limiter.take(peer.id, peer.rateLimitPerMinute ?? config.peerAuth.defaultRateLimitPerMinute);
+  if (wait > 0) throw new AuthError('RATE_LIMITED', 'This peer is over its request quota.', wait);
+  if (peer.expiryWarning) {
+    const h = expiryHeader(peer.expiryWarning);
+    void ctx.switchToHttp().getResponse<FastifyReply>().header(h.name, h.value);
+  }
+}
+
+function identityOrMissing(err: unknown, peer: AuthenticatedPeer | false): AuthenticatedPeer {
+  if (err instanceof Error) throw err;
+  if (err) throw new Error('authentication failed');
+  if (!peer) {
+    throw new AuthError(
+      'AUTH_MISSING',
+      'Authenticate with "Authorization: Bearer <token>", HTTP Basic (peer id : token), login/password fields, or a signature.',
+    );
+  }
+  return peer;
+}
+
+/** Peer routes: a credential (bearer, X-Api-Key, Basic, login/password) or a Standard-Webhooks signature. */
+@Injectable()
+export class PeerAuthGuard extends AuthGuard(PEER_STRATEGIES) {
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  override handleRequest<T = AuthenticatedPeer>(
+    err: unknown,
+    peer: AuthenticatedPeer | false,
+    _info: unknown,
+    ctx: ExecutionContext,
+  ): T {
+    const identity = identityOrMissing(err, peer);
+    admit(identity, ctx, this.limiter, this.config);
+    return identity as T;
+  }
+}
+
+/**
+ * Provider routes: the provider's own signature. Handshakes (Zadarma's zd_echo, WooCommerce's ping) are let
+ * through unauthenticated with the reply to send; they publish nothing.
+ */
+@Injectable()
+export class ProviderAuthGuard extends AuthGuard('sb-provider') {
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  override async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const req = ctx.switchToHttp().getRequest<PeerRequest & { handshake?: unknown }>();
+    const adapter = PROVIDERS.get((req.params as { provider: string }).provider);
+    const reply = adapter?.handshake?.(providerRequest(req), '');
+    if (reply) {
+      req.handshake = reply;
+      return true;
+    }
+    return (await super.canActivate(ctx)) as boolean;
+  }
+
+  override handleRequest<T = AuthenticatedPeer>(
+    err: unknown,
+    peer: AuthenticatedPeer | false,
+    _info: unknown,
+    ctx: ExecutionContext,
+  ): T {
+    const identity = identityOrMissing(err, peer);
+    admit(identity, ctx, this.limiter, this.config);
+    return identity as T;
+  }
+}
+
+export const Peer = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthenticatedPeer => {
+  const peer = ctx.switchToHttp().getRequest<PeerRequest>().user;
+  if (!peer) throw new Error('Peer used on a route without a peer guard');
+  return peer;
+});

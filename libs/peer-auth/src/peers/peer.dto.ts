@@ -1,0 +1,129 @@
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  Validate,
+  ValidateIf,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
+import { parseCidr } from './ip-allowlist';
+import { PEER_ID, PEER_KINDS, PEER_PROVIDERS, PEER_STATUSES } from './model';
+import type { PeerKind, PeerProvider, PeerStatus } from './model';
+import { SCOPE } from './scopes';
+
+@ValidatorConstraint({ name: 'isCidr' })
+class IsCidrConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && parseCidr(value) !== null;
+  }
+  defaultMessage(): string {
+    return 'each entry must be an IP address or CIDR, e.g. 203.0.113.0/24';
+  }
+}
+
+@ValidatorConstraint({ name: 'isTimeZone' })
+class IsTimeZoneConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return false;
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  defaultMessage(): string {
+    return 'timezone must be an IANA time zone, e.g. Europe/Moscow';
+  }
+}
+
+/** Fields an operator may change; every one optional. */
+export class UpdatePeerDto {
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name?: string;
+
+  @IsOptional()
+  @IsIn(PEER_PROVIDERS)
+  provider?: PeerProvider;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Matches(SCOPE, { each: true, message: 'each scope must be an event type, an area like website.*, or *' })
+  scopes?: string[];
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Validate(IsCidrConstraint, { each: true })
+  ipAllowlist?: string[];
+
+  /** null clears it (the configured default applies). */
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  rateLimitPerMinute?: number | null;
+
+  @IsOptional()
+  @IsIn(PEER_STATUSES)
+  status?: PeerStatus;
+
+  /** The provider's webhook secret (stored encrypted); null removes it. */
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4096)
+  signingSecret?: string | null;
+
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @Validate(IsTimeZoneConstraint)
+  timezone?: string | null;
+}
+
+export class CreatePeerDto extends UpdatePeerDto {
+  /** Slug; derived from the name when omitted. */
+  @IsOptional()
+  @IsString()
+  @Matches(PEER_ID, { message: 'id must be a slug: lower-case letters, digits and dashes, 2-63 characters' })
+  id?: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  declare name: string;
+
+  @IsIn(PEER_KINDS)
+  kind: PeerKind;
+
+  /** Lifetime of the first credential; the configured policy when omitted. */
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.00001)
+  @Max(3650)
+  expiresInDays?: number;
+}
+
+export class IssueCredentialDto {
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.00001)
+  @Max(3650)
+  expiresInDays?: number;
+}
