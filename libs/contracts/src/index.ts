@@ -3,3 +3,4 @@ export * from './envelope';
 export * from './validation';
 export * from './registry';
 export * from './website/order-submitted';
+export * from './telephony';

@@ -1,0 +1,254 @@
+import { createHmac } from 'node:crypto';
+import { CallRecordV1, ContractViolation, validateContract } from '@switchboard/contracts';
+import type { ProviderPeer, ProviderRequest } from '../provider-adapter';
+import { asteriskAdapter, signAsterisk } from './asterisk.adapter';
+
+const SECRET = 'asterisk-push-secret';
+const moscow: ProviderPeer = { id: 'pbx-msk', timezone: 'Europe/Moscow' };
+
+const req = (body: string, type = 'text/csv', headers: Record<string, string> = {}): ProviderRequest => ({
+  method: 'POST',
+  url: 'https://sb.example/hooks/asterisk',
+  headers: { 'content-type': type, ...headers },
+  rawBody: Buffer.from(body),
+  body,
+  query: {},
+});
+
+const toEvents = (body: string, type = 'text/csv', peer = moscow) => {
+  const events = asteriskAdapter.toEvents(req(body, type), peer);
+  for (const e of events) {
+    expect(e.type).toBe('telephony.call.completed');
+    validateContract(CallRecordV1, e.payload);
+  }
+  return events.map((e) => e.payload);
+};
+
+// No captured Master.csv exists (shared asterisk/SOURCE.md). Lines follow cdr_csv build_csv_record():
+// strings quoted with doubled inner quotes, duration/billsec unquoted, unset answer time "".
+const answered =
+  '"","+79123456789","101","from-trunk","""Иван"" <+79123456789>","PJSIP/trunk-00000001","PJSIP/101-00000002",' +
+  '"Dial","PJSIP/101,30,tT","2024-03-31 12:00:00","2024-03-31 12:00:10","2024-03-31 12:01:30",90,80,"ANSWERED",' +
+  '"DOCUMENTATION","1711875600.1",""';
+const missed =
+  '"","+79123456789","101","from-trunk","+79123456789","PJSIP/trunk-00000003","PJSIP/101-00000004","Dial",' +
+  '"PJSIP/101,30","2024-03-31 12:05:00","","2024-03-31 12:05:30",30,0,"NO ANSWER","DOCUMENTATION","1711875900.3",""';
+
+describe('asterisk adapter: signature (ours: x-signature = hex HMAC-SHA256 of the raw body)', () => {
+  it('accepts the right HMAC in any hex case and rejects a wrong one, another body or none', () => {
+    const sig = createHmac('sha256', SECRET).update(answered).digest('hex');
+    expect(signAsterisk(answered, SECRET)).toBe(sig);
+    const verify = (body: string, headers: Record<string, string>) =>
+      asteriskAdapter.verify(req(body, 'text/csv', headers), SECRET);
+    expect(verify(answered, { 'x-signature': sig })).toEqual({ ok: true });
+    expect(verify(answered, { 'X-Signature': sig.toUpperCase() })).toEqual({ ok: true });
+    expect(verify(missed, { 'x-signature': sig })).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verify(answered, { 'x-signature': signAsterisk(answered, 'other') })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+    expect(verify(answered, {})).toEqual({ ok: false, reason: 'missing' });
+  });
+});
+
+describe('asterisk adapter: Master.csv', () => {
+  it('reads an answered inbound call: quoted unicode caller id, local Moscow time -> UTC', () => {
+    expect(asteriskAdapter.toEvents(req(answered), moscow)).toEqual([
+      {
+        type: 'telephony.call.completed',
+        idempotencyKey: 'asterisk:1711875600.1:cdr:PJSIP/101-00000002@2024-03-31 12:00:00',
+        payload: {
+          provider: 'asterisk',
+          providerCallId: '1711875600.1',
+          direction: 'inbound',
+          from: '+79123456789',
+          to: '101',
+          callerName: 'Иван',
+          extension: '101',
+          startedAt: '2024-03-31T09:00:00.000Z',
+          answeredAt: '2024-03-31T09:00:10.000Z',
+          endedAt: '2024-03-31T09:01:30.000Z',
+          durationSeconds: 90,
+          billSeconds: 80,
+          disposition: 'answered',
+        },
+      },
+    ]);
+  });
+
+  it('reads several CRLF lines; an empty answer time gives no answeredAt', () => {
+    const [, second] = toEvents(`${answered}\r\n${missed}\r\n`);
+    expect(second).toMatchObject({ disposition: 'missed', billSeconds: 0, providerCallId: '1711875900.3' });
+    expect(second).not.toHaveProperty('answeredAt');
+    expect(second).not.toHaveProperty('callerName');
+  });
+
+  it('takes times as UTC when the peer has no zone (usegmtime=yes)', () => {
+    const [utc] = toEvents(answered, 'text/csv', { id: 'pbx-utc', timezone: null });
+    expect(utc.startedAt).toBe('2024-03-31T12:00:00.000Z');
+  });
+
+  it('orders a call across the DST fall-back: end after start in the repeated hour', () => {
+    const line = answered.replace(
+      '"2024-03-31 12:00:00","2024-03-31 12:00:10","2024-03-31 12:01:30",90,80',
+      '"2024-10-27 02:50:00","2024-10-27 02:50:10","2024-10-27 02:10:00",1200,1190',
+    );
+    const [cdr] = toEvents(line, 'text/csv', { id: 'pbx-ber', timezone: 'Europe/Berlin' });
+    expect(cdr).toMatchObject({
+      startedAt: '2024-10-27T00:50:00.000Z',
+      answeredAt: '2024-10-27T00:50:10.000Z',
+      endedAt: '2024-10-27T01:10:00.000Z',
+    });
+  });
+
+  it('classifies internal and outbound calls by who is an extension', () => {
+    const internal = answered.replace('"+79123456789","101","from-trunk"', '"102","101","from-internal"');
+    expect(toEvents(internal)[0]).toMatchObject({ direction: 'internal', extension: '101' });
+    // dst `s` (answered via a ring group): the answering channel names the extension.
+    const viaS = answered.replace('"+79123456789","101","from-trunk"', '"+79123456789","s","from-trunk"');
+    expect(toEvents(viaS)[0]).toMatchObject({ direction: 'inbound', to: 's', extension: '101' });
+    const outbound = answered.replace(
+      '"+79123456789","101","from-trunk"',
+      '"101","+79991112233","from-internal"',
+    );
+    expect(toEvents(outbound)[0]).toMatchObject({
+      direction: 'outbound',
+      extension: '101',
+      to: '+79991112233',
+    });
+  });
+
+  it('maps BUSY, FAILED and CONGESTION; skips OMIT; ignores extra columns', () => {
+    expect(toEvents(missed.replace('"NO ANSWER"', '"BUSY"'))[0].disposition).toBe('busy');
+    expect(toEvents(missed.replace('"NO ANSWER"', '"CONGESTION"'))[0]).toMatchObject({
+      disposition: 'failed',
+      hangupCause: 'CONGESTION',
+    });
+    expect(toEvents(missed.replace('"DOCUMENTATION"', '"OMIT"'))).toEqual([]);
+    expect(toEvents(`${answered},"extra","columns"`)[0].providerCallId).toBe('1711875600.1');
+  });
+
+  it('rejects unknown dispositions, lines without uniqueid and durations that are not integers', () => {
+    expect(() => toEvents(missed.replace('"NO ANSWER"', '"MAYBE"'))).toThrow(ContractViolation);
+    expect(() => toEvents(answered.split(',"1711875600.1"')[0])).toThrow(ContractViolation);
+    expect(() => toEvents(answered.replace(',90,80,', ',90.5,80,'))).toThrow(ContractViolation);
+  });
+});
+
+describe('asterisk adapter: cdr_custom JSON and AMI Cdr', () => {
+  // A cdr_custom.conf template emitting JSON: keys are CDR variable names, every value a string.
+  const custom = {
+    accountcode: '',
+    src: '101',
+    dst: '+79991112233',
+    dcontext: 'from-internal',
+    clid: '"Office" <101>',
+    channel: 'PJSIP/101-0000000a',
+    dstchannel: 'PJSIP/trunk-0000000b',
+    lastapp: 'Dial',
+    lastdata: 'PJSIP/+79991112233@trunk',
+    start: '2024-03-31 12:10:00',
+    answer: '2024-03-31 12:10:05',
+    end: '2024-03-31 12:12:05',
+    duration: '125',
+    billsec: '120',
+    disposition: 'ANSWERED',
+    amaflags: 'DOCUMENTATION',
+    uniqueid: '1711876200.10',
+    userfield: '',
+    linkedid: '1711876200.10',
+    sequence: '12',
+    did: '74951234567',
+    recordingfile: 'out-79991112233-101-20240331-121000-1711876200.10.wav',
+    custom_var: 'unknown fields are ignored',
+  };
+
+  it('reads cdr_custom JSON with durations as strings, linkedid, sequence and the recording file', () => {
+    expect(asteriskAdapter.toEvents(req(JSON.stringify(custom), 'application/json'), moscow)).toEqual([
+      {
+        type: 'telephony.call.completed',
+        idempotencyKey: 'asterisk:1711876200.10:cdr:12',
+        payload: {
+          provider: 'asterisk',
+          providerCallId: '1711876200.10',
+          linkedId: '1711876200.10',
+          sequence: 12,
+          direction: 'outbound',
+          from: '101',
+          to: '+79991112233',
+          callerName: 'Office',
+          line: '74951234567',
+          extension: '101',
+          startedAt: '2024-03-31T09:10:00.000Z',
+          answeredAt: '2024-03-31T09:10:05.000Z',
+          endedAt: '2024-03-31T09:12:05.000Z',
+          durationSeconds: 125,
+          billSeconds: 120,
+          disposition: 'answered',
+          recordingId: 'out-79991112233-101-20240331-121000-1711876200.10.wav',
+        },
+      },
+    ]);
+  });
+
+  it('accepts a JSON array, unix-second times and a dialplan-stated direction', () => {
+    const unix = { ...custom, start: '1711876200.5', answer: '', end: '1711876325', direction: 'internal' };
+    const [a, b] = toEvents(JSON.stringify([custom, unix]), 'application/json');
+    expect(a.direction).toBe('outbound');
+    expect(b).toMatchObject({ direction: 'internal', startedAt: '2024-03-31T09:10:00.500Z' });
+    expect(b).not.toHaveProperty('answeredAt');
+  });
+
+  // The AMI Cdr event (doc.AMI_Event_Cdr.Asterisk18.md) as a shipper turns it into JSON.
+  const ami = {
+    Event: 'Cdr',
+    Privilege: 'cdr,all',
+    AccountCode: '',
+    Source: '',
+    Destination: '102',
+    DestinationContext: 'from-trunk',
+    CallerID: '"Пётр" <+79005554433>',
+    Channel: 'SIP/trunk-00000010',
+    DestinationChannel: 'SIP/102-00000011',
+    LastApplication: 'Dial',
+    LastData: 'SIP/102,20',
+    StartTime: '2024-03-31 12:20:00',
+    AnswerTime: '',
+    EndTime: '2024-03-31 12:20:04',
+    Duration: '4',
+    BillableSeconds: '0',
+    Disposition: 'BUSY',
+    AMAFlags: 'DOCUMENTATION',
+    UniqueID: '1711876800.16',
+    UserField: '',
+  };
+
+  it('reads an AMI Cdr event; the number comes from CallerID when Source is empty', () => {
+    expect(toEvents(JSON.stringify(ami), 'application/json')).toEqual([
+      {
+        provider: 'asterisk',
+        providerCallId: '1711876800.16',
+        direction: 'inbound',
+        from: '+79005554433',
+        to: '102',
+        callerName: 'Пётр',
+        extension: '102',
+        startedAt: '2024-03-31T09:20:00.000Z',
+        endedAt: '2024-03-31T09:20:04.000Z',
+        durationSeconds: 4,
+        billSeconds: 0,
+        disposition: 'busy',
+      },
+    ]);
+  });
+
+  it('rejects other AMI events, non-JSON and other media types', () => {
+    expect(() => toEvents(JSON.stringify({ ...ami, Event: 'Hangup' }), 'application/json')).toThrow(
+      ContractViolation,
+    );
+    expect(() => toEvents('{"src":', 'application/json')).toThrow(ContractViolation);
+    expect(() => toEvents(answered, 'application/xml')).toThrow(ContractViolation);
+    const { UniqueID: _u, ...noId } = ami;
+    expect(() => toEvents(JSON.stringify(noId), 'application/json')).toThrow(ContractViolation);
+  });
+});

@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CallEventV1, CallRecordV1, ContractViolation, validateContract } from '@switchboard/contracts';
+import { mangoFormBody } from '@switchboard/peer-auth';
+import type { ProviderRequest } from '../provider-adapter';
+import { mangoAdapter, mangoSecret } from './mango.adapter';
+
+const dir = join(__dirname, '../../../../../test/fixtures/providers/telephony/mango');
+const abonent = readFileSync(join(dir, 'events-call.appeared.abonent.json.txt'), 'utf8');
+const ivr = readFileSync(join(dir, 'events-call.appeared.ivr.json.txt'), 'utf8');
+const KEY = { apiKey: 'testvpbxapikey', apiSalt: 'testvpbxapisalt' };
+const SECRET = `${KEY.apiKey}:${KEY.apiSalt}`;
+const peer = { id: 'mango-main', timezone: 'Europe/Moscow' };
+
+const req = (json: string, event = 'call', body = mangoFormBody(json, KEY)): ProviderRequest => ({
+  method: 'POST',
+  url: `https://sb.example/hooks/mango/events/${event}`,
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  rawBody: Buffer.from(body),
+  body: Object.fromEntries(new URLSearchParams(body)),
+  query: {},
+});
+
+const toEvents = (json: string, event = 'call') => {
+  const events = mangoAdapter.toEvents(req(json, event), peer);
+  for (const e of events) {
+    validateContract<object>(e.type === 'telephony.call.completed' ? CallRecordV1 : CallEventV1, e.payload);
+  }
+  return events;
+};
+
+/** The abonent sample with some fields changed (for states no real sample shows). */
+const variant = (over: Record<string, unknown>) => JSON.stringify({ ...JSON.parse(abonent), ...over });
+
+describe('mango adapter: auth', () => {
+  it('verifies sign over the exact json with key:salt from the peer secret', () => {
+    expect(mangoSecret(SECRET)).toEqual(KEY);
+    expect(mangoAdapter.verify(req(abonent), SECRET)).toEqual({ ok: true });
+    expect(mangoAdapter.verify(req(abonent), `${KEY.apiKey}:wrong-salt`)).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+    const tampered = mangoFormBody(abonent, KEY).replace('103', '104');
+    expect(mangoAdapter.verify(req(abonent, 'call', tampered), SECRET)).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+  });
+
+  it('refuses a peer secret that is not key:salt (configuration error, not a bad request)', () => {
+    expect(mangoSecret('no-colon')).toBeNull();
+    expect(() => mangoAdapter.verify(req(abonent), 'no-colon')).toThrow('vpbx_api_key');
+  });
+});
+
+describe('mango adapter: events/call (real samples)', () => {
+  it('Appeared at an employee (abonent sample) -> ringing on extension 103 from the IVR leg', () => {
+    expect(toEvents(abonent)).toEqual([
+      {
+        type: 'telephony.call.ringing',
+        idempotencyKey: 'mango:MToxMDE1OTY4MDoyMjE6Mjg2NTY1MzY4:ringing:1',
+        payload: {
+          provider: 'mango',
+          providerCallId: 'MToxMDE1OTY4MDoyMjE6Mjg2NTY1MzY4',
+          linkedId: 'MTI4OTY2MjMzMTk=',
+          parentCallId: 'MToxMDE1OTY4MDoyMjE6Mjg2NTY1MzQyOjE=',
+          sequence: 1,
+          direction: 'inbound',
+          from: '78442297678',
+          to: 'sip:user3@vpbx400210093.mangosip.ru',
+          line: '84951111111',
+          extension: '103',
+          occurredAt: '2021-10-18T12:55:40.000Z',
+        },
+      },
+    ]);
+  });
+
+  it('Appeared in the IVR (ivr sample) -> started', () => {
+    const [started] = toEvents(ivr);
+    expect(started.type).toBe('telephony.call.started');
+    expect(started.payload).toEqual({
+      provider: 'mango',
+      providerCallId: 'MToxMDA3MTYxNToxNjE6Nzc2MTY1NjA4OjE=',
+      linkedId: 'MzQ1Mzc1MzUxMzoxNjE=',
+      sequence: 1,
+      direction: 'inbound',
+      from: '79997356761',
+      to: '74994509495',
+      line: '74994509495',
+      startedAt: '2017-12-19T18:23:06.000Z',
+      occurredAt: '2017-12-19T18:23:06.000Z',
+    });
+  });
+
+  it('Connected -> answered, Disconnected -> ended with the reason, OnHold -> nothing', () => {
+    const [answered] = toEvents(variant({ call_state: 'Connected', seq: 2, timestamp: 1634561750 }));
+    expect(answered).toMatchObject({
+      type: 'telephony.call.answered',
+      payload: { answeredAt: '2021-10-18T12:55:50.000Z' },
+    });
+    const [ended] = toEvents(variant({ call_state: 'Disconnected', seq: 3, timestamp: '1634561800' }));
+    expect(ended.type).toBe('telephony.call.ended');
+    expect(ended.payload).toMatchObject({
+      endedAt: '2021-10-18T12:56:40.000Z',
+      hangupCause: '1121',
+      sequence: 3,
+    });
+    expect(toEvents(variant({ call_state: 'OnHold' }))).toEqual([]);
+  });
+
+  it('a transferred leg -> transferred; an employee calling out -> outbound', () => {
+    const [t] = toEvents(variant({ transfer: 'blind', seq: 4 }));
+    expect(t.type).toBe('telephony.call.transferred');
+    const out = JSON.stringify({
+      ...JSON.parse(ivr),
+      location: 'abonent',
+      from: { number: 'sip:user1@x', extension: '101' },
+      to: { number: '79990001122', line_number: '74994509495' },
+    });
+    const [ringing] = toEvents(out);
+    expect(ringing.payload).toMatchObject({ direction: 'outbound', extension: '101', from: 'sip:user1@x' });
+  });
+
+  it('rejects a body without json, bad JSON and unknown states; ignores other Mango events', () => {
+    expect(() => mangoAdapter.toEvents(req('', 'call', 'vpbx_api_key=k&sign=s'), peer)).toThrow(
+      ContractViolation,
+    );
+    expect(() => toEvents('{not json')).toThrow(ContractViolation);
+    expect(() => toEvents(variant({ call_state: 'Exploded' }))).toThrow(ContractViolation);
+    expect(toEvents('{"seq":1}', 'dtmf')).toEqual([]);
+  });
+});
+
+describe('mango adapter: events/summary', () => {
+  // Field names from the Mango VPBX API documentation (no real summary sample in the shared fixtures).
+  const summary = {
+    entry_id: 'MTI4OTY2MjMzMTk=',
+    call_direction: 1,
+    from: { number: '78442297678' },
+    to: { extension: '103', number: 'sip:user3@vpbx400210093.mangosip.ru' },
+    line_number: '84951111111',
+    create_time: 1634561740,
+    forward_time: 1634561741,
+    talk_time: 1634561750,
+    end_time: 1634561800,
+    entry_result: 1,
+    disconnect_reason: 1110,
+    some_future_field: true,
+  };
+
+  it('-> completed CDR with UTC times and billable seconds', () => {
+    expect(toEvents(JSON.stringify(summary), 'summary')).toEqual([
+      {
+        type: 'telephony.call.completed',
+        idempotencyKey: 'mango:MTI4OTY2MjMzMTk=:cdr',
+        payload: {
+          provider: 'mango',
+          providerCallId: 'MTI4OTY2MjMzMTk=',
+          linkedId: 'MTI4OTY2MjMzMTk=',
+          direction: 'inbound',
+          from: '78442297678',
+          to: 'sip:user3@vpbx400210093.mangosip.ru',
+          line: '84951111111',
+          extension: '103',
+          startedAt: '2021-10-18T12:55:40.000Z',
+          answeredAt: '2021-10-18T12:55:50.000Z',
+          endedAt: '2021-10-18T12:56:40.000Z',
+          disposition: 'answered',
+          durationSeconds: 60,
+          billSeconds: 50,
+          hangupCause: '1110',
+        },
+      },
+    ]);
+  });
+
+  it('an unanswered inbound entry (talk_time 0, numbers as strings) is missed, with no answer time', () => {
+    const missed = {
+      ...summary,
+      entry_result: '0',
+      talk_time: '0',
+      create_time: '1634561740',
+      end_time: '1634561770',
+    };
+    const [cdr] = toEvents(JSON.stringify(missed), 'summary');
+    expect(cdr.payload).toMatchObject({ disposition: 'missed', durationSeconds: 30, billSeconds: 0 });
+    expect(cdr.payload).not.toHaveProperty('answeredAt');
+  });
+
+  it('rejects an unknown call_direction', () => {
+    expect(() => toEvents(JSON.stringify({ ...summary, call_direction: 7 }), 'summary')).toThrow(
+      ContractViolation,
+    );
+  });
+});

@@ -1,0 +1,138 @@
+import { TELEPHONY_EVENT_TYPES as T, type CallDirection, type CallEventV1 } from '@switchboard/contracts';
+import { verifyMango, type MangoSecret } from '@switchboard/peer-auth';
+import type { AdaptedEvent, ProviderAdapter, ProviderRequest } from '../provider-adapter';
+import { callEvent, callRecord, Fields, unanswered, unixToIso, urlPath, violation } from './parse';
+
+/**
+ * The peer's signing secret holds both Mango values as `<vpbx_api_key>:<vpbx_api_salt>` (one secret column
+ * per peer); Mango issues both as alphanumeric strings, so the first ':' separates them.
+ */
+export function mangoSecret(secret: string): MangoSecret | null {
+  const i = secret.indexOf(':');
+  return i > 0 && i < secret.length - 1 ? { apiKey: secret.slice(0, i), apiSalt: secret.slice(i + 1) } : null;
+}
+
+/** The event JSON from the same `json` form field verifyMango checked. */
+function eventJson(req: ProviderRequest): Fields {
+  return Fields.fromJson(Fields.fromForm(req.rawBody).str('json'), 'json');
+}
+
+/** events/call says no direction; an extension on a side means that side is an employee. */
+function direction(from: Fields, to: Fields): CallDirection {
+  const fromExt = from.optText('extension') !== undefined;
+  const toExt = to.optText('extension') !== undefined;
+  return fromExt && toExt ? 'internal' : fromExt ? 'outbound' : 'inbound';
+}
+
+function callEvents(e: Fields): AdaptedEvent[] {
+  const state = e.str('call_state');
+  if (state === 'OnHold') return []; // holding is not a call state the CRM records
+  const from = e.obj('from');
+  const to = e.obj('to');
+  const dir = direction(from, to);
+  const callId = e.str('call_id');
+  const seq = e.optInt('seq');
+  const at = unixToIso(e.raw('timestamp'), 'json.timestamp');
+  const base: CallEventV1 = {
+    provider: 'mango',
+    providerCallId: callId,
+    linkedId: e.optText('entry_id'),
+    // A leg created from another (IVR -> employee, pickup, transfer) names its origin here.
+    parentCallId: from.optText('taken_from_call_id'),
+    sequence: seq,
+    direction: dir,
+    from: from.optStr('number') ?? '',
+    to: to.str('number'),
+    line: to.optText('line_number') ?? from.optText('line_number'),
+    extension: dir === 'outbound' ? from.optText('extension') : to.optText('extension'),
+    occurredAt: at,
+  };
+  const key = (name: string) => `mango:${callId}:${name}:${seq ?? at}`;
+  switch (state) {
+    case 'Appeared': {
+      const transferred =
+        e.optText('transfer') !== undefined ||
+        from.raw('was_transferred') === true ||
+        to.raw('was_transferred') === true;
+      if (transferred) return [callEvent(T.transferred, base, key('transferred'))];
+      // An employee's phone ringing vs the call entering the PBX (IVR, queue).
+      if (e.optStr('location') === 'abonent') return [callEvent(T.ringing, base, key('ringing'))];
+      return [callEvent(T.started, { ...base, startedAt: at }, key('started'))];
+    }
+    case 'Connected':
+      return [callEvent(T.answered, { ...base, answeredAt: at }, key('answered'))];
+    case 'Disconnected':
+      return [
+        callEvent(
+          T.ended,
+          { ...base, endedAt: at, hangupCause: e.optStr('disconnect_reason') },
+          key('ended'),
+        ),
+      ];
+    default:
+      throw violation('json.call_state', 'isIn', `unknown call_state "${state}"`);
+  }
+}
+
+const SUMMARY_DIRECTIONS: Record<number, CallDirection> = { 0: 'internal', 1: 'inbound', 2: 'outbound' };
+
+/** events/summary: one record per finished call (entry), Mango's CDR. */
+function summary(e: Fields): AdaptedEvent[] {
+  const entryId = e.str('entry_id');
+  const dir = SUMMARY_DIRECTIONS[e.int('call_direction')];
+  if (!dir) throw violation('json.call_direction', 'isIn', 'call_direction must be 0, 1 or 2');
+  const from = e.obj('from');
+  const to = e.obj('to');
+  const created = e.int('create_time');
+  const talk = e.optInt('talk_time') ?? 0; // 0 = never answered
+  const end = e.int('end_time');
+  const answered = e.int('entry_result') === 1 && talk > 0;
+  const startedAt = unixToIso(created, 'json.create_time');
+  return [
+    callRecord(
+      {
+        provider: 'mango',
+        providerCallId: entryId,
+        linkedId: entryId,
+        direction: dir,
+        from: from.optStr('number') ?? '',
+        to: to.str('number'),
+        line: e.optText('line_number'),
+        extension: dir === 'outbound' ? from.optText('extension') : to.optText('extension'),
+        startedAt,
+        answeredAt: answered ? unixToIso(talk, 'json.talk_time') : undefined,
+        endedAt: unixToIso(end, 'json.end_time'),
+        disposition: answered ? 'answered' : unanswered(dir),
+        durationSeconds: Math.max(0, end - created),
+        billSeconds: answered ? Math.max(0, end - talk) : 0,
+        hangupCause: e.optStr('disconnect_reason'),
+      },
+      `mango:${entryId}:cdr`,
+    ),
+  ];
+}
+
+/**
+ * Mango Office VPBX: form POSTs `vpbx_api_key`, `sign`, `json` to `<base>/events/<name>`. events/call ->
+ * started (Appeared in IVR/queue), ringing (Appeared at an employee), transferred, answered (Connected),
+ * ended (Disconnected); events/summary -> completed (CDR). Other Mango events (dtmf, sms, recording, ...)
+ * are acknowledged with no event, since Mango posts every subscribed event to the same base URL.
+ */
+export const mangoAdapter: ProviderAdapter = {
+  provider: 'mango',
+
+  verify(req, secret) {
+    const parsed = mangoSecret(secret);
+    // A misconfigured secret must not read as "the provider sent a bad signature".
+    if (!parsed) throw new Error('mango signing secret must be "<vpbx_api_key>:<vpbx_api_salt>"');
+    return verifyMango(req, parsed);
+  },
+
+  toEvents(req): AdaptedEvent[] {
+    const path = urlPath(req.url);
+    if (/\/events\/call\/?$/.test(path)) return callEvents(eventJson(req));
+    if (/\/events\/summary\/?$/.test(path)) return summary(eventJson(req));
+    if (/\/events\/[a-z_/]+$/.test(path)) return [];
+    throw violation('', 'isMangoEvent', `not a Mango event path: ${path}`);
+  },
+};

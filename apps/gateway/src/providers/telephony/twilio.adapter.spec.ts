@@ -1,0 +1,203 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CallEventV1, ContractViolation, validateContract } from '@switchboard/contracts';
+import { signTwilio } from '@switchboard/peer-auth';
+import type { ProviderRequest } from '../provider-adapter';
+import { twilioAdapter } from './twilio.adapter';
+
+const v = JSON.parse(
+  readFileSync(
+    join(
+      __dirname,
+      '../../../../../test/fixtures/providers/telephony/twilio/signature-test-vectors.json.txt',
+    ),
+    'utf8',
+  ),
+);
+const FORM = 'application/x-www-form-urlencoded';
+const URL = 'https://sb.example/hooks/twilio';
+const peer = { id: 'twilio-main', timezone: 'Europe/Moscow' }; // must not matter: Twilio times carry offsets
+
+const req = (body: string, headers: Record<string, string> = {}, url = URL): ProviderRequest => ({
+  method: 'POST',
+  url,
+  headers: { 'content-type': FORM, ...headers },
+  rawBody: Buffer.from(body),
+  body: Object.fromEntries(new URLSearchParams(body)),
+  query: {},
+});
+
+// Status callback parameters as listed in the shared SOURCE.md (the capture's names); values are ours.
+const callback = (over: Record<string, string>) =>
+  new URLSearchParams({
+    AccountSid: 'AC00000000000000000000000000000000',
+    ApiVersion: '2010-04-01',
+    CallSid: 'CA0123456789abcdef0123456789abcdef',
+    CallStatus: 'ringing',
+    Direction: 'inbound',
+    From: '+79123456789',
+    To: '+74951234567',
+    Called: '+74951234567',
+    Caller: '+79123456789',
+    CallerCity: 'Москва',
+    CallbackSource: 'call-progress-events',
+    SequenceNumber: '0',
+    Timestamp: 'Sun, 31 Mar 2024 09:00:00 +0000',
+    ...over,
+  }).toString();
+
+describe('twilio adapter: signature', () => {
+  const vectorBody = new URLSearchParams(v.params).toString();
+
+  it('accepts the published twilio-python vector and rejects a changed body or token', () => {
+    const signed = { 'x-twilio-signature': v.expected_signature };
+    expect(twilioAdapter.verify(req(vectorBody, signed, v.url), v.auth_token)).toEqual({ ok: true });
+    expect(
+      twilioAdapter.verify(req(vectorBody.replace('1234', '1235'), signed, v.url), v.auth_token),
+    ).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+    expect(twilioAdapter.verify(req(vectorBody, signed, v.url), 'other')).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+    expect(twilioAdapter.verify(req(vectorBody, {}, v.url), v.auth_token)).toEqual({
+      ok: false,
+      reason: 'missing',
+    });
+  });
+
+  it('accepts a status callback signed like Twilio signs it', () => {
+    const body = callback({ CallStatus: 'completed', CallDuration: '42' });
+    const sig = signTwilio(URL, new URLSearchParams(body), 'token');
+    expect(twilioAdapter.verify(req(body, { 'x-twilio-signature': sig }), 'token')).toEqual({ ok: true });
+  });
+});
+
+describe('twilio adapter: events', () => {
+  const only = (body: string) => {
+    const events = twilioAdapter.toEvents(req(body), peer);
+    for (const e of events) validateContract(CallEventV1, e.payload);
+    return events;
+  };
+
+  it('maps ringing with sequence, line and the RFC 2822 timestamp in UTC', () => {
+    expect(only(callback({ SequenceNumber: '1', CallerName: 'Иван Петров' }))).toEqual([
+      {
+        type: 'telephony.call.ringing',
+        idempotencyKey: 'twilio:CA0123456789abcdef0123456789abcdef:ringing',
+        payload: {
+          provider: 'twilio',
+          providerCallId: 'CA0123456789abcdef0123456789abcdef',
+          sequence: 1,
+          direction: 'inbound',
+          from: '+79123456789',
+          to: '+74951234567',
+          line: '+74951234567',
+          callerName: 'Иван Петров',
+          occurredAt: '2024-03-31T09:00:00.000Z',
+        },
+      },
+    ]);
+  });
+
+  it('maps initiated/queued to started and in-progress to answered', () => {
+    const [started] = only(
+      callback({ CallStatus: 'initiated', Direction: 'outbound-api', From: '+7495', To: '+7912' }),
+    );
+    expect(started.type).toBe('telephony.call.started');
+    expect(started.payload).toMatchObject({
+      direction: 'outbound',
+      line: '+7495',
+      startedAt: '2024-03-31T09:00:00.000Z',
+    });
+    const [answered] = only(
+      callback({ CallStatus: 'in-progress', Timestamp: 'Sun, 31 Mar 2024 12:00:05 +0300' }),
+    );
+    expect(answered.type).toBe('telephony.call.answered');
+    expect(answered.payload.answeredAt).toBe('2024-03-31T09:00:05.000Z');
+  });
+
+  it('ends a completed call with its duration given as a string, and a child leg with its parent', () => {
+    const [ended] = only(
+      callback({
+        CallStatus: 'completed',
+        Direction: 'outbound-dial',
+        ParentCallSid: 'CAparent',
+        CallDuration: '42',
+        Duration: '1',
+        SequenceNumber: '3',
+      }),
+    );
+    expect(ended.type).toBe('telephony.call.ended');
+    expect(ended.payload).toMatchObject({
+      parentCallId: 'CAparent',
+      direction: 'outbound',
+      disposition: 'answered',
+      durationSeconds: 42,
+      endedAt: '2024-03-31T09:00:00.000Z',
+      sequence: 3,
+    });
+    expect(ended.payload).not.toHaveProperty('line');
+  });
+
+  it.each([
+    ['no-answer', 'inbound', 'missed'],
+    ['no-answer', 'outbound-api', 'no-answer'],
+    ['busy', 'inbound', 'busy'],
+    ['failed', 'inbound', 'failed'],
+    ['canceled', 'inbound', 'cancelled'],
+  ])('maps %s (%s) to %s', (status, direction, disposition) => {
+    const [ended] = only(callback({ CallStatus: status, Direction: direction, CallDuration: '0' }));
+    expect(ended.payload.disposition).toBe(disposition);
+  });
+
+  it('marks a machine-answered call as voicemail and keeps the SIP code', () => {
+    const [ended] = only(
+      callback({
+        CallStatus: 'completed',
+        AnsweredBy: 'machine_end_beep',
+        SipResponseCode: '200',
+        CallDuration: '9',
+      }),
+    );
+    expect(ended.payload).toMatchObject({ disposition: 'voicemail', hangupCause: 'sip:200' });
+  });
+
+  it('adds recording.ready when the final callback carries the recording', () => {
+    const events = only(
+      callback({
+        CallStatus: 'completed',
+        CallDuration: '42',
+        RecordingUrl: 'https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE123',
+        RecordingSid: 'RE123',
+        RecordingDuration: '40',
+      }),
+    );
+    expect(events.map((e) => e.type)).toEqual(['telephony.call.ended', 'telephony.call.recording.ready']);
+    expect(events[1].payload).toMatchObject({
+      recordingUrl: 'https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE123',
+      recordingId: 'RE123',
+      durationSeconds: 40,
+    });
+    expect(events[1].idempotencyKey).toBe('twilio:CA0123456789abcdef0123456789abcdef:recording:RE123');
+  });
+
+  it('uses receipt time when Twilio sends no Timestamp (the first voice webhook)', () => {
+    jest.useFakeTimers().setSystemTime(new Date('2024-05-01T10:00:00Z'));
+    try {
+      const body = new URLSearchParams(callback({})).toString().replace(/&Timestamp=[^&]*/, '');
+      expect(only(body)[0].payload.occurredAt).toBe('2024-05-01T10:00:00.000Z');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('rejects unknown statuses and directions, and a repeated CallSid', () => {
+    expect(() => only(callback({ CallStatus: 'exploded' }))).toThrow(ContractViolation);
+    expect(() => only(callback({ Direction: 'sideways' }))).toThrow(ContractViolation);
+    expect(() => only(`${callback({})}&CallSid=CAother`)).toThrow(ContractViolation);
+    expect(() => only('CallSid=CA1&Direction=inbound&To=%2B1')).toThrow(ContractViolation);
+  });
+});

@@ -1,0 +1,111 @@
+import { TELEPHONY_EVENT_TYPES as T, type CallDirection, type CallEventV1 } from '@switchboard/contracts';
+import { verifyTwilio } from '@switchboard/peer-auth';
+import type { AdaptedEvent, ProviderAdapter } from '../provider-adapter';
+import { callEvent, Fields, receivedNow, unanswered, violation } from './parse';
+
+const DIRECTIONS: Record<string, CallDirection> = {
+  inbound: 'inbound',
+  'outbound-api': 'outbound',
+  'outbound-dial': 'outbound',
+};
+
+const FINAL: Record<string, CallEventV1['disposition'] | 'unanswered'> = {
+  completed: 'answered',
+  busy: 'busy',
+  failed: 'failed',
+  'no-answer': 'unanswered',
+  canceled: 'cancelled',
+};
+
+/** `Timestamp` is RFC 2822 (`Mon, 16 Aug 2010 03:45:01 +0000`); the first voice webhook has none. */
+function occurredAt(f: Fields): string {
+  const ts = f.optText('Timestamp');
+  if (ts === undefined) return receivedNow();
+  const ms = Date.parse(ts);
+  if (Number.isNaN(ms)) throw violation('Timestamp', 'isDate', 'Timestamp must be an RFC 2822 date');
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Twilio voice webhooks and status callbacks (form POSTs, X-Twilio-Signature). CallStatus drives the
+ * event: queued/initiated -> started, ringing, in-progress -> answered, final statuses -> ended (plus
+ * recording.ready when the callback carries RecordingUrl). Twilio sends no CDR; `ended` carries the
+ * duration.
+ */
+export const twilioAdapter: ProviderAdapter = {
+  provider: 'twilio',
+
+  verify: (req, secret) => verifyTwilio(req, secret),
+
+  toEvents(req): AdaptedEvent[] {
+    const f = Fields.fromForm(req.rawBody);
+    const status = f.str('CallStatus');
+    const rawDirection = f.str('Direction');
+    const direction = DIRECTIONS[rawDirection];
+    if (!direction) throw violation('Direction', 'isIn', `unknown Direction "${rawDirection}"`);
+    const at = occurredAt(f);
+    const callSid = f.str('CallSid');
+    const from = f.optStr('From') ?? '';
+    const to = f.str('To');
+    const base: CallEventV1 = {
+      provider: 'twilio',
+      providerCallId: callSid,
+      parentCallId: f.optText('ParentCallSid'),
+      sequence: f.optInt('SequenceNumber'),
+      direction,
+      from,
+      to,
+      // Our Twilio number: the called one inbound, the caller id of an API-created call; a dialled
+      // child leg (outbound-dial) shows the original caller, so it has no line of ours.
+      line: rawDirection === 'inbound' ? to : rawDirection === 'outbound-api' ? from : undefined,
+      callerName: f.optText('CallerName'),
+      occurredAt: at,
+    };
+    const key = (state: string) => `twilio:${callSid}:${state}`;
+
+    switch (status) {
+      case 'queued':
+      case 'initiated':
+        return [callEvent(T.started, { ...base, startedAt: at }, key('started'))];
+      case 'ringing':
+        return [callEvent(T.ringing, base, key('ringing'))];
+      case 'in-progress':
+        return [callEvent(T.answered, { ...base, answeredAt: at }, key('answered'))];
+    }
+    const final = FINAL[status];
+    if (!final) throw violation('CallStatus', 'isIn', `unknown CallStatus "${status}"`);
+    // A completed call picked up by an answering machine (AMD enabled) reached no person.
+    const machine = /^machine|^fax/.test(f.optStr('AnsweredBy') ?? '');
+    const sip = f.optText('SipResponseCode');
+    const ended: CallEventV1 = {
+      ...base,
+      endedAt: at,
+      disposition:
+        final === 'unanswered'
+          ? unanswered(direction)
+          : final === 'answered' && machine
+            ? 'voicemail'
+            : final,
+      durationSeconds: f.optInt('CallDuration'),
+      hangupCause: sip === undefined ? undefined : `sip:${sip}`,
+    };
+    const events = [callEvent(T.ended, ended, key('ended'))];
+    const recordingUrl = f.optText('RecordingUrl');
+    if (recordingUrl !== undefined) {
+      const recordingSid = f.optText('RecordingSid');
+      events.push(
+        callEvent(
+          T.recordingReady,
+          {
+            ...ended,
+            recordingUrl,
+            recordingId: recordingSid,
+            durationSeconds: f.optInt('RecordingDuration'),
+          },
+          key(`recording:${recordingSid ?? recordingUrl}`),
+        ),
+      );
+    }
+    return events;
+  },
+};

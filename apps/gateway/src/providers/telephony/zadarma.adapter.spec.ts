@@ -1,0 +1,214 @@
+import { createHmac } from 'node:crypto';
+import { CallEventV1, CallRecordV1, ContractViolation, validateContract } from '@switchboard/contracts';
+import { signZadarmaEvent } from '@switchboard/peer-auth';
+import type { ProviderRequest } from '../provider-adapter';
+import { zadarmaAdapter } from './zadarma.adapter';
+
+const SECRET = 'zadarma-api-secret';
+const peer = { id: 'zadarma-main', timezone: 'Europe/Moscow' };
+
+// No captured NOTIFY_* exists (shared zadarma/SOURCE.md); bodies use the SDK's field names.
+const req = (
+  fields: Record<string, string>,
+  signature?: string,
+  method = 'POST',
+  url = 'https://sb.example/hooks/zadarma',
+): ProviderRequest => {
+  const body = new URLSearchParams(fields).toString();
+  return {
+    method,
+    url,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(signature ? { signature } : {}) },
+    rawBody: Buffer.from(body),
+    body: fields,
+    query: {},
+  };
+};
+
+const start = {
+  event: 'NOTIFY_START',
+  call_start: '2024-03-31 12:00:00',
+  pbx_call_id: 'in_7a1b2c3d4e',
+  caller_id: '+79123456789',
+  called_did: '74951234567',
+};
+const end = {
+  ...start,
+  event: 'NOTIFY_END',
+  internal: '101',
+  duration: '65',
+  disposition: 'answered',
+  status_code: '16',
+  is_recorded: '1',
+  call_id_with_rec: '1711875600.123',
+  unknown_future_field: 'ignored',
+};
+
+const toEvents = (fields: Record<string, string>) => {
+  const events = zadarmaAdapter.toEvents(req(fields), peer);
+  for (const e of events) {
+    validateContract<object>(e.type === 'telephony.call.completed' ? CallRecordV1 : CallEventV1, e.payload);
+  }
+  return events;
+};
+
+describe('zadarma adapter: auth and zd_echo', () => {
+  it('verifies the SDK signature (base64 of the hex HMAC-SHA1) and rejects a tampered field', () => {
+    const hex = createHmac('sha1', SECRET)
+      .update('+7912345678974951234567' + '2024-03-31 12:00:00')
+      .digest('hex');
+    const sig = Buffer.from(hex).toString('base64');
+    expect(signZadarmaEvent(start, SECRET)).toBe(sig);
+    expect(zadarmaAdapter.verify(req(start, sig), SECRET)).toEqual({ ok: true });
+    expect(zadarmaAdapter.verify(req({ ...start, caller_id: '+70000000000' }, sig), SECRET)).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+    expect(zadarmaAdapter.verify(req(start), SECRET)).toEqual({ ok: false, reason: 'missing' });
+  });
+
+  it('echoes zd_echo on GET only', () => {
+    const check = req({}, undefined, 'GET', 'https://sb.example/hooks/zadarma?zd_echo=abc123');
+    expect(zadarmaAdapter.handshake!(check, SECRET)).toEqual({
+      status: 200,
+      contentType: 'text/plain; charset=utf-8',
+      body: 'abc123',
+    });
+    expect(
+      zadarmaAdapter.handshake!(
+        req(start, undefined, 'POST', 'https://sb.example/hooks/zadarma?zd_echo=1'),
+        SECRET,
+      ),
+    ).toBeNull();
+    expect(zadarmaAdapter.handshake!(req({}, undefined, 'GET'), SECRET)).toBeNull();
+  });
+});
+
+describe('zadarma adapter: events', () => {
+  beforeAll(() => jest.useFakeTimers().setSystemTime(new Date('2024-03-31T09:01:10Z')));
+  afterAll(() => jest.useRealTimers());
+
+  it('NOTIFY_START -> started, call_start read in the peer zone (Moscow, UTC+3)', () => {
+    expect(toEvents(start)).toEqual([
+      {
+        type: 'telephony.call.started',
+        idempotencyKey: 'zadarma:in_7a1b2c3d4e:started',
+        payload: {
+          provider: 'zadarma',
+          providerCallId: 'in_7a1b2c3d4e',
+          direction: 'inbound',
+          from: '+79123456789',
+          to: '74951234567',
+          line: '74951234567',
+          startedAt: '2024-03-31T09:00:00.000Z',
+          occurredAt: '2024-03-31T09:00:00.000Z',
+        },
+      },
+    ]);
+  });
+
+  it('NOTIFY_INTERNAL -> ringing on the extension; NOTIFY_ANSWER -> answered at receipt', () => {
+    const [ringing] = toEvents({ ...start, event: 'NOTIFY_INTERNAL', internal: '101' });
+    expect(ringing).toMatchObject({
+      type: 'telephony.call.ringing',
+      idempotencyKey: 'zadarma:in_7a1b2c3d4e:ringing:101',
+    });
+    expect(ringing.payload.extension).toBe('101');
+    const answer = {
+      event: 'NOTIFY_ANSWER',
+      caller_id: '+79123456789',
+      destination: '74951234567',
+      call_start: start.call_start,
+      pbx_call_id: start.pbx_call_id,
+      internal: '101',
+    };
+    const [answered] = toEvents(answer);
+    expect(answered.type).toBe('telephony.call.answered');
+    expect(answered.payload).toMatchObject({
+      to: '74951234567',
+      extension: '101',
+      answeredAt: '2024-03-31T09:01:10.000Z',
+    });
+  });
+
+  it('NOTIFY_END -> ended + CDR + recording.ready; duration as string -> number; extra fields ignored', () => {
+    const events = toEvents(end);
+    expect(events.map((e) => e.type)).toEqual([
+      'telephony.call.ended',
+      'telephony.call.completed',
+      'telephony.call.recording.ready',
+    ]);
+    expect(events[1]).toEqual({
+      type: 'telephony.call.completed',
+      idempotencyKey: 'zadarma:in_7a1b2c3d4e:cdr',
+      payload: {
+        provider: 'zadarma',
+        providerCallId: 'in_7a1b2c3d4e',
+        direction: 'inbound',
+        from: '+79123456789',
+        to: '74951234567',
+        line: '74951234567',
+        extension: '101',
+        startedAt: '2024-03-31T09:00:00.000Z',
+        disposition: 'answered',
+        hangupCause: '16',
+        durationSeconds: 65,
+        recordingId: '1711875600.123',
+      },
+    });
+    expect(events[2].payload.recordingId).toBe('1711875600.123');
+  });
+
+  it.each([
+    ['no answer', 'missed', undefined],
+    ['busy', 'busy', undefined],
+    ['cancel', 'cancelled', undefined],
+    ['no money', 'failed', 'no money'],
+  ])('disposition "%s" -> %s', (raw, disposition, cause) => {
+    const fields = { ...end, disposition: raw, is_recorded: '0', duration: '0' } as Record<string, string>;
+    delete fields.status_code;
+    const events = toEvents(fields);
+    expect(events).toHaveLength(2);
+    expect(events[1].payload.disposition).toBe(disposition);
+    expect(events[1].payload.hangupCause).toBe(cause);
+  });
+
+  it('NOTIFY_OUT_START / NOTIFY_OUT_END: the extension calls out through our caller id', () => {
+    const out = {
+      event: 'NOTIFY_OUT_START',
+      call_start: '2024-10-27 02:30:00',
+      pbx_call_id: 'out_1',
+      internal: '102',
+      destination: '+79991112233',
+    };
+    const [started] = toEvents(out);
+    expect(started.payload).toMatchObject({
+      direction: 'outbound',
+      from: '102',
+      to: '+79991112233',
+      extension: '102',
+    });
+    const [, cdr] = toEvents({
+      ...out,
+      event: 'NOTIFY_OUT_END',
+      caller_id: '74951234567',
+      duration: '0',
+      disposition: 'no answer',
+      status_code: '19',
+      is_recorded: '0',
+    });
+    expect(cdr.payload).toMatchObject({
+      direction: 'outbound',
+      line: '74951234567',
+      disposition: 'no-answer',
+    });
+  });
+
+  it('acknowledges NOTIFY_RECORD and NOTIFY_IVR without events; rejects unknown events and missing fields', () => {
+    expect(toEvents({ event: 'NOTIFY_RECORD', pbx_call_id: 'in_1', call_id_with_rec: '1.2' })).toEqual([]);
+    expect(toEvents({ ...start, event: 'NOTIFY_IVR' })).toEqual([]);
+    expect(() => toEvents({ ...start, event: 'NOTIFY_SMS' })).toThrow(ContractViolation);
+    expect(() => toEvents({ ...end, duration: 'long' })).toThrow(ContractViolation);
+    expect(() => toEvents({ ...start, call_start: '31.03.2024' })).toThrow(ContractViolation);
+  });
+});
