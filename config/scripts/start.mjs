@@ -65,36 +65,102 @@ function redact(url) {
 
 // ---------------------------------------------------------------- demo credentials
 const newKey = () => crypto.randomBytes(24).toString('base64url');
+const newSecret = () => crypto.randomBytes(32).toString('base64');
 
-/** Stable across runs: created once (mode 600), then reused so pasted curls keep working. */
+/** Demo peers `npm start` keeps issued; their tokens are real credentials from `cli peers create`. */
+const DEMO_PEERS = [
+  { id: DEMO_PEER, name: 'Demo shop', kind: 'website', provider: 'generic', scopes: 'website.*' },
+  {
+    id: 'demo-woo',
+    name: 'Demo WooCommerce shop',
+    kind: 'website',
+    provider: 'woocommerce',
+    scopes: 'website.*',
+  },
+];
+
+/**
+ * Stable across runs (mode 600): the admin token, the pepper and master key the apps need, the WooCommerce demo
+ * signing secret and the demo peers' tokens. Reused so pasted curls keep working; missing parts are added.
+ */
 function loadOrCreateDemo() {
   fs.mkdirSync(path.dirname(DEMO_FILE), { recursive: true });
-  if (!fs.existsSync(DEMO_FILE)) {
-    const demo = { adminToken: newKey(), peers: [{ id: DEMO_PEER, kind: 'website', key: newKey() }] };
+  let demo = {};
+  let created = false;
+  if (fs.existsSync(DEMO_FILE)) {
     try {
-      fs.writeFileSync(DEMO_FILE, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-      return { demo, created: true };
+      demo = JSON.parse(fs.readFileSync(DEMO_FILE, 'utf8'));
     } catch (e) {
-      if (e.code !== 'EEXIST') throw e; // another `npm start` won the race: read its file
+      throw new Error(`${DEMO_FILE} is not valid (${e.message}); delete it to issue new demo credentials`);
+    }
+  } else created = true;
+  demo.adminToken ??= newKey();
+  demo.pepper ??= newSecret();
+  demo.masterKeys ??= `demo1:${newSecret()}`;
+  demo.wooSigningSecret ??= newKey();
+  demo.tokens ??= {};
+  delete demo.peers; // the foundation's static keys; peers now get issued credentials
+  saveDemo(demo);
+  return { demo, created };
+}
+
+function saveDemo(demo) {
+  const tmp = `${DEMO_FILE}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
+  fs.renameSync(tmp, DEMO_FILE);
+  fs.chmodSync(DEMO_FILE, 0o600);
+}
+
+/** Creates the demo peers that do not exist yet and issues a credential where demo.json has none. */
+async function ensureDemoPeers(demo, childEnv, cli) {
+  const run = async (...args) => {
+    const r = await runCommand(process.execPath, [cli, ...args, '--json'], childEnv);
+    return {
+      ok: r.code === 0,
+      json: r.code === 0 ? JSON.parse(r.out.trim().split('\n').pop()) : null,
+      err: r.err,
+    };
+  };
+  for (const p of DEMO_PEERS) {
+    const shown = await run('peers', 'show', p.id);
+    let token = null;
+    if (!shown.ok) {
+      const args = [
+        'peers',
+        'create',
+        '--id',
+        p.id,
+        '--name',
+        p.name,
+        '--kind',
+        p.kind,
+        '--provider',
+        p.provider,
+      ];
+      args.push('--scopes', p.scopes);
+      if (p.provider === 'woocommerce') args.push('--signing-secret', demo.wooSigningSecret);
+      const created = await run(...args);
+      if (!created.ok) throw new Error(`creating demo peer ${p.id} failed: ${created.err.trim()}`);
+      token = created.json.credential.token;
+    } else {
+      const live = shown.json.credentials.some(
+        (c) => c.id === credentialIdOf(demo.tokens[p.id]) && ['active', 'retiring'].includes(c.state),
+      );
+      if (!live) {
+        const issued = await run('peers', 'rotate', p.id);
+        if (!issued.ok) throw new Error(`issuing a credential for ${p.id} failed: ${issued.err.trim()}`);
+        token = issued.json.token;
+      }
+    }
+    if (token) {
+      demo.tokens[p.id] = token;
+      saveDemo(demo);
     }
   }
-  fs.chmodSync(DEMO_FILE, 0o600);
-  const invalid = (why) =>
-    new Error(`${DEMO_FILE} is not valid (${why}); delete it to issue new demo credentials`);
-  let demo;
-  try {
-    demo = JSON.parse(fs.readFileSync(DEMO_FILE, 'utf8'));
-  } catch (e) {
-    throw invalid(e.message);
-  }
-  if (typeof demo?.adminToken !== 'string' || demo.adminToken.length < 16)
-    throw invalid('adminToken must be a string of at least 16 characters');
-  const peer = Array.isArray(demo.peers) ? demo.peers.find((p) => p?.id === DEMO_PEER) : undefined;
-  if (typeof peer?.key !== 'string' || peer.key.length < 16 || /[\s,]/.test(peer.key))
-    throw invalid(`peer "${DEMO_PEER}" needs a key of at least 16 characters without spaces or commas`);
-  return { demo, created: false };
 }
-const demoPeerKey = (demo) => demo.peers.find((p) => p.id === DEMO_PEER).key;
+
+const credentialIdOf = (token) => (typeof token === 'string' ? token.split('_')[1] : undefined);
+const demoPeerKey = (demo) => demo.tokens[DEMO_PEER];
 
 // ---------------------------------------------------------------- processes
 /** Resolves { code, out } of a short command; never rejects. */
@@ -274,7 +340,9 @@ function banner(demo) {
     `  ${'RabbitMQ'.padEnd(width)}  ${redact(stack.amqpUrl)}   ${dim(`(${stack.mode === 'env' ? 'from the environment' : stack.mode})`)}`,
     '',
     `  Admin token (console):  ${demo.adminToken}`,
-    `  Demo peer ${DEMO_PEER} key:  ${key}`,
+    `  Demo peer ${DEMO_PEER} token:  ${key}`,
+    `  Demo peer demo-woo: POST ${gw}/v1/providers/woocommerce/demo-woo, signing secret ${demo.wooSigningSecret}`,
+    `  Peers: npm run cli -- peers list   |   rotate: npm run cli -- peers rotate ${DEMO_PEER}`,
     `  ${dim(`Stored in ${path.relative(process.cwd(), DEMO_FILE) || DEMO_FILE} (mode 600); delete it to issue new ones.`)}`,
     '',
     'Send an order (202 {"eventId": ...} once the broker holds it):',
@@ -314,7 +382,12 @@ async function main() {
     DATABASE_URL: stack.databaseUrl,
     AMQP_URL: stack.amqpUrl,
     ADMIN_TOKEN: demo.adminToken,
-    PEER_KEYS: `${DEMO_PEER}:${demoPeerKey(demo)}`,
+    SWITCHBOARD_PEPPER:
+      env.SWITCHBOARD_PEPPER || env.SWITCHBOARD_PEPPER_FILE ? env.SWITCHBOARD_PEPPER : demo.pepper,
+    SWITCHBOARD_MASTER_KEYS:
+      env.SWITCHBOARD_MASTER_KEYS || env.SWITCHBOARD_MASTER_KEYS_FILE
+        ? env.SWITCHBOARD_MASTER_KEYS
+        : demo.masterKeys,
     LOG_FORMAT: env.LOG_FORMAT || 'pretty',
   };
   const cli = path.join(ROOT, 'dist/apps/console/src/cli.js');
@@ -333,6 +406,8 @@ async function main() {
     // output format is informational only
   }
   say(`database migrated; ${managers} demo managers in place`);
+  await ensureDemoPeers(demo, childEnv, cli);
+  say(`demo peers ${DEMO_PEERS.map((p) => p.id).join(', ')} have credentials`);
 
   for (const app of APPS) startApp(app, childEnv);
   say(`waiting for ${APPS.map((a) => a.name).join(', ')} to report healthy`);
