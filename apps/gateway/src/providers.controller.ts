@@ -14,6 +14,15 @@ export class ProvidersController {
 
   /** GET only for handshakes (Zadarma checks its webhook URL with GET ?zd_echo=...). */
   @Get(':provider/:peerId')
+  @UseGuards(ProviderAuthGuard)
+  @HttpCode(202)
+  handshake(
+    @Req() req: PeerRequest & { handshake?: HandshakeReply; params: { provider: string } },
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ eventIds: string[] } | string> {
+    return this.receive(req, reply);
+  }
+
   @Post(':provider/:peerId')
   @UseGuards(ProviderAuthGuard)
   @HttpCode(202)

@@ -14,13 +14,26 @@ interface TypeOrmLike {
   ): Promise<T>;
 }
 
+/** TypeORM answers UPDATE/DELETE … RETURNING on PostgreSQL as `[rows, affectedCount]`; rows are objects. */
+function rowsOf<T>(result: unknown): T[] {
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  ) {
+    return result[0] as T[];
+  }
+  return result as T[];
+}
+
 /** TypeORM's DataSource as SqlDb. */
 export function sqlFromDataSource(ds: TypeOrmLike): SqlDb {
   return {
-    query: async <T>(text: string, params?: unknown[]) => (await ds.query(text, params)) as T[],
+    query: async <T>(text: string, params?: unknown[]) => rowsOf<T>(await ds.query(text, params)),
     transaction: (fn) =>
       ds.transaction((em) =>
-        fn({ query: async <T>(t: string, p?: unknown[]) => (await em.query(t, p)) as T[] }),
+        fn({ query: async <T>(t: string, p?: unknown[]) => rowsOf<T>(await em.query(t, p)) }),
       ),
   };
 }
