@@ -96,6 +96,16 @@ describe('planRotation', () => {
     expect(planRotation([later], at(0)).retire).toEqual([{ id: 'c1', retiresAt: at(24 * H) }]);
   });
 
+  it('keeps the credential the peer rotated with and retires a newer, lost one first', () => {
+    // The client holds `held`; an earlier rotation issued `lost`, but the client died before saving it.
+    const held = cred({ id: 'held', createdAt: at(0), retiresAt: at(30 * D + 20 * H) });
+    const lost = cred({ id: 'lost', createdAt: at(30 * D - H) });
+    const plan = planRotation([held, lost], at(30 * D), {}, 'held');
+    expect(plan.retire).toEqual([{ id: 'lost', retiresAt: at(30 * D) }]);
+    // Without keepId the oldest (the one the client holds) would go at once.
+    expect(planRotation([held, lost], at(30 * D)).retire[0]).toEqual({ id: 'held', retiresAt: at(30 * D) });
+  });
+
   it('with two live credentials, retires the oldest immediately', () => {
     const old = cred({ id: 'old', createdAt: at(0), retiresAt: at(10 * H) });
     const cur = cred({ id: 'cur', createdAt: at(1 * H) });

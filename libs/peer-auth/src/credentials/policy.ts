@@ -91,6 +91,12 @@ export function planRotation(
   existing: readonly CredentialRecord[],
   now: Date,
   policy: Partial<RotationPolicy> = {},
+  /**
+   * The credential the peer rotated with: it is retired last, only after the overlap. A client killed before it
+   * saved the new token still holds this one, so it must not be the one retired at once (issued-but-lost
+   * credentials from earlier attempts go first).
+   */
+  keepId?: string,
 ): RotationPlan {
   const { overlapHours, lifetimeDays } = { ...DEFAULT_ROTATION_POLICY, ...policy };
   if (!Number.isFinite(overlapHours) || overlapHours < 0) throw new RangeError('overlapHours must be >= 0');
@@ -100,7 +106,10 @@ export function planRotation(
   const live = existing
     .filter((c) => isLive(c, now))
     .sort(
-      (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      (a, b) =>
+        Number(a.id === keepId) - Number(b.id === keepId) ||
+        a.createdAt.getTime() - b.createdAt.getTime() ||
+        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     );
   if (live.length === 0) {
     throw new RotationError('No usable credential to rotate from');
