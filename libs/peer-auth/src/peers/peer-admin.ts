@@ -339,7 +339,12 @@ export class PeerAdmin {
     const lifetimeDays = expiresInDays ?? this.policy.lifetimeDays;
     let plan;
     try {
-      plan = planRotation(records, now, { overlapHours: this.policy.overlapHours, lifetimeDays }, viaCredential);
+      plan = planRotation(
+        records,
+        now,
+        { overlapHours: this.policy.overlapHours, lifetimeDays },
+        viaCredential,
+      );
     } catch (err) {
       // An operator may always issue a first (or replacement) credential; only the plan's retirements differ.
       if (!(err instanceof RotationError)) throw err;
