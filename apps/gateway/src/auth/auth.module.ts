@@ -21,6 +21,7 @@ import {
   ProviderSignatureStrategy,
   StandardWebhookStrategy,
 } from './strategies';
+import { StaticKeyStrategy } from './static-key.strategy';
 
 /** Peer authentication at the gateway: the directory, the authenticator, its passport strategies and guards. */
 @Global()
@@ -70,6 +71,7 @@ import {
     LoginFieldsStrategy,
     StandardWebhookStrategy,
     ProviderSignatureStrategy,
+    StaticKeyStrategy,
     PeerAuthGuard,
     ProviderAuthGuard,
   ],
