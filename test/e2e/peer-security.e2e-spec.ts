@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signStandardWebhook, signWooCommerce } from '@switchboard/peer-auth';
@@ -212,7 +213,9 @@ describe('peer security at the gateway', () => {
 
   it('repeated failures lock the peer (even its valid credential) with back-off, then it recovers', async () => {
     const peer = await createPeer({ id: 'locked', name: 'Locked' });
-    await waitUntilAccepted('basic', peer.id, peer.token);
+    // Waiting with Basic would count the misses (before NOTIFY arrives) against this peer; bearer misses count
+    // against the unknown credential id instead.
+    await waitUntilAccepted('bearer', peer.id, peer.token);
     for (let i = 0; i < LOCKOUT_FAILURES; i++)
       await expectCode(await send('basic', peer.id, 'guess'), 401, 'AUTH_INVALID');
     for (const m of METHODS) {
@@ -228,16 +231,18 @@ describe('peer security at the gateway', () => {
     for (const m of METHODS) expect((await send(m, peer.id, peer.token)).status).toBe(202);
   });
 
-  it('a peer over its quota gets RATE_LIMITED with Retry-After', async () => {
+  it('a peer over its quota gets RATE_LIMITED with Retry-After, however it presents its credential', async () => {
     const peer = await createPeer({ id: 'quota', name: 'Quota', rateLimitPerMinute: 5 });
     expect(await waitUntilAccepted('bearer', peer.id, peer.token)).toBe(true);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await send('bearer', peer.id, peer.token)).status);
     expect(statuses).toContain(429);
-    const res = await send('bearer', peer.id, peer.token);
-    const body = await expectCode(res, 429, 'RATE_LIMITED');
-    expect(body.detail).toMatch(/quota/);
-    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    for (const m of METHODS) {
+      const res = await send(m, peer.id, peer.token);
+      const body = await expectCode(res, 429, 'RATE_LIMITED');
+      expect(body.detail).toMatch(/quota/);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
   });
 
   describe('signed requests', () => {
@@ -368,6 +373,46 @@ describe('peer security at the gateway', () => {
     const listed = await sys.consoleGet('/v1/admin/peers');
     expect(listed.body.items.map((p: any) => p.id)).toContain(sys.peerId);
     expect(JSON.stringify(listed.body)).not.toMatch(/sbp_|secret_hash|signing_secret"/);
+  });
+
+  it('secrets rewrap moves signing secrets to the newest master key; a gateway lacking a needed key does not start', async () => {
+    const newKeys = `k2:${randomBytes(32).toString('base64')},${sys.masterKeys}`;
+    const gatewayWith = (keys: string) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(ROOT, 'dist/apps/gateway/src/main.js')], {
+          env: { ...sys.env('gateway'), GATEWAY_PORT: '0', SWITCHBOARD_MASTER_KEYS: keys },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        const timer = setTimeout(() => child.kill('SIGTERM'), 15_000);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, out });
+        });
+      });
+    const onlyNew = `k2:${newKeys.split(',')[0].slice(3)}`;
+    const refused = await gatewayWith(onlyNew);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/master key\(s\) not in the keyring: k1/);
+
+    const { execFile: run } = await import('node:child_process');
+    const out = await new Promise<string>((resolve, reject) =>
+      run(
+        process.execPath,
+        [join(ROOT, 'dist/apps/console/src/cli.js'), 'secrets', 'rewrap', '--json'],
+        { env: { ...sys.env('console'), SWITCHBOARD_MASTER_KEYS: newKeys } },
+        (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)),
+      ),
+    );
+    expect(JSON.parse(out).rewrapped).toBeGreaterThanOrEqual(2);
+    const rows = await sys.sql<{ signing_secret: string }>(
+      `SELECT signing_secret FROM peers WHERE signing_secret IS NOT NULL`,
+    );
+    expect(rows.every((r) => r.signing_secret.startsWith('sb1.k2.'))).toBe(true);
+    const audit = await sys.sql(`SELECT 1 FROM peer_audit WHERE action = 'secrets.rewrapped'`);
+    expect(audit).toHaveLength(1);
   });
 
   it('a pg_dump after creating, rotating and setting signing secrets holds no secret in plaintext', async () => {
