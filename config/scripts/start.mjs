@@ -96,7 +96,8 @@ function loadOrCreateDemo() {
   } else created = true;
   demo.adminToken ??= newKey();
   demo.pepper ??= newSecret();
-  demo.masterKeys ??= `demo1:${newSecret()}`;
+  // A key id of its own per demo.json, so a stale database names the key it lacks instead of failing to open.
+  demo.masterKeys ??= `demo${Date.now().toString(36)}:${newSecret()}`;
   demo.wooSigningSecret ??= newKey();
   demo.tokens ??= {};
   delete demo.peers; // the foundation's static keys; peers now get issued credentials
@@ -112,7 +113,7 @@ function saveDemo(demo) {
 }
 
 /** Creates the demo peers that do not exist yet and issues a credential where demo.json has none. */
-async function ensureDemoPeers(demo, childEnv, cli) {
+async function ensureDemoPeers(demo, childEnv, cli, freshDemo) {
   const run = async (...args) => {
     const r = await runCommand(process.execPath, [cli, ...args, '--json'], childEnv);
     return {
@@ -143,6 +144,11 @@ async function ensureDemoPeers(demo, childEnv, cli) {
       if (!created.ok) throw new Error(`creating demo peer ${p.id} failed: ${created.err.trim()}`);
       token = created.json.credential.token;
     } else {
+      if (freshDemo && p.provider === 'woocommerce') {
+        // demo.json is new but the database is not: seal the demo secret under the new master key.
+        const updated = await run('peers', 'update', p.id, '--signing-secret', demo.wooSigningSecret);
+        if (!updated.ok) throw new Error(`updating demo peer ${p.id} failed: ${updated.err.trim()}`);
+      }
       const live = shown.json.credentials.some(
         (c) => c.id === credentialIdOf(demo.tokens[p.id]) && ['active', 'retiring'].includes(c.state),
       );
@@ -406,7 +412,7 @@ async function main() {
     // output format is informational only
   }
   say(`database migrated; ${managers} demo managers in place`);
-  await ensureDemoPeers(demo, childEnv, cli);
+  await ensureDemoPeers(demo, childEnv, cli, created);
   say(`demo peers ${DEMO_PEERS.map((p) => p.id).join(', ')} have credentials`);
 
   for (const app of APPS) startApp(app, childEnv);

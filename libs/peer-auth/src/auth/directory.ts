@@ -1,4 +1,4 @@
-import { requireKeys, SecretBox } from '@switchboard/secrets';
+import { requireKeys, SecretBox, SecretDecryptError } from '@switchboard/secrets';
 import type { CredentialRecord } from '../credentials/policy';
 import { IpAllowlist } from '../peers/ip-allowlist';
 import { signingSecretAad, type PeerKind, type PeerProvider, type PeerStatus } from '../peers/model';
@@ -68,6 +68,15 @@ export class PeerDirectory {
   }
 }
 
+function openSigningSecret(box: SecretBox, peerId: string, sealed: string): string {
+  try {
+    return box.openString(sealed, signingSecretAad(peerId));
+  } catch (err) {
+    if (!(err instanceof SecretDecryptError)) throw err;
+    throw new SecretDecryptError(err.code, `Signing secret of peer "${peerId}": ${err.message}`, err.keyIds);
+  }
+}
+
 /**
  * Reads peers (all, or one) with their credentials that can still matter (not retired or expired for more
  * than a day: those answer AUTH_EXPIRED a while, then look unknown). Fails when a signing secret needs a master
@@ -121,7 +130,7 @@ export async function loadDirectory(sql: Sql, box: SecretBox, peerId?: string): 
       rateLimitPerMinute: p.rate_limit_per_minute,
       status: p.status,
       timezone: p.timezone,
-      signingSecret: p.signing_secret ? box.openString(p.signing_secret, signingSecretAad(p.id)) : null,
+      signingSecret: p.signing_secret ? openSigningSecret(box, p.id, p.signing_secret) : null,
     })),
     credentials: credentials.map((c) => ({
       id: c.id,
