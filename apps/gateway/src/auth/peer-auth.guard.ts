@@ -35,41 +35,41 @@ function identityOrMissing(err: unknown, peer: AuthenticatedPeer | false): Authe
   return peer;
 }
 
+/** An AuthGuard over `strategies` that, once a strategy accepted the caller, applies the quota and warning. */
+function admittingGuard(strategies: string | string[]) {
+  @Injectable()
+  class AdmittingGuard extends AuthGuard(strategies) {
+    constructor(
+      private readonly limiter: RateLimiter,
+      private readonly config: AppConfig,
+    ) {
+      super();
+    }
+
+    override handleRequest<T = AuthenticatedPeer>(
+      err: unknown,
+      peer: AuthenticatedPeer | false,
+      _info: unknown,
+      ctx: ExecutionContext,
+    ): T {
+      const identity = identityOrMissing(err, peer);
+      admit(identity, ctx, this.limiter, this.config);
+      return identity as T;
+    }
+  }
+  return AdmittingGuard;
+}
+
 /** Peer routes: a credential (bearer, X-Api-Key, Basic, login/password) or a Standard-Webhooks signature. */
 @Injectable()
-export class PeerAuthGuard extends AuthGuard(PEER_STRATEGIES) {
-  constructor(
-    private readonly limiter: RateLimiter,
-    private readonly config: AppConfig,
-  ) {
-    super();
-  }
-
-  override handleRequest<T = AuthenticatedPeer>(
-    err: unknown,
-    peer: AuthenticatedPeer | false,
-    _info: unknown,
-    ctx: ExecutionContext,
-  ): T {
-    const identity = identityOrMissing(err, peer);
-    admit(identity, ctx, this.limiter, this.config);
-    return identity as T;
-  }
-}
+export class PeerAuthGuard extends admittingGuard(PEER_STRATEGIES) {}
 
 /**
  * Provider routes: the provider's own signature. Handshakes (Zadarma's zd_echo, WooCommerce's ping) are let
  * through unauthenticated with the reply to send; they publish nothing.
  */
 @Injectable()
-export class ProviderAuthGuard extends AuthGuard('sb-provider') {
-  constructor(
-    private readonly limiter: RateLimiter,
-    private readonly config: AppConfig,
-  ) {
-    super();
-  }
-
+export class ProviderAuthGuard extends admittingGuard('sb-provider') {
   override async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<PeerRequest & { handshake?: unknown }>();
     const adapter = PROVIDERS.get((req.params as { provider: string }).provider);
@@ -79,17 +79,6 @@ export class ProviderAuthGuard extends AuthGuard('sb-provider') {
       return true;
     }
     return (await super.canActivate(ctx)) as boolean;
-  }
-
-  override handleRequest<T = AuthenticatedPeer>(
-    err: unknown,
-    peer: AuthenticatedPeer | false,
-    _info: unknown,
-    ctx: ExecutionContext,
-  ): T {
-    const identity = identityOrMissing(err, peer);
-    admit(identity, ctx, this.limiter, this.config);
-    return identity as T;
   }
 }
 
