@@ -38,6 +38,13 @@ const APPS = [
     port: 8091,
     color: '35',
   },
+  {
+    name: 'telephony-connector',
+    portVar: 'TELEPHONY_CONNECTOR_PORT',
+    hostVar: null,
+    port: 8092,
+    color: '34',
+  },
 ].map((a) => {
   const port = Number(env[a.portVar] || a.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {

@@ -5,6 +5,7 @@ import {
   IsIn,
   IsInt,
   IsNumber,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -170,6 +171,21 @@ export class CrmConfig {
   defaultRegion: string;
 }
 
+export class TelephonyConfig {
+  /** Minutes from a missed inbound call to its call-back task's due time. */
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  callbackDueMinutes: number;
+
+  /**
+   * Call tracking: our line/DID (any spelling; normalized like customer phones) -> the ad channel it is
+   * printed on. A lead created by a call on a listed line carries that channel.
+   */
+  @IsObject()
+  lineChannels: Record<string, string>;
+}
+
 export class LogConfig {
   @IsIn(['error', 'warn', 'info', 'debug', 'verbose'])
   level: string;
@@ -205,8 +221,16 @@ export class AppConfig {
   websiteConnector: ConnectorConfig;
 
   @ValidateNested()
+  @Type(() => ConnectorConfig)
+  telephonyConnector: ConnectorConfig;
+
+  @ValidateNested()
   @Type(() => CrmConfig)
   crm: CrmConfig;
+
+  @ValidateNested()
+  @Type(() => TelephonyConfig)
+  telephony: TelephonyConfig;
 
   @ValidateNested()
   @Type(() => LogConfig)

@@ -37,6 +37,8 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   CONSOLE_HOST: ['console.host', 'string'],
   ADMIN_TOKEN: ['console.adminToken', 'string'],
   WEBSITE_CONNECTOR_PORT: ['websiteConnector.port', 'int'],
+  TELEPHONY_CONNECTOR_PORT: ['telephonyConnector.port', 'int'],
+  TELEPHONY_CALLBACK_DUE_MINUTES: ['telephony.callbackDueMinutes', 'int'],
   CRM_DEFAULT_REGION: ['crm.defaultRegion', 'string'],
   LOG_LEVEL: ['log.level', 'string'],
   LOG_FORMAT: ['log.format', 'string'],
@@ -111,7 +113,9 @@ export const ALL_SECTIONS: ConfigSection[] = [
   'peerAuth',
   'console',
   'websiteConnector',
+  'telephonyConnector',
   'crm',
+  'telephony',
   'log',
 ];
 

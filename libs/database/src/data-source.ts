@@ -4,10 +4,16 @@ import { SnakeNamingStrategy } from 'typeorm-naming-strategies';
 import { InitialCrm1763800000000 } from './migrations/1763800000000-initial-crm';
 import { DealPaidAtVersion1763900000000 } from './migrations/1763900000000-deal-paid-at-version';
 import { Peers1764000000000 } from './migrations/1764000000000-peers';
+import { CallLogs1764100000000 } from './migrations/1764100000000-call-logs';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
-export const MIGRATIONS = [InitialCrm1763800000000, DealPaidAtVersion1763900000000, Peers1764000000000];
+export const MIGRATIONS = [
+  InitialCrm1763800000000,
+  DealPaidAtVersion1763900000000,
+  Peers1764000000000,
+  CallLogs1764100000000,
+];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {
   return {

@@ -7,11 +7,12 @@ import * as amqp from 'amqplib';
 import { Client } from 'pg';
 
 export const ROOT = join(__dirname, '../../..');
-export type AppName = 'gateway' | 'website-connector' | 'console';
+export type AppName = 'gateway' | 'website-connector' | 'telephony-connector' | 'console';
 
 const PORT_ENV: Record<AppName, string> = {
   gateway: 'GATEWAY_PORT',
   'website-connector': 'WEBSITE_CONNECTOR_PORT',
+  'telephony-connector': 'TELEPHONY_CONNECTOR_PORT',
   console: 'CONSOLE_PORT',
 };
 
@@ -241,7 +242,7 @@ export class TestSystem {
     return JSON.parse(out);
   }
 
-  queue(name: 'website-connector', kind: 'main' | 'dlq' = 'main'): string {
+  queue(name: 'website-connector' | 'telephony-connector', kind: 'main' | 'dlq' = 'main'): string {
     return kind === 'main' ? `${this.namespace}.${name}` : `${this.namespace}.${name}.dlq`;
   }
 

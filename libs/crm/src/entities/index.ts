@@ -88,6 +88,8 @@ export class Lead {
   @Column({ type: 'uuid', nullable: true }) convertedDealId: string | null;
   @Column({ type: 'uuid', nullable: true }) responsibleManagerId: string | null;
   @Column({ type: 'text', nullable: true }) peerId: string | null;
+  /** Call tracking: the ad channel of the line the lead first called. */
+  @Column({ type: 'text', nullable: true }) trackingChannel: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
 }
@@ -153,8 +155,86 @@ export class Task {
   @Column({ type: 'uuid', nullable: true }) leadId: string | null;
   @Column({ type: 'uuid', nullable: true }) dealId: string | null;
   @Column({ type: 'text', nullable: true }) result: string | null;
+  /** Call-back tasks: the customer's E.164 phone (at most one open call-back per phone). */
+  @Column({ type: 'text', nullable: true }) phone: string | null;
+  /** The missed call a call-back task is for. */
+  @Column({ type: 'uuid', nullable: true }) callLogId: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
   @Column({ type: 'timestamptz', nullable: true }) closedAt: Date | null;
 }
 
-export const CRM_ENTITIES = [Manager, Company, Contact, ContactIdentity, Lead, Deal, DealItem, Task];
+export type CallLogStatus = 'in_progress' | 'completed';
+
+/**
+ * One conversation as the CRM shows it: every event of every leg (grouped by the provider's linked id /
+ * parent call) folded into one row; the raw events are its timeline (CallEvent).
+ */
+@Entity('call_logs')
+@Index(['peerId', 'provider', 'callKey'], { unique: true })
+export class CallLog {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ type: 'text' }) peerId: string;
+  @Column({ type: 'text' }) provider: string;
+  /** linkedId ?? parentCallId ?? providerCallId: the same for every leg of the conversation. */
+  @Column({ type: 'text' }) callKey: string;
+  @Column({ type: 'text' }) providerCallId: string;
+  @Column({ type: 'text' }) direction: 'inbound' | 'outbound' | 'internal';
+  @Column({ type: 'text' }) fromNumber: string;
+  @Column({ type: 'text' }) toNumber: string;
+  /** The outside party in E.164 (caller of an inbound call, callee of an outbound one). */
+  @Column({ type: 'text', nullable: true }) customerPhone: string | null;
+  @Column({ type: 'text', nullable: true }) callerName: string | null;
+  @Column({ type: 'text', nullable: true }) line: string | null;
+  @Column({ type: 'text', nullable: true }) extension: string | null;
+  @Column({ type: 'uuid', nullable: true }) managerId: string | null;
+  @Column({ type: 'uuid', nullable: true }) contactId: string | null;
+  @Column({ type: 'uuid', nullable: true }) leadId: string | null;
+  /** This call created its lead (an unknown inbound caller). */
+  @Column({ type: 'boolean', default: false }) leadCreated: boolean;
+  @Column({ type: 'text', nullable: true }) trackingChannel: string | null;
+  @Column({ type: 'text', default: 'in_progress' }) status: CallLogStatus;
+  @Column({ type: 'timestamptz' }) startedAt: Date;
+  @Column({ type: 'timestamptz', nullable: true }) answeredAt: Date | null;
+  @Column({ type: 'timestamptz', nullable: true }) endedAt: Date | null;
+  @Column({ type: 'int', nullable: true }) waitSeconds: number | null;
+  @Column({ type: 'int', nullable: true }) talkSeconds: number | null;
+  @Column({ type: 'text', nullable: true }) disposition: string | null;
+  @Column({ type: 'text', nullable: true }) hangupCause: string | null;
+  @Column({ type: 'text', nullable: true }) recordingUrl: string | null;
+  @Column({ type: 'text', nullable: true }) recordingId: string | null;
+  @Column({ type: 'uuid', nullable: true }) callbackTaskId: string | null;
+  @Column({ type: 'int', default: 0 }) eventCount: number;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
+  @OneToMany(() => CallEvent, (e) => e.callLog) events?: CallEvent[];
+}
+
+/** One received telephony event, kept as sent (after validation): the call's timeline. */
+@Entity('call_events')
+export class CallEvent {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint' }) id: string;
+  @Column({ type: 'uuid' }) callLogId: string;
+  @ManyToOne(() => CallLog, (c) => c.events, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'call_log_id' })
+  callLog?: CallLog;
+  @Column({ type: 'uuid', unique: true }) eventId: string;
+  @Column({ type: 'text' }) type: string;
+  @Column({ type: 'text' }) providerCallId: string;
+  @Column({ type: 'bigint', nullable: true }) sequence: string | null;
+  @Column({ type: 'timestamptz' }) occurredAt: Date;
+  @Column({ type: 'jsonb' }) payload: Record<string, unknown>;
+  @CreateDateColumn({ type: 'timestamptz' }) receivedAt: Date;
+}
+
+export const CRM_ENTITIES = [
+  Manager,
+  Company,
+  Contact,
+  ContactIdentity,
+  Lead,
+  Deal,
+  DealItem,
+  Task,
+  CallLog,
+  CallEvent,
+];

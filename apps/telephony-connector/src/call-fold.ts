@@ -1,0 +1,210 @@
+import {
+  TELEPHONY_EVENT_TYPES,
+  type CallDirection,
+  type CallDisposition,
+  type CallEventV1,
+  type CallRecordV1,
+  type TelephonyEventType,
+} from '@switchboard/contracts';
+
+/** One received event of a call, as stored in its timeline. */
+export interface CallFact {
+  eventId: string;
+  type: TelephonyEventType;
+  payload: CallEventV1 | CallRecordV1;
+}
+
+/** What a call log says, computed from all of its events. */
+export interface CallState {
+  providerCallId: string;
+  direction: CallDirection;
+  fromNumber: string;
+  toNumber: string;
+  callerName: string | null;
+  line: string | null;
+  extension: string | null;
+  startedAt: Date;
+  answeredAt: Date | null;
+  endedAt: Date | null;
+  waitSeconds: number | null;
+  talkSeconds: number | null;
+  /** Null while the call is in progress. */
+  disposition: CallDisposition | null;
+  hangupCause: string | null;
+  recordingUrl: string | null;
+  recordingId: string | null;
+  completed: boolean;
+}
+
+/** The grouping key every leg of one conversation shares (Asterisk linkedid, Mango entry_id, Twilio parent). */
+export const callKeyOf = (p: Pick<CallEventV1, 'linkedId' | 'parentCallId' | 'providerCallId'>): string =>
+  p.linkedId ?? p.parentCallId ?? p.providerCallId;
+
+const { started, ringing, answered, transferred, ended, recordingReady, cdr } = TELEPHONY_EVENT_TYPES;
+/** Tie-break for equal timestamps: the order in which the facts of a call happen. */
+const RANK: Record<TelephonyEventType, number> = {
+  [started]: 0,
+  [ringing]: 1,
+  [answered]: 2,
+  [transferred]: 3,
+  [ended]: 4,
+  [recordingReady]: 5,
+  [cdr]: 6,
+};
+
+const ms = (iso: string | undefined): number | undefined => (iso ? Date.parse(iso) : undefined);
+const isRecord = (f: CallFact): f is CallFact & { payload: CallRecordV1 } => f.type === cdr;
+const isFinal = (f: CallFact): boolean => f.type === ended || f.type === cdr;
+
+/** When the fact happened: the event's own time, or a record's end (start + duration when no end). */
+function factTime(f: CallFact): number {
+  if (isRecord(f))
+    return ms(f.payload.endedAt) ?? ms(f.payload.startedAt)! + f.payload.durationSeconds * 1000;
+  return ms((f.payload as CallEventV1).occurredAt)!;
+}
+
+/** A deterministic order of the facts, whatever order they arrived in. */
+export function orderFacts(facts: readonly CallFact[]): CallFact[] {
+  return [...facts].sort(
+    (a, b) =>
+      factTime(a) - factTime(b) ||
+      (a.payload.sequence ?? Number.MAX_SAFE_INTEGER) - (b.payload.sequence ?? Number.MAX_SAFE_INTEGER) ||
+      RANK[a.type] - RANK[b.type] ||
+      (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0),
+  );
+}
+
+const min = (xs: Array<number | undefined>): number | undefined => {
+  const v = xs.filter((x): x is number => x !== undefined && !Number.isNaN(x));
+  return v.length ? Math.min(...v) : undefined;
+};
+const max = (xs: Array<number | undefined>): number | undefined => {
+  const v = xs.filter((x): x is number => x !== undefined && !Number.isNaN(x));
+  return v.length ? Math.max(...v) : undefined;
+};
+const lastOf = <T>(xs: T[], pick: (x: T) => string | undefined): string | null => {
+  for (let i = xs.length - 1; i >= 0; i--) {
+    const v = pick(xs[i]);
+    if (v) return v;
+  }
+  return null;
+};
+const firstOf = <T>(xs: T[], pick: (x: T) => string | undefined): string | null =>
+  lastOf([...xs].reverse(), pick);
+const seconds = (fromMs: number, toMs: number): number => Math.max(0, Math.round((toMs - fromMs) / 1000));
+
+/**
+ * Folds every event of one call into its call log. A pure function of the set of facts (they are ordered
+ * first), so shuffled and repeated deliveries converge on the same call log.
+ *
+ * The primary leg is the one whose id is the call key (the first leg of Asterisk's linkedid group, Twilio's
+ * parent call); its facts decide the parties and when the call is over, while any leg can answer it.
+ */
+export function foldCall(callKey: string, facts: readonly CallFact[]): CallState {
+  if (facts.length === 0) throw new Error('a call needs at least one event');
+  const all = orderFacts(facts);
+  const primaryFacts = all.filter((f) => f.payload.providerCallId === callKey);
+  const primary = primaryFacts.length ? primaryFacts : all;
+  const records = all.filter(isRecord);
+  const head = primary[0].payload;
+
+  const direction = (records.find((r) => r.payload.providerCallId === head.providerCallId) ?? primary[0])
+    .payload.direction;
+
+  const startedAt =
+    min(
+      all.map((f) =>
+        f.type === started || f.type === ringing
+          ? (ms(f.payload.startedAt) ?? ms((f.payload as CallEventV1).occurredAt))
+          : ms(f.payload.startedAt),
+      ),
+    ) ?? factTime(all[0]);
+
+  const finals = primary.filter(isFinal);
+  const completed = finals.length > 0;
+
+  let answeredAt = min(
+    all.map((f) =>
+      f.type === answered
+        ? (ms(f.payload.answeredAt) ?? ms((f.payload as CallEventV1).occurredAt))
+        : ms(f.payload.answeredAt),
+    ),
+  );
+  const billSeconds = max(all.map((f) => f.payload.billSeconds));
+  const anyLegAnswered =
+    answeredAt !== undefined ||
+    all.some((f) => isFinal(f) && (f.payload as CallEventV1).disposition === 'answered') ||
+    (billSeconds ?? 0) > 0;
+
+  let endedAt: number | undefined;
+  let disposition: CallDisposition | null = null;
+  if (completed) {
+    endedAt = max(
+      finals.map((f) =>
+        isRecord(f)
+          ? (ms(f.payload.endedAt) ?? ms(f.payload.startedAt)! + f.payload.durationSeconds * 1000)
+          : (ms(f.payload.endedAt) ?? ms((f.payload as CallEventV1).occurredAt)),
+      ),
+    );
+    // A record is the provider's own summary: it outranks a live event's guess.
+    const last = [...finals.filter(isRecord), ...finals.filter((f) => !isRecord(f))].find(
+      (f) => (f.payload as CallEventV1).disposition,
+    );
+    disposition = anyLegAnswered
+      ? 'answered'
+      : ((last?.payload as CallEventV1 | undefined)?.disposition ??
+        (direction === 'inbound' ? 'missed' : 'no-answer'));
+    // Nobody answered an inbound call: for the CRM that is a missed call, whichever term the PBX used.
+    if (direction === 'inbound' && disposition === 'no-answer') disposition = 'missed';
+    if (
+      disposition === 'answered' &&
+      answeredAt === undefined &&
+      endedAt !== undefined &&
+      billSeconds !== undefined
+    ) {
+      answeredAt = endedAt - billSeconds * 1000;
+    }
+  }
+
+  const answeredFacts = all.filter((f) => f.type === answered);
+  const extension =
+    firstOf(answeredFacts, (f) => f.payload.extension) ??
+    firstOf(
+      all.filter((f) => isFinal(f) && (f.payload as CallEventV1).disposition === 'answered'),
+      (f) => f.payload.extension,
+    ) ??
+    lastOf(all, (f) => f.payload.extension);
+
+  const talkSeconds =
+    disposition === null
+      ? null
+      : disposition !== 'answered'
+        ? 0
+        : (billSeconds ??
+          (answeredAt !== undefined && endedAt !== undefined ? seconds(answeredAt, endedAt) : null));
+  const waitEnd = answeredAt ?? (disposition !== null && disposition !== 'answered' ? endedAt : undefined);
+  const waitSeconds = waitEnd !== undefined ? seconds(startedAt, waitEnd) : null;
+
+  const recordings = all.filter((f) => f.type === recordingReady);
+  return {
+    providerCallId: head.providerCallId,
+    direction,
+    fromNumber: firstOf(primary, (f) => f.payload.from) ?? head.from,
+    toNumber: head.to,
+    callerName: firstOf(primary, (f) => f.payload.callerName) ?? firstOf(all, (f) => f.payload.callerName),
+    line: firstOf(primary, (f) => f.payload.line) ?? firstOf(all, (f) => f.payload.line),
+    extension,
+    startedAt: new Date(startedAt),
+    answeredAt: answeredAt !== undefined ? new Date(answeredAt) : null,
+    endedAt: endedAt !== undefined ? new Date(endedAt) : null,
+    waitSeconds,
+    talkSeconds,
+    disposition,
+    hangupCause: lastOf(finals, (f) => f.payload.hangupCause) ?? lastOf(all, (f) => f.payload.hangupCause),
+    recordingUrl:
+      lastOf(recordings, (f) => f.payload.recordingUrl) ?? lastOf(all, (f) => f.payload.recordingUrl),
+    recordingId:
+      lastOf(recordings, (f) => f.payload.recordingId) ?? lastOf(all, (f) => f.payload.recordingId),
+    completed,
+  };
+}
