@@ -84,6 +84,7 @@ const DEMO_PEERS = [
     provider: 'woocommerce',
     scopes: 'website.*',
   },
+  { id: 'demo-pbx', name: 'Demo office PBX', kind: 'telephony', provider: 'generic', scopes: 'telephony.*' },
 ];
 
 /**
@@ -342,6 +343,16 @@ function banner(demo) {
     total: 4990,
     currency: 'RUB',
   };
+  const call = {
+    provider: 'generic',
+    providerCallId: `demo-call-${Date.now()}`,
+    direction: 'inbound',
+    from: '+7 912 765-43-21',
+    to: '+7 495 000-00-01',
+    startedAt: now,
+    disposition: 'missed',
+    durationSeconds: 20,
+  };
   const apps = APPS.map(
     (a) => `  ${a.name.padEnd(width)}  ${a.url}   ${dim(`health ${a.url}/health  metrics ${a.url}/metrics`)}`,
   );
@@ -362,6 +373,9 @@ function banner(demo) {
     `  curl -sS -X POST ${gw}/v1/website/orders -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '${JSON.stringify(order)}'`,
     'Read it back from the CRM:',
     `  curl -sS '${con}/v1/crm/deals?externalId=${order.externalId}' -H 'Authorization: Bearer ${demo.adminToken}'`,
+    'Post a missed call from the demo PBX (a lead and a call-back task follow), then list calls:',
+    `  curl -sS -X POST ${gw}/v1/telephony/cdr -H 'Authorization: Bearer ${demo.tokens['demo-pbx']}' -H 'Content-Type: application/json' -d '${JSON.stringify(call)}'`,
+    `  curl -sS '${con}/v1/crm/calls' -H 'Authorization: Bearer ${demo.adminToken}'`,
     '',
     dim('Ctrl-C stops the apps and the servers this run started.'),
     '',

@@ -4,6 +4,7 @@ import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
 import { PeerSecurityModule } from '@switchboard/peer-auth';
 import { AdminAuthGuard } from './admin-auth.guard';
+import { CallQueryService } from './call-query.service';
 import { CrmController } from './crm.controller';
 import { CrmQueryService } from './crm-query.service';
 import { CredentialExpiryMonitor, PeerAdminProvider } from './peer-admin.provider';
@@ -18,6 +19,6 @@ import { PeersController } from './peers.controller';
     HealthModule.forProbes([DatabaseProbe]),
   ],
   controllers: [CrmController, PeersController],
-  providers: [CrmQueryService, AdminAuthGuard, PeerAdminProvider, CredentialExpiryMonitor],
+  providers: [CrmQueryService, CallQueryService, AdminAuthGuard, PeerAdminProvider, CredentialExpiryMonitor],
 })
 export class ConsoleModule {}

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@switchboard/config';
 import { ContractViolation, NotFoundError } from '@switchboard/contracts';
-import { Contact, Deal, normalizeEmail, normalizePhone } from '@switchboard/crm';
+import { CallLog, Contact, Deal, normalizeEmail, normalizePhone, Task } from '@switchboard/crm';
 import { DataSource, FindOptionsWhere, In, Raw } from 'typeorm';
+
+/** How many of a contact's calls its card shows (the full history is GET /v1/crm/calls?contactId=). */
+export const CONTACT_CARD_CALLS = 20;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -54,16 +57,28 @@ export class CrmQueryService {
     return this.ds.getRepository(Contact).find({ where, order: { createdAt: 'DESC' }, take });
   }
 
-  async contact(id: string): Promise<Contact & { deals: Deal[] }> {
+  /** The contact card: deals, the most recent calls (no timeline) and open tasks. */
+  async contact(id: string): Promise<Contact & { deals: Deal[]; calls: CallLog[]; tasks: Task[] }> {
     if (!UUID.test(id)) throw new NotFoundError(`No contact ${id}.`);
     const contact = await this.ds.getRepository(Contact).findOne({ where: { id } });
     if (!contact) throw new NotFoundError(`No contact ${id}.`);
-    const deals = await this.ds.getRepository(Deal).find({
-      where: { contactId: id },
-      relations: { items: true },
-      order: { createdAt: 'DESC', items: { position: 'ASC' } },
-    });
-    return { ...contact, deals };
+    const [deals, calls, tasks] = await Promise.all([
+      this.ds.getRepository(Deal).find({
+        where: { contactId: id },
+        relations: { items: true },
+        order: { createdAt: 'DESC', items: { position: 'ASC' } },
+      }),
+      this.ds.getRepository(CallLog).find({
+        where: { contactId: id },
+        order: { startedAt: 'DESC', id: 'DESC' },
+        take: CONTACT_CARD_CALLS,
+      }),
+      this.ds.getRepository(Task).find({
+        where: { contactId: id, status: 'open' },
+        order: { dueAt: { direction: 'ASC', nulls: 'LAST' }, createdAt: 'ASC', id: 'ASC' },
+      }),
+    ]);
+    return { ...contact, deals, calls, tasks };
   }
 
   async deals(q: DealQuery): Promise<Deal[]> {

@@ -1,11 +1,15 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { AdminAuthGuard } from './admin-auth.guard';
+import { CallQueryService, RawQuery } from './call-query.service';
 import { ContactQuery, CrmQueryService, DealQuery } from './crm-query.service';
 
 @Controller('v1/crm')
 @UseGuards(AdminAuthGuard)
 export class CrmController {
-  constructor(private readonly crm: CrmQueryService) {}
+  constructor(
+    private readonly crm: CrmQueryService,
+    private readonly calls: CallQueryService,
+  ) {}
 
   @Get('contacts')
   async contacts(@Query() q: ContactQuery) {
@@ -20,5 +24,21 @@ export class CrmController {
   @Get('deals')
   async deals(@Query() q: DealQuery) {
     return { items: await this.crm.deals(q) };
+  }
+
+  @Get('calls')
+  callLogs(@Query() q: RawQuery) {
+    return this.calls.list(q ?? {});
+  }
+
+  /** Declared before `calls/:id` so "stats" is never read as an id. */
+  @Get('calls/stats')
+  callStats(@Query() q: RawQuery) {
+    return this.calls.stats(q ?? {});
+  }
+
+  @Get('calls/:id')
+  callLog(@Param('id') id: string) {
+    return this.calls.get(id);
   }
 }
