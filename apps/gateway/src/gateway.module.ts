@@ -8,6 +8,7 @@ import { PeerDirectoryProbe } from './auth/directory-sync.service';
 import { CredentialsController } from './credentials.controller';
 import { IngestService } from './ingest.service';
 import { ProvidersController } from './providers.controller';
+import { TelephonyController } from './telephony.controller';
 import { WebsiteController } from './website.controller';
 
 export const GATEWAY_SECTIONS = ['amqp', 'gateway', 'database', 'peerAuth', 'log'] as const;
@@ -21,7 +22,7 @@ export const GATEWAY_SECTIONS = ['amqp', 'gateway', 'database', 'peerAuth', 'log
     GatewayAuthModule,
     HealthModule.forProbes([BrokerProbe, PeerDirectoryProbe]),
   ],
-  controllers: [WebsiteController, CredentialsController, ProvidersController],
+  controllers: [WebsiteController, TelephonyController, CredentialsController, ProvidersController],
   providers: [IngestService],
 })
 export class GatewayModule {}

@@ -1,33 +1,55 @@
-import { Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ContractViolation, EventType, NotFoundError } from '@switchboard/contracts';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, HttpCode, OnModuleInit, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { AuthError, ContractViolation, isEventType, NotFoundError } from '@switchboard/contracts';
+import { scopeAllows } from '@switchboard/peer-auth';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ProviderAuthGuard } from './auth/peer-auth.guard';
 import { providerRequest } from './auth/signed-request';
 import type { PeerRequest } from './auth/strategies';
 import { IngestService } from './ingest.service';
 import { PROVIDERS, type HandshakeReply } from './providers';
+import { acceptProviderTextBodies } from './providers/text-bodies';
+
+const BASE = 'v1/providers';
+/**
+ * The base URL a peer gives its provider, and any path below it: Mango posts to `<base>/events/call`,
+ * `<base>/events/summary`, ... The sub-path reaches the adapter as `subPath`; auth is the same for both.
+ */
+const ROUTES = [':provider/:peerId', ':provider/:peerId/*'];
+
+type ProviderRoute = PeerRequest & {
+  handshake?: HandshakeReply;
+  params: { provider: string; peerId: string; '*'?: string };
+};
 
 /** Webhooks in the providers' own formats, authenticated by their own signatures. */
-@Controller('v1/providers')
-export class ProvidersController {
-  constructor(private readonly ingest: IngestService) {}
+@Controller(BASE)
+export class ProvidersController implements OnModuleInit {
+  constructor(
+    private readonly ingest: IngestService,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  onModuleInit(): void {
+    acceptProviderTextBodies(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), `/${BASE}/`);
+  }
 
   /** GET only for handshakes (Zadarma checks its webhook URL with GET ?zd_echo=...). */
-  @Get(':provider/:peerId')
+  @Get(ROUTES)
   @UseGuards(ProviderAuthGuard)
   @HttpCode(202)
   handshake(
-    @Req() req: PeerRequest & { handshake?: HandshakeReply; params: { provider: string } },
+    @Req() req: ProviderRoute,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ eventIds: string[] } | string> {
     return this.receive(req, reply);
   }
 
-  @Post(':provider/:peerId')
+  @Post(ROUTES)
   @UseGuards(ProviderAuthGuard)
   @HttpCode(202)
   async receive(
-    @Req() req: PeerRequest & { handshake?: HandshakeReply; params: { provider: string } },
+    @Req() req: ProviderRoute,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ eventIds: string[] } | string> {
     if (req.handshake) {
@@ -39,22 +61,25 @@ export class ProvidersController {
       throw new NotFoundError(`No route ${req.method} ${req.url.split('?')[0]}`);
     const adapter = PROVIDERS.get(req.params.provider);
     if (!adapter) throw new NotFoundError(`Unknown provider "${req.params.provider}".`);
-    const events = adapter.toEvents(providerRequest(req), { id: peer.id, timezone: peer.timezone });
-    const eventIds: string[] = [];
-    for (const e of events) {
-      if (!Object.values(EventType).includes(e.type as EventType)) {
+    const events = adapter.toEvents(
+      { ...providerRequest(req), subPath: req.params['*'] ?? '' },
+      { id: peer.id, timezone: peer.timezone },
+    );
+    // All checks before the first publish, so one request is not half-accepted (Zadarma's NOTIFY_END
+    // gives ended + completed + recording.ready; a peer scoped to some of them gets a 403 and nothing).
+    const accepted = events.map((e) => {
+      if (!isEventType(e.type)) {
         throw new ContractViolation([
           { field: '', rule: 'eventType', message: `unsupported event ${e.type}` },
         ]);
       }
-      const { eventId } = await this.ingest.accept({
-        type: e.type as EventType,
-        peer,
-        body: e.payload,
-        idempotencyKey: e.idempotencyKey,
-      });
-      eventIds.push(eventId);
-    }
+      if (!scopeAllows(peer.scopes, e.type)) {
+        throw new AuthError('AUTH_SCOPE_DENIED', `This peer may not send ${e.type} events.`);
+      }
+      return { type: e.type, body: e.payload, idempotencyKey: e.idempotencyKey };
+    });
+    const eventIds: string[] = [];
+    for (const e of accepted) eventIds.push((await this.ingest.accept({ ...e, peer })).eventId);
     return { eventIds };
   }
 }

@@ -1,8 +1,24 @@
 import { ClassConstructor } from 'class-transformer';
+import {
+  CallEventV1,
+  callEventKey,
+  CallRecordV1,
+  callRecordKey,
+  callRecordOccurredAt,
+  TELEPHONY_EVENT_TYPES,
+  type CallEventType,
+} from './telephony/call-event';
 import { OrderSubmittedV1 } from './website/order-submitted';
 
 export const EventType = {
   WebsiteOrderSubmitted: 'website.order.submitted',
+  TelephonyCallStarted: TELEPHONY_EVENT_TYPES.started,
+  TelephonyCallRinging: TELEPHONY_EVENT_TYPES.ringing,
+  TelephonyCallAnswered: TELEPHONY_EVENT_TYPES.answered,
+  TelephonyCallTransferred: TELEPHONY_EVENT_TYPES.transferred,
+  TelephonyCallEnded: TELEPHONY_EVENT_TYPES.ended,
+  TelephonyCallRecordingReady: TELEPHONY_EVENT_TYPES.recordingReady,
+  TelephonyCallCompleted: TELEPHONY_EVENT_TYPES.cdr,
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
@@ -20,8 +36,22 @@ function define<T extends object>(def: ContractDefinition<T>): ContractDefinitio
   return def;
 }
 
-/** Single source of truth: the gateway validates against it, connectors re-validate against it. */
-export const CONTRACTS = {
+/** The six call events share one DTO; the type names the fact and is part of the natural key. */
+function callEvent(type: CallEventType): ContractDefinition<CallEventV1> {
+  return define<CallEventV1>({
+    type,
+    schemaVersion: 1,
+    dto: CallEventV1,
+    naturalKey: (e) => callEventKey(type, e),
+    occurredAt: (e) => e.occurredAt,
+  });
+}
+
+/**
+ * Single source of truth: the gateway validates against it, connectors re-validate against it. Typed per
+ * event type as `ContractDefinition<object>` so that a lookup by any EventType (a union) stays usable.
+ */
+export const CONTRACTS: Readonly<Record<EventType, ContractDefinition<object>>> = {
   [EventType.WebsiteOrderSubmitted]: define<OrderSubmittedV1>({
     type: EventType.WebsiteOrderSubmitted,
     schemaVersion: 1,
@@ -29,7 +59,24 @@ export const CONTRACTS = {
     naturalKey: (o) => `order:${o.externalId}@${o.updatedAt ?? o.createdAt}:${o.status}`,
     occurredAt: (o) => o.updatedAt ?? o.createdAt,
   }),
-} satisfies Record<EventType, ContractDefinition<object>>;
+  [EventType.TelephonyCallStarted]: callEvent(EventType.TelephonyCallStarted),
+  [EventType.TelephonyCallRinging]: callEvent(EventType.TelephonyCallRinging),
+  [EventType.TelephonyCallAnswered]: callEvent(EventType.TelephonyCallAnswered),
+  [EventType.TelephonyCallTransferred]: callEvent(EventType.TelephonyCallTransferred),
+  [EventType.TelephonyCallEnded]: callEvent(EventType.TelephonyCallEnded),
+  [EventType.TelephonyCallRecordingReady]: callEvent(EventType.TelephonyCallRecordingReady),
+  [EventType.TelephonyCallCompleted]: define<CallRecordV1>({
+    type: EventType.TelephonyCallCompleted,
+    schemaVersion: 1,
+    dto: CallRecordV1,
+    naturalKey: callRecordKey,
+    occurredAt: callRecordOccurredAt,
+  }),
+};
+
+/** Whether `value` names a registered event type (e.g. an adapter's output or a peer's `type` field). */
+export const isEventType = (value: unknown): value is EventType =>
+  typeof value === 'string' && Object.prototype.hasOwnProperty.call(CONTRACTS, value);
 
 /**
  * Which connector consumes which event types. Adding a connector: add a line here and an app under
@@ -38,5 +85,6 @@ export const CONTRACTS = {
  */
 export const CONNECTORS = {
   'website-connector': { bindings: ['website.#'] },
+  'telephony-connector': { bindings: ['telephony.#'] },
 } as const;
 export type ConnectorName = keyof typeof CONNECTORS;

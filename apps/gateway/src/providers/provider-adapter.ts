@@ -7,6 +7,11 @@ import type { SignedRequest, VerifyResult } from '@switchboard/peer-auth';
 export interface ProviderRequest extends SignedRequest {
   body: unknown;
   query: Record<string, string | string[] | undefined>;
+  /**
+   * The path after `/v1/providers/<provider>/<peerId>` without its leading slash (`events/call` for Mango,
+   * which posts to `<base>/events/<name>`); '' for the base URL. Absent where the route is not known.
+   */
+  subPath?: string;
 }
 
 /** What the peer is configured with; adapters read local CDR times in `timezone`. */

@@ -56,7 +56,7 @@ describe('asterisk adapter: Master.csv', () => {
     expect(asteriskAdapter.toEvents(req(answered), moscow)).toEqual([
       {
         type: 'telephony.call.completed',
-        idempotencyKey: 'asterisk:1711875600.1:cdr:PJSIP/101-00000002@2024-03-31 12:00:00',
+        idempotencyKey: 'asterisk:1711875600.1:cdr:PJSIP/101-00000002@2024-03-31T09:00:00.000Z',
         payload: {
           provider: 'asterisk',
           providerCallId: '1711875600.1',
@@ -81,6 +81,16 @@ describe('asterisk adapter: Master.csv', () => {
     expect(second).toMatchObject({ disposition: 'missed', billSeconds: 0, providerCallId: '1711875900.3' });
     expect(second).not.toHaveProperty('answeredAt');
     expect(second).not.toHaveProperty('callerName');
+  });
+
+  it('reads a quoted unicode caller id with a space; a name that is only the number is no name', () => {
+    const full = answered.replace('"""Иван"" <+79123456789>', '"""Иван Петров"" <+79123456789>');
+    expect(toEvents(full)[0]).toMatchObject({ callerName: 'Иван Петров', from: '+79123456789' });
+    const numberAsName = answered.replace('"""Иван"" <+79123456789>', '"""+79123456789"" <+79123456789>');
+    expect(toEvents(numberAsName)[0]).not.toHaveProperty('callerName');
+    // No src: the number comes from clid, the name stays.
+    const noSrc = full.replace('"","+79123456789","101"', '"","","101"');
+    expect(toEvents(noSrc)[0]).toMatchObject({ from: '+79123456789', callerName: 'Иван Петров' });
   });
 
   it('takes times as UTC when the peer has no zone (usegmtime=yes)', () => {
@@ -197,6 +207,44 @@ describe('asterisk adapter: cdr_custom JSON and AMI Cdr', () => {
     expect(a.direction).toBe('outbound');
     expect(b).toMatchObject({ direction: 'internal', startedAt: '2024-03-31T09:10:00.500Z' });
     expect(b).not.toHaveProperty('answeredAt');
+  });
+
+  it('treats a zero answer time (${CDR(answer,u)}, SQL zero dates) as unanswered', () => {
+    for (const answer of ['0.000000', '0', '0000-00-00 00:00:00']) {
+      const [cdr] = toEvents(
+        JSON.stringify({ ...custom, answer, billsec: '0', disposition: 'NO ANSWER' }),
+        'application/json',
+      );
+      expect(cdr).not.toHaveProperty('answeredAt');
+      expect(cdr.disposition).toBe('no-answer');
+    }
+    expect(() => toEvents(JSON.stringify({ ...custom, start: '0' }), 'application/json')).toThrow(
+      ContractViolation,
+    );
+  });
+
+  it('keeps times that carry their own offset, whatever the peer zone', () => {
+    const zoned = {
+      ...custom,
+      start: '2024-03-31T09:10:00Z',
+      answer: '2024-03-31T12:10:05+03:00',
+      end: '2024-03-31T09:12:05Z',
+    };
+    expect(toEvents(JSON.stringify(zoned), 'application/json')[0]).toMatchObject({
+      startedAt: '2024-03-31T09:10:00.000Z',
+      answeredAt: '2024-03-31T09:10:05.000Z',
+      endedAt: '2024-03-31T09:12:05.000Z',
+    });
+  });
+
+  it('gives idempotency keys the gateway accepts (no spaces) and the same key for the same CDR', () => {
+    const body = JSON.stringify({ ...custom, sequence: '' });
+    const [a] = asteriskAdapter.toEvents(req(body, 'application/json'), moscow);
+    const [b] = asteriskAdapter.toEvents(req(body, 'application/json'), moscow);
+    expect(a.idempotencyKey).toMatch(/^[\x21-\x7e]{1,200}$/);
+    expect(a.idempotencyKey).toBe(b.idempotencyKey);
+    const [csv] = asteriskAdapter.toEvents(req(missed), moscow);
+    expect(csv.idempotencyKey).toBe('asterisk:1711875900.3:cdr:PJSIP/101-00000004@2024-03-31T09:05:00.000Z');
   });
 
   // The AMI Cdr event (doc.AMI_Event_Cdr.Asterisk18.md) as a shipper turns it into JSON.

@@ -67,6 +67,8 @@ const DISPOSITIONS: Record<string, CallDisposition | 'unanswered'> = {
   CONGESTION: 'failed',
 };
 
+const UNSET_TIME = /^(0+(\.0+)?|0000-00-00[ T]00:00:00(\.0+)?)$/;
+
 /** An extension, not a phone number: short digits (FreePBX/Asterisk dialplans use 2-6). */
 const EXTENSION = /^\d{2,6}$/;
 
@@ -103,7 +105,9 @@ function fromCdr(cdr: Fields, peer: ProviderPeer, where: string): AdaptedEvent[]
 
   const time = (name: string, notBefore?: string) => {
     const raw = cdr.optText(name);
-    if (raw === undefined) return undefined; // unanswered calls have an empty answer time
+    // Unanswered calls have no answer time: empty in cdr_csv/AMI, `0.000000` from ${CDR(answer,u)},
+    // `0000-00-00 00:00:00` from SQL backends a shipper may read.
+    if (raw === undefined || UNSET_TIME.test(raw.trim())) return undefined;
     return /^\d+(\.\d+)?$/.test(raw)
       ? new Date(Math.round(Number(raw) * 1000)).toISOString() // ${CDR(start,u)}: unix seconds
       : localToUtc(raw, peer.timezone, field(name), notBefore);
@@ -122,7 +126,9 @@ function fromCdr(cdr: Fields, peer: ProviderPeer, where: string): AdaptedEvent[]
     direction: dir,
     from: src,
     to: dst,
-    callerName: clid.name,
+    // PBXs often put the number itself in the name when they know no name: that is not a name.
+    callerName:
+      clid.name !== undefined && clid.name !== clid.number && clid.name !== src ? clid.name : undefined,
     line: cdr.optText('did'),
     extension: dir === 'outbound' ? src : EXTENSION.test(dst) ? dst : dstPeer,
     startedAt,
@@ -136,7 +142,7 @@ function fromCdr(cdr: Fields, peer: ProviderPeer, where: string): AdaptedEvent[]
     recordingId: recording && !/^https?:\/\//.test(recording) ? recording : undefined,
   };
   // Asterisk 12+ writes several CDRs per channel (one per party B); sequence or dstchannel tells them apart.
-  const part = record.sequence ?? `${cdr.optStr('dstchannel') ?? ''}@${cdr.optStr('start') ?? ''}`;
+  const part = record.sequence ?? `${cdr.optStr('dstchannel') ?? ''}@${startedAt}`;
   return [callRecord(record, `asterisk:${uniqueid}:cdr:${part}`)];
 }
 

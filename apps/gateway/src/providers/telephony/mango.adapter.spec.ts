@@ -132,6 +132,33 @@ describe('mango adapter: events/call (real samples)', () => {
   });
 });
 
+describe('mango adapter: the event from the gateway sub-path', () => {
+  const at = (subPath: string, url = 'https://gw.example/v1/providers/mango/events') => ({
+    ...req(abonent),
+    url,
+    subPath,
+  });
+
+  it('reads the event name from subPath (events/<name>) rather than the URL', () => {
+    expect(mangoAdapter.toEvents(at('events/call'), peer)[0].type).toBe('telephony.call.ringing');
+    expect(mangoAdapter.toEvents(at('events/call/'), peer)).toHaveLength(1);
+    expect(mangoAdapter.toEvents(at('events/record/added'), peer)).toEqual([]);
+  });
+
+  it('refuses a sub-path that is not events/<name>, even when the URL ends like one', () => {
+    for (const subPath of ['', 'call', 'x/events/call', 'events/']) {
+      expect(() =>
+        mangoAdapter.toEvents(at(subPath, 'https://gw/v1/providers/mango/p/x/events/call'), peer),
+      ).toThrow(ContractViolation);
+    }
+  });
+
+  it('ignores unknown fields of the event JSON', () => {
+    const extra = variant({ some_future_field: { nested: [1, 2] }, dct: { type: 0 } });
+    expect(toEvents(extra)[0].type).toBe('telephony.call.ringing');
+  });
+});
+
 describe('mango adapter: events/summary', () => {
   // Field names from the Mango VPBX API documentation (no real summary sample in the shared fixtures).
   const summary = {

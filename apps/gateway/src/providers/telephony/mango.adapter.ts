@@ -17,6 +17,21 @@ function eventJson(req: ProviderRequest): Fields {
   return Fields.fromJson(Fields.fromForm(req.rawBody).str('json'), 'json');
 }
 
+const EVENT_PATH = /\/events\/([a-z_][a-z_/]*?)\/?$/;
+
+/**
+ * `call` for `<base>/events/call`. The gateway passes what follows the peer id (`subPath`), which must then
+ * be exactly `events/<name>`; without it (a URL of unknown shape) the URL's tail decides.
+ */
+function eventName(req: ProviderRequest): string {
+  const path = req.subPath !== undefined ? `/${req.subPath}` : urlPath(req.url);
+  const m = EVENT_PATH.exec(path);
+  if (!m || (req.subPath !== undefined && m.index !== 0)) {
+    throw violation('', 'isMangoEvent', `not a Mango event path: ${path || '/'}`);
+  }
+  return m[1];
+}
+
 /** events/call says no direction; an extension on a side means that side is an employee. */
 function direction(from: Fields, to: Fields): CallDirection {
   const fromExt = from.optText('extension') !== undefined;
@@ -129,10 +144,13 @@ export const mangoAdapter: ProviderAdapter = {
   },
 
   toEvents(req): AdaptedEvent[] {
-    const path = urlPath(req.url);
-    if (/\/events\/call\/?$/.test(path)) return callEvents(eventJson(req));
-    if (/\/events\/summary\/?$/.test(path)) return summary(eventJson(req));
-    if (/\/events\/[a-z_/]+$/.test(path)) return [];
-    throw violation('', 'isMangoEvent', `not a Mango event path: ${path}`);
+    switch (eventName(req)) {
+      case 'call':
+        return callEvents(eventJson(req));
+      case 'summary':
+        return summary(eventJson(req));
+      default:
+        return [];
+    }
   },
 };

@@ -1,5 +1,14 @@
 import { ContractViolation } from '@switchboard/contracts';
-import { Fields, localToUtc, parseCallerId, parseCsv, toInt, unixToIso, urlPath } from './parse';
+import {
+  Fields,
+  idempotencyKeyOf,
+  localToUtc,
+  parseCallerId,
+  parseCsv,
+  toInt,
+  unixToIso,
+  urlPath,
+} from './parse';
 
 describe('localToUtc', () => {
   it('reads wall-clock time in the peer zone', () => {
@@ -45,6 +54,9 @@ describe('localToUtc', () => {
 describe('parseCallerId', () => {
   it.each([
     ['"Иван" <+79123456789>', { name: 'Иван', number: '+79123456789' }],
+    ['"Иван Петров" <+79123456789>', { name: 'Иван Петров', number: '+79123456789' }],
+    ['  Иван Петров <+79123456789>  ', { name: 'Иван Петров', number: '+79123456789' }],
+    ['"Петров, Иван <отдел>" <101>', { name: 'Петров, Иван <отдел>', number: '101' }],
     ['Ivan Petrov <101>', { name: 'Ivan Petrov', number: '101' }],
     ['"Say \\"hi\\"" <102>', { name: 'Say "hi"', number: '102' }],
     ['"" <+79123456789>', { number: '+79123456789' }],
@@ -87,6 +99,15 @@ describe('field reads', () => {
     const f = Fields.fromForm(Buffer.from('a=1&a=2&__proto__=x'));
     expect(() => f.str('a')).toThrow(ContractViolation);
     expect(f.str('__proto__')).toBe('x');
+  });
+
+  it('keeps usable idempotency keys and digests the rest (spaces, length, non-ASCII)', () => {
+    expect(idempotencyKeyOf('mango:abc=:started:1')).toBe('mango:abc=:started:1');
+    const spaced = idempotencyKeyOf('asterisk:1.2:cdr:SIP/1@2024-03-31 12:00:00');
+    expect(spaced).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(idempotencyKeyOf('asterisk:1.2:cdr:SIP/1@2024-03-31 12:00:00')).toBe(spaced);
+    expect(idempotencyKeyOf(`twilio:CA1:recording:https://x/${'a'.repeat(300)}`)).toMatch(/^sha256:/);
+    expect(idempotencyKeyOf('zadarma:in_1:ringing:Иван')).toMatch(/^sha256:/);
   });
 
   it('strips scheme, host and query from a URL', () => {

@@ -8,6 +8,7 @@ import {
   type CallDisposition,
   type CallEventType,
 } from '@switchboard/contracts';
+import { createHash } from 'node:crypto';
 import type { AdaptedEvent, ProviderRequest } from '../provider-adapter';
 
 export const violation = (field: string, rule: string, message: string): ContractViolation =>
@@ -279,17 +280,34 @@ function compact<T extends object>(payload: T): Record<string, unknown> {
   return Object.fromEntries(Object.entries(payload).filter(([, v]) => v !== undefined));
 }
 
+/** What the gateway takes as an Idempotency-Key (the header's rule): 1-200 printable ASCII, no spaces. */
+const KEY = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * A provider identity as a usable idempotency key: as is when it already is one, else a stable digest, since
+ * provider values (local times with a space, long recording URLs, non-ASCII extensions) need not fit.
+ */
+export function idempotencyKeyOf(identity: string): string {
+  return KEY.test(identity)
+    ? identity
+    : `sha256:${createHash('sha256').update(identity, 'utf8').digest('hex')}`;
+}
+
 /** A call event, validated here so an adapter bug surfaces as a field error, not a bad message downstream. */
 export function callEvent(type: CallEventType, payload: CallEventV1, idempotencyKey: string): AdaptedEvent {
   const clean = compact(payload);
   validateContract(CallEventV1, clean);
-  return { type, payload: clean, idempotencyKey };
+  return { type, payload: clean, idempotencyKey: idempotencyKeyOf(idempotencyKey) };
 }
 
 export function callRecord(payload: CallRecordV1, idempotencyKey: string): AdaptedEvent {
   const clean = compact(payload);
   validateContract(CallRecordV1, clean);
-  return { type: TELEPHONY_EVENT_TYPES.cdr, payload: clean, idempotencyKey };
+  return {
+    type: TELEPHONY_EVENT_TYPES.cdr,
+    payload: clean,
+    idempotencyKey: idempotencyKeyOf(idempotencyKey),
+  };
 }
 
 /** Receipt time, for providers whose event carries no time of its own. */

@@ -107,6 +107,28 @@ describe('zadarma adapter: events', () => {
     ]);
   });
 
+  it('reads call_start in the peer zone: UTC when it has none, and the zone of the account otherwise', () => {
+    const at = (timezone: string | null) =>
+      zadarmaAdapter.toEvents(req(start), { id: 'zd', timezone })[0].payload.startedAt;
+    expect(at(null)).toBe('2024-03-31T12:00:00.000Z');
+    expect(at('Asia/Yekaterinburg')).toBe('2024-03-31T07:00:00.000Z');
+    expect(at('Europe/Berlin')).toBe('2024-03-31T10:00:00.000Z'); // the day Berlin moved to summer time
+  });
+
+  it('keeps a withheld caller as an empty from, and an unanswered call without answer time', () => {
+    const [started] = toEvents({ ...start, caller_id: '' });
+    expect(started.payload.from).toBe('');
+    const [ended, cdr] = toEvents({
+      ...end,
+      caller_id: '',
+      disposition: 'no answer',
+      duration: '0',
+      is_recorded: '0',
+    });
+    expect(ended.payload).not.toHaveProperty('answeredAt');
+    expect(cdr.payload).toMatchObject({ from: '', disposition: 'missed', durationSeconds: 0 });
+  });
+
   it('NOTIFY_INTERNAL -> ringing on the extension; NOTIFY_ANSWER -> answered at receipt', () => {
     const [ringing] = toEvents({ ...start, event: 'NOTIFY_INTERNAL', internal: '101' });
     expect(ringing).toMatchObject({
