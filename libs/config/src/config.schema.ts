@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNumber,
@@ -186,6 +187,121 @@ export class TelephonyConfig {
   lineChannels: Record<string, string>;
 }
 
+export class AccessLogConfig {
+  /** Off only for benchmarks comparing the cost; the interface security rules require it on. */
+  @IsBoolean()
+  enabled: boolean;
+
+  /** What of a request body is kept: its SHA-256 (default), nothing, or the body itself (debugging only). */
+  @IsIn(['hash', 'none', 'full'])
+  bodies: 'hash' | 'none' | 'full';
+
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  flushIntervalMs: number;
+
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  batchSize: number;
+
+  /** Records held in memory while the store is slow or down; beyond it new records are dropped and counted. */
+  @IsInt()
+  @Min(100)
+  @Max(10_000_000)
+  maxBuffered: number;
+
+  @IsInt()
+  @Min(1)
+  @Max(36_500)
+  retentionDays: number;
+
+  /** How often partitions are created ahead and expired ones dropped. */
+  @IsInt()
+  @Min(1)
+  maintenanceIntervalSeconds: number;
+
+  @IsInt()
+  @Min(1)
+  @Max(366)
+  partitionsAheadDays: number;
+}
+
+export class SmtpSinkConfig {
+  /** Empty: no email. */
+  @IsString()
+  host: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  port: number;
+
+  @IsString()
+  from: string;
+
+  /** Comma-separated recipients. */
+  @IsString()
+  to: string;
+}
+
+export class AlertsConfig {
+  @IsInt()
+  @Min(1)
+  evaluateIntervalSeconds: number;
+
+  /** Empty: no webhook. Alerts are POSTed as JSON signed per Standard Webhooks with webhookSecret. */
+  @IsString()
+  webhookUrl: string;
+
+  /** `whsec_<base64>` (Standard Webhooks); required when webhookUrl is set. */
+  @IsString()
+  webhookSecret: string;
+
+  @ValidateNested()
+  @Type(() => SmtpSinkConfig)
+  smtp: SmtpSinkConfig;
+
+  /** Failed authentications of one peer (or claimed peer id) >= threshold within windowMinutes. 0 disables. */
+  @IsInt()
+  @Min(0)
+  authFailureThreshold: number;
+
+  @IsInt()
+  @Min(1)
+  authFailureWindowMinutes: number;
+
+  /** Share of a peer's calls that were not accepted, over at least errorRateMinCalls calls. 0 disables. */
+  @IsNumber()
+  @Min(0)
+  @Max(100)
+  errorRatePercent: number;
+
+  @IsInt()
+  @Min(1)
+  errorRateWindowMinutes: number;
+
+  @IsInt()
+  @Min(1)
+  errorRateMinCalls: number;
+
+  /** Alert when a connector's dead-letter queue holds more than this many messages. -1 disables. */
+  @IsInt()
+  @Min(-1)
+  deadLetterDepth: number;
+
+  /** Alert for an active credential expiring within this many days. 0 disables. */
+  @IsInt()
+  @Min(0)
+  credentialExpiringDays: number;
+
+  /** Alert for an active peer that sent nothing accepted for this many hours. 0 disables. */
+  @IsNumber()
+  @Min(0)
+  peerSilentHours: number;
+}
+
 export class LogConfig {
   @IsIn(['error', 'warn', 'info', 'debug', 'verbose'])
   level: string;
@@ -231,6 +347,14 @@ export class AppConfig {
   @ValidateNested()
   @Type(() => TelephonyConfig)
   telephony: TelephonyConfig;
+
+  @ValidateNested()
+  @Type(() => AccessLogConfig)
+  accessLog: AccessLogConfig;
+
+  @ValidateNested()
+  @Type(() => AlertsConfig)
+  alerts: AlertsConfig;
 
   @ValidateNested()
   @Type(() => LogConfig)

@@ -5,7 +5,7 @@ import { validateSync, ValidationError } from 'class-validator';
 import { AppConfig } from './config.schema';
 
 type Json = Record<string, unknown>;
-type EnvKind = 'string' | 'int' | 'number' | 'intList';
+type EnvKind = 'string' | 'int' | 'number' | 'intList' | 'bool';
 
 /** Environment variables that override config files: name -> [path, kind]. Documented in the README. */
 export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
@@ -39,6 +39,25 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   WEBSITE_CONNECTOR_PORT: ['websiteConnector.port', 'int'],
   TELEPHONY_CONNECTOR_PORT: ['telephonyConnector.port', 'int'],
   TELEPHONY_CALLBACK_DUE_MINUTES: ['telephony.callbackDueMinutes', 'int'],
+  ACCESS_LOG_ENABLED: ['accessLog.enabled', 'bool'],
+  ACCESS_LOG_BODIES: ['accessLog.bodies', 'string'],
+  ACCESS_LOG_FLUSH_INTERVAL_MS: ['accessLog.flushIntervalMs', 'int'],
+  ACCESS_LOG_MAX_BUFFERED: ['accessLog.maxBuffered', 'int'],
+  ACCESS_LOG_RETENTION_DAYS: ['accessLog.retentionDays', 'int'],
+  ACCESS_LOG_MAINTENANCE_INTERVAL_SECONDS: ['accessLog.maintenanceIntervalSeconds', 'int'],
+  ALERTS_EVALUATE_INTERVAL_SECONDS: ['alerts.evaluateIntervalSeconds', 'int'],
+  ALERTS_WEBHOOK_URL: ['alerts.webhookUrl', 'string'],
+  ALERTS_WEBHOOK_SECRET: ['alerts.webhookSecret', 'string'],
+  ALERTS_SMTP_HOST: ['alerts.smtp.host', 'string'],
+  ALERTS_SMTP_PORT: ['alerts.smtp.port', 'int'],
+  ALERTS_SMTP_FROM: ['alerts.smtp.from', 'string'],
+  ALERTS_SMTP_TO: ['alerts.smtp.to', 'string'],
+  ALERTS_AUTH_FAILURE_THRESHOLD: ['alerts.authFailureThreshold', 'int'],
+  ALERTS_AUTH_FAILURE_WINDOW_MINUTES: ['alerts.authFailureWindowMinutes', 'int'],
+  ALERTS_ERROR_RATE_PERCENT: ['alerts.errorRatePercent', 'number'],
+  ALERTS_DEAD_LETTER_DEPTH: ['alerts.deadLetterDepth', 'int'],
+  ALERTS_CREDENTIAL_EXPIRING_DAYS: ['alerts.credentialExpiringDays', 'int'],
+  ALERTS_PEER_SILENT_HOURS: ['alerts.peerSilentHours', 'number'],
   CRM_DEFAULT_REGION: ['crm.defaultRegion', 'string'],
   LOG_LEVEL: ['log.level', 'string'],
   LOG_FORMAT: ['log.format', 'string'],
@@ -85,6 +104,12 @@ function parseEnv(name: string, raw: string, kind: EnvKind, problems: string[]):
       if (!/^\d+(\.\d+)?$/.test(raw.trim())) problems.push(`${name} must be a number, got "${raw}"`);
       return Number(raw);
     }
+    case 'bool': {
+      const v = raw.trim().toLowerCase();
+      if (!['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v))
+        problems.push(`${name} must be true or false, got "${raw}"`);
+      return ['true', '1', 'yes', 'on'].includes(v);
+    }
     case 'intList':
       return raw
         .split(',')
@@ -116,6 +141,8 @@ export const ALL_SECTIONS: ConfigSection[] = [
   'telephonyConnector',
   'crm',
   'telephony',
+  'accessLog',
+  'alerts',
   'log',
 ];
 

@@ -5,6 +5,7 @@ import { InitialCrm1763800000000 } from './migrations/1763800000000-initial-crm'
 import { DealPaidAtVersion1763900000000 } from './migrations/1763900000000-deal-paid-at-version';
 import { Peers1764000000000 } from './migrations/1764000000000-peers';
 import { CallLogs1764100000000 } from './migrations/1764100000000-call-logs';
+import { AccessLog1764200000000 } from './migrations/1764200000000-access-log';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
@@ -13,6 +14,7 @@ export const MIGRATIONS = [
   DealPaidAtVersion1763900000000,
   Peers1764000000000,
   CallLogs1764100000000,
+  AccessLog1764200000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {
