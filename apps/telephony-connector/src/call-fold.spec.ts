@@ -125,6 +125,35 @@ describe('foldCall', () => {
     });
   });
 
+  it('the agents it rang decide: a parent leg the PBX picked up, whose agent did not answer, is missed', () => {
+    // Twilio: the parent leg is answered by TwiML and always ends `completed`; only the <Dial> leg tells.
+    const call = foldCall('CA1', [
+      fact(T.ringing, { occurredAt: '2026-11-23T10:00:00Z' }),
+      fact(T.started, { providerCallId: 'CA9', parentCallId: 'CA1', occurredAt: '2026-11-23T10:00:01Z' }),
+      fact(T.ended, {
+        providerCallId: 'CA9',
+        parentCallId: 'CA1',
+        occurredAt: '2026-11-23T10:00:21Z',
+        disposition: 'no-answer',
+        extension: '101',
+      }),
+      fact(T.ended, {
+        occurredAt: '2026-11-23T10:00:26Z',
+        disposition: 'answered',
+        answeredAt: '2026-11-23T10:00:00Z',
+        durationSeconds: 26,
+        billSeconds: 26,
+      }),
+    ]);
+    expect(call).toMatchObject({
+      disposition: 'missed',
+      answeredAt: null,
+      talkSeconds: 0,
+      waitSeconds: 26,
+      completed: true,
+    });
+  });
+
   it('a CDR alone makes a complete call; bill seconds give the answer time', () => {
     const call = foldCall('1700000000.1', [
       fact(T.cdr, {

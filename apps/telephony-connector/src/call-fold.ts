@@ -123,17 +123,25 @@ export function foldCall(callKey: string, facts: readonly CallFact[]): CallState
   const finals = primary.filter(isFinal);
   const completed = finals.length > 0;
 
+  // When the primary leg has other legs (the agents it rang), those legs say whether a person answered: the
+  // primary leg is "answered" as soon as the PBX or an IVR picks it up (Twilio's parent leg always ends
+  // `completed`), which is not the caller being served.
+  const otherLegs = primaryFacts.length
+    ? all.filter((f) => f.payload.providerCallId !== head.providerCallId)
+    : [];
+  const legsDecide = otherLegs.some((f) => f.type === answered || isFinal(f));
+  const answerFacts = legsDecide ? otherLegs : all;
   let answeredAt = min(
-    all.map((f) =>
+    answerFacts.map((f) =>
       f.type === answered
         ? (ms(f.payload.answeredAt) ?? ms((f.payload as CallEventV1).occurredAt))
         : ms(f.payload.answeredAt),
     ),
   );
-  const billSeconds = max(all.map((f) => f.payload.billSeconds));
+  const billSeconds = max(answerFacts.map((f) => f.payload.billSeconds));
   const anyLegAnswered =
     answeredAt !== undefined ||
-    all.some((f) => isFinal(f) && (f.payload as CallEventV1).disposition === 'answered') ||
+    answerFacts.some((f) => isFinal(f) && (f.payload as CallEventV1).disposition === 'answered') ||
     (billSeconds ?? 0) > 0;
 
   let endedAt: number | undefined;
@@ -150,10 +158,14 @@ export function foldCall(callKey: string, facts: readonly CallFact[]): CallState
     const last = [...finals.filter(isRecord), ...finals.filter((f) => !isRecord(f))].find(
       (f) => (f.payload as CallEventV1).disposition,
     );
+    const stated = (last?.payload as CallEventV1 | undefined)?.disposition;
     disposition = anyLegAnswered
       ? 'answered'
-      : ((last?.payload as CallEventV1 | undefined)?.disposition ??
-        (direction === 'inbound' ? 'missed' : 'no-answer'));
+      : stated && stated !== 'answered'
+        ? stated
+        : direction === 'inbound'
+          ? 'missed'
+          : 'no-answer';
     // Nobody answered an inbound call: for the CRM that is a missed call, whichever term the PBX used.
     if (direction === 'inbound' && disposition === 'no-answer') disposition = 'missed';
     if (
@@ -166,11 +178,11 @@ export function foldCall(callKey: string, facts: readonly CallFact[]): CallState
     }
   }
 
-  const answeredFacts = all.filter((f) => f.type === answered);
+  const answeredFacts = answerFacts.filter((f) => f.type === answered);
   const extension =
     firstOf(answeredFacts, (f) => f.payload.extension) ??
     firstOf(
-      all.filter((f) => isFinal(f) && (f.payload as CallEventV1).disposition === 'answered'),
+      answerFacts.filter((f) => isFinal(f) && (f.payload as CallEventV1).disposition === 'answered'),
       (f) => f.payload.extension,
     ) ??
     lastOf(all, (f) => f.payload.extension);
