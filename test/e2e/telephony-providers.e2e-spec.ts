@@ -209,7 +209,12 @@ describe('telephony providers: native webhooks to call logs', () => {
    * (outbound-dial, ParentCallSid) that an agent answers after 10 s; the agent talks 60 s; the parent's final
    * callback carries the recording.
    */
-  function twilioCall(sid: string, caller: string, t0: number): Hook[] {
+  function twilioCall(
+    sid: string,
+    caller: string,
+    t0: number,
+    recordingCallback?: 'parent' | 'agent',
+  ): Hook[] {
     const child = `${sid}c1`;
     const common = {
       AccountSid: 'AC0123456789abcdef0123456789abcdef',
@@ -241,7 +246,12 @@ describe('telephony providers: native webhooks to call logs', () => {
         Timestamp: rfc2822(t0 + s * 1000),
         ...over,
       });
-    return [
+    const recording = {
+      RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE${sid.slice(2)}`,
+      RecordingSid: `RE${sid.slice(2)}`,
+      RecordingDuration: '60',
+    };
+    const hooks = [
       parent(0, 0, { CallStatus: 'ringing' }),
       leg(0, 1, { CallStatus: 'initiated' }),
       leg(1, 2, { CallStatus: 'ringing' }),
@@ -251,10 +261,27 @@ describe('telephony providers: native webhooks to call logs', () => {
         CallStatus: 'completed',
         CallDuration: '71',
         Duration: '2',
-        RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE${sid.slice(2)}`,
-        RecordingSid: `RE${sid.slice(2)}`,
-        RecordingDuration: '60',
+        ...(recordingCallback ? {} : recording),
       }),
+    ];
+    if (!recordingCallback) return hooks;
+    // The recording in its own recordingStatusCallback: no CallStatus, Direction, From or To.
+    const recorded = (status: string, over: Record<string, string> = {}) =>
+      twilio({
+        AccountSid: common.AccountSid,
+        CallSid: recordingCallback === 'parent' ? sid : child,
+        ...(recordingCallback === 'agent' ? { ParentCallSid: sid } : {}),
+        RecordingSid: recording.RecordingSid,
+        RecordingStatus: status,
+        RecordingChannels: '1',
+        RecordingSource: 'DialVerb',
+        RecordingStartTime: rfc2822(t0 + 10_000),
+        ...over,
+      });
+    return [
+      ...hooks,
+      recorded('in-progress'),
+      recorded('completed', { RecordingUrl: recording.RecordingUrl, RecordingDuration: '60' }),
     ];
   }
   const twilioExpected = (sid: string, caller: string, t0: number): CallView => ({
@@ -301,6 +328,24 @@ describe('telephony providers: native webhooks to call logs', () => {
     await deliver(shuffledTwice(twilioCall(sid, '+79123450002', t0), 11));
     const row = await callLog('tw', 'twilio', sid);
     expect(view(row)).toEqual(twilioExpected(sid, '+79123450002', t0));
+    expect(await timeline(row.id)).toEqual(TWILIO_TIMELINE);
+  });
+
+  it('twilio: the recording in its own recording status callback (in-progress, completed) -> the same call log', async () => {
+    const t0 = Date.parse('2026-11-20T11:00:00Z');
+    const sid = 'CA44444444444444444444444444444444';
+    await deliver(twilioCall(sid, '+79123450004', t0, 'parent'));
+    const row = await callLog('tw', 'twilio', sid);
+    expect(view(row)).toEqual(twilioExpected(sid, '+79123450004', t0));
+    expect(await timeline(row.id)).toEqual(TWILIO_TIMELINE);
+  });
+
+  it("twilio: the agent leg's recording callback (ParentCallSid), shuffled and twice -> the same call log", async () => {
+    const t0 = Date.parse('2026-11-20T12:00:00Z');
+    const sid = 'CA55555555555555555555555555555555';
+    await deliver(shuffledTwice(twilioCall(sid, '+79123450005', t0, 'agent'), 13));
+    const row = await callLog('tw', 'twilio', sid);
+    expect(view(row)).toEqual(twilioExpected(sid, '+79123450005', t0));
     expect(await timeline(row.id)).toEqual(TWILIO_TIMELINE);
   });
 
@@ -404,6 +449,51 @@ describe('telephony providers: native webhooks to call logs', () => {
 
   it('zadarma: another call shuffled and every request twice -> the same call log', async () => {
     await zadarmaCheck('in_zd0000000002', '+79261110002', (h) => shuffledTwice(h, 7));
+  });
+
+  it('zadarma: every webhook an hour late -> started and ended from call_start and duration, not arrival', async () => {
+    const startMs = Math.floor(Date.now() / 1000) * 1000 - 3600_000;
+    const { rec, hooks } = zadarmaCall('in_zd0000000003', '+79261110003', startMs);
+    const before = Date.now();
+    await deliver(hooks);
+    const row = await callLog('zd', 'zadarma', 'in_zd0000000003');
+    // NOTIFY_ANSWER carries no time: it keeps its (late) arrival.
+    expect(new Date(row.answered_at).getTime()).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(view(row)).toMatchObject({
+      status: 'completed',
+      started_at: at(startMs, 0),
+      ended_at: at(startMs, 30),
+      disposition: 'answered',
+      recording_id: rec,
+      event_count: 6,
+    });
+  });
+
+  it('zadarma: call_start ahead of our clock -> ringing and answer no earlier than call_start', async () => {
+    const startMs = Math.floor(Date.now() / 1000) * 1000 + 120_000;
+    const { rec, hooks } = zadarmaCall('in_zd0000000004', '+79261110004', startMs);
+    await deliver(hooks);
+    const row = await callLog('zd', 'zadarma', 'in_zd0000000004');
+    expect(view(row)).toEqual({
+      provider_call_id: 'in_zd0000000004',
+      direction: 'inbound',
+      from_number: '+79261110004',
+      to_number: '74951234567',
+      customer_phone: '+79261110004',
+      line: '74951234567',
+      extension: '101',
+      status: 'completed',
+      started_at: at(startMs, 0),
+      answered_at: at(startMs, 0),
+      ended_at: at(startMs, 30),
+      wait_seconds: 0,
+      talk_seconds: 30,
+      disposition: 'answered',
+      hangup_cause: '16',
+      recording_url: null,
+      recording_id: rec,
+      event_count: 6,
+    });
   });
 
   // ---- Mango: form vpbx_api_key/sign/json to <base>/events/<name>, sign = sha256(key + json + salt) ------
@@ -793,6 +883,12 @@ describe('telephony providers: native webhooks to call logs', () => {
         'VALIDATION_FAILED',
       ],
       [
+        'twilio signed completed recording callback without RecordingUrl',
+        twilio({ AccountSid: 'AC0123', CallSid: 'CA1', RecordingSid: 'RE1', RecordingStatus: 'completed' }),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
         'twilio valid request for an unknown peer',
         to(tw, '/v1/providers/twilio/nobody'),
         401,
@@ -934,71 +1030,78 @@ describe('telephony providers: native webhooks to call logs', () => {
     await settled(); // and nothing was published
   });
 
-  // ---- known product bugs: these assert the correct behaviour and are expected to fail until fixed --------
-
   /**
-   * BUG: for an unknown peer (or a peer of another provider) the authenticator verifies against a dummy
-   * secret 'xxx…' (libs/peer-auth/src/auth/authenticator.ts bySignature), which mangoAdapter.verify rejects by
-   * throwing ("mango signing secret must be <vpbx_api_key>:<vpbx_api_salt>") -> 500 INTERNAL instead of 401,
-   * and a different answer than for a known peer with a bad sign (peer ids can be enumerated).
+   * Was a bug: for an unknown peer (or a peer of another provider) the authenticator verified against a dummy
+   * secret that mangoAdapter.verify rejected by throwing -> 500 INTERNAL instead of the 401 a known peer gives.
    */
-  it.failing(
-    'mango: a signed request for an unknown peer or for a twilio peer -> 401 AUTH_SIGNATURE_INVALID',
-    async () => {
-      const json = JSON.stringify({ ...IVR, call_id: 'nobody', entry_id: 'nobody' });
-      for (const peer of ['nobody', 'tw']) {
-        const res = await post({ ...mango('call', json), path: `/v1/providers/mango/${peer}/events/call` });
-        const body = (await res.json()) as { code: string };
-        expect({ peer, status: res.status, code: body.code }).toEqual({
+  it('mango: a signed request for an unknown peer or for a twilio peer -> 401 AUTH_SIGNATURE_INVALID', async () => {
+    const json = JSON.stringify({ ...IVR, call_id: 'nobody', entry_id: 'nobody' });
+    const unsigned = new URLSearchParams({ json }).toString();
+    const results = [];
+    for (const peer of ['mg', 'nobody', 'tw']) {
+      for (const [signed, body] of [
+        ['wrong salt', mango('call', json, 'wrongsalt').body],
+        ['correct', mango('call', json).body],
+        ['unsigned', unsigned],
+      ]) {
+        if (peer === 'mg' && signed === 'correct') continue; // that one is accepted
+        const res = await post({
+          ...mango('call', json),
+          body,
+          path: `/v1/providers/mango/${peer}/events/call`,
+        });
+        results.push({
           peer,
-          status: 401,
-          code: 'AUTH_SIGNATURE_INVALID',
+          signed,
+          status: res.status,
+          code: ((await res.json()) as { code: string }).code,
         });
       }
-    },
-  );
+    }
+    const answer = (signed: string) =>
+      signed === 'unsigned'
+        ? { status: 401, code: 'AUTH_MISSING' }
+        : { status: 401, code: 'AUTH_SIGNATURE_INVALID' };
+    expect(results).toEqual(results.map((r) => ({ peer: r.peer, signed: r.signed, ...answer(r.signed) })));
+  });
 
   /**
-   * BUG: Twilio's parent leg of an inbound call ends `completed` whenever TwiML answered it, also when the
-   * <Dial>ed agent never picked up; the adapter maps completed -> disposition answered, so the call log says
-   * answered (with answered_at, wait and talk null) and no call-back task is created for a missed call.
+   * Twilio's parent leg of an inbound call ends `completed` whenever TwiML answered it, also when the <Dial>ed
+   * agent never picked up: the agent leg decides, so this is a missed call with a call-back task.
    */
-  it.failing(
-    'twilio: an inbound call whose dialled agent leg is not answered -> missed, one call-back task',
-    async () => {
-      const t0 = Date.parse('2026-11-20T13:00:00Z');
-      const sid = 'CA33333333333333333333333333333333';
-      const c = {
-        AccountSid: 'AC0123456789abcdef0123456789abcdef',
-        ApiVersion: '2010-04-01',
-        From: '+79123450033',
-        To: '+74951234567',
-      };
-      const leg = { CallSid: `${sid}c1`, ParentCallSid: sid, Direction: 'outbound-dial', To: 'sip:olga@x' };
-      await deliver([
-        twilio({ ...c, CallSid: sid, Direction: 'inbound', CallStatus: 'ringing', Timestamp: rfc2822(t0) }),
-        twilio({ ...c, ...leg, CallStatus: 'initiated', Timestamp: rfc2822(t0 + 1000) }),
-        twilio({ ...c, ...leg, CallStatus: 'ringing', Timestamp: rfc2822(t0 + 2000) }),
-        twilio({ ...c, ...leg, CallStatus: 'no-answer', CallDuration: '0', Timestamp: rfc2822(t0 + 25_000) }),
-        twilio({
-          ...c,
-          CallSid: sid,
-          Direction: 'inbound',
-          CallStatus: 'completed',
-          CallDuration: '26',
-          Timestamp: rfc2822(t0 + 26_000),
-        }),
-      ]);
-      const row = await callLog('tw', 'twilio', sid);
-      expect(view(row)).toMatchObject({
-        disposition: 'missed',
-        answered_at: null,
-        wait_seconds: 26,
-        talk_seconds: 0,
-      });
-      const tasks = await sys.sql<any>(`SELECT * FROM tasks WHERE phone = '+79123450033'`);
-      expect(tasks).toHaveLength(1);
-      expect(tasks[0]).toMatchObject({ kind: 'call_back', status: 'open', call_log_id: row.id });
-    },
-  );
+  it('twilio: an inbound call whose dialled agent leg is not answered -> missed, one call-back task', async () => {
+    const t0 = Date.parse('2026-11-20T13:00:00Z');
+    const sid = 'CA33333333333333333333333333333333';
+    const c = {
+      AccountSid: 'AC0123456789abcdef0123456789abcdef',
+      ApiVersion: '2010-04-01',
+      From: '+79123450033',
+      To: '+74951234567',
+    };
+    const leg = { CallSid: `${sid}c1`, ParentCallSid: sid, Direction: 'outbound-dial', To: 'sip:olga@x' };
+    await deliver([
+      twilio({ ...c, CallSid: sid, Direction: 'inbound', CallStatus: 'ringing', Timestamp: rfc2822(t0) }),
+      twilio({ ...c, ...leg, CallStatus: 'initiated', Timestamp: rfc2822(t0 + 1000) }),
+      twilio({ ...c, ...leg, CallStatus: 'ringing', Timestamp: rfc2822(t0 + 2000) }),
+      twilio({ ...c, ...leg, CallStatus: 'no-answer', CallDuration: '0', Timestamp: rfc2822(t0 + 25_000) }),
+      twilio({
+        ...c,
+        CallSid: sid,
+        Direction: 'inbound',
+        CallStatus: 'completed',
+        CallDuration: '26',
+        Timestamp: rfc2822(t0 + 26_000),
+      }),
+    ]);
+    const row = await callLog('tw', 'twilio', sid);
+    expect(view(row)).toMatchObject({
+      disposition: 'missed',
+      answered_at: null,
+      wait_seconds: 26,
+      talk_seconds: 0,
+    });
+    const tasks = await sys.sql<any>(`SELECT * FROM tasks WHERE phone = '+79123450033'`);
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]).toMatchObject({ kind: 'call_back', status: 'open', call_log_id: row.id });
+  });
 });

@@ -176,6 +176,8 @@ export function foldCall(callKey: string, facts: readonly CallFact[]): CallState
     ) {
       answeredAt = endedAt - billSeconds * 1000;
     }
+    // A late "answered" webhook (Zadarma stamps it on arrival) cannot be after the end.
+    if (answeredAt !== undefined && endedAt !== undefined && answeredAt > endedAt) answeredAt = endedAt;
   }
 
   const answeredFacts = answerFacts.filter((f) => f.type === answered);

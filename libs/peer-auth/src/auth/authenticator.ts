@@ -29,6 +29,45 @@ export interface AuthenticatorOptions {
 const INVALID = 'The credentials were not accepted.';
 
 /**
+ * What an unknown peer (or one without a secret) is verified against, so the answer and its cost are the
+ * same as for a known peer. Shaped `<key>:<salt>` so that providers whose secret has parts (Mango) parse it
+ * and do their full work; a secret of any other provider is an opaque string anyway.
+ */
+const THROWAWAY_SECRET = `${'x'.repeat(32)}:${'x'.repeat(32)}`;
+
+/**
+ * The throwaway path never fails the request: a verifier that rejects the throwaway secret's shape by throwing
+ * counts as a mismatch, never as a 500 that a known peer would not give. (Verifiers should still do their
+ * full work and answer `missing`/`malformed` first, as mangoAdapter does, or the cost and those answers differ.)
+ */
+async function verifyWithThrowaway(
+  verify: (secret: string) => VerifyResult | Promise<VerifyResult>,
+): Promise<VerifyResult> {
+  try {
+    return await verify(THROWAWAY_SECRET);
+  } catch {
+    return { ok: false, reason: 'mismatch' };
+  }
+}
+
+/**
+ * A known peer's secret that its verifier cannot use is the operator's mistake, not the caller's: it stays an
+ * internal error (logged, alerting, and retried by providers once fixed), now naming the peer.
+ */
+async function verifyWithPeerSecret(
+  peerId: string,
+  secret: string,
+  verify: (secret: string) => VerifyResult | Promise<VerifyResult>,
+): Promise<VerifyResult> {
+  try {
+    return await verify(secret);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`the signing secret of peer "${peerId}" cannot be used: ${reason}`, { cause: err });
+  }
+}
+
+/**
  * Checks a presented credential or signature against the in-memory directory. Order matters for
  * enumeration: lockout first (keyed by the CLAIMED id, known or not), then the secret (same work and the same
  * answer for unknown ids), and only a caller holding a real secret learns about expiry, revocation or addresses.
@@ -89,8 +128,9 @@ export class PeerAuthenticator {
     this.ensureNotLocked(keys);
     const found = this.directory.peer(peerId);
     const peer = expectProvider === undefined || found?.provider === expectProvider ? found : undefined;
-    // Unknown peer or no secret: verify against a throwaway secret, so the answer and its cost are the same.
-    const result = await verify(peer?.signingSecret ?? 'x'.repeat(32));
+    const result = peer?.signingSecret
+      ? await verifyWithPeerSecret(peer.id, peer.signingSecret, verify)
+      : await verifyWithThrowaway(verify);
     if (!result.ok || !peer?.signingSecret) {
       if (result.ok || result.reason !== 'missing') this.failures.record(keys);
       const code: AuthErrorCode =

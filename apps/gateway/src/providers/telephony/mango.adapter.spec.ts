@@ -1,7 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CallEventV1, CallRecordV1, ContractViolation, validateContract } from '@switchboard/contracts';
-import { mangoFormBody } from '@switchboard/peer-auth';
+import {
+  AuthError,
+  CallEventV1,
+  CallRecordV1,
+  ContractViolation,
+  validateContract,
+} from '@switchboard/contracts';
+import {
+  IpAllowlist,
+  mangoFormBody,
+  PeerAuthenticator,
+  PeerDirectory,
+  type DirectoryPeer,
+} from '@switchboard/peer-auth';
 import type { ProviderRequest } from '../provider-adapter';
 import { mangoAdapter, mangoSecret } from './mango.adapter';
 
@@ -50,6 +62,110 @@ describe('mango adapter: auth', () => {
   it('refuses a peer secret that is not key:salt (configuration error, not a bad request)', () => {
     expect(mangoSecret('no-colon')).toBeNull();
     expect(() => mangoAdapter.verify(req(abonent), 'no-colon')).toThrow('vpbx_api_key');
+  });
+
+  it('with a secret that is not key:salt still answers unsigned and malformed requests like any peer', () => {
+    const unsigned = new URLSearchParams({ json: abonent }).toString();
+    expect(mangoAdapter.verify(req(abonent, 'call', unsigned), 'no-colon')).toEqual({
+      ok: false,
+      reason: 'missing',
+    });
+    expect(mangoAdapter.verify(req(abonent, 'call', unsigned), SECRET)).toEqual({
+      ok: false,
+      reason: 'missing',
+    });
+    const twice = `${mangoFormBody(abonent, KEY)}&json=%7B%7D`;
+    expect(mangoAdapter.verify(req(abonent, 'call', twice), 'no-colon')).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
+  });
+});
+
+/** The real authenticator over a directory with one Mango and one Twilio peer. */
+describe('mango adapter behind the peer authenticator (unknown peers cost and answer the same)', () => {
+  const directory = new PeerDirectory();
+  const peerOf = (id: string, provider: DirectoryPeer['provider'], signingSecret: string): DirectoryPeer => ({
+    id,
+    name: id,
+    kind: 'telephony',
+    provider,
+    scopes: ['telephony.*'],
+    allowlist: new IpAllowlist([]),
+    rateLimitPerMinute: null,
+    status: 'active',
+    timezone: null,
+    signingSecret,
+  });
+  directory.replaceAll({
+    peers: [
+      peerOf('mg', 'mango', SECRET),
+      peerOf('mg-broken', 'mango', 'no-colon'),
+      peerOf('tw', 'twilio', 'twilio-token'),
+    ],
+    credentials: [],
+  });
+  const recorded: string[][] = [];
+  const failures = { lockedFor: () => 0, record: (keys: string[]) => recorded.push(keys) };
+  const auth = new PeerAuthenticator(
+    directory,
+    {} as never,
+    failures as never,
+    { checkAndRemember: () => false } as never,
+    { warnDays: 14 },
+  );
+  const attempt = async (peerId: string, body = mangoFormBody(abonent, KEY)) => {
+    const calls: string[] = [];
+    try {
+      await auth.bySignature(
+        peerId,
+        '203.0.113.9',
+        'provider',
+        (secret) => {
+          calls.push(secret === SECRET ? 'real' : 'other');
+          return mangoAdapter.verify(req(abonent, 'call', body), secret);
+        },
+        undefined,
+        'mango',
+      );
+      return { peerId, verified: calls, code: 'OK' };
+    } catch (err) {
+      return { peerId, verified: calls, code: err instanceof AuthError ? err.code : String(err) };
+    }
+  };
+
+  it('a signed request for an unknown peer or a twilio peer -> AUTH_SIGNATURE_INVALID after one full verify', async () => {
+    const wrongSalt = mangoFormBody(abonent, { ...KEY, apiSalt: 'wrong' });
+    expect(await attempt('mg')).toEqual({ peerId: 'mg', verified: ['real'], code: 'OK' });
+    recorded.length = 0;
+    expect([await attempt('mg', wrongSalt), await attempt('nobody'), await attempt('tw')]).toEqual([
+      { peerId: 'mg', verified: ['real'], code: 'AUTH_SIGNATURE_INVALID' },
+      { peerId: 'nobody', verified: ['other'], code: 'AUTH_SIGNATURE_INVALID' },
+      { peerId: 'tw', verified: ['other'], code: 'AUTH_SIGNATURE_INVALID' },
+    ]);
+    // Each counts towards the lockout alike.
+    expect(recorded.map((k) => k[1])).toEqual(['peer:mg', 'peer:nobody', 'peer:tw']);
+  });
+
+  it('an unsigned request -> AUTH_MISSING whether the peer is known, unknown or misconfigured', async () => {
+    const unsigned = new URLSearchParams({ json: abonent }).toString();
+    const codes = [];
+    for (const id of ['mg', 'nobody', 'tw', 'mg-broken']) codes.push((await attempt(id, unsigned)).code);
+    expect(codes).toEqual(['AUTH_MISSING', 'AUTH_MISSING', 'AUTH_MISSING', 'AUTH_MISSING']);
+  });
+
+  it('a signed request to a known peer whose secret is not key:salt -> an internal error naming the peer', async () => {
+    const { code } = await attempt('mg-broken');
+    expect(code).toMatch(/^Error: the signing secret of peer "mg-broken" cannot be used: .*vpbx_api_key/);
+  });
+
+  it('a verifier that throws on the throwaway secret still answers AUTH_SIGNATURE_INVALID', async () => {
+    const throwing = () => {
+      throw new Error('not my secret format');
+    };
+    await expect(
+      auth.bySignature('nobody', '203.0.113.9', 'provider', throwing, undefined, 'mango'),
+    ).rejects.toMatchObject({ code: 'AUTH_SIGNATURE_INVALID' });
   });
 });
 

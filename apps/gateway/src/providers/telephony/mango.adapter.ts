@@ -12,6 +12,9 @@ export function mangoSecret(secret: string): MangoSecret | null {
   return i > 0 && i < secret.length - 1 ? { apiKey: secret.slice(0, i), apiSalt: secret.slice(i + 1) } : null;
 }
 
+/** Checked against when the configured secret does not parse, so that path costs the same. */
+const UNUSABLE_SECRET: MangoSecret = { apiKey: 'x'.repeat(32), apiSalt: 'x'.repeat(32) };
+
 /** The event JSON from the same `json` form field verifyMango checked. */
 function eventJson(req: ProviderRequest): Fields {
   return Fields.fromJson(Fields.fromForm(req.rawBody).str('json'), 'json');
@@ -136,11 +139,18 @@ function summary(e: Fields): AdaptedEvent[] {
 export const mangoAdapter: ProviderAdapter = {
   provider: 'mango',
 
+  /**
+   * Never throws before doing the full work: with a secret that is not `<key>:<salt>` the request is still
+   * checked (against a throwaway secret), so an unsigned or malformed request gets the answer any peer gives
+   * (`missing`, `malformed`) at the same cost. Only a signed request then throws, since a misconfigured secret
+   * must not read as "the provider sent a bad signature" (the authenticator names the peer; for an unknown
+   * peer it treats the throw as a mismatch).
+   */
   verify(req, secret) {
     const parsed = mangoSecret(secret);
-    // A misconfigured secret must not read as "the provider sent a bad signature".
-    if (!parsed) throw new Error('mango signing secret must be "<vpbx_api_key>:<vpbx_api_salt>"');
-    return verifyMango(req, parsed);
+    const result = verifyMango(req, parsed ?? UNUSABLE_SECRET);
+    if (parsed || (!result.ok && result.reason !== 'mismatch')) return result;
+    throw new Error('mango signing secret must be "<vpbx_api_key>:<vpbx_api_salt>"');
   },
 
   toEvents(req): AdaptedEvent[] {

@@ -184,6 +184,84 @@ describe('twilio adapter: events', () => {
     expect(events[1].idempotencyKey).toBe('twilio:CA0123456789abcdef0123456789abcdef:recording:RE123');
   });
 
+  describe('the separate recording status callback', () => {
+    // Parameters of Twilio's recordingStatusCallback; no CallStatus, Direction, From or To.
+    const recordingCallback = (over: Record<string, string> = {}) =>
+      new URLSearchParams({
+        AccountSid: 'AC00000000000000000000000000000000',
+        CallSid: 'CA0123456789abcdef0123456789abcdef',
+        RecordingSid: 'RE0123456789abcdef0123456789abcdef',
+        RecordingUrl:
+          'https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/RE0123456789abcdef0123456789abcdef',
+        RecordingStatus: 'completed',
+        RecordingDuration: '57',
+        RecordingChannels: '2',
+        RecordingSource: 'DialVerb',
+        RecordingStartTime: 'Sun, 31 Mar 2024 09:00:10 +0000',
+        ...over,
+      }).toString();
+
+    it('completed -> recording.ready with the URL as given, the sid as id and placeholder parties', () => {
+      jest.useFakeTimers().setSystemTime(new Date('2024-03-31T09:02:00Z'));
+      try {
+        expect(only(recordingCallback())).toEqual([
+          {
+            type: 'telephony.call.recording.ready',
+            // The key of the recording.ready a final status callback with this recording gives.
+            idempotencyKey:
+              'twilio:CA0123456789abcdef0123456789abcdef:recording:RE0123456789abcdef0123456789abcdef',
+            payload: {
+              provider: 'twilio',
+              providerCallId: 'CA0123456789abcdef0123456789abcdef',
+              direction: 'inbound',
+              from: '',
+              to: 'unknown',
+              occurredAt: '2024-03-31T09:02:00.000Z',
+              recordingUrl:
+                'https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/RE0123456789abcdef0123456789abcdef',
+              recordingId: 'RE0123456789abcdef0123456789abcdef',
+              durationSeconds: 57,
+            },
+          },
+        ]);
+      } finally {
+        jest.useRealTimers();
+      }
+    });
+
+    it('groups a child leg recording with its call through ParentCallSid', () => {
+      const [ready] = only(recordingCallback({ CallSid: 'CAchild', ParentCallSid: 'CAparent' }));
+      expect(ready.payload).toMatchObject({ providerCallId: 'CAchild', parentCallId: 'CAparent' });
+    });
+
+    it.each(['in-progress', 'absent', 'failed', 'paused', 'stopped', 'processing'])(
+      '%s -> understood, no event',
+      (status) => {
+        expect(only(recordingCallback({ RecordingStatus: status, RecordingUrl: '' }))).toEqual([]);
+      },
+    );
+
+    it('a completed recording without RecordingUrl or CallSid is refused', () => {
+      const fields = (body: string) => {
+        try {
+          only(body);
+        } catch (err) {
+          return (err as ContractViolation).errors.map((e) => e.field);
+        }
+        return [];
+      };
+      expect(fields(recordingCallback({ RecordingUrl: '' }))).toEqual(['RecordingUrl']);
+      expect(fields(recordingCallback({ CallSid: '' }))).toEqual(['CallSid']);
+    });
+
+    it('a call status callback that also names a RecordingStatus stays a call status callback', () => {
+      const events = only(
+        callback({ CallStatus: 'completed', CallDuration: '5', RecordingStatus: 'completed' }),
+      );
+      expect(events.map((e) => e.type)).toEqual(['telephony.call.ended']);
+    });
+  });
+
   it('uses receipt time when Twilio sends no Timestamp (the first voice webhook)', () => {
     jest.useFakeTimers().setSystemTime(new Date('2024-05-01T10:00:00Z'));
     try {

@@ -27,10 +27,46 @@ function occurredAt(f: Fields): string {
 }
 
 /**
+ * Placeholder parties of a recording status callback, which names the call but not who talked: CallEventV1
+ * requires `direction`, `from` and a non-empty `to`. The telephony connector takes a call's parties from the
+ * earliest fact of its primary leg, and `from: ''` is skipped when it looks for the caller, so these are
+ * ignored as soon as any status callback of the call is in (the recording callback comes after those).
+ */
+const UNKNOWN_PARTIES = { direction: 'inbound', from: '', to: 'unknown' } as const;
+
+/**
+ * The separate recording status callback (`recordingStatusCallback` of <Dial>, <Record>, <Start><Recording>
+ * or the Recordings API): AccountSid, CallSid, RecordingSid, RecordingUrl, RecordingStatus, RecordingDuration,
+ * RecordingChannels, RecordingSource, RecordingStartTime, ErrorCode; no CallStatus, Direction, From or To.
+ * Only `completed` means a file to fetch (RecordingUrl as given: Twilio serves it as .wav/.mp3 by suffix);
+ * in-progress, absent, failed, ... are acknowledged with no event.
+ */
+function recordingCallback(f: Fields): AdaptedEvent[] {
+  const callSid = f.str('CallSid');
+  const recordingSid = f.str('RecordingSid');
+  if (f.str('RecordingStatus') !== 'completed') return [];
+  const recording: CallEventV1 = {
+    provider: 'twilio',
+    providerCallId: callSid,
+    // A child leg's recording groups with its call when Twilio names the parent.
+    parentCallId: f.optText('ParentCallSid'),
+    ...UNKNOWN_PARTIES,
+    // Receipt time, not RecordingStartTime + RecordingDuration: that can precede the call's own final
+    // callback, and the earliest fact of a call must not be the one without parties.
+    occurredAt: receivedNow(),
+    recordingUrl: f.str('RecordingUrl'),
+    recordingId: recordingSid,
+    durationSeconds: f.optInt('RecordingDuration'),
+  };
+  // The same key as the recording.ready of a final status callback that carries this recording.
+  return [callEvent(T.recordingReady, recording, `twilio:${callSid}:recording:${recordingSid}`)];
+}
+
+/**
  * Twilio voice webhooks and status callbacks (form POSTs, X-Twilio-Signature). CallStatus drives the
  * event: queued/initiated -> started, ringing, in-progress -> answered, final statuses -> ended (plus
- * recording.ready when the callback carries RecordingUrl). Twilio sends no CDR; `ended` carries the
- * duration.
+ * recording.ready when the callback carries RecordingUrl). A recording status callback (RecordingStatus,
+ * no CallStatus) -> recording.ready. Twilio sends no CDR; `ended` carries the duration.
  */
 export const twilioAdapter: ProviderAdapter = {
   provider: 'twilio',
@@ -39,6 +75,7 @@ export const twilioAdapter: ProviderAdapter = {
 
   toEvents(req): AdaptedEvent[] {
     const f = Fields.fromForm(req.rawBody);
+    if (!f.has('CallStatus') && f.has('RecordingStatus')) return recordingCallback(f);
     const status = f.str('CallStatus');
     const rawDirection = f.str('Direction');
     const direction = DIRECTIONS[rawDirection];

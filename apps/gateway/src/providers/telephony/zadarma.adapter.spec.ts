@@ -226,6 +226,79 @@ describe('zadarma adapter: events', () => {
     });
   });
 
+  describe('times of late and early webhooks', () => {
+    const answer = {
+      event: 'NOTIFY_ANSWER',
+      caller_id: '+79123456789',
+      destination: '101',
+      call_start: start.call_start,
+      pbx_call_id: start.pbx_call_id,
+      internal: '101',
+    };
+    const at = (iso: string, fn: () => void) => {
+      jest.setSystemTime(new Date(iso));
+      try {
+        fn();
+      } finally {
+        jest.setSystemTime(new Date('2024-03-31T09:01:10Z'));
+      }
+    };
+
+    it('NOTIFY_END a day late -> ended (and its recording) at call_start + duration, not at arrival', () => {
+      at('2024-04-01T15:00:00Z', () => {
+        const [ended, cdr, recording] = toEvents(end);
+        expect(ended.payload).toMatchObject({
+          startedAt: '2024-03-31T09:00:00.000Z',
+          endedAt: '2024-03-31T09:01:05.000Z',
+          occurredAt: '2024-03-31T09:01:05.000Z',
+          durationSeconds: 65,
+        });
+        expect(cdr.payload).toMatchObject({ startedAt: '2024-03-31T09:00:00.000Z', durationSeconds: 65 });
+        expect(recording.payload.occurredAt).toBe('2024-03-31T09:01:05.000Z');
+      });
+    });
+
+    it('NOTIFY_OUT_END: call_start read in the peer zone, + duration', () => {
+      at('2024-10-28T00:00:00Z', () => {
+        const [ended] = toEvents({
+          event: 'NOTIFY_OUT_END',
+          call_start: '2024-10-27 02:30:00',
+          pbx_call_id: 'out_1',
+          internal: '102',
+          destination: '+79991112233',
+          caller_id: '74951234567',
+          duration: '90',
+          disposition: 'answered',
+          status_code: '16',
+          is_recorded: '0',
+        });
+        expect(ended.payload).toMatchObject({
+          startedAt: '2024-10-26T23:30:00.000Z',
+          endedAt: '2024-10-26T23:31:30.000Z',
+          occurredAt: '2024-10-26T23:31:30.000Z',
+        });
+      });
+    });
+
+    it('NOTIFY_ANSWER / NOTIFY_INTERNAL received before call_start (clock skew) -> at call_start', () => {
+      at('2024-03-31T08:59:50Z', () => {
+        const [answered] = toEvents(answer);
+        expect(answered.payload).toMatchObject({
+          answeredAt: '2024-03-31T09:00:00.000Z',
+          occurredAt: '2024-03-31T09:00:00.000Z',
+        });
+        const [ringing] = toEvents({ ...start, event: 'NOTIFY_INTERNAL', internal: '101' });
+        expect(ringing.payload.occurredAt).toBe('2024-03-31T09:00:00.000Z');
+      });
+    });
+
+    it('NOTIFY_ANSWER received late keeps its arrival time (the event carries no answer time)', () => {
+      at('2024-03-31T10:00:00Z', () => {
+        expect(toEvents(answer)[0].payload.answeredAt).toBe('2024-03-31T10:00:00.000Z');
+      });
+    });
+  });
+
   it('acknowledges NOTIFY_RECORD and NOTIFY_IVR without events; rejects unknown events and missing fields', () => {
     expect(toEvents({ event: 'NOTIFY_RECORD', pbx_call_id: 'in_1', call_id_with_rec: '1.2' })).toEqual([]);
     expect(toEvents({ ...start, event: 'NOTIFY_IVR' })).toEqual([]);

@@ -26,11 +26,23 @@ function disposition(raw: string, direction: CallDirection): CallDisposition {
 }
 
 /**
+ * Receipt time for events that carry no time of their own (NOTIFY_INTERNAL, NOTIFY_ANSWER), but never
+ * before the call's start: the PBX clock (call_start) and ours differ, and a call is not answered before it
+ * began. A late webhook (Zadarma retrying after an outage) still gets its arrival time: the event has none.
+ */
+function receivedNotBefore(startedAt: string): string {
+  const now = receivedNow();
+  return Date.parse(now) < Date.parse(startedAt) ? startedAt : now;
+}
+
+/**
  * Zadarma PBX NOTIFY_* form POSTs (header `Signature`; URL check `GET ?zd_echo=`). Mapping:
  * NOTIFY_START -> started (inbound), NOTIFY_INTERNAL -> ringing (on `internal`), NOTIFY_ANSWER -> answered,
  * NOTIFY_OUT_START -> started (outbound), NOTIFY_END / NOTIFY_OUT_END -> ended + completed (CDR) +
  * recording.ready when is_recorded=1. NOTIFY_RECORD repeats that recording without caller data, and
  * NOTIFY_IVR is a menu hit, so both are acknowledged with no event. `call_start` is the PBX's local time.
+ * Times: started = call_start; ended (and its recording) = call_start + duration, whenever the webhook
+ * arrives; ringing and answered = receipt time (the events carry none), clamped to be >= call_start.
  */
 export const zadarmaAdapter: ProviderAdapter = {
   provider: 'zadarma',
@@ -74,10 +86,14 @@ export const zadarmaAdapter: ProviderAdapter = {
         return [callEvent(T.started, base, key('started'))];
       case 'NOTIFY_INTERNAL':
         return [
-          callEvent(T.ringing, { ...base, occurredAt: receivedNow() }, key(`ringing:${internal ?? ''}`)),
+          callEvent(
+            T.ringing,
+            { ...base, occurredAt: receivedNotBefore(startedAt) },
+            key(`ringing:${internal ?? ''}`),
+          ),
         ];
       case 'NOTIFY_ANSWER': {
-        const at = receivedNow(); // the answer time is not in the event
+        const at = receivedNotBefore(startedAt); // the answer time is not in the event
         return [callEvent(T.answered, { ...base, occurredAt: at, answeredAt: at }, key('answered'))];
       }
       case 'NOTIFY_END':
@@ -87,6 +103,10 @@ export const zadarmaAdapter: ProviderAdapter = {
         throw violation('event', 'isIn', `unknown event "${event}"`);
     }
 
+    const durationSeconds = f.int('duration');
+    // The end is a fact of the event (call_start + duration), not when the webhook reached us: a late or
+    // retried NOTIFY_END must not stretch the call.
+    const endedAt = new Date(Date.parse(startedAt) + durationSeconds * 1000).toISOString();
     const rawDisposition = f.str('disposition');
     const status = f.optText('status_code');
     const end: CallEventV1 & Pick<CallRecordV1, 'disposition' | 'durationSeconds'> = {
@@ -95,19 +115,19 @@ export const zadarmaAdapter: ProviderAdapter = {
       // Q.931 cause when given; otherwise the reason itself for dispositions we fold into `failed`.
       hangupCause:
         status ?? (disposition(rawDisposition, direction) === 'failed' ? rawDisposition : undefined),
-      durationSeconds: f.int('duration'),
+      durationSeconds,
       recordingId: f.optStr('is_recorded') === '1' ? f.optText('call_id_with_rec') : undefined,
     };
     const { occurredAt: _occurredAt, ...record } = end;
     const events = [
-      callEvent(T.ended, { ...end, occurredAt: receivedNow() }, key('ended')),
+      callEvent(T.ended, { ...end, endedAt, occurredAt: endedAt }, key('ended')),
       callRecord({ ...record, startedAt }, key('cdr')),
     ];
     if (end.recordingId !== undefined) {
       events.push(
         callEvent(
           T.recordingReady,
-          { ...end, occurredAt: receivedNow() },
+          { ...end, occurredAt: endedAt }, // the file exists from the call's end
           key(`recording:${end.recordingId}`),
         ),
       );
