@@ -1,10 +1,13 @@
 import 'reflect-metadata';
 import { AppConfig, loadConfig } from '@switchboard/config';
+import { AccessLogPartitions } from '@switchboard/access-log';
 import { dataSourceOptions, migrate } from '@switchboard/database';
 import { CONNECTORS } from '@switchboard/contracts';
 import { peekDeadLetters, replayDeadLetters, TopologyNames } from '@switchboard/messaging';
 import * as amqp from 'amqplib';
 import { DataSource } from 'typeorm';
+import { accessLogSearchCommand } from './access-log-search.cli';
+import { accessLogMaintenanceCommand, isAccessLogMaintenanceCommand } from './access-log.cli';
 import { peersCommand, secretsCommand } from './peers.cli';
 
 /**
@@ -80,6 +83,17 @@ const commands: Record<string, (args: string[]) => Promise<unknown>> = {
     }),
   /** secrets rewrap: re-encrypt stored secrets under the newest master key. */
   secrets: (args) => withDataSource((ds, config) => secretsCommand(ds, config, args)),
+  /** access-log search|export|delete|audit: search, export (NDJSON/CSV) and deletion of the access log. */
+  'access-log': (args) =>
+    isAccessLogMaintenanceCommand(args) // partitions | maintain
+      ? accessLogMaintenanceCommand(args)
+      : withDataSource((ds) =>
+          accessLogSearchCommand(
+            ds,
+            (from, to, actor) => new AccessLogPartitions(ds).deleteRange(from, to, actor),
+            args,
+          ),
+        ),
   /** dlq list <connector> [--limit N]: what is dead-lettered and why (messages stay in the queue). */
   'dlq-list': (args) =>
     withBroker(async (conn, names) => {
@@ -103,7 +117,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const result = await command(args);
-  console.log(args.includes('--json') ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+  // undefined: the command wrote its own output (a table, an export on stdout).
+  if (result !== undefined)
+    console.log(args.includes('--json') ? JSON.stringify(result) : JSON.stringify(result, null, 2));
 }
 
 main().catch((err: Error) => {

@@ -3,7 +3,11 @@ import { ConfigModule } from '@switchboard/config';
 import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
 import { PeerSecurityModule } from '@switchboard/peer-auth';
+import { AccessLogMaintenance, AccessLogPartitions } from '@switchboard/access-log';
+import { AccessLogQueryService } from './access-log-query.service';
+import { AccessLogController } from './access-log.controller';
 import { AdminAuthGuard } from './admin-auth.guard';
+import { AlertsModule } from './alerts/alerts.module';
 import { CallQueryService } from './call-query.service';
 import { CrmController } from './crm.controller';
 import { CrmQueryService } from './crm-query.service';
@@ -12,13 +16,23 @@ import { PeersController } from './peers.controller';
 
 @Module({
   imports: [
-    ConfigModule.forRoot(['database', 'console', 'crm', 'peerAuth', 'log']),
+    ConfigModule.forRoot(['database', 'amqp', 'console', 'crm', 'peerAuth', 'alerts', 'accessLog', 'log']),
     PeerSecurityModule,
     DatabaseModule,
     MetricsModule,
     HealthModule.forProbes([DatabaseProbe]),
+    AlertsModule,
   ],
-  controllers: [CrmController, PeersController],
-  providers: [CrmQueryService, CallQueryService, AdminAuthGuard, PeerAdminProvider, CredentialExpiryMonitor],
+  controllers: [CrmController, PeersController, AccessLogController],
+  providers: [
+    CrmQueryService,
+    CallQueryService,
+    AdminAuthGuard,
+    PeerAdminProvider,
+    CredentialExpiryMonitor,
+    AccessLogQueryService,
+    AccessLogPartitions,
+    AccessLogMaintenance,
+  ],
 })
 export class ConsoleModule {}

@@ -1,12 +1,24 @@
 import 'reflect-metadata';
-import { loadConfig } from '@switchboard/config';
+import { ConfigError, loadConfig } from '@switchboard/config';
 import { createHttpApp, listen } from '@switchboard/http';
 import { createLogger } from '@switchboard/observability';
+import { sinkConfigProblems } from './alerts/alert-sinks';
 import { ConsoleModule } from './console.module';
 
 async function main(): Promise<void> {
   process.title = 'switchboard-console';
-  const config = loadConfig(process.env, ['database', 'console', 'crm', 'peerAuth', 'log']);
+  const config = loadConfig(process.env, [
+    'database',
+    'amqp',
+    'console',
+    'crm',
+    'peerAuth',
+    'alerts',
+    'accessLog',
+    'log',
+  ]);
+  const alertProblems = sinkConfigProblems(config.alerts);
+  if (alertProblems.length) throw new ConfigError(alertProblems);
   const logger = createLogger('console', config.log.level, config.log.format);
   const app = await createHttpApp(ConsoleModule, { logger });
   const url = await listen(app, config.console.port, config.console.host);

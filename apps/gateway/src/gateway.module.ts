@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { AccessLogModule } from '@switchboard/access-log';
 import { ConfigModule } from '@switchboard/config';
 import { BrokerProbe, MessagingModule } from '@switchboard/messaging';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
 import { PeerSecurityModule } from '@switchboard/peer-auth';
+import { EventIdInterceptor, GatewayAccessLog } from './access-log.hook';
 import { GatewayAuthModule } from './auth/auth.module';
 import { PeerDirectoryProbe } from './auth/directory-sync.service';
 import { CredentialsController } from './credentials.controller';
@@ -11,7 +14,7 @@ import { ProvidersController } from './providers.controller';
 import { TelephonyController } from './telephony.controller';
 import { WebsiteController } from './website.controller';
 
-export const GATEWAY_SECTIONS = ['amqp', 'gateway', 'database', 'peerAuth', 'log'] as const;
+export const GATEWAY_SECTIONS = ['amqp', 'gateway', 'database', 'peerAuth', 'accessLog', 'log'] as const;
 
 @Module({
   imports: [
@@ -19,10 +22,11 @@ export const GATEWAY_SECTIONS = ['amqp', 'gateway', 'database', 'peerAuth', 'log
     PeerSecurityModule,
     MessagingModule,
     MetricsModule,
+    AccessLogModule,
     GatewayAuthModule,
     HealthModule.forProbes([BrokerProbe, PeerDirectoryProbe]),
   ],
   controllers: [WebsiteController, TelephonyController, CredentialsController, ProvidersController],
-  providers: [IngestService],
+  providers: [IngestService, GatewayAccessLog, { provide: APP_INTERCEPTOR, useClass: EventIdInterceptor }],
 })
 export class GatewayModule {}

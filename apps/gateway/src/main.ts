@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfig } from '@switchboard/config';
 import { createHttpApp, listen } from '@switchboard/http';
 import { createLogger } from '@switchboard/observability';
+import { GatewayAccessLog } from './access-log.hook';
 import { GATEWAY_SECTIONS, GatewayModule } from './gateway.module';
 
 async function main(): Promise<void> {
@@ -14,6 +15,8 @@ async function main(): Promise<void> {
     rawBody: true,
     trustProxy: config.gateway.trustProxy,
   });
+  // Before listen(): Fastify gives routes the hooks present when they are registered (at init).
+  app.get(GatewayAccessLog).install(app.getHttpAdapter().getInstance());
   const url = await listen(app, config.gateway.port, config.gateway.host);
   logger.log(`gateway listening on ${url}`, 'Bootstrap');
 }

@@ -268,8 +268,9 @@ export class AlertsConfig {
   @Min(0)
   authFailureThreshold: number;
 
-  @IsInt()
-  @Min(1)
+  /** Fractions allowed (0.25 = 15 s), mostly for tests. */
+  @IsNumber()
+  @Min(0.01)
   authFailureWindowMinutes: number;
 
   /** Share of a peer's calls that were not accepted, over at least errorRateMinCalls calls. 0 disables. */

@@ -53,7 +53,7 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   ALERTS_SMTP_FROM: ['alerts.smtp.from', 'string'],
   ALERTS_SMTP_TO: ['alerts.smtp.to', 'string'],
   ALERTS_AUTH_FAILURE_THRESHOLD: ['alerts.authFailureThreshold', 'int'],
-  ALERTS_AUTH_FAILURE_WINDOW_MINUTES: ['alerts.authFailureWindowMinutes', 'int'],
+  ALERTS_AUTH_FAILURE_WINDOW_MINUTES: ['alerts.authFailureWindowMinutes', 'number'],
   ALERTS_ERROR_RATE_PERCENT: ['alerts.errorRatePercent', 'number'],
   ALERTS_DEAD_LETTER_DEPTH: ['alerts.deadLetterDepth', 'int'],
   ALERTS_CREDENTIAL_EXPIRING_DAYS: ['alerts.credentialExpiringDays', 'int'],

@@ -57,8 +57,16 @@ export function toProblem(error: unknown, instance?: string, traceId?: string): 
   return problem(ErrorCode.INTERNAL, 'An internal error occurred; it has been logged.', extra);
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The `code` of the problem+json answer, when the request got one (read by the access log). */
+    problemCode?: string;
+  }
+}
+
 export function sendProblem(reply: FastifyReply, details: ProblemDetails): void {
   const { retryAfter, ...body } = details;
+  if (reply.request) reply.request.problemCode = body.code;
   if (body.status === 401) void reply.header('WWW-Authenticate', 'Bearer, Basic realm="switchboard"');
   if (retryAfter !== undefined) void reply.header('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
   else if (body.status === 503) void reply.header('Retry-After', '1');
