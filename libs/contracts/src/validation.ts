@@ -22,11 +22,8 @@ export function validateContract<T extends object>(cls: ClassConstructor<T>, bod
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ContractViolation([{ field: '', rule: 'isObject', message: 'the body must be a JSON object' }]);
   }
-  const nul = findNulString(body, '');
-  if (nul !== null) {
-    // No text column can store U+0000; refuse here rather than fail in the database later.
-    throw new ContractViolation([{ field: nul, rule: 'noNulCharacter', message: 'must not contain U+0000' }]);
-  }
+  const bad = scanBody(body);
+  if (bad) throw new ContractViolation([bad]);
   const instance = plainToInstance(cls, body, { enableImplicitConversion: false });
   const errors = validateSync(instance, {
     whitelist: true,
@@ -38,15 +35,32 @@ export function validateContract<T extends object>(cls: ClassConstructor<T>, bod
   return instance;
 }
 
-/** Path of the first string (value or key) containing U+0000, or null. */
-function findNulString(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (typeof value !== 'object' || value === null) return null;
-  for (const [key, child] of Object.entries(value)) {
-    const childPath = path ? `${path}.${key}` : key;
-    if (key.includes('\u0000')) return childPath;
-    const found = findNulString(child, childPath);
-    if (found !== null) return found;
+/** Deeper than any contract nests: beyond it a body is refused before anything walks it recursively. */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * One iterative pass over the untrusted body, before class-transformer (which recurses) sees it: refuses
+ * nesting deeper than MAX_BODY_DEPTH and strings or keys containing U+0000, which no text column can store.
+ */
+function scanBody(body: object): FieldError | null {
+  const stack: Array<[unknown, string, number]> = [[body, '', 0]];
+  while (stack.length) {
+    const [value, path, depth] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000'))
+        return { field: path, rule: 'noNulCharacter', message: 'must not contain U+0000' };
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_BODY_DEPTH) {
+      return { field: path, rule: 'maxDepth', message: `nesting deeper than ${MAX_BODY_DEPTH} levels` };
+    }
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = path ? `${path}.${key}` : key;
+      if (key.includes('\u0000'))
+        return { field: childPath, rule: 'noNulCharacter', message: 'must not contain U+0000' };
+      stack.push([child, childPath, depth + 1]);
+    }
   }
   return null;
 }
