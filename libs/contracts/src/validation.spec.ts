@@ -29,6 +29,13 @@ describe('validateContract on hostile bodies', () => {
     expect(err.errors.some((e) => e.rule === 'maxDepth')).toBe(false);
   });
 
+  it.each(['constructor', '__proto__', 'prototype'])('refuses the field %s as unknown', (key) => {
+    const body = JSON.parse(`{"externalId":"1","${key}":"x"}`) as unknown;
+    expect(violation(body).errors).toEqual([
+      { field: key, rule: 'whitelistValidation', message: `unknown field "${key}"` },
+    ]);
+  });
+
   it('refuses U+0000 in values and keys, naming the field', () => {
     expect(violation({ externalId: 'a\u0000b' }).errors).toEqual([
       { field: 'externalId', rule: 'noNulCharacter', message: 'must not contain U+0000' },

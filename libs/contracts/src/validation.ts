@@ -37,6 +37,7 @@ export function validateContract<T extends object>(cls: ClassConstructor<T>, bod
 
 /** Deeper than any contract nests: beyond it a body is refused before anything walks it recursively. */
 export const MAX_BODY_DEPTH = 32;
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * One iterative pass over the untrusted body, before class-transformer (which recurses) sees it: refuses
@@ -57,6 +58,10 @@ function scanBody(body: object): FieldError | null {
     }
     for (const [key, child] of Object.entries(value)) {
       const childPath = path ? `${path}.${key}` : key;
+      // No contract has these fields; class-transformer would assign them onto the instance unchecked.
+      if (RESERVED_KEYS.has(key)) {
+        return { field: childPath, rule: 'whitelistValidation', message: `unknown field "${childPath}"` };
+      }
       if (key.includes('\u0000'))
         return { field: childPath, rule: 'noNulCharacter', message: 'must not contain U+0000' };
       stack.push([child, childPath, depth + 1]);
