@@ -36,6 +36,20 @@ describe('validateContract on hostile bodies', () => {
     ]);
   });
 
+  it('refuses inherited member names at any depth, and lone surrogates', () => {
+    expect(violation(JSON.parse('{"customer":{"valueOf":1}}')).errors[0]).toMatchObject({
+      field: 'customer.valueOf',
+      rule: 'whitelistValidation',
+    });
+    expect(violation({ customer: { email: 'a\uD800@example.com' } }).errors).toEqual([
+      { field: 'customer.email', rule: 'wellFormedUnicode', message: 'must be well-formed Unicode text' },
+    ]);
+  });
+
+  it('refuses items that are arrays, not objects', () => {
+    expect(violation({ items: [[[]]] }).errors.some((e) => e.field.startsWith('items'))).toBe(true);
+  });
+
   it('refuses U+0000 in values and keys, naming the field', () => {
     expect(violation({ externalId: 'a\u0000b' }).errors).toEqual([
       { field: 'externalId', rule: 'noNulCharacter', message: 'must not contain U+0000' },

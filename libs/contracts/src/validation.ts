@@ -37,12 +37,18 @@ export function validateContract<T extends object>(cls: ClassConstructor<T>, bod
 
 /** Deeper than any contract nests: beyond it a body is refused before anything walks it recursively. */
 export const MAX_BODY_DEPTH = 32;
-const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** No contract has these fields; class-transformer/validator would see the inherited members instead. */
+const isReservedKey = (key: string): boolean =>
+  key === '__proto__' || key === 'prototype' || Object.prototype.hasOwnProperty.call(Object.prototype, key);
 
 /**
  * One iterative pass over the untrusted body, before class-transformer (which recurses) sees it: refuses
- * nesting deeper than MAX_BODY_DEPTH and strings or keys containing U+0000, which no text column can store.
+ * nesting deeper than MAX_BODY_DEPTH, fields named like Object.prototype members, lone surrogates, and strings
+ * or keys containing U+0000, which no text column can store.
  */
+/** String.prototype.isWellFormed (Node 20; not in our TypeScript lib yet): no lone surrogates. */
+const isWellFormed = (s: string): boolean => !/\p{Surrogate}/u.test(s);
+
 function scanBody(body: object): FieldError | null {
   const stack: Array<[unknown, string, number]> = [[body, '', 0]];
   while (stack.length) {
@@ -50,6 +56,9 @@ function scanBody(body: object): FieldError | null {
     if (typeof value === 'string') {
       if (value.includes('\u0000'))
         return { field: path, rule: 'noNulCharacter', message: 'must not contain U+0000' };
+      // A lone surrogate is not text, and validators that URI-encode it (isEmail) would throw.
+      if (!isWellFormed(value))
+        return { field: path, rule: 'wellFormedUnicode', message: 'must be well-formed Unicode text' };
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;
@@ -58,12 +67,15 @@ function scanBody(body: object): FieldError | null {
     }
     for (const [key, child] of Object.entries(value)) {
       const childPath = path ? `${path}.${key}` : key;
-      // No contract has these fields; class-transformer would assign them onto the instance unchecked.
-      if (RESERVED_KEYS.has(key)) {
+      if (isReservedKey(key)) {
         return { field: childPath, rule: 'whitelistValidation', message: `unknown field "${childPath}"` };
       }
-      if (key.includes('\u0000'))
-        return { field: childPath, rule: 'noNulCharacter', message: 'must not contain U+0000' };
+      if (key.includes('\u0000') || !isWellFormed(key))
+        return {
+          field: childPath,
+          rule: 'noNulCharacter',
+          message: 'must be well-formed text without U+0000',
+        };
       stack.push([child, childPath, depth + 1]);
     }
   }

@@ -155,6 +155,8 @@ export class OrderSubmittedV1 {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(500)
+  // Each item must be an object: class-validator passes nested arrays ([[...]]) through ValidateNested.
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => OrderItemDto)
   items: OrderItemDto[];
