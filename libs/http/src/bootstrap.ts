@@ -1,11 +1,23 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { INestApplication, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { correlationIdFrom } from '@switchboard/observability';
 import { CorrelationInterceptor } from './correlation.interceptor';
 import { ErrorCode } from '@switchboard/contracts';
-import { problem } from './problem';
-import { ProblemFilter, sendProblem } from './problem.filter';
+import { problem, ProblemDetails } from './problem';
+import { ProblemFilter, sendProblem, toProblem } from './problem.filter';
+
+/** A whole HTTP/1.1 problem+json response for answers written straight to the socket (Node-level errors). */
+function rawProblem(details: ProblemDetails, reason: string, headers = ''): string {
+  const body = JSON.stringify(details);
+  return (
+    `HTTP/1.1 ${details.status} ${reason}\r\nContent-Type: application/problem+json\r\n${headers}` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
 
 export interface HttpAppOptions {
   logger: LoggerService;
@@ -49,15 +61,55 @@ export async function createHttpApp(
     return503OnClosing: false,
     // Requests Node's HTTP parser rejects (invented methods, broken framing) never reach a route.
     clientErrorHandler: (_err, socket) => {
-      const body = JSON.stringify(problem(ErrorCode.MALFORMED_BODY, 'The HTTP request could not be parsed.'));
       if (socket.writable) {
         socket.end(
-          `HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+          rawProblem(
+            problem(ErrorCode.MALFORMED_BODY, 'The HTTP request could not be parsed.'),
+            'Bad Request',
+          ),
         );
       }
     },
+    // Errors Fastify's router raises before any route or hook runs: a bad percent-escape in the path
+    // (FST_ERR_BAD_URL) and a path parameter over maxParamLength (FST_ERR_MAX_PARAM_LENGTH) both name no
+    // resource of ours, so they get our 404 NOT_FOUND (see toProblem) instead of Fastify's plain JSON.
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      void reply.header('X-Request-Id', String(req.id));
+      sendProblem(reply, toProblem(err, req.url.split('?')[0], String(req.id)));
+    },
   });
   const fastify = adapter.getInstance();
+  // `Expect` other than 100-continue: Node would answer a bare 417. We keep the 417 (the status clients
+  // such as curl understand and retry without the header) but with a problem+json body. No code of ours
+  // means "expectation failed", so the code is MALFORMED_BODY: the request head asks for something we do
+  // not support. The body is never read, so the connection is closed.
+  fastify.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const details = problem(ErrorCode.MALFORMED_BODY, 'Only "Expect: 100-continue" is supported.', {
+      status: 417,
+      title: 'Expectation failed',
+      instance: req.url?.split('?')[0],
+    });
+    const body = JSON.stringify(details);
+    res.writeHead(417, {
+      'Content-Type': 'application/problem+json',
+      'Content-Length': Buffer.byteLength(body),
+      Connection: 'close',
+    });
+    res.end(body);
+  });
+  // CONNECT (tunnelling): without a listener Node just drops the socket. We are no proxy: 405, with an empty
+  // Allow since the CONNECT target (host:port) is not one of our resources.
+  fastify.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    if (socket.writable) {
+      socket.end(
+        rawProblem(
+          problem(ErrorCode.METHOD_NOT_ALLOWED, 'CONNECT is not supported.'),
+          'Method Not Allowed',
+          'Allow: \r\n',
+        ),
+      );
+    } else socket.destroy();
+  });
   fastify.addHook('onSend', async (req, reply) => {
     void reply.header('X-Request-Id', String(req.id));
   });

@@ -12,6 +12,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: ErrorCode.MALFORMED_BODY,
   FST_ERR_CTP_INVALID_JSON_BODY: ErrorCode.MALFORMED_BODY,
   FST_ERR_BAD_URL: ErrorCode.NOT_FOUND,
+  FST_ERR_MAX_PARAM_LENGTH: ErrorCode.NOT_FOUND,
 };
 
 const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
@@ -39,7 +40,9 @@ export function toProblem(error: unknown, instance?: string, traceId?: string): 
     const detail =
       code === ErrorCode.MALFORMED_BODY
         ? 'The body is not valid JSON.'
-        : (error as Error).message || undefined;
+        : code === ErrorCode.NOT_FOUND
+          ? `No route ${instance ?? ''}`
+          : (error as Error).message || undefined;
     return problem(code, detail, extra);
   }
   if (error instanceof SyntaxError && (error as { statusCode?: number }).statusCode === 400) {
