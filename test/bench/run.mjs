@@ -1,7 +1,9 @@
 // npm run bench [-- --quick] [--duration 60] [--connections 50,100] [--profile] [--no-floor] [--ingest-only]
 //                [--auth-compare | --no-auth-compare] [--auth-duration S] [--auth-rounds N]
 //                [--telephony-only | --no-telephony] [--telephony-drain S] [--calls-in-progress N]
-//                [--repeat-callers SHARE] [--keep-db]
+//                [--repeat-callers SHARE] [--keep-db] [--no-pipeline]
+//                [--access-log-compare-only | --no-access-log-compare] [--access-log-duration S] [--access-log-rounds N]
+//                [--access-log-search | --access-log-search-only | --no-access-log-search] [--access-log-rows N]
 // Drives authenticated website-order traffic through the real gateway and website connector on real
 // PostgreSQL + RabbitMQ, and reports: accepted/s, ack latency p50/p90/p97.5/p99, end-to-end processed/s, lag
 // (gateway receipt -> CRM transaction) p50/p99, CPU and peak RSS per app, errors, the floor (floor.mjs) and
@@ -10,6 +12,12 @@
 // Telephony (after the pipeline; `--telephony-only` alone, `--no-telephony` skips it): gateway + telephony
 // connector under a call-event mix (test/bench/call-mix.mjs, ~4 events per call) at TELEPHONY_CONNECTIONS:
 // accepted/s, ack latency, events merged into call_events per second end to end, lag, calls completed.
+// Access log (issue 4): `--access-log-compare` (on by default, quick included) an ingest-only gateway with
+// ACCESS_LOG_ENABLED=true against the same with false, alternating rounds: the throughput ratio (≥ 0.90), rows
+// written per request, records dropped. `--access-log-search` (on in a full run, off in --quick unless named) a
+// bench database with --access-log-rows records (10,000,000 by default) over 30 days, and the first page of a
+// search by peer and 7 days through the console API (p95 ≤ 100 ms). `--…-only` flags run only the named phases
+// (they combine); `--no-pipeline` skips the pipeline. --keep-db keeps the filled access-log database for reuse.
 import autocannon from 'autocannon';
 import amqp from 'amqplib';
 import { execFile, spawn } from 'node:child_process';
@@ -37,9 +45,22 @@ const CONNECTIONS = flag('connections', QUICK ? '100' : '50,100')
   .map(Number);
 const AUTH_ONLY = args.includes('--auth-compare');
 const TELEPHONY_ONLY = args.includes('--telephony-only');
-const PIPELINE = !AUTH_ONLY && !TELEPHONY_ONLY;
-const AUTH_COMPARE = AUTH_ONLY || (!TELEPHONY_ONLY && !args.includes('--no-auth-compare'));
-const TELEPHONY = TELEPHONY_ONLY || (!AUTH_ONLY && !args.includes('--no-telephony'));
+const ACCESS_LOG_COMPARE_ONLY = args.includes('--access-log-compare-only');
+const ACCESS_LOG_SEARCH_ONLY = args.includes('--access-log-search-only');
+// Any `--…-only` flag (and --auth-compare, which predates them) runs only the phases so named.
+const ONLY = AUTH_ONLY || TELEPHONY_ONLY || ACCESS_LOG_COMPARE_ONLY || ACCESS_LOG_SEARCH_ONLY;
+const PIPELINE = !ONLY && !args.includes('--no-pipeline');
+const AUTH_COMPARE = AUTH_ONLY || (!ONLY && !args.includes('--no-auth-compare'));
+const TELEPHONY = TELEPHONY_ONLY || (!ONLY && !args.includes('--no-telephony'));
+const ACCESS_LOG_COMPARE =
+  ACCESS_LOG_COMPARE_ONLY ||
+  args.includes('--access-log-compare') ||
+  (!ONLY && !args.includes('--no-access-log-compare'));
+// Filling takes minutes: in --quick only when asked for.
+const ACCESS_LOG_SEARCH =
+  ACCESS_LOG_SEARCH_ONLY ||
+  args.includes('--access-log-search') ||
+  (!ONLY && !QUICK && !args.includes('--no-access-log-search'));
 const TELEPHONY_CONNECTIONS = 100;
 /** Issue 5: a call-event mix merged end to end at this rate or more. */
 const TELEPHONY_TARGET = 2000;
@@ -58,6 +79,22 @@ const AUTH_DURATION = Number(flag('auth-duration', QUICK ? 5 : Math.ceil(DURATIO
 const AUTH_ROUNDS = Number(flag('auth-rounds', QUICK ? 2 : 3));
 /** The issue's budget: authentication may cost at most this share of the static-key throughput. */
 const AUTH_COST_LIMIT = 0.1;
+/** Issue 4: gateway throughput with access logging on at least this share of the same with it off. */
+const ACCESS_LOG_MIN_RATIO = 0.9;
+const ACCESS_LOG_CONNECTIONS = 100;
+const ACCESS_LOG_DURATION = Number(flag('access-log-duration', QUICK ? 5 : Math.ceil(DURATION / 2)));
+const ACCESS_LOG_ROUNDS = Number(flag('access-log-rounds', QUICK ? 2 : 3));
+/** Issue 4: the first page of a search by peer and time range within this, at ACCESS_LOG_ROWS records. */
+const ACCESS_LOG_SEARCH_LIMIT_MS = 100;
+/** `--access-log-rows 10000000` (also 10M, 1e7). */
+const ACCESS_LOG_ROWS = (() => {
+  const raw = String(flag('access-log-rows', '10000000')).trim();
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(raw);
+  const n = m ? Number(m[1]) * { '': 1, k: 1e3, m: 1e6 }[m[2].toLowerCase()] : Number(raw);
+  if (!Number.isInteger(n) || n < 1000)
+    throw new Error(`--access-log-rows: a whole number ≥ 1000, not ${raw}`);
+  return n;
+})();
 const BENCH_PEER = 'bench-shop';
 const TELEPHONY_PEER = 'bench-pbx';
 const STATIC_PEER = 'bench-static';
@@ -444,6 +481,20 @@ function brokerPids() {
   return pids;
 }
 
+/** Every PostgreSQL server process (all databases, WAL writer, checkpointer …): shared, so only indicative. */
+function postgresPids() {
+  const pids = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 /**
  * The CRM side the calls meet: managers on extensions 101..105 (who takes calls; round robin for new leads)
  * and the first KNOWN_CONTACTS numbers of the repeat-caller pool as contacts with a phone identity.
@@ -777,6 +828,571 @@ async function runAuthCompare({ stack, ns, appEnv, token }) {
   }
 }
 
+/** `node dist/apps/console/src/cli.js …args --json` with env: its JSON output. */
+function cli(cliArgs, env, timeout = 120_000) {
+  return new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [join(ROOT, 'dist/apps/console/src/cli.js'), ...cliArgs, '--json'],
+      { env: { ...process.env, ...env }, cwd: ROOT, timeout, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`cli ${cliArgs.join(' ')} failed: ${stderr || err.message}`));
+        try {
+          resolve(JSON.parse(stdout));
+        } catch (e) {
+          reject(new Error(`cli ${cliArgs.join(' ')}: unexpected output (${e.message})`));
+        }
+      },
+    ),
+  );
+}
+
+/** The sum of a Prometheus metric over all its label sets, from an app's /metrics (null if unreachable). */
+async function scrapeMetric(port, name) {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+    (r) => (r.ok ? r.text() : null),
+    () => null,
+  );
+  if (text === null) return null;
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(' ').at(-1));
+  }
+  return sum;
+}
+
+/**
+ * Access-log cost (issue 4: throughput with logging on ≥ ACCESS_LOG_MIN_RATIO of the same with it off): two
+ * ingest-only gateways (no connector), identical but for ACCESS_LOG_ENABLED, both on the run's database with
+ * today's day partitions made (`cli access-log maintain`, as the console keeps them), driven in turn with the
+ * issued credential at ACCESS_LOG_CONNECTIONS for ACCESS_LOG_DURATION s, ACCESS_LOG_ROUNDS times, alternating
+ * which goes first; the queue is purged before each leg. Afterwards, once the "on" writer has flushed: the
+ * access_log rows of each "on" leg against its responses (one row per request expected), and the records the
+ * writer dropped (switchboard_access_log_dropped_total).
+ */
+async function runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token }) {
+  const compareNs = `${ns}l`;
+  const env = {
+    ...appEnv,
+    AMQP_NAMESPACE: compareNs,
+    WEBSITE_CONNECTOR_PORT: undefined,
+  };
+  const maintained = await cli(['access-log', 'maintain'], { ...appEnv, DATABASE_URL: databaseUrl });
+  const ports = { on: await freePort(), off: await freePort() };
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  const gateways = {};
+  try {
+    gateways.on = await startApp(
+      'gateway',
+      { ...env, GATEWAY_PORT: String(ports.on), ACCESS_LOG_ENABLED: 'true' },
+      'gateway-access-log-on',
+    );
+    gateways.off = await startApp(
+      'gateway',
+      { ...env, GATEWAY_PORT: String(ports.off), ACCESS_LOG_ENABLED: 'false' },
+      'gateway-access-log-off',
+    );
+    const rowsNow = async () => Number((await db.query('SELECT count(*) n FROM access_log')).rows[0].n);
+    for (const mode of ['on', 'off']) {
+      const warm = await drive(ports[mode], token, { connections: ACCESS_LOG_CONNECTIONS, amount: 2000 });
+      if (warm['2xx'] < 2000) throw new Error(`access-log-compare warm-up (${mode}): ${warm['2xx']} of 2000`);
+    }
+
+    const legs = [];
+    for (let round = 0; round < ACCESS_LOG_ROUNDS; round++) {
+      for (const mode of round % 2 === 0 ? ['on', 'off'] : ['off', 'on']) {
+        await withChannel(stack.amqpUrl, (ch) => ch.purgeQueue(`${compareNs}.website-connector`));
+        log(
+          `access-log-compare round ${round + 1}/${ACCESS_LOG_ROUNDS}: logging ${mode}, ${ACCESS_LOG_CONNECTIONS} connections`,
+        );
+        const pid = gateways[mode].pid;
+        const pgBefore = new Map((await backendPids(db)).map((p) => [p, procStats(p)?.cpuSeconds ?? 0]));
+        const before = procStats(pid);
+        const shared = [...postgresPids(), ...brokerPids()];
+        const shared0 = new Map(shared.map((p) => [p, procStats(p)?.cpuSeconds ?? 0]));
+        const [machine0, bench0] = [machineTicks(), process.cpuUsage()];
+        const startedAt = Date.now();
+        const r = await drive(ports[mode], token, {
+          connections: ACCESS_LOG_CONNECTIONS,
+          duration: ACCESS_LOG_DURATION,
+        });
+        const endedAt = Date.now();
+        const seconds = (endedAt - startedAt) / 1000;
+        const cpuSeconds = procStats(pid).cpuSeconds - before.cpuSeconds;
+        const [machine1, bench1] = [machineTicks(), process.cpuUsage(bench0)];
+        let sharedCpu = 0;
+        for (const p of shared) sharedCpu += (procStats(p)?.cpuSeconds ?? shared0.get(p)) - shared0.get(p);
+        // The bench database's backends (the writer's pool among them; ours idles): what the INSERTs cost.
+        let pgCpu = 0;
+        for (const p of await backendPids(db))
+          pgCpu += (procStats(p)?.cpuSeconds ?? 0) - (pgBefore.get(p) ?? 0);
+        legs.push({
+          round: round + 1,
+          mode,
+          seconds,
+          startedAt,
+          endedAt,
+          accepted: r['2xx'],
+          responses: r['2xx'] + r.non2xx,
+          sent: r.requests.sent,
+          acceptedPerSecond: Math.round(r['2xx'] / seconds),
+          ackLatencyMs: { p50: r.latency.p50, p99: r.latency.p99 },
+          gatewayCpuPercent: Math.round((cpuSeconds / seconds) * 100),
+          gatewayCpuMsPer1000: r['2xx'] ? Math.round((cpuSeconds * 1e6) / r['2xx']) : null,
+          postgresCpuPercent: Math.round((pgCpu / seconds) * 100),
+          // The whole machine (100 % = a core) and the load generator: what is left is someone else's, and a
+          // leg sharing the cores with others measures them too.
+          machineBusyPercent: Math.round(
+            ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * cpus().length * 100,
+          ),
+          benchDriverCpuPercent: Math.round(((bench1.user + bench1.system) / 1e6 / seconds) * 100),
+          // All of PostgreSQL (WAL writer, checkpointer, other databases) and RabbitMQ.
+          postgresAndBrokerCpuPercent: Math.round((sharedCpu / seconds) * 100),
+          errors: r.non2xx + r.errors + r.timeouts,
+        });
+        log(JSON.stringify(legs.at(-1)));
+      }
+    }
+
+    // The writer flushes every accessLog.flushIntervalMs: wait until it holds nothing and the count settles.
+    const flushStartedAt = Date.now();
+    let rows = await rowsNow();
+    for (let last = -1; Date.now() - flushStartedAt < 60_000;) {
+      const buffered = await scrapeMetric(ports.on, 'switchboard_access_log_buffered');
+      if (buffered === 0 && rows === last) break;
+      await sleep(500);
+      last = rows;
+      rows = await rowsNow();
+    }
+    for (const [i, leg] of legs.entries()) {
+      // Only the "on" gateway writes (the "off" one's written_total is reported): its rows from a leg's start
+      // to the next "on" leg's are that leg's, the tail of requests cut off at its end included (under load
+      // their started_at can fall after the leg ended).
+      if (leg.mode === 'off') continue;
+      const until = legs.slice(i + 1).find((l) => l.mode === 'on')?.startedAt ?? Date.now();
+      leg.accessLogRows = Number(
+        (
+          await db.query(
+            'SELECT count(*) n FROM access_log WHERE started_at >= to_timestamp($1 / 1000.0) AND started_at < to_timestamp($2 / 1000.0)',
+            [leg.startedAt, until],
+          )
+        ).rows[0].n,
+      );
+    }
+    const [dropped, written, offWritten] = await Promise.all([
+      scrapeMetric(ports.on, 'switchboard_access_log_dropped_total'),
+      scrapeMetric(ports.on, 'switchboard_access_log_written_total'),
+      scrapeMetric(ports.off, 'switchboard_access_log_written_total'),
+    ]);
+    const { rows: where } = await db.query(
+      `SELECT tableoid::regclass::text AS partition, count(*)::int AS n FROM access_log GROUP BY 1 ORDER BY 1`,
+    );
+
+    const summary = (mode) => {
+      const mine = legs.filter((l) => l.mode === mode);
+      const sum = (f) => mine.reduce((a, l) => a + f(l), 0);
+      const mean = (f) => Math.round((sum(f) / mine.length) * 100) / 100;
+      return {
+        acceptedPerSecond: Math.round(sum((l) => l.accepted) / sum((l) => l.seconds)),
+        ackLatencyMs: { p50: mean((l) => l.ackLatencyMs.p50), p99: mean((l) => l.ackLatencyMs.p99) },
+        gatewayCpuPercent: Math.round(mean((l) => l.gatewayCpuPercent)),
+        gatewayCpuMsPer1000: Math.round(mean((l) => l.gatewayCpuMsPer1000 ?? 0)),
+        postgresCpuPercent: Math.round(mean((l) => l.postgresCpuPercent)),
+        machineBusyPercent: Math.round(mean((l) => l.machineBusyPercent)),
+        postgresAndBrokerCpuPercent: Math.round(mean((l) => l.postgresAndBrokerCpuPercent)),
+        othersCpuPercent: Math.round(
+          mean(
+            (l) =>
+              l.machineBusyPercent -
+              l.gatewayCpuPercent -
+              l.postgresAndBrokerCpuPercent -
+              l.benchDriverCpuPercent,
+          ),
+        ),
+        responses: sum((l) => l.responses),
+        sent: sum((l) => l.sent),
+        accessLogRows: mode === 'on' ? sum((l) => l.accessLogRows) : null,
+        errors: sum((l) => l.errors),
+      };
+    };
+    const on = summary('on');
+    const off = summary('off');
+    const ratio = on.acceptedPerSecond / off.acceptedPerSecond;
+    const perRound = [...new Set(legs.map((l) => l.round))].map((round) => {
+      const leg = (mode) => legs.find((l) => l.round === round && l.mode === mode);
+      return Math.round((leg('on').acceptedPerSecond / leg('off').acceptedPerSecond) * 1000) / 1000;
+    });
+    return {
+      connections: ACCESS_LOG_CONNECTIONS,
+      durationSeconds: ACCESS_LOG_DURATION,
+      rounds: ACCESS_LOG_ROUNDS,
+      on,
+      off,
+      ratio: Math.round(ratio * 1000) / 1000,
+      ratioPerRound: perRound,
+      cpuCostPerRequest: Math.round((on.gatewayCpuMsPer1000 / off.gatewayCpuMsPer1000 - 1) * 1000) / 1000,
+      minRatio: ACCESS_LOG_MIN_RATIO,
+      pass: ratio >= ACCESS_LOG_MIN_RATIO,
+      machineMaxPercent: cpus().length * 100,
+      // One row per request the "on" gateway answered in its legs (requests cut off at a leg's end, which the
+      // gateway still answers and records, add up to one per connection); the "off" gateway writes none.
+      rowsPerRequest: on.responses ? Math.round((on.accessLogRows / on.responses) * 10000) / 10000 : null,
+      rowsPerRequestSent: on.sent ? Math.round((on.accessLogRows / on.sent) * 10000) / 10000 : null,
+      // Every answered request has its row, none beyond those sent, nothing dropped.
+      rowsOk: on.accessLogRows >= on.responses && on.accessLogRows <= on.sent && dropped === 0,
+      writtenTotal: { on: written, off: offWritten },
+      droppedTotal: dropped,
+      flushWaitSeconds: Math.round((Date.now() - flushStartedAt) / 100) / 10,
+      partitionsCreated: maintained.created ?? [],
+      rowsByPartition: Object.fromEntries(where.map((w) => [w.partition, w.n])),
+      legs: legs.map(({ startedAt: _s, endedAt: _e, ...l }) => l),
+    };
+  } finally {
+    await Promise.all(Object.values(gateways).map(stop));
+    await db.end();
+  }
+}
+
+/** The access-log search phase's own database: a fixed name, so --keep-db can reuse a filled one. */
+const ACCESS_LOG_DB = 'sb_bench_access_log';
+/** What a fill looks like; a kept database filled otherwise (or with another row count) is refilled. */
+const ACCESS_LOG_FILL = { version: 1, days: 30, peers: 200, websitePeers: 150 };
+const DAY_MS = 86_400_000;
+const accessLogPeer = (k) => `peer-${String(k).padStart(3, '0')}`;
+/**
+ * Searched peers, heaviest to lightest (peer k's share of the rows is (k+1)^(1/3) - k^(1/3) over 200^(1/3):
+ * peer-000 17 %, peer-010 1.1 %, peer-199 0.17 %), plus a peer with no records at all.
+ */
+const ACCESS_LOG_SEARCH_PEERS = [
+  ...[0, 1, 2, 3, 5, 7, 10, 14, 20, 28, 40, 55, 70, 90, 110, 130, 150, 170, 185, 199].map(accessLogPeer),
+];
+const ACCESS_LOG_WARM_REPEATS = 4;
+const ACCESS_LOG_WINDOW_DAYS = 7;
+
+const percentile = (sorted, p) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
+const msStats = (samples) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const r = (x) => Math.round(x * 10) / 10;
+  return {
+    n: sorted.length,
+    p50: r(percentile(sorted, 0.5)),
+    p95: r(percentile(sorted, 0.95)),
+    max: r(sorted.at(-1)),
+  };
+};
+
+/**
+ * Fills access_log with `rows` records over ACCESS_LOG_FILL.days days ending at `anchor`, in time order (as a
+ * gateway writes them): day partitions first (AccessLogPartitions.ensure, the code the console's maintenance
+ * runs), then one INSERT … SELECT generate_series per worker, each over a contiguous slice of time (so of
+ * partitions), in parallel. Peers are skewed (peer k = floor(200·u³)); services by peer kind; ~96 % accepted
+ * (with an event id), the rest rejected or failed with their codes; 1 % unauthenticated (no peer); 0.5 %
+ * outbound. Then VACUUM (ANALYZE), as autovacuum would have long done on such a table, and a CHECKPOINT.
+ */
+async function fillAccessLog(url, rows, anchor) {
+  const { AccessLogPartitions } = createRequire(import.meta.url)(
+    join(ROOT, 'dist/libs/access-log/src/access-log.partitions.js'),
+  );
+  const partitions = new AccessLogPartitions({ database: { url }, accessLog: { retentionDays: 180 } });
+  const from = new Date(anchor.getTime() - ACCESS_LOG_FILL.days * DAY_MS);
+  try {
+    // Also the days the console's maintenance would make ahead, so its first pass has nothing to do.
+    await partitions.ensure(from, new Date(anchor.getTime() + 8 * DAY_MS));
+  } finally {
+    await partitions.close();
+  }
+  const workers = Math.max(2, Math.min(4, cpus().length));
+  const stepMs = (ACCESS_LOG_FILL.days * DAY_MS) / rows;
+  const sql = `
+    INSERT INTO access_log (id, direction, peer_id, service, method, started_at, duration_ms, result,
+                            http_status, error_code, event_id, client_ip, bytes_in, bytes_out, correlation_id,
+                            body_hash, body)
+    SELECT gen_random_uuid(),
+           CASE WHEN g.o THEN 'outbound' ELSE 'inbound' END,
+           CASE WHEN g.o OR g.u THEN NULL ELSE 'peer-' || lpad(g.p::text, 3, '0') END,
+           CASE WHEN g.o THEN CASE WHEN g.s < 0.5 THEN 'alerts.webhook' ELSE 'crm.contacts.push' END
+                WHEN g.p < ${ACCESS_LOG_FILL.websitePeers} THEN '/v1/website/orders'
+                WHEN g.s < 0.8 THEN '/v1/telephony/events'
+                WHEN g.s < 0.9 THEN '/v1/telephony/cdr'
+                ELSE '/v1/providers/:provider/:peerId' END,
+           'POST',
+           g.t,
+           (1.5 + 40 * power(g.s, 6))::real,
+           CASE WHEN g.r < 0.96 THEN 'accepted' WHEN g.r < 0.995 THEN 'rejected' ELSE 'failed' END,
+           CASE WHEN g.r < 0.96 THEN CASE WHEN g.o THEN 200 ELSE 202 END
+                WHEN g.r < 0.975 THEN 400 WHEN g.r < 0.985 THEN 401 WHEN g.r < 0.99 THEN 429
+                WHEN g.r < 0.995 THEN 403 ELSE 503 END,
+           CASE WHEN g.r < 0.96 THEN NULL
+                WHEN g.r < 0.975 THEN 'VALIDATION_FAILED' WHEN g.r < 0.985 THEN 'AUTH_INVALID'
+                WHEN g.r < 0.99 THEN 'RATE_LIMITED' WHEN g.r < 0.995 THEN 'AUTH_SCOPE_DENIED'
+                ELSE 'BROKER_UNAVAILABLE' END,
+           CASE WHEN g.r < 0.96 AND NOT g.o THEN gen_random_uuid() END,
+           ('10.' || (g.p % 250) || '.' || (g.i % 4) || '.' || (1 + g.i % 200))::inet,
+           CASE WHEN g.o THEN 300 ELSE 400 + (g.s * 1600)::int END,
+           CASE WHEN g.r < 0.96 THEN 64 ELSE 220 END,
+           'req-' || to_hex(g.i),
+           encode(sha256(int8send(g.i)), 'hex'),
+           NULL
+      FROM (SELECT g0.*, CASE WHEN g0.u THEN 0.98 ELSE g0.r0 END AS r
+              FROM (SELECT i,
+                           $1::timestamptz - (($2::bigint - 1 - i) * $3::float8) * interval '1 millisecond' AS t,
+                           floor($4::int * power(random(), 3))::int AS p,
+                           random() AS r0, random() AS s, random() < 0.005 AS o, random() < 0.01 AS u
+                      FROM generate_series($5::bigint, $6::bigint) i) g0) g`;
+  const t0 = Date.now();
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query('SET synchronous_commit = off');
+        const lo = Math.floor((rows * w) / workers);
+        const hi = Math.floor((rows * (w + 1)) / workers) - 1;
+        await c.query(sql, [anchor, rows, stepMs, ACCESS_LOG_FILL.peers, lo, hi]);
+      } finally {
+        await c.end();
+      }
+    }),
+  );
+  const insertSeconds = (Date.now() - t0) / 1000;
+  log(
+    `access-log-search: ${num(rows)} rows inserted in ${insertSeconds} s (${workers} workers); vacuum, analyze`,
+  );
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const t1 = Date.now();
+    await c.query('VACUUM (ANALYZE) access_log');
+    const vacuumSeconds = (Date.now() - t1) / 1000;
+    await c.query('CHECKPOINT').catch((err) => log(`access-log-search: no checkpoint (${err.message})`));
+    await c.query(
+      `CREATE TABLE bench_access_log_fill (version int, rows bigint, anchor timestamptz, days int, peers int,
+                                            workers int, insert_seconds real, vacuum_seconds real,
+                                            filled_at timestamptz DEFAULT now());
+       INSERT INTO bench_access_log_fill (version, rows, anchor, days, peers, workers, insert_seconds, vacuum_seconds)
+       VALUES (${ACCESS_LOG_FILL.version}, ${rows}, '${anchor.toISOString()}', ${ACCESS_LOG_FILL.days},
+               ${ACCESS_LOG_FILL.peers}, ${workers}, ${insertSeconds}, ${vacuumSeconds})`,
+    );
+  } finally {
+    await c.end();
+  }
+}
+
+/** The kept database's fill, when it is one of `rows` rows of this fill version (else null). */
+async function keptFill(url) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query(
+      `SELECT version, rows::float8 AS rows, anchor, days, peers, workers, insert_seconds, vacuum_seconds, filled_at
+         FROM bench_access_log_fill`,
+    );
+    return rows[0] ?? null;
+  } catch {
+    return null; // no such table: not a finished fill
+  } finally {
+    await c.end();
+  }
+}
+
+async function dropDatabase(stack, name) {
+  const admin = new pg.Client({ connectionString: stack.databaseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Access-log search (issue 4: with 10 million records, the first page of a search by peer and time range in
+ * ≤ 100 ms): a database of its own (ACCESS_LOG_DB) migrated and filled with ACCESS_LOG_ROWS records
+ * (fillAccessLog), reused when --keep-db kept one of the same rows; then a console, and GET
+ * /v1/admin/access-log?peer=&from=&to=&limit=100 over the last ACCESS_LOG_WINDOW_DAYS days of the data for each
+ * of ACCESS_LOG_SEARCH_PEERS, one at a time from an HTTP client: first each peer's first query (cold: its index
+ * and heap pages not yet read by this console; PostgreSQL's and the OS's caches are not dropped), then
+ * ACCESS_LOG_WARM_REPEATS rounds more. PASS when p95 over all of them is ≤ ACCESS_LOG_SEARCH_LIMIT_MS.
+ */
+async function runAccessLogSearch({ stack, ns, appEnv }) {
+  const phaseStartedAt = Date.now();
+  const rows = ACCESS_LOG_ROWS;
+  const url = await createDatabase(stack.databaseUrl, ACCESS_LOG_DB);
+  let fill = await keptFill(url);
+  let reused = true;
+  if (!fill || fill.version !== ACCESS_LOG_FILL.version || fill.rows !== rows) {
+    reused = false;
+    if (fill)
+      log(`access-log-search: kept ${ACCESS_LOG_DB} holds another fill (${num(fill.rows)} rows); refilling`);
+    await dropDatabase(stack, ACCESS_LOG_DB);
+    await createDatabase(stack.databaseUrl, ACCESS_LOG_DB);
+    await cli(['migrate'], { ...appEnv, DATABASE_URL: url });
+    log(`access-log-search: filling ${num(rows)} rows into ${ACCESS_LOG_DB}`);
+    await fillAccessLog(url, rows, new Date());
+    fill = await keptFill(url);
+  } else {
+    log(
+      `access-log-search: reusing ${ACCESS_LOG_DB} (${num(fill.rows)} rows, filled ${fill.filled_at.toISOString()})`,
+    );
+    await cli(['migrate'], { ...appEnv, DATABASE_URL: url });
+  }
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  let consoleApp = null;
+  try {
+    const [{ size, parts }] = (
+      await db.query(
+        `SELECT pg_size_pretty(sum(pg_total_relation_size(i.inhrelid))) AS size, count(*)::int AS parts
+           FROM pg_inherits i WHERE i.inhparent = 'access_log'::regclass`,
+      )
+    ).rows;
+    const port = await freePort();
+    const adminToken = randomBytes(24).toString('base64url');
+    consoleApp = await spawnProcess(
+      'console-access-log',
+      [join(ROOT, 'dist/apps/console/src/main.js')],
+      {
+        ...appEnv,
+        DATABASE_URL: url,
+        AMQP_NAMESPACE: `${ns}s`,
+        CONSOLE_PORT: String(port),
+        ADMIN_TOKEN: adminToken,
+        GATEWAY_PORT: undefined,
+        WEBSITE_CONNECTOR_PORT: undefined,
+      },
+      port,
+    );
+    // Its start-up maintenance pass and first alert round, out of the way.
+    await sleep(3000);
+    // The data's end, not now: a kept database is searched as it was when filled.
+    const to = new Date(fill.anchor.getTime() + 1);
+    const from = new Date(to.getTime() - ACCESS_LOG_WINDOW_DAYS * DAY_MS);
+    const search = async (peer) => {
+      const q = new URLSearchParams({ peer, from: from.toISOString(), to: to.toISOString(), limit: '100' });
+      const t = performance.now();
+      const res = await fetch(`http://127.0.0.1:${port}/v1/admin/access-log?${q}`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      const body = await res.json();
+      const ms = performance.now() - t;
+      if (res.status !== 200)
+        throw new Error(`access-log search ${peer}: ${res.status} ${JSON.stringify(body)}`);
+      const bad = body.items.find(
+        (i) => i.peerId !== peer || i.startedAt < from.toISOString() || i.startedAt >= to.toISOString(),
+      );
+      if (bad)
+        throw new Error(`access-log search ${peer}: an item outside the filter: ${JSON.stringify(bad)}`);
+      return { ms, items: body.items.length, more: body.nextCursor !== null };
+    };
+    // The connection, the route and the query path warmed on a peer that has no records (no data pages read).
+    for (let i = 0; i < 3; i++) await search('peer-none');
+
+    const cold = [];
+    const warm = [];
+    const perPeer = Object.fromEntries(ACCESS_LOG_SEARCH_PEERS.map((p) => [p, { ms: [] }]));
+    for (const peer of ACCESS_LOG_SEARCH_PEERS) {
+      const r = await search(peer);
+      cold.push(r.ms);
+      Object.assign(perPeer[peer], { items: r.items, more: r.more, coldMs: Math.round(r.ms * 10) / 10 });
+    }
+    for (let round = 0; round < ACCESS_LOG_WARM_REPEATS; round++) {
+      for (const peer of ACCESS_LOG_SEARCH_PEERS) {
+        const r = await search(peer);
+        warm.push(r.ms);
+        perPeer[peer].ms.push(r.ms);
+      }
+    }
+    const all = msStats([...cold, ...warm]);
+    const problems = [];
+    // After the timing (these read the same pages): each peer's records in the window, and the plan and
+    // server-side time of the console's own query for the heaviest and the lightest peer.
+    for (const peer of ACCESS_LOG_SEARCH_PEERS) {
+      const [{ n }] = (
+        await db.query(
+          'SELECT count(*)::int n FROM access_log WHERE peer_id = $1 AND started_at >= $2 AND started_at < $3',
+          [peer, from, to],
+        )
+      ).rows;
+      const p = perPeer[peer];
+      perPeer[peer] = { rowsInWindow: n, items: p.items, coldMs: p.coldMs, warm: msStats(p.ms) };
+      if (p.items !== Math.min(100, n) || p.more !== n > 100)
+        problems.push(`${peer}: a first page of ${p.items} items (more: ${p.more}) for ${n} records`);
+    }
+    const explain = {};
+    try {
+      const { accessLogPageSql } = createRequire(import.meta.url)(
+        join(ROOT, 'dist/apps/console/src/access-log-query.service.js'),
+      );
+      for (const peer of [ACCESS_LOG_SEARCH_PEERS[0], ACCESS_LOG_SEARCH_PEERS.at(-1)]) {
+        const { sql, params } = accessLogPageSql(
+          { peer, from: from.toISOString(), to: to.toISOString() },
+          101,
+        );
+        const [plan] = (await db.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`, params)).rows[0][
+          'QUERY PLAN'
+        ];
+        const nodes = [];
+        const walk = (n) => {
+          if (n['Relation Name']) nodes.push(`${n['Node Type']} ${n['Index Name'] ?? n['Relation Name']}`);
+          (n.Plans ?? []).forEach(walk);
+        };
+        walk(plan.Plan);
+        explain[peer] = {
+          planningMs: plan['Planning Time'],
+          executionMs: plan['Execution Time'],
+          top: plan.Plan['Node Type'],
+          scans: [...new Set(nodes)],
+          partitionsScanned: nodes.length,
+          sharedBuffers: { hit: plan.Plan['Shared Hit Blocks'], read: plan.Plan['Shared Read Blocks'] },
+        };
+      }
+    } catch (err) {
+      explain.error = err.message;
+    }
+    const report = {
+      rows,
+      reusedKeptDatabase: reused,
+      fill: {
+        days: fill.days,
+        peers: fill.peers,
+        workers: fill.workers,
+        insertSeconds: fill.insert_seconds,
+        vacuumAnalyzeSeconds: fill.vacuum_seconds,
+        rowsPerSecond: Math.round(rows / fill.insert_seconds),
+        filledAt: fill.filled_at.toISOString(),
+      },
+      table: { partitions: parts, size },
+      query: {
+        window: { from: from.toISOString(), to: to.toISOString(), days: ACCESS_LOG_WINDOW_DAYS },
+        limit: 100,
+        peers: ACCESS_LOG_SEARCH_PEERS.length,
+        warmRepeats: ACCESS_LOG_WARM_REPEATS,
+      },
+      ms: all,
+      coldMs: msStats(cold),
+      warmMs: msStats(warm),
+      limitMs: ACCESS_LOG_SEARCH_LIMIT_MS,
+      pass: all.p95 <= ACCESS_LOG_SEARCH_LIMIT_MS && problems.length === 0,
+      problems,
+      perPeer,
+      explain,
+      phaseSeconds: Math.round((Date.now() - phaseStartedAt) / 1000),
+    };
+    log(
+      `access-log-search: ${JSON.stringify({ ms: report.ms, coldMs: report.coldMs, warmMs: report.warmMs })}`,
+    );
+    return report;
+  } finally {
+    if (consoleApp) await stop(consoleApp);
+    await db.end();
+    if (args.includes('--keep-db'))
+      log(`kept database ${ACCESS_LOG_DB} (${num(rows)} rows) for the next run`);
+    else
+      await dropDatabase(stack, ACCESS_LOG_DB).catch((err) => log(`drop ${ACCESS_LOG_DB}: ${err.message}`));
+  }
+}
+
 const pct = (x) => `${(x * 100).toFixed(1)} %`;
 
 const num = (x) => (x === null || x === undefined ? '-' : Number(x).toLocaleString('en-US'));
@@ -799,8 +1415,62 @@ function telephonyMarkdown(t) {
   ];
 }
 
+function accessLogMarkdown({ compare: c, search: s }) {
+  const lines = [];
+  if (c) {
+    const row = (label, m) =>
+      `| ${label} | ${m.acceptedPerSecond} | ${m.ackLatencyMs.p50} | ${m.ackLatencyMs.p99} | ${m.gatewayCpuPercent} | ${m.gatewayCpuMsPer1000} | ${m.postgresCpuPercent} | ${num(m.accessLogRows)} | ${m.errors} |`;
+    lines.push(
+      '',
+      `Access log cost (gateway only, ingest-only, issued credential, ${c.connections} connections, ${c.durationSeconds} s × ${c.rounds} round(s) per mode, alternating; issue 4: on ≥ ${pct(c.minRatio)} of off):`,
+      '',
+      '| access log | accepted/s | ack p50 ms | ack p99 ms | gateway CPU % | gateway CPU ms / 1000 accepted | PostgreSQL CPU % (bench DB) | access_log rows | errors |',
+      '|---|---|---|---|---|---|---|---|---|',
+      row('on (ACCESS_LOG_ENABLED=true)', c.on),
+      row('off (ACCESS_LOG_ENABLED=false)', c.off),
+      '',
+      `Machine CPU during the legs (100 % = a core, ${c.machineMaxPercent} % in all): on ${c.on.machineBusyPercent} %, off ${c.off.machineBusyPercent} %; all of PostgreSQL and RabbitMQ: on ${c.on.postgresAndBrokerCpuPercent} %, off ${c.off.postgresAndBrokerCpuPercent} %; neither those, the gateway nor the load generator (other work on the machine, which makes the ratio noisy): on ${c.on.othersCpuPercent} %, off ${c.off.othersCpuPercent} %.`,
+      '',
+      `On/off accepted/s = **${pct(c.ratio)}** (minimum ${pct(c.minRatio)}: ${c.pass ? 'PASS' : 'FAIL'}; per round: ${c.ratioPerRound.map(pct).join(', ')}); gateway CPU per accepted request ${c.cpuCostPerRequest >= 0 ? '+' : ''}${pct(c.cpuCostPerRequest)}. ` +
+        `Rows: ${num(c.on.accessLogRows)} access_log rows for ${num(c.on.responses)} responses (${num(c.on.sent)} requests sent, the rest cut off at a leg's end) in the "on" legs: ${c.rowsPerRequest} per response, ${c.rowsPerRequestSent} per request sent; written by the "off" gateway: ${num(c.writtenTotal.off)}; dropped (switchboard_access_log_dropped_total): ${num(c.droppedTotal)} — ${c.rowsOk ? 'one row per request' : 'ROWS MISSING OR DROPPED'}.`,
+    );
+  }
+  if (s) {
+    const peers = Object.entries(s.perPeer);
+    const heavy = peers[0];
+    const light = peers.at(-1);
+    lines.push(
+      '',
+      `Access log search (issue 4: first page ≤ ${s.limitMs} ms at 10,000,000 records): ${num(s.rows)} records over ${s.fill.days} days in ${s.table.partitions} partitions (${s.table.size}), ${s.fill.peers} peers (skewed); GET /v1/admin/access-log?peer=&from=&to=&limit=${s.query.limit} over the last ${s.query.window.days} days, ${s.query.peers} peers one at a time, then ${s.query.warmRepeats} rounds more, from an HTTP client:`,
+      '',
+      '| queries | n | p50 ms | p95 ms | max ms |',
+      '|---|---|---|---|---|',
+      ...[
+        ['all', s.ms],
+        ['first per peer (not read before by this console; caches not dropped)', s.coldMs],
+        ['repeats', s.warmMs],
+      ].map(([label, m]) => `| ${label} | ${m.n} | ${m.p50} | ${m.p95} | ${m.max} |`),
+      '',
+      `p95 **${s.ms.p95} ms** (limit ${s.limitMs} ms: ${s.pass ? 'PASS' : 'FAIL'})${s.problems.length ? `; problems: ${s.problems.join('; ')}` : ''}. ` +
+        `Records in the window: ${heavy[0]} ${num(heavy[1].rowsInWindow)} … ${light[0]} ${num(light[1].rowsInWindow)}. ` +
+        `Fill: ${s.reusedKeptDatabase ? `kept database reused (filled ${s.fill.filledAt} in` : '`INSERT … SELECT generate_series` in'} ${s.fill.insertSeconds} s with ${s.fill.workers} workers (${num(s.fill.rowsPerSecond)} rows/s)${s.reusedKeptDatabase ? ')' : ''}, VACUUM (ANALYZE) ${s.fill.vacuumAnalyzeSeconds} s; phase ${s.phaseSeconds} s.` +
+        Object.entries(s.explain)
+          .filter(([k]) => k !== 'error')
+          .map(
+            ([peer, e]) =>
+              ` Server side (EXPLAIN ANALYZE, after the timing) ${peer}: planning ${e.planningMs} ms, execution ${e.executionMs} ms, ${e.top} over ${e.partitionsScanned} partition scan(s) (${e.scans
+                .map((x) => x.replace(/^Index Scan /, ''))
+                .slice(0, 2)
+                .join(', ')}…).`,
+          )
+          .join(''),
+    );
+  }
+  return lines;
+}
+
 function markdown(report) {
-  const { runs, authCompare: a, telephony: t } = report;
+  const { runs, authCompare: a, telephony: t, accessLog } = report;
   const lines = [
     `Benchmark ${report.date} — ${report.machine.cpus} cores (${report.machine.cpuModel}), Node ${report.machine.node}, ${report.mode} mode, ${report.totalSeconds} s in all`,
   ];
@@ -833,6 +1503,7 @@ function markdown(report) {
       `Auth cost = 1 − auth/static accepted/s = **${pct(a.authCost)}** (limit ${pct(a.limit)}: ${a.pass ? 'PASS' : 'FAIL'}; per round: ${a.authCostPerRound.map(pct).join(', ')}); gateway CPU per accepted request ${a.cpuCostPerRequest >= 0 ? '+' : ''}${pct(a.cpuCostPerRequest)}.`,
     );
   }
+  if (accessLog) lines.push(...accessLogMarkdown(accessLog));
   return lines.join('\n');
 }
 
@@ -855,16 +1526,25 @@ async function main() {
   let runs = [];
   let authCompare = null;
   let telephony = null;
+  const accessLog = { compare: null, search: null };
   try {
     // Also migrates the database (the CLI does before any peer command).
     const token =
-      PIPELINE || AUTH_COMPARE ? await createBenchPeer({ ...secrets, DATABASE_URL: databaseUrl }) : null;
+      PIPELINE || AUTH_COMPARE || ACCESS_LOG_COMPARE
+        ? await createBenchPeer({ ...secrets, DATABASE_URL: databaseUrl })
+        : null;
     if (PIPELINE) runs = await runPipeline({ stack, ns, databaseUrl, appEnv, token });
     if (TELEPHONY) telephony = await runTelephony({ ns, databaseUrl, appEnv, secrets });
     if (AUTH_COMPARE) authCompare = await runAuthCompare({ stack, ns, appEnv, token });
+    if (ACCESS_LOG_COMPARE)
+      accessLog.compare = await runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token });
+    // Last: the fill loads the disk for minutes, and its checkpoint and WAL must not land in another phase.
+    if (ACCESS_LOG_SEARCH) accessLog.search = await runAccessLogSearch({ stack, ns, appEnv });
   } finally {
     // A failed cleanup (e.g. the broker went away) must not hide why the run failed.
-    await cleanup(stack, [ns, `${ns}x`, `${ns}t`], ns).catch((err) => log(`cleanup failed: ${err.message}`));
+    await cleanup(stack, [ns, `${ns}x`, `${ns}t`, `${ns}l`, `${ns}s`], ns).catch((err) =>
+      log(`cleanup failed: ${err.message}`),
+    );
     await stack.stop();
   }
 
@@ -881,6 +1561,7 @@ async function main() {
     runs,
     telephony,
     authCompare,
+    accessLog,
   };
   writeFileSync(join(ROOT, 'bench-report.json'), JSON.stringify(report, null, 2));
   const md = markdown(report);
