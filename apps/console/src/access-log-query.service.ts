@@ -1,7 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { ContractViolation, FieldError } from '@switchboard/contracts';
 import { DataSource } from 'typeorm';
-import { CallCursor, decodeCursor, encodeCursor, parseInstant, RawQuery } from './call-query.service';
+import {
+  decodeCursor,
+  encodeCursor,
+  instant,
+  limitOf,
+  oneOf,
+  RawQuery,
+  single,
+  TimeCursor as CallCursor,
+  violation,
+} from './query-params';
 
 export const ACCESS_DIRECTIONS = ['inbound', 'outbound'] as const;
 export const ACCESS_RESULTS = ['accepted', 'rejected', 'failed'] as const;
@@ -109,10 +119,6 @@ export interface AccessLogAuditEntry {
 
 const FILTER_PARAMS = ['peer', 'service', 'direction', 'result', 'code', 'from', 'to'] as const;
 
-function violation(field: string, rule: string, message: string): ContractViolation {
-  return new ContractViolation([{ field, rule, message }], `Invalid query parameter ${field}.`);
-}
-
 /**
  * Unknown parameters are refused: a mistyped filter (`peerId=`) on an export or a search would otherwise
  * silently widen it to everything.
@@ -130,13 +136,6 @@ function onlyKnown(q: RawQuery, allowed: readonly string[]): void {
     );
 }
 
-function single(q: RawQuery, field: string): string | undefined {
-  const v = q[field];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw violation(field, 'single', `${field} must be given once`);
-  return v;
-}
-
 function text(q: RawQuery, field: string): string | undefined {
   const v = single(q, field);
   if (v === undefined) return undefined;
@@ -144,31 +143,6 @@ function text(q: RawQuery, field: string): string | undefined {
   if (v.length > MAX_TEXT)
     throw violation(field, 'maxLength', `${field} must be at most ${MAX_TEXT} characters`);
   return v;
-}
-
-function oneOf<T extends string>(q: RawQuery, field: string, allowed: readonly T[]): T | undefined {
-  const v = single(q, field);
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v))
-    throw violation(field, 'isIn', `${field} must be one of: ${allowed.join(', ')}`);
-  return v as T;
-}
-
-function instant(q: RawQuery, field: string): { raw: string; ms: number } | undefined {
-  const raw = single(q, field);
-  if (raw === undefined) return undefined;
-  const ms = parseInstant(raw);
-  if (ms === null)
-    throw violation(field, 'isIso8601', `${field} must be an ISO 8601 instant, e.g. 2026-01-31T00:00:00Z`);
-  return { raw, ms };
-}
-
-function limitOf(raw: string | undefined, dflt: number, max: number): number {
-  if (raw === undefined) return dflt;
-  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw violation('limit', 'range', `limit must be an integer 1-${max}`);
-  return n;
 }
 
 function parseFilter(q: RawQuery): AccessLogFilter {

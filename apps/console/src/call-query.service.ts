@@ -1,43 +1,38 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@switchboard/config';
-import { ContractViolation, NotFoundError } from '@switchboard/contracts';
+import {
+  CALL_DIRECTIONS,
+  CALL_DISPOSITIONS,
+  ContractViolation,
+  NotFoundError,
+  type CallDirection,
+  type CallDisposition,
+} from '@switchboard/contracts';
 import { CallEvent, CallLog, normalizePhone, Task } from '@switchboard/crm';
 import { DataSource } from 'typeorm';
+import {
+  decodeCursor,
+  encodeCursor,
+  instant,
+  limitOf,
+  oneOf,
+  single,
+  UUID,
+  uuid,
+  violation,
+  type RawQuery,
+  type TimeCursor as CallCursor,
+} from './query-params';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** An ISO 8601 instant: date, time and an explicit offset (a bare date or a local time is no instant). */
-const INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;
-/** What a cursor carries: started_at in UTC with microseconds (as Postgres stores it) and the row's id. */
-const CURSOR_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-
-export const CALL_DISPOSITIONS = [
-  'answered',
-  'missed',
-  'busy',
-  'failed',
-  'no-answer',
-  'cancelled',
-  'voicemail',
-] as const;
-export type CallDisposition = (typeof CALL_DISPOSITIONS)[number];
-export const CALL_DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
-export type CallDirection = (typeof CALL_DIRECTIONS)[number];
+export { CALL_DIRECTIONS, CALL_DISPOSITIONS };
+export type { CallDirection, CallDisposition };
+export { decodeCursor, encodeCursor, parseInstant } from './query-params';
+export type { RawQuery, TimeCursor as CallCursor } from './query-params';
 
 export const DEFAULT_CALL_LIMIT = 50;
 export const MAX_CALL_LIMIT = 500;
 export const MAX_STATS_SPAN_DAYS = 366;
 const DAY_MS = 86_400_000;
-
-/** Query string as the HTTP layer hands it over: a repeated parameter arrives as an array. */
-export type RawQuery = Record<string, unknown>;
-
-export interface CallCursor {
-  /** started_at, UTC, microsecond precision. */
-  startedAt: string;
-  id: string;
-}
 
 export interface CallListFilter {
   customerPhone?: string;
@@ -89,82 +84,8 @@ export interface CallTimelineEntry {
 }
 export type CallDetail = CallLog & { timeline: CallTimelineEntry[]; callbackTask: Task | null };
 
-function violation(field: string, rule: string, message: string): ContractViolation {
-  return new ContractViolation([{ field, rule, message }], `Invalid query parameter ${field}.`);
-}
-
-/** One string value or undefined; repeated or non-string parameters are refused. */
-function single(q: RawQuery, field: string): string | undefined {
-  const v = q[field];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw violation(field, 'single', `${field} must be given once`);
-  return v;
-}
-
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-
-/** Milliseconds since the epoch of an ISO 8601 instant, or null when it is not one (or not a real date). */
-export function parseInstant(raw: string): number | null {
-  const m = INSTANT.exec(raw);
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s, oh, om] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  if (month < 1 || month > 12) return null;
-  if (Number(d) < 1 || Number(d) > daysInMonth(year, month)) return null;
-  if (Number(h) > 23 || Number(mi) > 59 || (s !== undefined && Number(s) > 59)) return null;
-  if (oh !== undefined && (Number(oh) > 23 || Number(om) > 59)) return null;
-  const ms = Date.parse(raw.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-  return Number.isNaN(ms) ? null : ms;
-}
-
-function instant(q: RawQuery, field: string): { raw: string; ms: number } | undefined {
-  const raw = single(q, field);
-  if (raw === undefined) return undefined;
-  const ms = parseInstant(raw);
-  if (ms === null)
-    throw violation(field, 'isIso8601', `${field} must be an ISO 8601 instant, e.g. 2025-01-31T00:00:00Z`);
-  return { raw, ms };
-}
-
-function uuid(q: RawQuery, field: string): string | undefined {
-  const v = single(q, field);
-  if (v === undefined) return undefined;
-  if (!UUID.test(v)) throw violation(field, 'isUuid', `${field} must be a uuid`);
-  return v.toLowerCase();
-}
-
-function oneOf<T extends string>(q: RawQuery, field: string, allowed: readonly T[]): T | undefined {
-  const v = single(q, field);
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v))
-    throw violation(field, 'isIn', `${field} must be one of: ${allowed.join(', ')}`);
-  return v as T;
-}
-
 export function parseCallLimit(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_CALL_LIMIT;
-  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CALL_LIMIT)
-    throw violation('limit', 'range', `limit must be an integer 1-${MAX_CALL_LIMIT}`);
-  return n;
-}
-
-export function encodeCursor(c: CallCursor): string {
-  return Buffer.from(`${c.startedAt}|${c.id}`, 'utf8').toString('base64url');
-}
-
-/** The cursor is opaque to clients; anything that is not one this API issued is a 400. */
-export function decodeCursor(raw: string): CallCursor {
-  const bad = () => violation('cursor', 'isCursor', 'cursor is not one this API issued');
-  if (!BASE64URL.test(raw) || raw.length > 200) throw bad();
-  const parts = Buffer.from(raw, 'base64url').toString('utf8').split('|');
-  if (parts.length !== 2) throw bad();
-  const [startedAt, id] = parts;
-  if (!CURSOR_TS.test(startedAt) || parseInstant(startedAt) === null || !UUID.test(id)) throw bad();
-  return { startedAt, id: id.toLowerCase() };
+  return limitOf(raw, DEFAULT_CALL_LIMIT, MAX_CALL_LIMIT);
 }
 
 export function parseCallListQuery(q: RawQuery, defaultRegion: string): CallListFilter {
