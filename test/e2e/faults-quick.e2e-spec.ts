@@ -1,7 +1,8 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ROOT } from './support/system';
+import { freePort, ROOT } from './support/system';
 
 /**
  * Issue 6: the quick variant of `npm run faults` (test/faults/run.mjs --quick). Five fault scenarios under load
@@ -13,7 +14,27 @@ import { ROOT } from './support/system';
 const SERVER_ROOT = join(ROOT, '.data', 'faults-e2e');
 const REPORT = join(ROOT, '.data', 'faults-quick-report');
 const LOG = join(ROOT, '.data', 'test-logs', 'faults-quick.log');
-const PORTS = ['--pg-port', '56452', '--amqp-port', '56692'];
+
+const portFree = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+
+/**
+ * Ports nobody holds right now, rather than fixed ones that a leftover server could occupy: one for PostgreSQL,
+ * and for RabbitMQ a port whose next two (Erlang distribution, management; see config/stack) are free too.
+ */
+async function serverPorts(): Promise<string[]> {
+  const pg = await freePort();
+  for (let base = 56_700; base < 60_000; base += 3) {
+    if (base <= pg && pg <= base + 2) continue;
+    if ((await portFree(base)) && (await portFree(base + 1)) && (await portFree(base + 2)))
+      return ['--pg-port', String(pg), '--amqp-port', String(base)];
+  }
+  throw new Error('no free ports for the fault servers');
+}
 
 interface Scenario {
   id: string;
@@ -60,10 +81,11 @@ describe('fault scenarios (quick)', () => {
     mkdirSync(join(ROOT, '.data', 'test-logs'), { recursive: true });
     const log = createWriteStream(LOG);
     let output = '';
+    const ports = await serverPorts();
     const code = await new Promise<number | null>((resolve, reject) => {
       child = spawn(
         process.execPath,
-        [join(ROOT, 'test/faults/run.mjs'), '--quick', '--root', SERVER_ROOT, ...PORTS, '--report', REPORT],
+        [join(ROOT, 'test/faults/run.mjs'), '--quick', '--root', SERVER_ROOT, ...ports, '--report', REPORT],
         { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const keep = (d: Buffer) => {
