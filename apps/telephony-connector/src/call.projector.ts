@@ -9,8 +9,8 @@ import {
   type CallRecordV1,
   type TelephonyEventType,
 } from '@switchboard/contracts';
-import { normalizePhone, ROUND_ROBIN_MANAGER_SQL } from '@switchboard/crm';
-import { BatchingInbox } from '@switchboard/database';
+import { normalizePhone } from '@switchboard/crm';
+import { BatchingInbox, type BatchItem } from '@switchboard/database';
 import { EntityManager } from 'typeorm';
 import { callKeyOf, foldCall, type CallFact, type CallState } from './call-fold';
 
@@ -18,28 +18,93 @@ export const CONSUMER = 'telephony-connector';
 
 export type CallOutcome = 'created' | 'updated' | 'duplicate';
 
+/**
+ * Batch shape for this consumer. Every statement below is set-based, so a batch costs about the same number
+ * of round trips whatever its size: larger batches are cheaper per event. One batch at a time: concurrent
+ * batches would mostly hold the same calls' locks and queue on each other anyway; while one runs, the next
+ * one fills up. In practice the batch is bounded by the AMQP prefetch (amqp.prefetch unacked messages).
+ */
+export const CALL_BATCHING = { maxBatch: 500, lingerMs: 5, maxConcurrent: 1 };
+const PHONE_CACHE_SIZE = 10_000;
+
+/** What a batch needs of one event, parsed and validated once in `apply`. */
+interface CallItem {
+  type: TelephonyEventType;
+  payload: CallEventV1 | CallRecordV1;
+  callKey: string;
+}
+
+type Item = Pick<BatchItem<{ outcome: CallOutcome }, CallItem>, 'envelope'> & { data: CallItem };
+
 interface LogRow {
   id: string;
+  peer_id: string;
+  provider: string;
+  call_key: string;
   inserted: boolean;
   contact_id: string | null;
   lead_id: string | null;
   lead_created: boolean;
-  manager_id: string | null;
   callback_task_id: string | null;
   tracking_channel: string | null;
+  /** How many of the batch's events the log has yet to count (its own new log counts them already). */
+  added: number;
+  /** The call's events stored before this batch (null for a new call). */
+  others: Array<{ e: string; t: TelephonyEventType; p: CallEventV1 | CallRecordV1 }> | null;
+}
+
+interface KnownRow {
+  contact_id: string | null;
+  contact_manager: string | null;
+  lead_id: string | null;
+  lead_manager: string | null;
+  extension_manager: string | null;
+  /** The lead made in this batch for the call's phone, if any. */
+  created_id: string | null;
+  created_manager: string | null;
+}
+
+/** One call touched by a batch: its events in the batch, its log, its fold and how it is linked. */
+interface Touched {
+  key: string;
+  callKey: string;
+  /** Indexes of the batch's events of this call, in batch order. */
+  items: number[];
+  /** Index of the call's first final event (ended, cdr) in the batch, else of its first event. */
+  completedAt: number;
+  log: LogRow;
+  call: CallState;
+  customerPhone: string | null;
+  trackingChannel: string | null;
+  contactId: string | null;
+  leadId: string | null;
+  leadCreated: boolean;
+  managerId: string | null;
 }
 
 const TELEPHONY_TYPES = new Set<string>(Object.values(TELEPHONY_EVENT_TYPES));
+const FINAL_TYPES = new Set<string>([TELEPHONY_EVENT_TYPES.ended, TELEPHONY_EVENT_TYPES.cdr]);
+const callId = (peerId: string, provider: string, callKey: string): string =>
+  `${peerId}\u0000${provider}\u0000${callKey}`;
 
 /**
  * telephony.* -> one call log per conversation. Every event is kept in the call's timeline and the log is
  * re-folded from the whole timeline, so arrival order and repeats do not change the result. Then the CRM
  * effects: the outside party's phone links the call to a contact or an open lead (an unknown inbound caller
  * becomes a lead), a missed inbound call asks for one call-back task, an answered call closes it.
+ *
+ * Set-based per batch (BatchingInbox batch effects): a handful of statements for the whole batch, each call
+ * folded once however many of its events the batch holds. The end state is one that applying the batch's
+ * events one by one in some arrival order gives: a new lead is made by the batch's first unknown inbound call
+ * with the phone, and a call finds it if any of its events comes after that call's first; call-backs go by
+ * the order the calls completed in, answers before misses (so a miss after an answer opens a task rather
+ * than joining one that answer closes). A batch of one is exactly the old event-by-event projection, and one
+ * event alone (a failed batch's retry) goes through the same code.
  */
 @Injectable()
 export class CallProjector {
   private readonly lineChannels: Map<string, string>;
+  private readonly phones = new Map<string, string | null>();
 
   constructor(
     private readonly inbox: BatchingInbox,
@@ -51,6 +116,10 @@ export class CallProjector {
         channel,
       ]),
     );
+    inbox.configure<{ outcome: CallOutcome }, CallItem>(CONSUMER, {
+      ...CALL_BATCHING,
+      batchEffects: (em, items) => this.projectBatch(em, items as Item[]),
+    });
   }
 
   async apply(envelope: EventEnvelope): Promise<CallOutcome> {
@@ -60,21 +129,34 @@ export class CallProjector {
     const payload = validateContract(CONTRACTS[type].dto, envelope.payload) as CallEventV1 | CallRecordV1;
     const callKey = callKeyOf(payload);
     const outside = this.outsidePhone(payload.direction, payload.from, payload.to);
-    const outcome = await this.inbox.submit(CONSUMER, {
+    const data: CallItem = { type, payload, callKey };
+    const outcome = await this.inbox.submit<{ outcome: CallOutcome }, CallItem>(CONSUMER, {
       envelope,
+      data,
       // The call's key serializes its events; the phone serializes lead creation and call-back tasks across
       // calls (and with the website connector, which locks the same `phone:` key for contacts).
       lockKeys: [
         `call:${envelope.peerId}:${payload.provider}:${callKey}`,
         ...(outside ? [`phone:${outside}`] : []),
       ],
-      effects: async (em) => ({ outcome: await this.project(em, envelope, type, payload, callKey) }),
+      effects: async (em) => (await this.projectBatch(em, [{ envelope, data }]))[0],
     });
     return outcome.duplicate ? 'duplicate' : outcome.result.outcome;
   }
 
+  /**
+   * normalizePhone (libphonenumber) is a fair part of an event's CPU, and a call's events repeat the same
+   * numbers: remembered, in a bounded map that starts over when full.
+   */
   private phone(raw: string | undefined | null): string | null {
-    return normalizePhone(raw, this.config.crm.defaultRegion);
+    if (!raw) return normalizePhone(raw, this.config.crm.defaultRegion);
+    let known = this.phones.get(raw);
+    if (known === undefined) {
+      if (this.phones.size >= PHONE_CACHE_SIZE) this.phones.clear();
+      known = normalizePhone(raw, this.config.crm.defaultRegion);
+      this.phones.set(raw, known);
+    }
+    return known;
   }
 
   private outsidePhone(direction: string, from: string, to: string): string | null {
@@ -83,224 +165,345 @@ export class CallProjector {
     return null;
   }
 
-  private async project(
-    em: EntityManager,
-    envelope: EventEnvelope,
-    type: TelephonyEventType,
-    payload: CallEventV1 | CallRecordV1,
-    callKey: string,
-  ): Promise<CallOutcome> {
-    const [log]: LogRow[] = await em.query(
-      `WITH log AS (
-         INSERT INTO call_logs (peer_id, provider, call_key, provider_call_id, direction, from_number, to_number,
-                                started_at, event_count)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)
-         ON CONFLICT (peer_id, provider, call_key) DO UPDATE SET event_count = call_logs.event_count + 1
-         RETURNING id, (xmax = 0) AS inserted, contact_id, lead_id, lead_created, manager_id, callback_task_id,
-                   tracking_channel),
-       ev AS (
-         INSERT INTO call_events (call_log_id, event_id, type, provider_call_id, sequence, occurred_at, payload)
-         SELECT log.id, $9, $10, $4, $11, $12, $13 FROM log
-         ON CONFLICT (event_id) DO NOTHING)
-       SELECT * FROM log`,
-      [
-        envelope.peerId,
-        payload.provider,
-        callKey,
-        payload.providerCallId,
-        payload.direction,
-        payload.from,
-        payload.to,
-        payload.startedAt ?? envelope.occurredAt,
-        envelope.id,
-        type,
-        payload.sequence ?? null,
-        envelope.occurredAt,
-        JSON.stringify(payload),
-      ],
-    );
-    const others: Array<{ event_id: string; type: TelephonyEventType; payload: CallEventV1 | CallRecordV1 }> =
-      log.inserted
-        ? []
-        : await em.query(
-            `SELECT event_id, type, payload FROM call_events WHERE call_log_id = $1 AND event_id <> $2`,
-            [log.id, envelope.id],
-          );
-    const facts: CallFact[] = [
-      { eventId: envelope.id, type, payload },
-      ...others.map((o) => ({ eventId: o.event_id, type: o.type, payload: o.payload })),
-    ];
-    const call = foldCall(callKey, facts);
-    const customerPhone = this.outsidePhone(call.direction, call.fromNumber, call.toNumber);
-    const trackingChannel = log.tracking_channel ?? (call.line ? this.trackingChannel(call.line) : null);
-
-    const link = await this.link(em, envelope, log, call, customerPhone, trackingChannel);
-    await em.query(
-      `UPDATE call_logs SET provider_call_id = $2, direction = $3, from_number = $4, to_number = $5,
-              customer_phone = $6, caller_name = $7, line = $8, extension = $9, manager_id = $10, contact_id = $11,
-              lead_id = $12, lead_created = $13, tracking_channel = $14, status = $15, started_at = $16,
-              answered_at = $17, ended_at = $18, wait_seconds = $19, talk_seconds = $20, disposition = $21,
-              hangup_cause = $22, recording_url = $23, recording_id = $24, updated_at = now()
-        WHERE id = $1`,
-      [
-        log.id,
-        call.providerCallId,
-        call.direction,
-        call.fromNumber,
-        call.toNumber,
-        customerPhone,
-        call.callerName,
-        call.line,
-        call.extension,
-        link.managerId,
-        link.contactId,
-        link.leadId,
-        link.leadCreated,
-        trackingChannel,
-        call.completed ? 'completed' : 'in_progress',
-        call.startedAt,
-        call.answeredAt,
-        call.endedAt,
-        call.waitSeconds,
-        call.talkSeconds,
-        call.disposition,
-        call.hangupCause,
-        call.recordingUrl,
-        call.recordingId,
-      ],
-    );
-    if (call.completed && customerPhone) {
-      await this.callbacks(em, log, call, customerPhone, link);
-    }
-    return log.inserted ? 'created' : 'updated';
-  }
-
   private trackingChannel(line: string): string | null {
     return this.lineChannels.get(this.phone(line) ?? line) ?? this.lineChannels.get(line) ?? null;
   }
 
-  /**
-   * Who the call is with and who is responsible: the contact by phone, else an open lead with that phone,
-   * else (inbound only) a new lead from the call. Responsible: the contact's manager, else the manager whose
-   * extension took the call, else the lead's (assigned round robin when the lead was created).
-   */
-  private async link(
-    em: EntityManager,
-    envelope: EventEnvelope,
-    log: LogRow,
-    call: CallState,
-    phone: string | null,
-    trackingChannel: string | null,
-  ): Promise<{
-    contactId: string | null;
-    leadId: string | null;
-    leadCreated: boolean;
-    managerId: string | null;
-  }> {
-    let { contact_id: contactId, lead_id: leadId, lead_created: leadCreated } = log;
-    const [known]: Array<{
-      contact_id: string | null;
-      contact_manager: string | null;
-      lead_id: string | null;
-      lead_manager: string | null;
-      extension_manager: string | null;
-    }> = await em.query(
-      `SELECT c.contact_id, c.contact_manager, l.lead_id, l.lead_manager,
-              (SELECT id FROM managers WHERE extension = $4 AND active) AS extension_manager
-         FROM (SELECT COALESCE($1::uuid, (SELECT contact_id FROM contact_identities WHERE kind = 'phone' AND value = $3)) AS contact_id) ids
-         LEFT JOIN LATERAL (SELECT ids.contact_id, responsible_manager_id AS contact_manager FROM contacts WHERE id = ids.contact_id) c ON true
-         LEFT JOIN LATERAL (
-           SELECT id AS lead_id, responsible_manager_id AS lead_manager FROM leads
-            WHERE ($2::uuid IS NOT NULL AND id = $2::uuid)
-               OR ($2::uuid IS NULL AND ids.contact_id IS NULL AND phone = $3 AND status IN ('new', 'in_progress'))
-            ORDER BY created_at LIMIT 1) l ON true`,
-      [contactId, leadId, phone, call.extension],
-    );
-    contactId = known.contact_id;
-    leadId = known.lead_id;
-    let leadManager = known.lead_manager;
-    if (!contactId && !leadId && phone && call.direction === 'inbound') {
-      const [lead]: Array<{ id: string; responsible_manager_id: string | null }> = await em.query(
-        `INSERT INTO leads (name, phone, source_channel, tracking_channel, responsible_manager_id, peer_id)
-         VALUES ($1, $2, 'phone call', $3, COALESCE($4::uuid, ${ROUND_ROBIN_MANAGER_SQL}), $5)
-         RETURNING id, responsible_manager_id`,
-        [call.callerName, phone, trackingChannel, known.extension_manager, envelope.peerId],
-      );
-      leadId = lead.id;
-      leadManager = lead.responsible_manager_id;
-      leadCreated = true;
-    } else if (leadCreated && leadId && known.extension_manager && leadManager !== known.extension_manager) {
-      // The lead was made before we knew who took the call: the one who talked to the caller owns it.
-      await em.query(
-        `UPDATE leads SET responsible_manager_id = $2, updated_at = now() WHERE id = $1 AND status = 'new'`,
-        [leadId, known.extension_manager],
-      );
-      leadManager = known.extension_manager;
+  /** The effects of a batch of fresh events (each event once): one outcome per event, in order. */
+  async projectBatch(em: EntityManager, items: Item[]): Promise<Array<{ outcome: CallOutcome }>> {
+    const logs = await this.store(em, items);
+    const byKey = new Map(logs.map((l) => [callId(l.peer_id, l.provider, l.call_key), l]));
+
+    // The touched calls in the order of their first event in the batch, each folded once.
+    const calls = new Map<string, Touched>();
+    items.forEach((item, i) => {
+      const key = callId(item.envelope.peerId, item.data.payload.provider, item.data.callKey);
+      const known = calls.get(key);
+      if (known) known.items.push(i);
+      else calls.set(key, { key, callKey: item.data.callKey, items: [i] } as Touched);
+    });
+    const touched = [...calls.values()];
+    for (const t of touched) {
+      const log = byKey.get(t.key);
+      if (!log) throw new Error(`call log missing after upsert: ${t.key}`);
+      const facts: CallFact[] = t.items.map((i) => ({
+        eventId: items[i].envelope.id,
+        type: items[i].data.type,
+        payload: items[i].data.payload,
+      }));
+      const mine = new Set(facts.map((f) => f.eventId));
+      for (const o of log.others ?? []) {
+        if (!mine.has(o.e)) facts.push({ eventId: o.e, type: o.t, payload: o.p });
+      }
+      t.log = log;
+      t.completedAt = t.items.find((i) => FINAL_TYPES.has(items[i].data.type)) ?? t.items[0];
+      t.call = foldCall(t.callKey, facts);
+      t.customerPhone = this.outsidePhone(t.call.direction, t.call.fromNumber, t.call.toNumber);
+      t.trackingChannel = log.tracking_channel ?? (t.call.line ? this.trackingChannel(t.call.line) : null);
     }
-    return {
-      contactId,
-      leadId,
-      leadCreated,
-      managerId: known.contact_manager ?? known.extension_manager ?? leadManager,
-    };
+
+    await this.link(em, items, touched);
+    await this.update(em, touched);
+    await this.callbacks(em, touched);
+
+    const outcomes: Array<{ outcome: CallOutcome }> = items.map(() => ({ outcome: 'updated' }));
+    for (const t of touched) if (t.log.inserted) outcomes[t.items[0]] = { outcome: 'created' };
+    return outcomes;
+  }
+
+  /**
+   * Creates the logs of new calls and appends every event to its call's timeline, in one statement; returns
+   * each touched log as it was, with the events it already had (read in the statement's snapshot, so without
+   * the ones this batch adds). An existing log is not written here: its one update per batch comes after the
+   * fold (a second version of the row in this transaction would also re-run every foreign-key check).
+   */
+  private store(em: EntityManager, items: Item[]): Promise<LogRow[]> {
+    return em.query(
+      `WITH ev AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                              $8::timestamptz[], $9::uuid[], $10::text[], $11::bigint[], $12::timestamptz[],
+                              $13::jsonb[])
+           WITH ORDINALITY AS x(peer_id, provider, call_key, provider_call_id, direction, from_number, to_number,
+                                started_at, event_id, type, sequence, occurred_at, payload, i)),
+       calls AS (
+         SELECT DISTINCT ON (peer_id, provider, call_key) peer_id, provider, call_key, provider_call_id, direction,
+                from_number, to_number, started_at, count(*) OVER (PARTITION BY peer_id, provider, call_key) AS n
+           FROM ev ORDER BY peer_id, provider, call_key, i),
+       old AS (
+         SELECT c.id, c.peer_id, c.provider, c.call_key, false AS inserted, calls.n AS added, c.contact_id, c.lead_id,
+                c.lead_created, c.callback_task_id, c.tracking_channel
+           FROM calls JOIN call_logs c USING (peer_id, provider, call_key)),
+       new AS (
+         INSERT INTO call_logs (peer_id, provider, call_key, provider_call_id, direction, from_number, to_number,
+                                started_at, event_count)
+         SELECT peer_id, provider, call_key, provider_call_id, direction, from_number, to_number, started_at, n
+           FROM calls
+          WHERE NOT EXISTS (SELECT 1 FROM old
+                             WHERE (old.peer_id, old.provider, old.call_key) = (calls.peer_id, calls.provider, calls.call_key))
+          ORDER BY peer_id, provider, call_key
+         -- The call's lock is held: nobody else can be creating it (a conflict leaves it out, and the batch fails).
+         ON CONFLICT (peer_id, provider, call_key) DO NOTHING
+         RETURNING id, peer_id, provider, call_key, true AS inserted, 0 AS added, contact_id, lead_id, lead_created,
+                   callback_task_id, tracking_channel),
+       log AS (SELECT * FROM old UNION ALL SELECT * FROM new),
+       ins AS (
+         INSERT INTO call_events (call_log_id, event_id, type, provider_call_id, sequence, occurred_at, payload)
+         SELECT log.id, ev.event_id, ev.type, ev.provider_call_id, ev.sequence, ev.occurred_at, ev.payload
+           FROM ev JOIN log USING (peer_id, provider, call_key) ORDER BY ev.i
+         ON CONFLICT (event_id) DO NOTHING)
+       SELECT log.*,
+              CASE WHEN NOT log.inserted THEN
+                (SELECT json_agg(json_build_object('e', e.event_id, 't', e.type, 'p', e.payload))
+                   FROM call_events e WHERE e.call_log_id = log.id) END AS others
+         FROM log`,
+      [
+        items.map((it) => it.envelope.peerId),
+        items.map((it) => it.data.payload.provider),
+        items.map((it) => it.data.callKey),
+        items.map((it) => it.data.payload.providerCallId),
+        items.map((it) => it.data.payload.direction),
+        items.map((it) => it.data.payload.from),
+        items.map((it) => it.data.payload.to),
+        items.map((it) => it.data.payload.startedAt ?? it.envelope.occurredAt),
+        items.map((it) => it.envelope.id),
+        items.map((it) => it.data.type),
+        items.map((it) => it.data.payload.sequence ?? null),
+        items.map((it) => it.envelope.occurredAt),
+        items.map((it) => JSON.stringify(it.data.payload)),
+      ],
+    );
+  }
+
+  /**
+   * Who each call is with and who is responsible: the contact by phone, else an open lead with that phone,
+   * else (inbound only) a new lead from the call. Responsible: the contact's manager, else the manager whose
+   * extension took the call, else the lead's (assigned round robin when the lead was created). One statement:
+   * the lookups, the new leads (one per phone: the batch's first unknown inbound call with it makes it) and
+   * the hand-over of a lead made before we knew who took the call.
+   */
+  private async link(em: EntityManager, items: Item[], touched: Touched[]): Promise<void> {
+    const rows: KnownRow[] = await em.query(
+      `WITH x AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::boolean[], $4::text[], $5::text[], $6::text[], $7::text[],
+                              $8::text[], $9::text[])
+           WITH ORDINALITY AS x(contact_id, lead_id, lead_created, phone, ext, direction, name, tracking_channel,
+                                peer_id, i)),
+       known AS (
+         SELECT x.i, x.phone, x.direction, x.name, x.tracking_channel, x.peer_id, x.lead_created, c.contact_id,
+                c.contact_manager, COALESCE(own.lead_id, byphone.lead_id) AS lead_id,
+                COALESCE(own.lead_manager, byphone.lead_manager) AS lead_manager, m.id AS extension_manager
+           FROM x
+           CROSS JOIN LATERAL (
+             SELECT COALESCE(x.contact_id,
+                             (SELECT contact_id FROM contact_identities WHERE kind = 'phone' AND value = x.phone))
+                    AS contact_id) ids
+           LEFT JOIN LATERAL (
+             SELECT ids.contact_id, responsible_manager_id AS contact_manager FROM contacts WHERE id = ids.contact_id) c
+             ON true
+           LEFT JOIN LATERAL (
+             SELECT id AS lead_id, responsible_manager_id AS lead_manager FROM leads WHERE id = x.lead_id) own ON true
+           LEFT JOIN LATERAL (
+             SELECT id AS lead_id, responsible_manager_id AS lead_manager FROM leads
+              WHERE x.lead_id IS NULL AND ids.contact_id IS NULL AND phone = x.phone AND status IN ('new', 'in_progress')
+              ORDER BY created_at LIMIT 1) byphone ON true
+           LEFT JOIN managers m ON m.extension = x.ext AND m.active),
+       makers AS (
+         SELECT DISTINCT ON (phone) i, name, phone, tracking_channel, extension_manager, peer_id FROM known
+          WHERE contact_id IS NULL AND lead_id IS NULL AND phone IS NOT NULL AND direction = 'inbound'
+          ORDER BY phone, i),
+       -- ROUND_ROBIN_MANAGER_SQL per new lead: one sequence value for each lead that needs it, in batch order.
+       rr AS (SELECT i, nextval('manager_assignment_seq') AS v
+                FROM (SELECT i FROM makers WHERE extension_manager IS NULL ORDER BY i) s),
+       active AS (SELECT id, row_number() OVER (ORDER BY created_at, id) - 1 AS n, count(*) OVER () AS total
+                    FROM managers WHERE active),
+       created AS (
+         INSERT INTO leads (name, phone, source_channel, tracking_channel, responsible_manager_id, peer_id)
+         SELECT mk.name, mk.phone, 'phone call', mk.tracking_channel,
+                COALESCE(mk.extension_manager, (SELECT a.id FROM active a WHERE a.n = rr.v % a.total)), mk.peer_id
+           FROM makers mk LEFT JOIN rr USING (i) ORDER BY mk.i
+         RETURNING id, phone, responsible_manager_id),
+       -- The lead was made before we knew who took the call: the one who talked to the caller owns it.
+       handed AS (
+         UPDATE leads l SET responsible_manager_id = k.extension_manager, updated_at = now()
+           FROM known k
+          WHERE k.lead_created AND l.id = k.lead_id AND k.extension_manager IS NOT NULL
+            AND k.lead_manager IS DISTINCT FROM k.extension_manager AND l.status = 'new'
+         RETURNING l.id)
+       SELECT k.contact_id, k.contact_manager, k.lead_id, k.lead_manager, k.extension_manager,
+              cr.id AS created_id, cr.responsible_manager_id AS created_manager
+         FROM known k LEFT JOIN created cr ON cr.phone = k.phone
+        ORDER BY k.i`,
+      [
+        touched.map((t) => t.log.contact_id),
+        touched.map((t) => t.log.lead_id),
+        touched.map((t) => t.log.lead_created),
+        touched.map((t) => t.customerPhone),
+        touched.map((t) => t.call.extension),
+        touched.map((t) => t.call.direction),
+        touched.map((t) => t.call.callerName),
+        touched.map((t) => t.trackingChannel),
+        touched.map((t) => items[t.items[0]].envelope.peerId),
+      ],
+    );
+
+    // The same choice of makers as the statement's: the first unknown inbound call with the phone.
+    const unknown = (t: Touched, i: number): boolean =>
+      !rows[i].contact_id && !rows[i].lead_id && !!t.customerPhone && !!rows[i].created_id;
+    const makers = new Map<string, Touched>();
+    touched.forEach((t, i) => {
+      if (unknown(t, i) && t.call.direction === 'inbound' && !makers.has(t.customerPhone!))
+        makers.set(t.customerPhone!, t);
+    });
+    touched.forEach((t, i) => {
+      const k = rows[i];
+      t.contactId = k.contact_id;
+      t.leadId = k.lead_id;
+      t.leadCreated = t.log.lead_created;
+      let leadManager = k.lead_manager;
+      if (unknown(t, i)) {
+        const maker = makers.get(t.customerPhone!)!;
+        // Event by event, a call finds the new lead if any of its events comes after the maker's first one.
+        if (maker === t || t.items[t.items.length - 1] > maker.items[0]) {
+          t.leadCreated = maker === t;
+          t.leadId = k.created_id;
+          leadManager = k.created_manager;
+        }
+      } else if (t.leadCreated && t.leadId && k.extension_manager && leadManager !== k.extension_manager) {
+        leadManager = k.extension_manager;
+      }
+      t.managerId = k.contact_manager ?? k.extension_manager ?? leadManager;
+    });
+  }
+
+  /** Every touched log, as folded and linked, in one statement. */
+  private async update(em: EntityManager, touched: Touched[]): Promise<void> {
+    await em.query(
+      `UPDATE call_logs c SET provider_call_id = x.provider_call_id, direction = x.direction,
+              from_number = x.from_number, to_number = x.to_number, customer_phone = x.customer_phone,
+              caller_name = x.caller_name, line = x.line, extension = x.extension, manager_id = x.manager_id,
+              contact_id = x.contact_id, lead_id = x.lead_id, lead_created = x.lead_created,
+              tracking_channel = x.tracking_channel, status = x.status, started_at = x.started_at,
+              answered_at = x.answered_at, ended_at = x.ended_at, wait_seconds = x.wait_seconds,
+              talk_seconds = x.talk_seconds, disposition = x.disposition, hangup_cause = x.hangup_cause,
+              recording_url = x.recording_url, recording_id = x.recording_id,
+              event_count = c.event_count + x.added, updated_at = now()
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::text[], $10::uuid[], $11::uuid[], $12::uuid[], $13::boolean[], $14::text[], $15::text[],
+                     $16::timestamptz[], $17::timestamptz[], $18::timestamptz[], $19::int[], $20::int[], $21::text[],
+                     $22::text[], $23::text[], $24::text[], $25::int[])
+           AS x(id, provider_call_id, direction, from_number, to_number, customer_phone, caller_name, line, extension,
+                manager_id, contact_id, lead_id, lead_created, tracking_channel, status, started_at, answered_at,
+                ended_at, wait_seconds, talk_seconds, disposition, hangup_cause, recording_url, recording_id, added)
+        WHERE c.id = x.id`,
+      [
+        touched.map((t) => t.log.id),
+        touched.map((t) => t.call.providerCallId),
+        touched.map((t) => t.call.direction),
+        touched.map((t) => t.call.fromNumber),
+        touched.map((t) => t.call.toNumber),
+        touched.map((t) => t.customerPhone),
+        touched.map((t) => t.call.callerName),
+        touched.map((t) => t.call.line),
+        touched.map((t) => t.call.extension),
+        touched.map((t) => t.managerId),
+        touched.map((t) => t.contactId),
+        touched.map((t) => t.leadId),
+        touched.map((t) => t.leadCreated),
+        touched.map((t) => t.trackingChannel),
+        touched.map((t) => (t.call.completed ? 'completed' : 'in_progress')),
+        touched.map((t) => t.call.startedAt),
+        touched.map((t) => t.call.answeredAt),
+        touched.map((t) => t.call.endedAt),
+        touched.map((t) => t.call.waitSeconds),
+        touched.map((t) => t.call.talkSeconds),
+        touched.map((t) => t.call.disposition),
+        touched.map((t) => t.call.hangupCause),
+        touched.map((t) => t.call.recordingUrl),
+        touched.map((t) => t.call.recordingId),
+        touched.map((t) => t.log.added),
+      ],
+    );
   }
 
   /**
    * A missed inbound call -> one open call-back task per phone (a second miss joins the open one); an
    * answered call with that phone after it closes it. Both directions of arrival give the same end state: a
-   * miss whose answer was already recorded is logged as a task already done.
+   * miss whose answer was already recorded is logged as a task already done. Answers go first, so a miss
+   * after an answer in the same batch opens a task rather than joining one that answer closes.
    */
-  private async callbacks(
-    em: EntityManager,
-    log: LogRow,
-    call: CallState,
-    phone: string,
-    link: { contactId: string | null; leadId: string | null; managerId: string | null },
-  ): Promise<void> {
-    if (call.disposition === 'answered') {
+  private async callbacks(em: EntityManager, touched: Touched[]): Promise<void> {
+    // In the order the calls completed in the batch (their first final event), as event by event.
+    const completed = touched
+      .filter((t) => t.call.completed && t.customerPhone)
+      .sort((a, b) => a.completedAt - b.completedAt);
+    const answered = completed.filter((t) => t.call.disposition === 'answered');
+    const missed = completed.filter(
+      (t) => t.call.disposition !== 'answered' && t.call.direction === 'inbound' && !t.log.callback_task_id,
+    );
+    if (answered.length) {
       await em.query(
-        `UPDATE tasks t SET status = CASE WHEN t.call_log_id = $2 THEN 'cancelled' ELSE 'done' END,
-                result = CASE WHEN t.call_log_id = $2 THEN 'the call was answered' ELSE 'answered call ' || $2 END,
+        `UPDATE tasks t SET status = CASE WHEN t.call_log_id = y.id THEN 'cancelled' ELSE 'done' END,
+                result = CASE WHEN t.call_log_id = y.id THEN 'the call was answered' ELSE 'answered call ' || y.id END,
                 closed_at = now()
-           FROM call_logs missed
-          WHERE t.kind = 'call_back' AND t.status = 'open' AND t.phone = $1 AND missed.id = t.call_log_id
-            AND (missed.id = $2 OR missed.started_at < $3)`,
-        [phone, log.id, call.startedAt],
+           FROM (SELECT DISTINCT ON (ot.id) ot.id AS task_id, x.id
+                   FROM unnest($1::text[], $2::uuid[], $3::timestamptz[]) WITH ORDINALITY AS x(phone, id, started_at, i)
+                   JOIN tasks ot ON ot.kind = 'call_back' AND ot.status = 'open' AND ot.phone = x.phone
+                   JOIN call_logs missed ON missed.id = ot.call_log_id
+                        AND (missed.id = x.id OR missed.started_at < x.started_at)
+                  ORDER BY ot.id, x.i) y
+          WHERE t.id = y.task_id`,
+        [
+          answered.map((t) => t.customerPhone),
+          answered.map((t) => t.log.id),
+          answered.map((t) => t.call.startedAt),
+        ],
       );
-      return;
     }
-    if (call.direction !== 'inbound' || log.callback_task_id) return;
-    const [answeredLater]: Array<{ id: string }> = await em.query(
-      `SELECT id FROM call_logs WHERE customer_phone = $1 AND disposition = 'answered' AND started_at > $2
-        ORDER BY started_at LIMIT 1`,
-      [phone, call.startedAt],
-    );
-    const due = new Date(
-      (call.endedAt ?? call.startedAt).getTime() + this.config.telephony.callbackDueMinutes * 60_000,
-    );
-    const title = `Call back ${phone}${call.callerName ? ` (${call.callerName})` : ''}`;
-    let taskId: string;
-    if (answeredLater) {
-      const [done]: Array<{ id: string }> = await em.query(
-        `INSERT INTO tasks (kind, title, status, due_at, responsible_manager_id, contact_id, lead_id, phone,
+    if (!missed.length) return;
+    const dueMs = this.config.telephony.callbackDueMinutes * 60_000;
+    await em.query(
+      `WITH x AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::uuid[],
+                              $7::uuid[], $8::uuid[])
+           WITH ORDINALITY AS x(id, phone, started_at, due_at, title, manager, contact, lead, i)),
+       later AS (
+         SELECT x.*, (SELECT c.id FROM call_logs c
+                       WHERE c.customer_phone = x.phone AND c.disposition = 'answered' AND c.started_at > x.started_at
+                       ORDER BY c.started_at LIMIT 1) AS answered_id
+           FROM x),
+       done AS (
+         INSERT INTO tasks (kind, title, status, due_at, responsible_manager_id, contact_id, lead_id, phone,
                             call_log_id, result, closed_at)
-         VALUES ('call_back', $1, 'done', $2, $3, $4, $5, $6, $7, 'answered call ' || $8, now()) RETURNING id`,
-        [title, due, link.managerId, link.contactId, link.leadId, phone, log.id, answeredLater.id],
-      );
-      taskId = done.id;
-    } else {
-      const rows: Array<{ id: string }> = await em.query(
-        `WITH ins AS (
-           INSERT INTO tasks (kind, title, due_at, responsible_manager_id, contact_id, lead_id, phone, call_log_id)
-           VALUES ('call_back', $1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (phone) WHERE kind = 'call_back' AND status = 'open' DO NOTHING RETURNING id)
-         SELECT id FROM ins
-         UNION ALL SELECT id FROM tasks WHERE kind = 'call_back' AND status = 'open' AND phone = $6
-         LIMIT 1`,
-        [title, due, link.managerId, link.contactId, link.leadId, phone, log.id],
-      );
-      taskId = rows[0].id;
-    }
-    await em.query(`UPDATE call_logs SET callback_task_id = $2 WHERE id = $1`, [log.id, taskId]);
+         SELECT 'call_back', title, 'done', due_at, manager, contact, lead, phone, id, 'answered call ' || answered_id,
+                now()
+           FROM later WHERE answered_id IS NOT NULL ORDER BY i
+         RETURNING id, call_log_id),
+       opened AS (
+         INSERT INTO tasks (kind, title, due_at, responsible_manager_id, contact_id, lead_id, phone, call_log_id)
+         SELECT DISTINCT ON (phone) 'call_back', title, due_at, manager, contact, lead, phone, id
+           FROM later WHERE answered_id IS NULL ORDER BY phone, i
+         ON CONFLICT (phone) WHERE kind = 'call_back' AND status = 'open' DO NOTHING
+         RETURNING id, phone),
+       links AS (
+         SELECT call_log_id AS id, id AS task_id FROM done
+         UNION ALL
+         SELECT l.id, COALESCE(o.id, (SELECT t.id FROM tasks t
+                                       WHERE t.kind = 'call_back' AND t.status = 'open' AND t.phone = l.phone))
+           FROM later l LEFT JOIN opened o ON o.phone = l.phone
+          WHERE l.answered_id IS NULL)
+       UPDATE call_logs c SET callback_task_id = links.task_id FROM links WHERE c.id = links.id`,
+      [
+        missed.map((t) => t.log.id),
+        missed.map((t) => t.customerPhone),
+        missed.map((t) => t.call.startedAt),
+        missed.map((t) => new Date((t.call.endedAt ?? t.call.startedAt).getTime() + dueMs)),
+        missed.map(
+          (t) => `Call back ${t.customerPhone}${t.call.callerName ? ` (${t.call.callerName})` : ''}`,
+        ),
+        missed.map((t) => t.managerId),
+        missed.map((t) => t.contactId),
+        missed.map((t) => t.leadId),
+      ],
+    );
   }
 }

@@ -3,12 +3,21 @@ import { EventEnvelope } from '@switchboard/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { Inbox, InboxOutcome, lockAll } from './inbox';
 
-export interface BatchItem<R> {
+export interface BatchItem<R, D = unknown> {
   envelope: EventEnvelope;
   /** Advisory-lock keys the effects need (e.g. "phone:+7912…"); taken for the whole batch, sorted, up front. */
   lockKeys: string[];
+  /** The item's effects alone: used in turn for each item, or (with batch effects) when the item runs alone. */
   effects: (em: EntityManager) => Promise<R>;
+  /** Whatever the consumer's batch effects need to know about the item (parsed payload, keys, ...). */
+  data?: D;
 }
+
+/**
+ * Applies all fresh items of one batch at once (set-based), returning one result per item, in their order.
+ * If it throws, the batch rolls back and each item is retried alone with its own `effects`.
+ */
+export type BatchEffects<R, D = unknown> = (em: EntityManager, items: Array<BatchItem<R, D>>) => Promise<R[]>;
 
 interface Pending<R> extends BatchItem<R> {
   consumer: string;
@@ -19,21 +28,43 @@ interface Pending<R> extends BatchItem<R> {
 export interface BatchingOptions {
   maxBatch: number;
   lingerMs: number;
+  /**
+   * Batches of one consumer in flight at once; what arrives meanwhile waits and goes into the next batch (so
+   * batches grow with the load instead of many small ones queueing on the same locks). Default: no limit.
+   */
+  maxConcurrent?: number;
 }
+
+/** Per-consumer settings: batch shape, and optionally one callback for a whole batch. */
+export interface ConsumerBatching<
+  R extends { outcome: string },
+  D = unknown,
+> extends Partial<BatchingOptions> {
+  batchEffects?: BatchEffects<R, D>;
+}
+
+interface ConsumerState {
+  queue: Array<Pending<{ outcome: string }>>;
+  timer: NodeJS.Timeout | null;
+  inFlight: number;
+}
+
+type Outcome = { outcome: string };
 
 /**
  * Effectively-once like Inbox, but concurrent submissions are coalesced into one transaction per batch:
  * markers in one statement, every lock in one statement (sorted, so two batches cannot deadlock), effects in
- * order, one commit. Each caller still gets its own outcome only after the commit, so acks stay after
- * durability. If a batch fails, each of its items is retried alone in its own transaction, so one bad
- * message fails only itself.
+ * order (or the consumer's batch effects in one call), one commit. Each caller still gets its own outcome
+ * only after the commit, so acks stay after durability. If a batch fails, each of its items is retried alone
+ * in its own transaction, so one bad message fails only itself.
  */
 @Injectable()
 export class BatchingInbox implements OnApplicationShutdown {
   private readonly logger = new Logger('BatchingInbox');
-  private queue: Array<Pending<{ outcome: string }>> = [];
-  private timer: NodeJS.Timeout | null = null;
+  private readonly consumers = new Map<string, ConsumerState>();
+  private readonly settings = new Map<string, ConsumerBatching<Outcome>>();
   private readonly running = new Set<Promise<void>>();
+  /** Defaults for consumers that set no options of their own. */
   options: BatchingOptions = { maxBatch: 50, lingerMs: 2 };
 
   constructor(
@@ -41,39 +72,69 @@ export class BatchingInbox implements OnApplicationShutdown {
     private readonly single: Inbox,
   ) {}
 
-  submit<R extends { outcome: string }>(consumer: string, item: BatchItem<R>): Promise<InboxOutcome<R>> {
+  /** A consumer's own batch shape and (optionally) set-based batch effects. */
+  configure<R extends Outcome, D = unknown>(consumer: string, batching: ConsumerBatching<R, D>): void {
+    this.settings.set(consumer, batching as unknown as ConsumerBatching<Outcome>);
+  }
+
+  submit<R extends Outcome, D = unknown>(consumer: string, item: BatchItem<R, D>): Promise<InboxOutcome<R>> {
     return new Promise<InboxOutcome<R>>((resolve, reject) => {
-      this.queue.push({ ...item, consumer, resolve, reject } as unknown as Pending<{ outcome: string }>);
-      if (this.queue.length >= this.options.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs);
+      const state = this.state(consumer);
+      state.queue.push({ ...item, consumer, resolve, reject } as unknown as Pending<Outcome>);
+      const { maxBatch, lingerMs } = this.optionsOf(consumer);
+      if (state.queue.length >= maxBatch) this.flush(consumer);
+      else state.timer ??= setTimeout(() => this.flush(consumer), lingerMs);
     });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.flush();
-    await Promise.allSettled([...this.running]);
+    for (;;) {
+      for (const consumer of this.consumers.keys()) this.flush(consumer);
+      if (this.running.size === 0) return;
+      await Promise.allSettled([...this.running]);
+    }
   }
 
-  private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.queue.length === 0) return;
-    const queued = this.queue;
-    this.queue = [];
-    for (const consumer of new Set(queued.map((q) => q.consumer))) {
-      const run = this.runBatch(queued.filter((q) => q.consumer === consumer)).finally(() =>
-        this.running.delete(run),
-      );
+  private state(consumer: string): ConsumerState {
+    let s = this.consumers.get(consumer);
+    if (!s) this.consumers.set(consumer, (s = { queue: [], timer: null, inFlight: 0 }));
+    return s;
+  }
+
+  private optionsOf(consumer: string): Required<BatchingOptions> {
+    const own = this.settings.get(consumer);
+    return {
+      maxBatch: own?.maxBatch ?? this.options.maxBatch,
+      lingerMs: own?.lingerMs ?? this.options.lingerMs,
+      maxConcurrent: own?.maxConcurrent ?? this.options.maxConcurrent ?? Infinity,
+    };
+  }
+
+  private flush(consumer: string): void {
+    const state = this.state(consumer);
+    if (state.timer) clearTimeout(state.timer);
+    state.timer = null;
+    const { maxBatch, maxConcurrent } = this.optionsOf(consumer);
+    while (state.queue.length > 0 && state.inFlight < maxConcurrent) {
+      const batch = state.queue.splice(0, maxBatch);
+      state.inFlight++;
+      const run = this.runBatch(batch).finally(() => {
+        this.running.delete(run);
+        state.inFlight--;
+        // What queued up while every slot was busy goes now, without lingering: it has waited already.
+        if (state.queue.length > 0 && Number.isFinite(maxConcurrent)) this.flush(consumer);
+      });
       this.running.add(run);
     }
   }
 
-  private async runBatch(batch: Array<Pending<{ outcome: string }>>): Promise<void> {
+  private async runBatch(batch: Array<Pending<Outcome>>): Promise<void> {
     if (batch.length === 1) return this.runAlone(batch[0]);
-    let results: Array<InboxOutcome<{ outcome: string }>>;
+    const consumer = batch[0].consumer;
+    const batchEffects = this.settings.get(consumer)?.batchEffects;
+    let results: Array<InboxOutcome<Outcome>>;
     try {
       results = await this.ds.transaction(async (em) => {
-        const consumer = batch[0].consumer;
         const fresh: Array<{ event_id: string }> = await em.query(
           `INSERT INTO processed_events (consumer, event_id, peer_id, idempotency_key, event_type, trace_id, outcome)
            SELECT $1, e, p, k, t, tr, 'pending'
@@ -91,30 +152,39 @@ export class BatchingInbox implements OnApplicationShutdown {
           ],
         );
         const freshIds = new Set(fresh.map((f) => f.event_id));
-        const todo = batch.filter((b) => freshIds.has(b.envelope.id));
-        const keys = todo.flatMap((b) => b.lockKeys);
-        await lockAll(em, keys);
-        const out: Array<InboxOutcome<{ outcome: string }>> = [];
-        const outcomes = new Map<string, string>();
-        for (const b of batch) {
-          // A batch may hold the same event twice (redelivery) or a re-post: only the first marker is fresh.
-          if (!freshIds.has(b.envelope.id) || outcomes.has(b.envelope.id)) {
-            out.push({ duplicate: true });
-            continue;
-          }
-          const result = await b.effects(em);
-          outcomes.set(b.envelope.id, result.outcome);
-          out.push({ duplicate: false, result });
+        // A batch may hold the same event twice (redelivery) or a re-post: only the first marker is fresh.
+        const seen = new Set<string>();
+        const todo = batch.map((b) => {
+          const first = freshIds.has(b.envelope.id) && !seen.has(b.envelope.id);
+          seen.add(b.envelope.id);
+          return first;
+        });
+        const items = batch.filter((_, i) => todo[i]);
+        await lockAll(
+          em,
+          items.flatMap((b) => b.lockKeys),
+        );
+        let applied: Outcome[];
+        if (batchEffects && items.length > 0) {
+          applied = await batchEffects(em, items);
+          if (applied.length !== items.length)
+            throw new Error('batch effects must return one result per item');
+        } else {
+          applied = [];
+          for (const b of items) applied.push(await b.effects(em));
         }
-        if (outcomes.size) {
+        if (items.length) {
           await em.query(
             `UPDATE processed_events p SET outcome = x.o
                FROM unnest($2::uuid[], $3::text[]) AS x(e, o)
               WHERE p.consumer = $1 AND p.event_id = x.e`,
-            [consumer, [...outcomes.keys()], [...outcomes.values()]],
+            [consumer, items.map((b) => b.envelope.id), applied.map((r) => r.outcome)],
           );
         }
-        return out;
+        let next = 0;
+        return batch.map((_, i): InboxOutcome<Outcome> =>
+          todo[i] ? { duplicate: false, result: applied[next++] } : { duplicate: true },
+        );
       });
     } catch (err) {
       // Isolate: each item alone, each with its own result or error.
@@ -125,7 +195,7 @@ export class BatchingInbox implements OnApplicationShutdown {
     batch.forEach((b, i) => b.resolve(results[i]));
   }
 
-  private async runAlone(b: Pending<{ outcome: string }>): Promise<void> {
+  private async runAlone(b: Pending<Outcome>): Promise<void> {
     try {
       b.resolve(await this.single.process(b.consumer, b.envelope, b.effects, b.lockKeys));
     } catch (err) {
