@@ -162,6 +162,38 @@ async function spawnProcess(name, argv, env, port) {
   throw new Error(`${name} not healthy`);
 }
 
+/** A Prometheus histogram's cumulative bucket counts ({le: count}) from an app's /metrics, summed over labels. */
+async function histogram(port, name) {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
+  const buckets = {};
+  for (const m of text.matchAll(
+    new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\d+(?:\\.\\d+)?)`, 'gm'),
+  ))
+    buckets[m[1]] = (buckets[m[1]] ?? 0) + Number(m[2]);
+  return buckets;
+}
+
+/**
+ * Quantiles (ms, upper bucket bound) of what a histogram observed between two scrapes: where the time goes
+ * inside a process (broker confirm wait at the gateway, handler time at a connector).
+ */
+function histogramDelta(before, after, qs = [0.5, 0.99]) {
+  const les = Object.keys(after)
+    .filter((le) => le !== '+Inf')
+    .sort((a, b) => Number(a) - Number(b));
+  const total = (after['+Inf'] ?? 0) - (before['+Inf'] ?? 0);
+  if (!total) return null;
+  const out = { count: total };
+  for (const q of qs) {
+    const le = les.find((l) => (after[l] ?? 0) - (before[l] ?? 0) >= q * total);
+    out[`p${q * 100}`] = le === undefined ? `>${Number(les.at(-1)) * 1000}` : Number(le) * 1000;
+  }
+  return out;
+}
+
 /** SIGTERM, and wait until the process is gone (so the next phase does not share the CPU with it). */
 async function stop(proc) {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
@@ -383,6 +415,8 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
         for (const [n, p] of Object.entries(procs)) peak[n] = Math.max(peak[n], procStats(p.pid)?.rss ?? 0);
       }, 250);
       const processedAtStart = await count(db);
+      const confirmBefore = await histogram(gwPort, 'switchboard_publish_confirm_seconds');
+      const handlerBefore = connector ? await histogram(wcPort, 'switchboard_consume_seconds') : {};
       const startedAt = Date.now();
       const result = await drive(gwPort, token, { connections, duration: DURATION });
       const loadEndedAt = Date.now();
@@ -397,6 +431,17 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
       const drainedAt = Date.now();
       clearInterval(sampler);
       const after = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
+      // Inside the ack and the lag: the wait for the broker's confirm, and the connector's time per message
+      // (its batch's transaction included).
+      const inside = {
+        publishConfirmMs: histogramDelta(
+          confirmBefore,
+          await histogram(gwPort, 'switchboard_publish_confirm_seconds'),
+        ),
+        connectorHandlerMs: connector
+          ? histogramDelta(handlerBefore, await histogram(wcPort, 'switchboard_consume_seconds'))
+          : null,
+      };
       // Lag: gateway receipt (the event id is a UUIDv7: its first 48 bits are the receive time in ms) to the
       // connector's CRM transaction.
       const lag = INGEST_ONLY
@@ -432,6 +477,7 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
         drainSeconds: (drainedAt - loadEndedAt) / 1000,
         lagMs: { p50: Math.round(Number(lag.p50)), p99: Math.round(Number(lag.p99)) },
         errors: { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts },
+        inside,
         floor,
         processes: Object.fromEntries(
           Object.keys(procs).map((n) => [

@@ -7,8 +7,8 @@ import {
   OrderSubmittedV1,
   validateContract,
 } from '@switchboard/contracts';
-import { ContactCandidate, ContactService, normalizeEmail, normalizePhone } from '@switchboard/crm';
-import { BatchingInbox } from '@switchboard/database';
+import { ContactCandidate, ContactService, normalizeEmail, normalizePhone, rounds } from '@switchboard/crm';
+import { BatchingInbox, BatchItem } from '@switchboard/database';
 import { EntityManager } from 'typeorm';
 import { FaultInjector } from './fault-injector';
 
@@ -16,10 +16,58 @@ export const CONSUMER = 'website-connector';
 
 export type OrderOutcome = 'created' | 'updated' | 'stale' | 'duplicate';
 
+interface OrderItem {
+  order: OrderSubmittedV1;
+  customer: ContactCandidate;
+}
+
+type Item = Pick<BatchItem<{ outcome: OrderOutcome }, OrderItem>, 'envelope'> & { data: OrderItem };
+
+/**
+ * Upserts each order's deal and replaces its items, one statement for a whole round of distinct orders. The
+ * DELETE runs on the statement's snapshot, so it removes only the previous versions' items, never the ones
+ * inserted beside them. Returns the deals written (a stale version writes none).
+ */
+const UPSERT_DEALS = `
+WITH inp AS (
+  SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::numeric[], $7::text[],
+                       $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[],
+                       $14::timestamptz[], $15::uuid[], $16::uuid[])
+    AS x(idx, peer_id, external_id, contact_id, status, amount, currency, delivery_address, utm_source, utm_medium,
+         utm_campaign, created_at, version, paid_at, manager_id, event_id)),
+d AS (
+  INSERT INTO deals (peer_id, external_id, contact_id, title, status, amount, currency, delivery_address,
+                     utm_source, utm_medium, utm_campaign, source_created_at, source_updated_at, paid_at,
+                     paid_at_version, responsible_manager_id, last_event_id)
+  SELECT peer_id, external_id, contact_id, 'Order ' || external_id, status, amount, currency, delivery_address,
+         utm_source, utm_medium, utm_campaign, created_at, version, paid_at,
+         CASE WHEN paid_at IS NOT NULL THEN version END, manager_id, event_id
+    FROM inp ORDER BY idx
+  ON CONFLICT (peer_id, external_id) DO UPDATE SET
+    status = EXCLUDED.status, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+    delivery_address = EXCLUDED.delivery_address, utm_source = EXCLUDED.utm_source,
+    utm_medium = EXCLUDED.utm_medium, utm_campaign = EXCLUDED.utm_campaign,
+    source_updated_at = EXCLUDED.source_updated_at,
+    paid_at = COALESCE(EXCLUDED.paid_at, deals.paid_at),
+    paid_at_version = COALESCE(EXCLUDED.paid_at_version, deals.paid_at_version),
+    last_event_id = EXCLUDED.last_event_id, updated_at = now()
+  WHERE deals.source_updated_at < EXCLUDED.source_updated_at
+  RETURNING id, peer_id, external_id, (xmax = 0) AS inserted),
+written AS (SELECT inp.idx, d.id, d.inserted FROM d JOIN inp USING (peer_id, external_id)),
+old_items AS (DELETE FROM deal_items WHERE deal_id IN (SELECT id FROM d WHERE NOT inserted)),
+new_items AS (
+  INSERT INTO deal_items (deal_id, position, sku, name, quantity, price)
+  SELECT w.id, t.pos, t.sku, t.name, t.qty, t.price
+    FROM unnest($17::int[], $18::int[], $19::text[], $20::text[], $21::int[], $22::numeric[])
+      AS t(idx, pos, sku, name, qty, price)
+    JOIN written w USING (idx))
+SELECT idx, inserted FROM written`;
+
 /**
  * website.order.submitted -> contact (found or created) + deal keyed by (peer, externalId). The deal keeps the
  * source's version (updatedAt): a newer version replaces it, an older or equal one changes nothing, so
- * out-of-order and repeated deliveries converge on the same state.
+ * out-of-order and repeated deliveries converge on the same state. A batch of orders is projected set-based
+ * (a few statements for the whole batch) with the result of projecting them one by one in order.
  */
 @Injectable()
 export class OrderProjector {
@@ -30,7 +78,11 @@ export class OrderProjector {
     private readonly contacts: ContactService,
     private readonly config: AppConfig,
     private readonly faults: FaultInjector,
-  ) {}
+  ) {
+    inbox.configure<{ outcome: OrderOutcome }, OrderItem>(CONSUMER, {
+      batchEffects: (em, items) => this.projectBatch(em, items as Item[]),
+    });
+  }
 
   async apply(envelope: EventEnvelope): Promise<OrderOutcome> {
     // Re-validate: the broker accepts anything, and a bad payload must dead-letter, not half-apply.
@@ -46,94 +98,84 @@ export class OrderProjector {
       // duplicate factory, so dead-letter the order visibly instead of guessing.
       throw new UnmatchableCustomer(order.externalId);
     }
-    const outcome = await this.inbox.submit(CONSUMER, {
+    const data: OrderItem = { order, customer };
+    const outcome = await this.inbox.submit<{ outcome: OrderOutcome }, OrderItem>(CONSUMER, {
       envelope,
+      data,
       // The order's own key too: two versions of one order in concurrent batches then queue, not deadlock.
-      lockKeys: [...this.contacts.lockKeys(customer), `order:${envelope.peerId}:${order.externalId}`],
-      effects: async (em) => {
-        // Inside the transaction, so a failing order also exercises batch isolation.
-        this.faults.maybeFail(order.externalId);
-        return { outcome: await this.project(em, envelope, order, customer) };
-      },
+      lockKeys: [...this.contacts.lockKeys(customer), orderKey(envelope.peerId, order.externalId)],
+      // Alone (a failed batch's retry): the same code as a batch of one.
+      effects: async (em) => (await this.projectBatch(em, [{ envelope, data }]))[0],
     });
     const result: OrderOutcome = outcome.duplicate ? 'duplicate' : outcome.result.outcome;
     this.logger.debug(`order ${order.externalId}: ${result}`);
     return result;
   }
 
-  private async project(
-    em: EntityManager,
-    envelope: EventEnvelope,
-    order: OrderSubmittedV1,
-    customer: ContactCandidate,
-  ): Promise<OrderOutcome> {
-    const contact = await this.contacts.findOrCreate(em, customer);
-
-    const version = order.updatedAt ?? order.createdAt;
-    // Upsert the deal and replace its items in one statement. The DELETE runs on the statement's snapshot, so
-    // it removes only the previous version's items, never the ones inserted beside it.
-    const rows: Array<{ id: string; inserted: boolean }> = await em.query(
-      `WITH d AS (
-         INSERT INTO deals (peer_id, external_id, contact_id, title, status, amount, currency, delivery_address,
-                            utm_source, utm_medium, utm_campaign, source_created_at, source_updated_at, paid_at,
-                            paid_at_version, responsible_manager_id, last_event_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::timestamptz,
-                 CASE WHEN $14::timestamptz IS NOT NULL THEN $13::timestamptz END, $15, $16)
-         ON CONFLICT (peer_id, external_id) DO UPDATE SET
-           status = EXCLUDED.status, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
-           delivery_address = EXCLUDED.delivery_address, utm_source = EXCLUDED.utm_source,
-           utm_medium = EXCLUDED.utm_medium, utm_campaign = EXCLUDED.utm_campaign,
-           source_updated_at = EXCLUDED.source_updated_at,
-           paid_at = COALESCE(EXCLUDED.paid_at, deals.paid_at),
-           paid_at_version = COALESCE(EXCLUDED.paid_at_version, deals.paid_at_version),
-           last_event_id = EXCLUDED.last_event_id, updated_at = now()
-         WHERE deals.source_updated_at < EXCLUDED.source_updated_at
-         RETURNING id, (xmax = 0) AS inserted),
-       old_items AS (DELETE FROM deal_items WHERE deal_id IN (SELECT id FROM d WHERE NOT inserted)),
-       new_items AS (
-         INSERT INTO deal_items (deal_id, position, sku, name, quantity, price)
-         SELECT d.id, t.pos, t.sku, t.name, t.qty, t.price
-           FROM d, unnest($17::int[], $18::text[], $19::text[], $20::int[], $21::numeric[]) AS t(pos, sku, name, qty, price))
-       SELECT id, inserted FROM d`,
-      [
-        envelope.peerId,
-        order.externalId,
-        contact.id,
-        `Order ${order.externalId}`,
-        order.status,
-        order.total,
-        order.currency,
-        order.deliveryAddress ?? null,
-        order.utm?.source ?? null,
-        order.utm?.medium ?? null,
-        order.utm?.campaign ?? null,
-        order.createdAt,
-        version,
-        order.paidAt ?? null,
-        contact.responsibleManagerId,
-        envelope.id,
-        order.items.map((_, i) => i + 1),
-        order.items.map((i) => i.sku),
-        order.items.map((i) => i.name),
-        order.items.map((i) => i.quantity),
-        order.items.map((i) => i.price),
-      ],
+  /** The effects of a batch of fresh orders (each event once): one outcome per order, in order. */
+  async projectBatch(em: EntityManager, items: Item[]): Promise<Array<{ outcome: OrderOutcome }>> {
+    // Inside the transaction, so a failing order also exercises batch isolation.
+    for (const { data } of items) this.faults.maybeFail(data.order.externalId);
+    const contacts = await this.contacts.findOrCreateMany(
+      em,
+      items.map((i) => i.data.customer),
     );
-    if (rows.length === 0) {
+    const outcomes = new Array<OrderOutcome>(items.length).fill('stale');
+    // Two versions of one order in a batch: the later goes in a later statement, as if they came one by one.
+    for (const round of rounds(items.map((i) => [orderKey(i.envelope.peerId, i.data.order.externalId)]))) {
+      const inRound = round.map((i) => ({ ...items[i], contact: contacts[i] }));
+      const lines = inRound.flatMap(({ data }, k) =>
+        data.order.items.map((line, pos) => ({ idx: round[k], pos: pos + 1, line })),
+      );
+      const written: Array<{ idx: number; inserted: boolean }> = await em.query(UPSERT_DEALS, [
+        round,
+        inRound.map((i) => i.envelope.peerId),
+        inRound.map((i) => i.data.order.externalId),
+        inRound.map((i) => i.contact.id),
+        inRound.map((i) => i.data.order.status),
+        inRound.map((i) => i.data.order.total),
+        inRound.map((i) => i.data.order.currency),
+        inRound.map((i) => i.data.order.deliveryAddress ?? null),
+        inRound.map((i) => i.data.order.utm?.source ?? null),
+        inRound.map((i) => i.data.order.utm?.medium ?? null),
+        inRound.map((i) => i.data.order.utm?.campaign ?? null),
+        inRound.map((i) => i.data.order.createdAt),
+        inRound.map((i) => versionOf(i.data.order)),
+        inRound.map((i) => i.data.order.paidAt ?? null),
+        inRound.map((i) => i.contact.responsibleManagerId),
+        inRound.map((i) => i.envelope.id),
+        lines.map((l) => l.idx),
+        lines.map((l) => l.pos),
+        lines.map((l) => l.line.sku),
+        lines.map((l) => l.line.name),
+        lines.map((l) => l.line.quantity),
+        lines.map((l) => l.line.price),
+      ]);
+      for (const w of written) outcomes[w.idx] = w.inserted ? 'created' : 'updated';
       // An older version still knows when the order was paid if no newer version said so.
-      if (order.paidAt) {
+      const stalePaid = round.filter((i) => outcomes[i] === 'stale' && items[i].data.order.paidAt);
+      if (stalePaid.length > 0) {
         await em.query(
-          `UPDATE deals SET paid_at = $3, paid_at_version = $4, updated_at = now()
-            WHERE peer_id = $1 AND external_id = $2 AND (paid_at_version IS NULL OR paid_at_version < $4)`,
-          [envelope.peerId, order.externalId, order.paidAt, version],
+          `UPDATE deals d SET paid_at = x.paid_at, paid_at_version = x.version, updated_at = now()
+             FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+               AS x(peer_id, external_id, paid_at, version)
+            WHERE d.peer_id = x.peer_id AND d.external_id = x.external_id
+              AND (d.paid_at_version IS NULL OR d.paid_at_version < x.version)`,
+          [
+            stalePaid.map((i) => items[i].envelope.peerId),
+            stalePaid.map((i) => items[i].data.order.externalId),
+            stalePaid.map((i) => items[i].data.order.paidAt),
+            stalePaid.map((i) => versionOf(items[i].data.order)),
+          ],
         );
       }
-      return 'stale';
     }
-    const [deal] = rows;
-    return deal.inserted ? 'created' : 'updated';
+    return outcomes.map((outcome) => ({ outcome }));
   }
 }
+
+const orderKey = (peerId: string, externalId: string) => `order:${peerId}:${externalId}`;
+const versionOf = (order: OrderSubmittedV1) => order.updatedAt ?? order.createdAt;
 
 export class UnmatchableCustomer extends DomainError {
   constructor(externalId: string) {

@@ -1,5 +1,4 @@
 export * from './entities';
 export * from './services/normalize';
-export * from './services/assignment.service';
 export * from './services/contact.service';
 export * from './crm.module';

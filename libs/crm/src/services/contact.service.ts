@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ROUND_ROBIN_MANAGER_SQL } from './assignment.service';
 
 export interface ContactCandidate {
   name?: string | null;
@@ -18,38 +17,60 @@ export interface MatchedContact {
 }
 
 /**
- * Finds the card (phone first, then email), or creates it with a round-robin manager; attaches identities the
- * card did not have yet; all in one statement. Runs after the identities are locked, so its snapshot sees
- * every card committed by a concurrent transaction about the same customer.
+ * For each candidate ($1 = its index in the call): finds the card (phone first, then email), or creates it with
+ * a round-robin manager; attaches identities the card did not have yet; all in one statement. Runs after the
+ * identities are locked, so its snapshot sees every card committed by a concurrent transaction about the same
+ * customer. The candidates of one call share no identity (the caller splits them; see findOrCreateMany), so
+ * none can depend on a card another creates in the same statement.
  */
 const MATCH_OR_CREATE = `
-WITH cand(kind, value) AS (SELECT * FROM unnest($1::text[], $2::text[])),
+WITH inp AS (
+  SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+    AS x(idx, name, phone, email, source, site_customer_id)),
+cand AS (
+  SELECT idx, 'phone'::text AS kind, phone AS value FROM inp WHERE phone IS NOT NULL
+  UNION ALL SELECT idx, 'email', email FROM inp WHERE email IS NOT NULL),
 found AS (
-  SELECT i.contact_id AS id, c.responsible_manager_id
-    FROM contact_identities i JOIN contacts c ON c.id = i.contact_id JOIN cand USING (kind, value)
-   ORDER BY (i.kind = 'phone') DESC LIMIT 1),
+  SELECT DISTINCT ON (cand.idx) cand.idx, i.contact_id AS id, c.responsible_manager_id
+    FROM cand JOIN contact_identities i USING (kind, value) JOIN contacts c ON c.id = i.contact_id
+   ORDER BY cand.idx, (i.kind = 'phone') DESC),
+-- Round robin over active managers: one sequence value per new card, in candidate order.
+managers_in_turn AS (SELECT array_agg(id ORDER BY created_at, id) AS ids FROM managers WHERE active),
+fresh AS MATERIALIZED (
+  SELECT inp.*, gen_random_uuid() AS id, nextval('manager_assignment_seq') AS turn
+    FROM inp WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.idx = inp.idx) ORDER BY inp.idx),
 created AS (
-  INSERT INTO contacts (name, phones, emails, responsible_manager_id, source, site_customer_id)
-  SELECT $3, $4::text[], $5::text[], ${ROUND_ROBIN_MANAGER_SQL}, $6, $7
-   WHERE NOT EXISTS (SELECT 1 FROM found)
+  INSERT INTO contacts (id, name, phones, emails, responsible_manager_id, source, site_customer_id)
+  SELECT f.id, f.name,
+         CASE WHEN f.phone IS NULL THEN '{}' ELSE ARRAY[f.phone] END,
+         CASE WHEN f.email IS NULL THEN '{}' ELSE ARRAY[f.email] END,
+         (SELECT ids[1 + (f.turn % cardinality(ids))::int] FROM managers_in_turn), f.source, f.site_customer_id
+    FROM fresh f ORDER BY f.idx
   RETURNING id, responsible_manager_id),
 chosen AS (
-  SELECT id, responsible_manager_id, false AS created FROM found
-  UNION ALL SELECT id, responsible_manager_id, true FROM created),
+  SELECT idx, id, responsible_manager_id, false AS created FROM found
+  UNION ALL SELECT f.idx, c.id, c.responsible_manager_id, true FROM fresh f JOIN created c USING (id)),
 added AS (
   INSERT INTO contact_identities (kind, value, contact_id)
-  SELECT cand.kind, cand.value, chosen.id FROM cand, chosen
-  ON CONFLICT DO NOTHING RETURNING kind, value),
+  SELECT cand.kind, cand.value, chosen.id FROM cand JOIN chosen USING (idx) ORDER BY cand.idx
+  ON CONFLICT DO NOTHING RETURNING kind, value, contact_id),
+-- Found cards: every identity newly attached to each, and the first name offered for a card without one.
+touched AS (
+  SELECT ch.id, (array_agg(inp.name ORDER BY ch.idx) FILTER (WHERE inp.name IS NOT NULL))[1] AS name
+    FROM chosen ch JOIN inp USING (idx) WHERE NOT ch.created GROUP BY ch.id),
+attaching AS (
+  SELECT a.contact_id AS id,
+         array_agg(a.value ORDER BY cand.idx) FILTER (WHERE a.kind = 'phone') AS phones,
+         array_agg(a.value ORDER BY cand.idx) FILTER (WHERE a.kind = 'email') AS emails
+    FROM added a JOIN cand USING (kind, value) GROUP BY a.contact_id),
 attached AS (
   UPDATE contacts c
-     SET phones = c.phones || ARRAY(SELECT value FROM added WHERE kind = 'phone'),
-         emails = c.emails || ARRAY(SELECT value FROM added WHERE kind = 'email'),
-         name = COALESCE(c.name, $3), updated_at = now()
-    FROM chosen
-   WHERE c.id = chosen.id AND NOT chosen.created
-     AND (EXISTS (SELECT 1 FROM added) OR (c.name IS NULL AND $3::text IS NOT NULL))
+     SET phones = c.phones || COALESCE(n.phones, '{}'), emails = c.emails || COALESCE(n.emails, '{}'),
+         name = COALESCE(c.name, t.name), updated_at = now()
+    FROM touched t LEFT JOIN attaching n USING (id)
+   WHERE c.id = t.id AND (n.id IS NOT NULL OR (c.name IS NULL AND t.name IS NOT NULL))
   RETURNING c.id)
-SELECT id, responsible_manager_id, created FROM chosen`;
+SELECT idx, id, responsible_manager_id, created FROM chosen ORDER BY idx`;
 
 function identitiesOf(c: Pick<ContactCandidate, 'phone' | 'email'>): Array<['phone' | 'email', string]> {
   const out: Array<['phone' | 'email', string]> = [];
@@ -73,18 +94,54 @@ export class ContactService {
 
   /** The caller holds lockKeys(c) in the current transaction (the inbox takes them; see lockAll). */
   async findOrCreate(em: EntityManager, c: ContactCandidate): Promise<MatchedContact> {
-    const identities = identitiesOf(c);
-    if (identities.length === 0) throw new Error('a contact needs a phone or an email');
-    const [row]: Array<{ id: string; responsible_manager_id: string | null; created: boolean }> =
-      await em.query(MATCH_OR_CREATE, [
-        identities.map(([k]) => k),
-        identities.map(([, v]) => v),
-        c.name ?? null,
-        c.phone ? [c.phone] : [],
-        c.email ? [c.email] : [],
-        c.source,
-        c.siteCustomerId ?? null,
-      ]);
-    return { id: row.id, responsibleManagerId: row.responsible_manager_id, created: row.created };
+    return (await this.findOrCreateMany(em, [c]))[0];
   }
+
+  /**
+   * findOrCreate for many candidates, with the result of doing them one after another in the given order, in
+   * as few statements as their shared identities allow: candidates are split into rounds where none shares an
+   * identity with another (a candidate goes in the round after the last one holding any of its identities), and
+   * each round is one statement. The caller holds every candidate's lockKeys.
+   */
+  async findOrCreateMany(em: EntityManager, candidates: ContactCandidate[]): Promise<MatchedContact[]> {
+    const out: MatchedContact[] = new Array<MatchedContact>(candidates.length);
+    for (const round of rounds(candidates.map((c) => this.lockKeys(c)))) {
+      const cs = round.map((i) => candidates[i]);
+      for (const c of cs) if (!c.phone && !c.email) throw new Error('a contact needs a phone or an email');
+      const rows: Array<{
+        idx: number;
+        id: string;
+        responsible_manager_id: string | null;
+        created: boolean;
+      }> = await em.query(MATCH_OR_CREATE, [
+        round,
+        cs.map((c) => c.name ?? null),
+        cs.map((c) => c.phone || null),
+        cs.map((c) => c.email || null),
+        cs.map((c) => c.source),
+        cs.map((c) => c.siteCustomerId ?? null),
+      ]);
+      for (const r of rows) {
+        out[r.idx] = { id: r.id, responsibleManagerId: r.responsible_manager_id, created: r.created };
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * Splits items (given by their keys) into rounds in which no two share a key, keeping each key's items in their
+ * given order across rounds: an item goes one round after the last earlier item holding any of its keys.
+ * Returns the item indexes of each round, ascending.
+ */
+export function rounds(keysOf: string[][]): number[][] {
+  const lastRound = new Map<string, number>();
+  const out: number[][] = [];
+  keysOf.forEach((keys, i) => {
+    let r = 0;
+    for (const k of keys) r = Math.max(r, (lastRound.get(k) ?? -1) + 1);
+    for (const k of keys) lastRound.set(k, r);
+    (out[r] ??= []).push(i);
+  });
+  return out;
 }
