@@ -1,15 +1,12 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@switchboard/config';
 import { AccessLogWriter, bodyFields, claimedPeerId, resultOf, type BodyMode } from '@switchboard/access-log';
 import { PeerDirectory } from '@switchboard/peer-auth';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Observable, tap } from 'rxjs';
 import type { PeerRequest } from './auth/strategies';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The first event id the request got accepted (set by EventIdInterceptor). */
-    accessLogEventId?: string;
     /** The `login` field as sent, kept before the login strategy removes it from the body or query. */
     accessLogLogin?: string;
   }
@@ -43,7 +40,6 @@ export class GatewayAccessLog {
   /** Call before the app initializes (routes take the hooks present when they are registered). */
   install(fastify: FastifyInstance): void {
     if (!this.writer.enabled) return; // logging off: not even a hook on the request path
-    fastify.decorateRequest('accessLogEventId', undefined);
     fastify.decorateRequest('accessLogLogin', undefined);
     fastify.addHook('preHandler', (req, _reply, done) => {
       const body = req.body as { login?: unknown } | null | undefined;
@@ -80,30 +76,12 @@ export class GatewayAccessLog {
       result: resultOf(status),
       httpStatus: status,
       errorCode: req.problemCode ?? null,
-      eventId: req.accessLogEventId ?? null,
+      eventId: req.correlation?.eventId ?? null,
       clientIp: req.ip ?? null,
       bytesIn: raw ? raw.length : headerNumber(req.headers['content-length']),
       bytesOut: headerNumber(reply.getHeader('content-length')),
       correlationId: String(req.id),
       ...bodyFields(raw, this.bodies),
     });
-  }
-}
-
-/** Stashes the first accepted event id of a response (`{eventId}` or `{eventIds: [...]}`) on the request. */
-@Injectable()
-export class EventIdInterceptor implements NestInterceptor {
-  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (ctx.getType() !== 'http') return next.handle();
-    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
-    return next.handle().pipe(
-      tap((result) => {
-        if (!result || typeof result !== 'object') return;
-        const r = result as { eventId?: unknown; eventIds?: unknown };
-        const ids: unknown = r.eventIds;
-        const id: unknown = typeof r.eventId === 'string' ? r.eventId : Array.isArray(ids) ? ids[0] : null;
-        if (typeof id === 'string') req.accessLogEventId = id;
-      }),
-    );
   }
 }

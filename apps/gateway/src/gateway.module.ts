@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AccessLogModule } from '@switchboard/access-log';
 import { ConfigModule } from '@switchboard/config';
 import { BrokerProbe, MessagingModule } from '@switchboard/messaging';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
 import { PeerSecurityModule } from '@switchboard/peer-auth';
-import { EventIdInterceptor, GatewayAccessLog } from './access-log.hook';
+import { GatewayAccessLog } from './access-log.hook';
 import { GatewayAuthModule } from './auth/auth.module';
 import { PeerDirectoryProbe } from './auth/directory-sync.service';
 import { CredentialsController } from './credentials.controller';
@@ -27,6 +26,6 @@ export const GATEWAY_SECTIONS = ['amqp', 'gateway', 'database', 'peerAuth', 'acc
     HealthModule.forProbes([BrokerProbe, PeerDirectoryProbe]),
   ],
   controllers: [WebsiteController, TelephonyController, CredentialsController, ProvidersController],
-  providers: [IngestService, GatewayAccessLog, { provide: APP_INTERCEPTOR, useClass: EventIdInterceptor }],
+  providers: [IngestService, GatewayAccessLog],
 })
 export class GatewayModule {}

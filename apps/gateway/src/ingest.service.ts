@@ -91,6 +91,9 @@ export class IngestService {
       stop();
     }
     this.accepted.inc({ type: req.type, result: 'accepted' });
+    // The request's first accepted event, for its access-log record.
+    const ctx = Correlation.current();
+    if (ctx && ctx.eventId === undefined) ctx.eventId = envelope.id;
     return { eventId: envelope.id };
   }
 }

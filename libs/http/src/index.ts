@@ -1,4 +1,3 @@
 export * from './problem';
 export * from './problem.filter';
-export * from './correlation.interceptor';
 export * from './bootstrap';
