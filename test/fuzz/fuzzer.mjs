@@ -159,21 +159,27 @@ function asRaw(url, req) {
   };
 }
 
+/** Raw resends of an over-limit upload whose answer a reset swallowed, before that counts as a finding. */
+const OVER_LIMIT_ATTEMPTS = 3;
+
 /**
  * Sends a case. An over-limit upload may be cut off by the server after its 413 (EPIPE/ECONNRESET while the
- * client still writes, before Node's client reads the answer): then it is resent raw, which reads the 413.
+ * client still writes, before Node's client reads the answer): then it is resent raw, which reads the 413 as
+ * it arrives. Even so the server's close can reset the connection before the answer is read (the client is
+ * still sending the rest of the body: TCP's "lingering close" problem), so a few raw attempts are made; a
+ * gateway that never answers such an upload still shows up as a reset.
  */
 async function send(url, req, agent, timeoutMs, bodyLimit) {
   if (req.transport === 'raw') return sendRaw(url, req, timeoutMs);
   const res = await sendHttp(url, req, agent, timeoutMs);
-  if (
-    res.status === undefined &&
-    ['EPIPE', 'ECONNRESET'].includes(res.error) &&
-    req.body.length > bodyLimit
-  ) {
-    return { ...(await sendRaw(url, asRaw(url, req), timeoutMs)), resentRaw: res.error };
+  const cutOff = (r) => r.status === undefined && ['EPIPE', 'ECONNRESET'].includes(r.error);
+  if (!cutOff(res) || req.body.length <= bodyLimit) return res;
+  let raw;
+  for (let attempt = 1; attempt <= OVER_LIMIT_ATTEMPTS; attempt++) {
+    raw = await sendRaw(url, asRaw(url, req), timeoutMs);
+    if (!cutOff(raw)) return { ...raw, resentRaw: res.error, attempts: attempt };
   }
-  return res;
+  return { ...raw, resentRaw: res.error, attempts: OVER_LIMIT_ATTEMPTS };
 }
 
 /** Sends one case and judges it (replaying a reproducer against a running gateway). */

@@ -1,7 +1,7 @@
 import { ContractViolation } from '../errors';
 import { CONTRACTS, EventType } from '../registry';
 import { validateContract } from '../validation';
-import { OrderSubmittedV1 } from './order-submitted';
+import { decimalPlaces, OrderSubmittedV1 } from './order-submitted';
 
 export const validOrder = () => ({
   externalId: 'A-1001',
@@ -51,6 +51,19 @@ describe('website.order.submitted v1', () => {
     delete body.externalId;
     const fields = violations(body).map((e) => e.field);
     expect(fields).toEqual(expect.arrayContaining(['externalId', 'total', 'items.0.quantity']));
+  });
+
+  it('refuses amounts with more than 4 decimal places, exponent-printed ones too (a 500 once)', () => {
+    for (const price of [4.9e-324, 1e-7, 1.5e-5, 0.00001]) {
+      const body = { ...validOrder(), items: [{ sku: 'S', name: 'N', quantity: 1, price }] };
+      expect(violations(body)).toEqual([
+        expect.objectContaining({ field: 'items.0.price', rule: 'isNumber' }),
+      ]);
+    }
+    for (const total of [0.0001, 250.5, 1e3, 1e12]) {
+      expect(() => validateContract(OrderSubmittedV1, { ...validOrder(), total })).not.toThrow();
+    }
+    expect([5e-324, 1.5e-7, 0.1234, 1e21, 42].map(decimalPlaces)).toEqual([324, 8, 4, 0, 0]);
   });
 
   it('rejects unknown fields, nested ones too', () => {

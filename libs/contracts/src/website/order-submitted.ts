@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  buildMessage,
   ArrayMinSize,
   IsArray,
   IsDefined,
@@ -11,7 +12,6 @@ import {
   IsISO4217CurrencyCode,
   IsISO8601,
   IsNotEmpty,
-  IsNumber,
   IsObject,
   IsOptional,
   IsString,
@@ -20,6 +20,7 @@ import {
   MaxLength,
   Min,
   ValidateIf,
+  ValidateBy,
   ValidateNested,
 } from 'class-validator';
 
@@ -38,7 +39,31 @@ export const ORDER_STATUSES = [
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-const MONEY = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 4 };
+/** Decimal places of a number as JavaScript prints it, exponent form included (5e-324 has 324). */
+export function decimalPlaces(n: number): number {
+  const [mantissa, exponent] = String(n).split('e');
+  return Math.max(0, (mantissa.split('.')[1]?.length ?? 0) - Number(exponent ?? 0));
+}
+
+const MONEY_DECIMALS = 4;
+
+/**
+ * A finite amount with at most MONEY_DECIMALS decimal places (the columns are numeric(18,4)). Not
+ * IsNumber({ maxDecimalPlaces }): that throws on a fraction JavaScript prints in exponent form (1e-7), a 500
+ * found by fuzzing.
+ */
+function IsMoney(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isNumber',
+    validator: {
+      validate: (v: unknown) =>
+        typeof v === 'number' && Number.isFinite(v) && decimalPlaces(v) <= MONEY_DECIMALS,
+      defaultMessage: buildMessage(
+        (each) => `${each}$property must be a number with at most ${MONEY_DECIMALS} decimal places`,
+      ),
+    },
+  });
+}
 
 /** ISO 8601 with a date and time, in years a business event can have (PostgreSQL has no year 0). */
 function IsTimestamp(): PropertyDecorator {
@@ -85,7 +110,7 @@ export class OrderItemDto {
   @Max(1_000_000)
   quantity: number;
 
-  @IsNumber(MONEY)
+  @IsMoney()
   @Min(0)
   @Max(1e12)
   price: number;
@@ -161,7 +186,7 @@ export class OrderSubmittedV1 {
   @Type(() => OrderItemDto)
   items: OrderItemDto[];
 
-  @IsNumber(MONEY)
+  @IsMoney()
   @Min(0)
   @Max(1e12)
   total: number;
