@@ -163,6 +163,16 @@ export class ConnectorConfig {
 
   @IsString()
   host: string;
+
+  /**
+   * Unacknowledged messages this connector may hold (amqp.prefetch when unset). A connector that projects a
+   * batch set-based gets bigger batches, and so more events per statement, from a bigger window.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  prefetch?: number;
 }
 
 export class CrmConfig {

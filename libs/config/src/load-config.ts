@@ -38,6 +38,8 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   ADMIN_TOKEN: ['console.adminToken', 'string'],
   WEBSITE_CONNECTOR_PORT: ['websiteConnector.port', 'int'],
   TELEPHONY_CONNECTOR_PORT: ['telephonyConnector.port', 'int'],
+  WEBSITE_CONNECTOR_PREFETCH: ['websiteConnector.prefetch', 'int'],
+  TELEPHONY_CONNECTOR_PREFETCH: ['telephonyConnector.prefetch', 'int'],
   TELEPHONY_CALLBACK_DUE_MINUTES: ['telephony.callbackDueMinutes', 'int'],
   ACCESS_LOG_ENABLED: ['accessLog.enabled', 'bool'],
   ACCESS_LOG_BODIES: ['accessLog.bodies', 'string'],

@@ -36,7 +36,7 @@ export async function runConnector(
   const transport = new AmqpTransport(app.get(AmqpConnection), app.get(ConfirmedPublisher), {
     connector,
     namespace: config.amqp.namespace,
-    prefetch: config.amqp.prefetch,
+    prefetch: httpConfig(config).prefetch ?? config.amqp.prefetch,
     retryDelaysMs: config.amqp.retryDelaysMs,
     ...hooks?.(app),
   });
