@@ -311,7 +311,7 @@ export class CallProjector {
          SELECT DISTINCT ON (phone) i, name, phone, tracking_channel, extension_manager, peer_id FROM known
           WHERE contact_id IS NULL AND lead_id IS NULL AND phone IS NOT NULL AND direction = 'inbound'
           ORDER BY phone, i),
-       -- ROUND_ROBIN_MANAGER_SQL per new lead: one sequence value for each lead that needs it, in batch order.
+       -- Round robin over active managers (as for new contacts): one sequence value per new lead, in batch order.
        rr AS (SELECT i, nextval('manager_assignment_seq') AS v
                 FROM (SELECT i FROM makers WHERE extension_manager IS NULL ORDER BY i) s),
        active AS (SELECT id, row_number() OVER (ORDER BY created_at, id) - 1 AS n, count(*) OVER () AS total
