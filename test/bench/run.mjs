@@ -20,16 +20,16 @@
 // (they combine); `--no-pipeline` skips the pipeline. --keep-db keeps the filled access-log database for reuse.
 import autocannon from 'autocannon';
 import amqp from 'amqplib';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdirSync, createWriteStream, readdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { ensureStack, createDatabase } from '../../config/stack/stack.mjs';
 import { createCallMix, EXTENSIONS, KNOWN_CONTACTS, POOL } from './call-mix.mjs';
+import { freePort, sleep, spawnLogged, stopProcess, waitHealthy } from '../support/processes.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
@@ -99,16 +99,7 @@ const ACCESS_LOG_ROWS = (() => {
 const BENCH_PEER = 'bench-shop';
 const TELEPHONY_PEER = 'bench-pbx';
 const STATIC_PEER = 'bench-static';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (m) => process.stderr.write(`[bench] ${m}\n`);
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 /** CPU seconds and RSS of a process from /proc (Linux). */
 function procStats(pid) {
@@ -135,7 +126,7 @@ async function startApp(app, env, name = app) {
 async function spawnProcess(name, argv, env, port) {
   const logDir = join(ROOT, '.data', 'bench-logs');
   mkdirSync(logDir, { recursive: true });
-  const out = createWriteStream(join(logDir, `${name}.log`));
+  const logFile = join(logDir, `${name}.log`);
   // --profile: V8 CPU profiles of each process in .data/bench-profiles (open in Chrome DevTools).
   const profile = args.includes('--profile')
     ? [
@@ -144,23 +135,8 @@ async function spawnProcess(name, argv, env, port) {
         `--cpu-prof-name=${name}.cpuprofile`,
       ]
     : [];
-  const proc = spawn(process.execPath, [...profile, ...argv], {
-    env: { ...process.env, ...env },
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout.pipe(out);
-  proc.stderr.pipe(out);
-  for (let i = 0; i < 300; i++) {
-    if (proc.exitCode !== null) throw new Error(`${name} exited; see .data/bench-logs/${name}.log`);
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return proc;
-    await sleep(200);
-  }
-  throw new Error(`${name} not healthy`);
+  const proc = spawnLogged([...profile, ...argv], { env: { ...process.env, ...env }, cwd: ROOT, logFile });
+  return waitHealthy(proc, `http://127.0.0.1:${port}`, { name, logFile });
 }
 
 /** A Prometheus histogram's cumulative bucket counts ({le: count}) from an app's /metrics, summed over labels. */
@@ -195,13 +171,7 @@ function histogramDelta(before, after, qs = [0.5, 0.99]) {
   return out;
 }
 
-/** SIGTERM, and wait until the process is gone (so the next phase does not share the CPU with it). */
-async function stop(proc) {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  await Promise.race([exited, sleep(10_000)]);
-}
+const stop = (proc) => stopProcess(proc);
 
 /**
  * A bench peer, issued like any real one (`cli peers create`): returns its bearer token. The rate limit is
@@ -514,33 +484,23 @@ const backendPids = async (db) =>
     (r) => r.pid,
   );
 
+/** Every process whose command name is `comm` (from /proc). */
+function pidsByComm(comm) {
+  const pids = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
 /** The broker's Erlang VM(s): shared with anything else using the broker, so only indicative. */
-function brokerPids() {
-  const pids = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'beam.smp') pids.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
-
+const brokerPids = () => pidsByComm('beam.smp');
 /** Every PostgreSQL server process (all databases, WAL writer, checkpointer …): shared, so only indicative. */
-function postgresPids() {
-  const pids = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') pids.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
+const postgresPids = () => pidsByComm('postgres');
 
 /**
  * The CRM side the calls meet: managers on extensions 101..105 (who takes calls; round robin for new leads)

@@ -16,10 +16,9 @@
 // Idempotency-Key (as a peer would), and an event counts as accepted once any attempt got a 202.
 // Writes <report>.json/.md (default .data/faults-report) and exits non-zero when a scenario fails.
 import amqp from 'amqplib';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import {
@@ -31,6 +30,7 @@ import {
   stopPostgres,
   stopRabbit,
 } from '../../config/stack/stack.mjs';
+import { freePort, sleep, spawnLogged, waitHealthy } from '../support/processes.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
@@ -77,7 +77,6 @@ const PORT_ENV = {
 };
 const SHARED = { pg: [55432], amqp: [55672, 55673, 55674] }; // the shared development servers: never ours
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (m) => process.stderr.write(`[faults ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const secs = (ms) => Math.round(ms / 100) / 10;
 const runId = randomBytes(3).toString('hex');
@@ -86,16 +85,6 @@ const secrets = {
   SWITCHBOARD_PEPPER: randomBytes(32).toString('base64'),
   SWITCHBOARD_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
 };
-
-const freePort = () =>
-  new Promise((res, rej) => {
-    const s = createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
 
 // ---------------------------------------------------------------- servers (ours only)
 let amqpUrl = '';
@@ -151,14 +140,9 @@ class App {
     return `http://127.0.0.1:${this.ctx.ports[this.name]}`;
   }
   async start() {
-    const out = createWriteStream(join(LOG_DIR, `${this.ctx.id}-${this.name}.log`), { flags: 'a' });
-    const proc = spawn(process.execPath, [join(ROOT, 'dist/apps', this.name, 'src/main.js')], {
-      env: appEnv(this.ctx, this.name),
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    proc.stdout.pipe(out);
-    proc.stderr.pipe(out);
+    const logFile = join(LOG_DIR, `${this.ctx.id}-${this.name}.log`);
+    const argv = [join(ROOT, 'dist/apps', this.name, 'src/main.js')];
+    const proc = spawnLogged(argv, { env: appEnv(this.ctx, this.name), cwd: ROOT, logFile, append: true });
     this.proc = proc;
     liveApps.add(this);
     this.exit = new Promise((r) =>
@@ -167,16 +151,8 @@ class App {
         r({ code, signal });
       }),
     );
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(100)) {
-      if (proc.exitCode !== null || proc.signalCode !== null)
-        throw new Error(`${this.name} exited at start; see ${LOG_DIR}/${this.ctx.id}-${this.name}.log`);
-      const ok = await fetch(`${this.url}/health`).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-      if (ok) return this;
-    }
-    throw new Error(`${this.name} not healthy within 60 s`);
+    await waitHealthy(proc, this.url, { name: this.name, logFile });
+    return this;
   }
   /** Sends `signal`; resolves { code, signal } once gone (SIGKILL after `graceMs`). */
   async stop(signal = 'SIGTERM', graceMs = 15_000) {

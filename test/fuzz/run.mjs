@@ -8,10 +8,9 @@
 // node test/fuzz/run.mjs --attach               fuzzes a running system described by env FUZZ_ATTACH (JSON:
 //   { gatewayUrl, peers, iterations, seed }) and prints the result as JSON (the e2e suite uses this).
 import amqp from 'amqplib';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createDatabase, ensureStack } from '../../config/stack/stack.mjs';
@@ -19,6 +18,7 @@ import { caseContext, describeCase, makeCase } from './cases.mjs';
 import { acceptedEvents, countChanges, crmCounts } from './crm.mjs';
 import { loadSignatures, runFuzz, sendCase } from './fuzzer.mjs';
 import { markdown, summaryTable } from './report.mjs';
+import { freePort, sleep, spawnLogged, stopProcess, waitHealthy } from '../support/processes.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
@@ -27,19 +27,10 @@ const flag = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const log = (m) => process.stderr.write(`[fuzz] ${m}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const SPEC = JSON.parse(readFileSync(join(import.meta.dirname, 'peers.json'), 'utf8')).peers;
 const ITERATIONS = Number(flag('iterations', 5000));
 const SEED = Number(flag('seed', randomBytes(4).readUInt32BE(0)));
 const CONCURRENCY = Number(flag('concurrency', 8));
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 function cli(env, ...argv) {
   return new Promise((resolve, reject) =>
@@ -58,31 +49,10 @@ function cli(env, ...argv) {
 async function startApp(app, env, port) {
   const logDir = join(ROOT, '.data', 'fuzz-logs');
   mkdirSync(logDir, { recursive: true });
-  const out = createWriteStream(join(logDir, `${app}.log`));
-  const proc = spawn(process.execPath, [join(ROOT, 'dist/apps', app, 'src/main.js')], {
-    env: { ...process.env, ...env },
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout.pipe(out);
-  proc.stderr.pipe(out);
-  for (let i = 0; i < 300; i++) {
-    if (proc.exitCode !== null) throw new Error(`${app} exited; see .data/fuzz-logs/${app}.log`);
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return proc;
-    await sleep(200);
-  }
-  throw new Error(`${app} not healthy; see .data/fuzz-logs/${app}.log`);
-}
-
-async function stopProc(proc) {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  await Promise.race([exited, sleep(10_000)]);
+  const logFile = join(logDir, `${app}.log`);
+  const argv = [join(ROOT, 'dist/apps', app, 'src/main.js')];
+  const proc = spawnLogged(argv, { env: { ...process.env, ...env }, cwd: ROOT, logFile });
+  return waitHealthy(proc, `http://127.0.0.1:${port}`, { name: app, logFile });
 }
 
 /** Creates the fuzz peers through the console API; returns { role: { id, token, signingSecret } }. */
@@ -159,7 +129,7 @@ async function startSystem() {
   };
   const procs = {};
   const stop = async () => {
-    await Promise.all(Object.values(procs).map(stopProc));
+    await Promise.all(Object.values(procs).map((p) => stopProcess(p)));
     await cleanup(stack, ns).catch((err) => log(`cleanup failed: ${err.message}`));
     await stack.stop();
   };

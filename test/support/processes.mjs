@@ -1,0 +1,49 @@
+// Child processes for the bench, fuzz and faults tools: an app (or script) spawned with its output in a log
+// file, waited for until its /health answers, and stopped.
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP port free on loopback right now (the OS picks it). */
+export const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** `node ...argv` with exactly `env`; stdout and stderr go to `logFile` (appended with `append`). */
+export function spawnLogged(argv, { env, cwd, logFile, append = false }) {
+  const out = createWriteStream(logFile, { flags: append ? 'a' : 'w' });
+  const proc = spawn(process.execPath, argv, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout.pipe(out);
+  proc.stderr.pipe(out);
+  return proc;
+}
+
+/** Resolves once `${baseUrl}/health` answers 200; throws if the process ends first or time runs out. */
+export async function waitHealthy(proc, baseUrl, { name, logFile, timeoutMs = 60_000 }) {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`${name} exited at start; see ${logFile}`);
+    const ok = await fetch(`${baseUrl}/health`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return proc;
+  }
+  throw new Error(`${name} not healthy within ${timeoutMs / 1000} s; see ${logFile}`);
+}
+
+/** SIGTERM, and wait until the process is gone (or `graceMs` passed), so the next step has the CPU to itself. */
+export async function stopProcess(proc, graceMs = 10_000) {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await Promise.race([exited, sleep(graceMs)]);
+}
