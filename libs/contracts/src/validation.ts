@@ -41,14 +41,14 @@ export const MAX_BODY_DEPTH = 32;
 const isReservedKey = (key: string): boolean =>
   key === '__proto__' || key === 'prototype' || Object.prototype.hasOwnProperty.call(Object.prototype, key);
 
+/** String.prototype.isWellFormed (Node 20; not in our TypeScript lib yet): no lone surrogates. */
+const isWellFormed = (s: string): boolean => !/\p{Surrogate}/u.test(s);
+
 /**
  * One iterative pass over the untrusted body, before class-transformer (which recurses) sees it: refuses
  * nesting deeper than MAX_BODY_DEPTH, fields named like Object.prototype members, lone surrogates, and strings
  * or keys containing U+0000, which no text column can store.
  */
-/** String.prototype.isWellFormed (Node 20; not in our TypeScript lib yet): no lone surrogates. */
-const isWellFormed = (s: string): boolean => !/\p{Surrogate}/u.test(s);
-
 function scanBody(body: object): FieldError | null {
   const stack: Array<[unknown, string, number]> = [[body, '', 0]];
   while (stack.length) {

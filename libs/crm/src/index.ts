@@ -1,4 +1,5 @@
 export * from './entities';
 export * from './services/normalize';
 export * from './services/contact.service';
+export * from './services/rounds';
 export * from './crm.module';

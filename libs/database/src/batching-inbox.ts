@@ -47,6 +47,8 @@ interface ConsumerState {
   queue: Array<Pending<{ outcome: string }>>;
   timer: NodeJS.Timeout | null;
   inFlight: number;
+  /** The consumer's settings over the defaults, resolved once (not per message). */
+  options: Required<BatchingOptions>;
 }
 
 type Outcome = { outcome: string };
@@ -65,7 +67,7 @@ export class BatchingInbox implements OnApplicationShutdown {
   private readonly settings = new Map<string, ConsumerBatching<Outcome>>();
   private readonly running = new Set<Promise<void>>();
   /** Defaults for consumers that set no options of their own. */
-  options: BatchingOptions = { maxBatch: 50, lingerMs: 2 };
+  readonly options: BatchingOptions = { maxBatch: 50, lingerMs: 2 };
 
   constructor(
     private readonly ds: DataSource,
@@ -75,13 +77,15 @@ export class BatchingInbox implements OnApplicationShutdown {
   /** A consumer's own batch shape and (optionally) set-based batch effects. */
   configure<R extends Outcome, D = unknown>(consumer: string, batching: ConsumerBatching<R, D>): void {
     this.settings.set(consumer, batching as unknown as ConsumerBatching<Outcome>);
+    const state = this.consumers.get(consumer);
+    if (state) state.options = this.optionsOf(consumer);
   }
 
   submit<R extends Outcome, D = unknown>(consumer: string, item: BatchItem<R, D>): Promise<InboxOutcome<R>> {
     return new Promise<InboxOutcome<R>>((resolve, reject) => {
       const state = this.state(consumer);
       state.queue.push({ ...item, consumer, resolve, reject } as unknown as Pending<Outcome>);
-      const { maxBatch, lingerMs } = this.optionsOf(consumer);
+      const { maxBatch, lingerMs } = state.options;
       if (state.queue.length >= maxBatch) this.flush(consumer);
       else state.timer ??= setTimeout(() => this.flush(consumer), lingerMs);
     });
@@ -97,7 +101,10 @@ export class BatchingInbox implements OnApplicationShutdown {
 
   private state(consumer: string): ConsumerState {
     let s = this.consumers.get(consumer);
-    if (!s) this.consumers.set(consumer, (s = { queue: [], timer: null, inFlight: 0 }));
+    if (!s) {
+      s = { queue: [], timer: null, inFlight: 0, options: this.optionsOf(consumer) };
+      this.consumers.set(consumer, s);
+    }
     return s;
   }
 
@@ -114,7 +121,7 @@ export class BatchingInbox implements OnApplicationShutdown {
     const state = this.state(consumer);
     if (state.timer) clearTimeout(state.timer);
     state.timer = null;
-    const { maxBatch, maxConcurrent } = this.optionsOf(consumer);
+    const { maxBatch, maxConcurrent } = state.options;
     while (state.queue.length > 0 && state.inFlight < maxConcurrent) {
       const batch = state.queue.splice(0, maxBatch);
       state.inFlight++;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { rounds } from './rounds';
 
 export interface ContactCandidate {
   name?: string | null;
@@ -104,10 +105,10 @@ export class ContactService {
    * each round is one statement. The caller holds every candidate's lockKeys.
    */
   async findOrCreateMany(em: EntityManager, candidates: ContactCandidate[]): Promise<MatchedContact[]> {
+    if (candidates.some((c) => !c.phone && !c.email)) throw new Error('a contact needs a phone or an email');
     const out: MatchedContact[] = new Array<MatchedContact>(candidates.length);
     for (const round of rounds(candidates.map((c) => this.lockKeys(c)))) {
       const cs = round.map((i) => candidates[i]);
-      for (const c of cs) if (!c.phone && !c.email) throw new Error('a contact needs a phone or an email');
       const rows: Array<{
         idx: number;
         id: string;
@@ -127,21 +128,4 @@ export class ContactService {
     }
     return out;
   }
-}
-
-/**
- * Splits items (given by their keys) into rounds in which no two share a key, keeping each key's items in their
- * given order across rounds: an item goes one round after the last earlier item holding any of its keys.
- * Returns the item indexes of each round, ascending.
- */
-export function rounds(keysOf: string[][]): number[][] {
-  const lastRound = new Map<string, number>();
-  const out: number[][] = [];
-  keysOf.forEach((keys, i) => {
-    let r = 0;
-    for (const k of keys) r = Math.max(r, (lastRound.get(k) ?? -1) + 1);
-    for (const k of keys) lastRound.set(k, r);
-    (out[r] ??= []).push(i);
-  });
-  return out;
 }

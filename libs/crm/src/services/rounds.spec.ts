@@ -1,4 +1,4 @@
-import { rounds } from './contact.service';
+import { rounds } from './rounds';
 
 describe('rounds', () => {
   it('puts items with no shared key in one round, in order', () => {
