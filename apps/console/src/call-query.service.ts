@@ -58,8 +58,13 @@ export interface CallCounts {
   answered: number;
   missed: number;
   total: number;
+  /** Averages over the calls whose value is known: an unknown wait or talk time is skipped, not zero. */
   averageWaitSeconds: number | null;
   averageTalkSeconds: number | null;
+  /** Calls whose wait (or, answered, talk) time is unknown: left out of the averages above. */
+  withoutTiming: number;
+  /** Calls whose times were derived from the provider's final message (`timesEstimated`), in the averages. */
+  timesEstimated: number;
 }
 export interface ManagerCallStats extends CallCounts {
   managerId: string;
@@ -135,6 +140,8 @@ interface StatsRow {
   total: number;
   average_wait_seconds: string | null;
   average_talk_seconds: string | null;
+  without_timing: number;
+  times_estimated: number;
 }
 
 const num = (v: string | null): number | null => (v === null ? null : Number(v));
@@ -144,6 +151,8 @@ const counts = (r: StatsRow | undefined): CallCounts => ({
   total: r?.total ?? 0,
   averageWaitSeconds: num(r?.average_wait_seconds ?? null),
   averageTalkSeconds: num(r?.average_talk_seconds ?? null),
+  withoutTiming: r?.without_timing ?? 0,
+  timesEstimated: r?.times_estimated ?? 0,
 });
 
 /** Completed calls per manager; the bounds are bound parameters, never spliced into the text. */
@@ -155,7 +164,10 @@ const STATS_SQL = `
          count(*) FILTER (WHERE c.disposition = 'missed')::int AS missed,
          count(*)::int AS total,
          round(avg(c.wait_seconds), 1)::text AS average_wait_seconds,
-         round(avg(c.talk_seconds) FILTER (WHERE c.disposition = 'answered'), 1)::text AS average_talk_seconds
+         round(avg(c.talk_seconds) FILTER (WHERE c.disposition = 'answered'), 1)::text AS average_talk_seconds,
+         count(*) FILTER (WHERE c.wait_seconds IS NULL
+                             OR (c.disposition = 'answered' AND c.talk_seconds IS NULL))::int AS without_timing,
+         count(*) FILTER (WHERE c.times_estimated)::int AS times_estimated
     FROM call_logs c
     LEFT JOIN managers m ON m.id = c.manager_id
    WHERE c.status = 'completed'

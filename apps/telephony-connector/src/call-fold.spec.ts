@@ -56,6 +56,7 @@ describe('foldCall', () => {
       endedAt: new Date('2026-11-23T10:01:12Z'),
       waitSeconds: 12,
       talkSeconds: 60,
+      timesEstimated: false,
       disposition: 'answered',
       hangupCause: '16',
       recordingUrl: 'https://api.example.com/rec/RE1.mp3',

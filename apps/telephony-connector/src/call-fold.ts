@@ -26,8 +26,15 @@ export interface CallState {
   startedAt: Date;
   answeredAt: Date | null;
   endedAt: Date | null;
+  /** Null when the call's start or answer is not known (not zero: statistics skip it). */
   waitSeconds: number | null;
+  /** Null when an answered call's talk time is not known. */
   talkSeconds: number | null;
+  /**
+   * startedAt/answeredAt (and the wait between them) were derived from the final message rather than seen:
+   * answer = end - talk, start = answer when no start is known. A real event replaces them.
+   */
+  timesEstimated: boolean;
   /** Null while the call is in progress. */
   disposition: CallDisposition | null;
   hangupCause: string | null;
@@ -111,14 +118,15 @@ export function foldCall(callKey: string, facts: readonly CallFact[]): CallState
   const direction = (records.find((r) => r.payload.providerCallId === head.providerCallId) ?? primary[0])
     .payload.direction;
 
-  const startedAt =
-    min(
-      all.map((f) =>
-        f.type === started || f.type === ringing
-          ? (ms(f.payload.startedAt) ?? ms((f.payload as CallEventV1).occurredAt))
-          : ms(f.payload.startedAt),
-      ),
-    ) ?? factTime(all[0]);
+  // Seen or stated by the provider (a start event, or a message's own startedAt such as a CDR's or Zadarma's
+  // call_start), never guessed.
+  const observedStart = min(
+    all.map((f) =>
+      f.type === started || f.type === ringing
+        ? (ms(f.payload.startedAt) ?? ms((f.payload as CallEventV1).occurredAt))
+        : ms(f.payload.startedAt),
+    ),
+  );
 
   const finals = primary.filter(isFinal);
   const completed = finals.length > 0;
@@ -139,11 +147,23 @@ export function foldCall(callKey: string, facts: readonly CallFact[]): CallState
     ),
   );
   const billSeconds = max(answerFacts.map((f) => f.payload.billSeconds));
+  // The talk time a final message states, to place an answer nobody saw. billSeconds is always talk (answer
+  // to end). An `ended` event's durationSeconds stands in for it only when the event names no start of its
+  // own (a generic ended event with the length of the connected call); with a startedAt (Zadarma call_start +
+  // duration) it is the whole call from that start. A seen answer outranks it (talk = end - answer).
+  const statedTalk =
+    billSeconds ??
+    max(
+      answerFacts.map((f) =>
+        f.type === ended && !f.payload.startedAt ? (f.payload as CallEventV1).durationSeconds : undefined,
+      ),
+    );
   const anyLegAnswered =
     answeredAt !== undefined ||
     answerFacts.some((f) => isFinal(f) && (f.payload as CallEventV1).disposition === 'answered') ||
     (billSeconds ?? 0) > 0;
 
+  let answerEstimated = false;
   let endedAt: number | undefined;
   let disposition: CallDisposition | null = null;
   if (completed) {
@@ -172,9 +192,11 @@ export function foldCall(callKey: string, facts: readonly CallFact[]): CallState
       disposition === 'answered' &&
       answeredAt === undefined &&
       endedAt !== undefined &&
-      billSeconds !== undefined
+      statedTalk !== undefined
     ) {
-      answeredAt = endedAt - billSeconds * 1000;
+      // Not before a start that was seen (a talk figure rounded up, or billed in whole minutes).
+      answeredAt = Math.max(endedAt - statedTalk * 1000, observedStart ?? -Infinity);
+      answerEstimated = true;
     }
     // A late "answered" webhook (Zadarma stamps it on arrival) cannot be after the end.
     if (answeredAt !== undefined && endedAt !== undefined && answeredAt > endedAt) answeredAt = endedAt;
@@ -197,7 +219,12 @@ export function foldCall(callKey: string, facts: readonly CallFact[]): CallState
         : (billSeconds ??
           (answeredAt !== undefined && endedAt !== undefined ? seconds(answeredAt, endedAt) : null));
   const waitEnd = answeredAt ?? (disposition !== null && disposition !== 'answered' ? endedAt : undefined);
-  const waitSeconds = waitEnd !== undefined ? seconds(startedAt, waitEnd) : null;
+  // Without a known start the wait is unknown, not zero.
+  const waitSeconds =
+    observedStart !== undefined && waitEnd !== undefined ? seconds(observedStart, waitEnd) : null;
+  // No start seen: the call began no later than its answer (or its first fact); shown, but marked estimated.
+  const startedAt = observedStart ?? min([answeredAt, factTime(all[0])])!;
+  const timesEstimated = answerEstimated || observedStart === undefined;
 
   const recordings = all.filter((f) => f.type === recordingReady);
   return {
@@ -213,6 +240,7 @@ export function foldCall(callKey: string, facts: readonly CallFact[]): CallState
     endedAt: endedAt !== undefined ? new Date(endedAt) : null,
     waitSeconds,
     talkSeconds,
+    timesEstimated,
     disposition,
     hangupCause: lastOf(finals, (f) => f.payload.hangupCause) ?? lastOf(all, (f) => f.payload.hangupCause),
     recordingUrl:

@@ -386,14 +386,15 @@ export class CallProjector {
               answered_at = x.answered_at, ended_at = x.ended_at, wait_seconds = x.wait_seconds,
               talk_seconds = x.talk_seconds, disposition = x.disposition, hangup_cause = x.hangup_cause,
               recording_url = x.recording_url, recording_id = x.recording_id,
-              event_count = c.event_count + x.added, updated_at = now()
+              times_estimated = x.times_estimated, event_count = c.event_count + x.added, updated_at = now()
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                      $9::text[], $10::uuid[], $11::uuid[], $12::uuid[], $13::boolean[], $14::text[], $15::text[],
                      $16::timestamptz[], $17::timestamptz[], $18::timestamptz[], $19::int[], $20::int[], $21::text[],
-                     $22::text[], $23::text[], $24::text[], $25::int[])
+                     $22::text[], $23::text[], $24::text[], $25::int[], $26::boolean[])
            AS x(id, provider_call_id, direction, from_number, to_number, customer_phone, caller_name, line, extension,
                 manager_id, contact_id, lead_id, lead_created, tracking_channel, status, started_at, answered_at,
-                ended_at, wait_seconds, talk_seconds, disposition, hangup_cause, recording_url, recording_id, added)
+                ended_at, wait_seconds, talk_seconds, disposition, hangup_cause, recording_url, recording_id, added,
+                times_estimated)
         WHERE c.id = x.id`,
       [
         touched.map((t) => t.log.id),
@@ -421,6 +422,7 @@ export class CallProjector {
         touched.map((t) => t.call.recordingUrl),
         touched.map((t) => t.call.recordingId),
         touched.map((t) => t.log.added),
+        touched.map((t) => t.call.timesEstimated),
       ],
     );
   }

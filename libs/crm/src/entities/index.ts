@@ -198,6 +198,8 @@ export class CallLog {
   @Column({ type: 'timestamptz', nullable: true }) endedAt: Date | null;
   @Column({ type: 'int', nullable: true }) waitSeconds: number | null;
   @Column({ type: 'int', nullable: true }) talkSeconds: number | null;
+  /** startedAt/answeredAt/waitSeconds were derived from the final message (answer = end - talk), not seen. */
+  @Column({ type: 'boolean', default: false }) timesEstimated: boolean;
   @Column({ type: 'text', nullable: true }) disposition: string | null;
   @Column({ type: 'text', nullable: true }) hangupCause: string | null;
   @Column({ type: 'text', nullable: true }) recordingUrl: string | null;

@@ -124,6 +124,11 @@ export const twilioAdapter: ProviderAdapter = {
             ? 'voicemail'
             : final,
       durationSeconds: f.optInt('CallDuration'),
+      // Twilio counts a call's duration (Call resource `duration`, callback CallDuration) from when it was
+      // answered/connected, not from when it was placed: it is the billed, talking time, so this is talk.
+      // A `completed` callback alone then still says how long they talked (the fold places the answer at
+      // end - talk); on a parent leg with dialled agent legs the agents' legs decide instead.
+      billSeconds: final === 'answered' && !machine ? f.optInt('CallDuration') : undefined,
       hangupCause: sip === undefined ? undefined : `sip:${sip}`,
     };
     const events = [callEvent(T.ended, ended, key('ended'))];
