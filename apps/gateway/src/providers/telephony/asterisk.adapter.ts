@@ -99,7 +99,9 @@ function fromCdr(cdr: Fields, peer: ProviderPeer, where: string): AdaptedEvent[]
 
   const clid = parseCallerId(cdr.optStr('clid') ?? '');
   const src = cdr.optText('src') ?? clid.number;
-  const dst = cdr.str('dst');
+  // dst is `s` for a call that ended in the dialplan/IVR; a CDR with none names the callee by its channel.
+  const dst = cdr.optText('dst') ?? channelPeer(cdr.optText('dstchannel'));
+  if (dst === undefined) throw violation(field('dst'), 'isNotEmpty', `${field('dst')} is required`);
   const dir = direction(cdr, src, dst);
   const dstPeer = channelPeer(cdr.optText('dstchannel'));
 
@@ -134,6 +136,9 @@ function fromCdr(cdr: Fields, peer: ProviderPeer, where: string): AdaptedEvent[]
     startedAt,
     answeredAt,
     endedAt,
+    // Asterisk docs: duration = EndTime - StartTime, the whole call from dial (AMI Cdr); billsec = "duration
+    // of the call once it was answered" (CDR variables), i.e. talk, 0 when unanswered. (The AMI Cdr page's
+    // "AnswerTime - StartTime" for BillableSeconds contradicts the CDR variables page and cdr.c; not used.)
     durationSeconds: cdr.int('duration'),
     billSeconds: cdr.int('billsec'),
     disposition: mapped === 'unanswered' ? (dir === 'inbound' ? 'missed' : 'no-answer') : mapped,

@@ -337,3 +337,118 @@ describe('mango adapter: events/summary', () => {
     );
   });
 });
+
+/**
+ * Issue 13: every call outcome Mango documents, with the fields it leaves empty or out in that outcome.
+ * Accepted where Mango legitimately sends it; refused only where nothing names the called party.
+ */
+describe('mango adapter: documented-optional fields per call outcome', () => {
+  const refusal = (run: () => unknown) => {
+    try {
+      run();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ContractViolation);
+      return (e as ContractViolation).errors.map((x) => `${x.field}:${x.rule}`);
+    }
+    throw new Error('expected a refusal');
+  };
+
+  const base = {
+    entry_id: 'RW50cnkx',
+    call_direction: 1,
+    from: { number: '79123456789' },
+    line_number: '74951234567',
+    create_time: 1634561740,
+    forward_time: 0,
+    talk_time: 0,
+    end_time: 1634561760,
+    entry_result: 0,
+    disconnect_reason: 1110,
+  };
+  const summaries: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
+    [
+      'IVR hang-up: `to` is {} -> the line is the called party',
+      { to: {} },
+      { to: '74951234567', disposition: 'missed' },
+    ],
+    ['`to` absent altogether', {}, { to: '74951234567', disposition: 'missed' }],
+    [
+      'queue timeout: forwarded, nobody answered, `to` holds only the group',
+      { forward_time: 1634561745, to: { acd_group: '1' } },
+      { to: '74951234567', disposition: 'missed', billSeconds: 0 },
+    ],
+    ['a withheld caller: `from` is {}', { from: {}, to: {} }, { from: '', to: '74951234567' }],
+    [
+      'answered by an employee known by extension only',
+      { to: { extension: '103' }, talk_time: 1634561750, entry_result: 1 },
+      { to: '103', extension: '103', disposition: 'answered', billSeconds: 10 },
+    ],
+    [
+      'busy outbound: the employee has an extension and no number',
+      { call_direction: 2, from: { extension: '101' }, to: { number: '79123456789' } },
+      { from: '101', to: '79123456789', extension: '101', disposition: 'no-answer' },
+    ],
+    [
+      'internal: both sides are extensions',
+      { call_direction: 0, from: { extension: '101' }, to: { extension: '102' }, line_number: '' },
+      { direction: 'internal', from: '101', to: '102', disposition: 'no-answer' },
+    ],
+  ];
+
+  it.each(summaries)('events/summary, %s: accepted', (_name, over, expected) => {
+    const [cdr] = toEvents(JSON.stringify({ ...base, ...over }), 'summary');
+    expect(cdr.payload).toMatchObject(expected);
+  });
+
+  it('events/summary naming no called party at all (no to, no line) is refused', () => {
+    expect(
+      refusal(() =>
+        toEvents(JSON.stringify({ ...base, call_direction: 2, to: {}, line_number: '' }), 'summary'),
+      ),
+    ).toEqual(['json.to.number:isNotEmpty']);
+  });
+
+  const call = {
+    entry_id: 'RW50cnkx',
+    call_id: 'Q2FsbDE=',
+    timestamp: 1634561741,
+    seq: 1,
+    call_state: 'Appeared',
+    location: 'ivr',
+    from: { number: '79123456789' },
+    to: { number: '74951234567', line_number: '74951234567' },
+  };
+  const calls: Array<[string, Record<string, unknown>, string, Record<string, unknown>]> = [
+    [
+      'hang-up in the IVR: Disconnected with only the line in `to`',
+      { call_state: 'Disconnected', seq: 3, to: { line_number: '74951234567' }, disconnect_reason: 1110 },
+      'telephony.call.ended',
+      { to: '74951234567', line: '74951234567' },
+    ],
+    [
+      'waiting in a queue: Appeared with the group and line only',
+      { location: 'queue', to: { acd_group: '1', line_number: '74951234567' } },
+      'telephony.call.started',
+      { to: '74951234567' },
+    ],
+    ['a withheld caller: `from` is {}', { from: {} }, 'telephony.call.started', { from: '' }],
+    [
+      'an employee rung by extension (no number)',
+      { location: 'abonent', to: { extension: '103', line_number: '74951234567' } },
+      'telephony.call.ringing',
+      { to: '103', extension: '103' },
+    ],
+  ];
+
+  it.each(calls)('events/call, %s: accepted', (_name, over, type, expected) => {
+    const [event] = toEvents(JSON.stringify({ ...call, ...over }));
+    expect(event.type).toBe(type);
+    expect(event.payload).toMatchObject(expected);
+  });
+
+  it('events/call naming no called party at all is refused', () => {
+    expect(refusal(() => toEvents(JSON.stringify({ ...call, to: {} })))).toEqual([
+      'json.to.number:isNotEmpty',
+    ]);
+  });
+});

@@ -42,6 +42,18 @@ function direction(from: Fields, to: Fields): CallDirection {
   return fromExt && toExt ? 'internal' : fromExt ? 'outbound' : 'inbound';
 }
 
+/**
+ * The called party, from what Mango sends in this outcome. `to.number` is absent when the call never reached
+ * an employee (hung up in the IVR, timed out in a queue: `to` is `{}` or holds only `line_number`/
+ * `acd_group`), and an employee reached by extension may have no number: then the extension, then the line
+ * (our number, which is what an outside caller dialled). Refused only when there is none of them.
+ */
+function calledParty(to: Fields, line: string | undefined, field: string): string {
+  const party = to.optText('number') ?? to.optText('extension') ?? to.optText('line_number') ?? line;
+  if (party === undefined) throw violation(field, 'isNotEmpty', `${field} is required`);
+  return party;
+}
+
 function callEvents(e: Fields): AdaptedEvent[] {
   const state = e.str('call_state');
   if (state === 'OnHold') return []; // holding is not a call state the CRM records
@@ -59,8 +71,9 @@ function callEvents(e: Fields): AdaptedEvent[] {
     parentCallId: from.optText('taken_from_call_id'),
     sequence: seq,
     direction: dir,
-    from: from.optStr('number') ?? '',
-    to: to.str('number'),
+    // An employee calling out may be known by extension only; an outside caller may withhold the number.
+    from: from.optText('number') ?? (dir === 'inbound' ? '' : (from.optText('extension') ?? '')),
+    to: calledParty(to, from.optText('line_number'), 'json.to.number'),
     line: to.optText('line_number') ?? from.optText('line_number'),
     extension: dir === 'outbound' ? from.optText('extension') : to.optText('extension'),
     occurredAt: at,
@@ -94,7 +107,14 @@ function callEvents(e: Fields): AdaptedEvent[] {
 
 const SUMMARY_DIRECTIONS: Record<number, CallDirection> = { 0: 'internal', 1: 'inbound', 2: 'outbound' };
 
-/** events/summary: one record per finished call (entry), Mango's CDR. */
+/**
+ * events/summary: one record per finished call (entry), Mango's CDR. Mango's API description (ВАТС API,
+ * "summary") gives every time as unix seconds: create_time (the call entered the PBX), forward_time (sent to an
+ * employee; 0 if never), talk_time (the conversation began; 0 if nobody answered), end_time (hung up). So
+ * talk = end_time - talk_time and the whole call = end_time - create_time; nothing is a duration.
+ * entry_result 1 = the call succeeded (was answered). `to` is `{}` for a call that reached no employee (IVR
+ * hang-up, queue timeout): then line_number, the number dialled, is the called party.
+ */
 function summary(e: Fields): AdaptedEvent[] {
   const entryId = e.str('entry_id');
   const dir = SUMMARY_DIRECTIONS[e.int('call_direction')];
@@ -113,8 +133,8 @@ function summary(e: Fields): AdaptedEvent[] {
         providerCallId: entryId,
         linkedId: entryId,
         direction: dir,
-        from: from.optStr('number') ?? '',
-        to: to.str('number'),
+        from: from.optText('number') ?? (dir === 'inbound' ? '' : (from.optText('extension') ?? '')),
+        to: calledParty(to, e.optText('line_number'), 'json.to.number'),
         line: e.optText('line_number'),
         extension: dir === 'outbound' ? from.optText('extension') : to.optText('extension'),
         startedAt,

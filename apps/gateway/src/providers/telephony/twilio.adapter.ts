@@ -7,6 +7,10 @@ const DIRECTIONS: Record<string, CallDirection> = {
   inbound: 'inbound',
   'outbound-api': 'outbound',
   'outbound-dial': 'outbound',
+  // Elastic SIP Trunking (Call resource `direction`): terminating = from the PBX out to the phone network,
+  // originating = from the phone network in to the PBX.
+  'trunking-terminating': 'outbound',
+  'trunking-originating': 'inbound',
 };
 
 const FINAL: Record<string, CallEventV1['disposition'] | 'unanswered'> = {
@@ -92,9 +96,9 @@ export const twilioAdapter: ProviderAdapter = {
       direction,
       from,
       to,
-      // Our Twilio number: the called one inbound, the caller id of an API-created call; a dialled
+      // Our Twilio number: the called one inbound, the caller id of an API-created (or trunked) call; a dialled
       // child leg (outbound-dial) shows the original caller, so it has no line of ours.
-      line: rawDirection === 'inbound' ? to : rawDirection === 'outbound-api' ? from : undefined,
+      line: direction === 'inbound' ? to : rawDirection === 'outbound-dial' ? undefined : from,
       callerName: f.optText('CallerName'),
       occurredAt: at,
     };

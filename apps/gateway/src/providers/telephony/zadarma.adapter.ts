@@ -72,7 +72,11 @@ export const zadarmaAdapter: ProviderAdapter = {
       direction,
       // Outbound: the employee's extension is the caller; caller_id is then the number shown, i.e. our line.
       from: outbound ? (internal ?? callerId) : callerId,
-      to: outbound ? f.str('destination') : (f.optText('called_did') ?? f.str('destination')),
+      // Inbound: the DID dialled (NOTIFY_ANSWER names it `destination`); a call that came to the PBX by SIP
+      // rather than a number has none, and then the extension it rang is the called party.
+      to: outbound
+        ? f.str('destination')
+        : (f.optText('called_did') ?? f.optText('destination') ?? internal ?? f.str('called_did')),
       line: outbound ? f.optText('caller_id') : f.optText('called_did'),
       extension: internal,
       startedAt,
@@ -103,6 +107,11 @@ export const zadarmaAdapter: ProviderAdapter = {
         throw violation('event', 'isIn', `unknown event "${event}"`);
     }
 
+    // The SDK documents `duration` as "length in seconds" next to call_start, with no answer time and no
+    // talk/ring split; integrations see it non-zero for calls nobody answered (ringing counts), so it is
+    // the whole call from call_start, not talk. NOTIFY_END alone therefore says when the call started and
+    // ended but not when it was answered: the call log leaves answer, wait and talk unknown (never guessed)
+    // until NOTIFY_ANSWER is seen.
     const durationSeconds = f.int('duration');
     // The end is a fact of the event (call_start + duration), not when the webhook reached us: a late or
     // retried NOTIFY_END must not stretch the call.
