@@ -300,3 +300,100 @@ describe('asterisk adapter: cdr_custom JSON and AMI Cdr', () => {
     expect(() => toEvents(JSON.stringify(noId), 'application/json')).toThrow(ContractViolation);
   });
 });
+
+/**
+ * Issue 13: each call outcome a CDR records, with the fields Asterisk leaves empty in that outcome (cdr_custom
+ * JSON keyed by CDR variable names). Accepted where Asterisk writes it; refused only when unusable.
+ */
+describe('asterisk adapter: documented-optional fields per call outcome', () => {
+  const refusal = (run: () => unknown): string[] => {
+    try {
+      run();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ContractViolation);
+      return (e as ContractViolation).errors.map((x) => `${x.field}:${x.rule}`);
+    }
+    throw new Error('expected a refusal');
+  };
+  const cdr = {
+    clid: '"Иван" <+79123456789>',
+    src: '+79123456789',
+    dst: '101',
+    dcontext: 'from-trunk',
+    channel: 'PJSIP/trunk-00000001',
+    dstchannel: 'PJSIP/101-00000002',
+    lastapp: 'Dial',
+    start: '2024-03-31 12:00:00',
+    answer: '2024-03-31 12:00:10',
+    end: '2024-03-31 12:01:30',
+    duration: '90',
+    billsec: '80',
+    disposition: 'ANSWERED',
+    amaflags: 'DOCUMENTATION',
+    uniqueid: '1711875600.1',
+    linkedid: '1711875600.1',
+  };
+  const json = (over: Record<string, string>) => JSON.stringify({ ...cdr, ...over });
+  const unanswered = { answer: '', billsec: '0', dstchannel: '' };
+
+  const outcomes: Array<[string, Record<string, string>, Record<string, unknown>]> = [
+    [
+      'hung up in the IVR (dst `s`, no dstchannel; the IVR answered the channel)',
+      { dst: 's', dstchannel: '', lastapp: 'BackGround', billsec: '12', end: '2024-03-31 12:00:22' },
+      { to: 's', disposition: 'answered', billSeconds: 12, direction: 'inbound' },
+    ],
+    [
+      'queue timeout: NO ANSWER, answer empty',
+      { ...unanswered, dst: '500', lastapp: 'Queue', disposition: 'NO ANSWER' },
+      { to: '500', disposition: 'missed', billSeconds: 0, answeredAt: undefined },
+    ],
+    [
+      'answer written as 0.000000 (${CDR(answer,u)})',
+      { ...unanswered, answer: '0.000000', disposition: 'NO ANSWER' },
+      { answeredAt: undefined },
+    ],
+    ['busy', { ...unanswered, disposition: 'BUSY' }, { disposition: 'busy' }],
+    [
+      'congestion',
+      { ...unanswered, disposition: 'CONGESTION' },
+      { disposition: 'failed', hangupCause: 'CONGESTION' },
+    ],
+    ['a withheld caller (src and clid empty)', { src: '', clid: '' }, { from: '' }],
+    [
+      'internal: extension to extension',
+      { src: '101', clid: '<101>', dst: '102', dstchannel: 'PJSIP/102-00000003' },
+      { direction: 'internal', from: '101', to: '102' },
+    ],
+    [
+      'failed outbound call',
+      { ...unanswered, src: '101', clid: '<101>', dst: '89123456789', disposition: 'FAILED' },
+      { direction: 'outbound', disposition: 'failed', extension: '101' },
+    ],
+    [
+      'forwarded by the dialplan: dst empty, the answering channel names the callee',
+      { dst: '', dstchannel: 'PJSIP/102-00000005' },
+      { to: '102', extension: '102' },
+    ],
+  ];
+
+  it.each(outcomes)('%s: accepted', (_name, over, expected) => {
+    const [record] = toEvents(json(over), 'application/json');
+    for (const [k, v] of Object.entries(expected)) {
+      if (v === undefined) expect(record).not.toHaveProperty(k);
+      else expect(record).toHaveProperty(k, v);
+    }
+  });
+
+  it('amaflags OMIT: acknowledged with no event', () => {
+    expect(toEvents(json({ amaflags: 'OMIT' }), 'application/json')).toEqual([]);
+  });
+
+  it.each([
+    ['no uniqueid', { uniqueid: '' }, ['uniqueid:isNotEmpty']],
+    ['no start', { start: '' }, ['start:isNotEmpty']],
+    ['no callee at all (no dst, no dstchannel)', { dst: '', dstchannel: '' }, ['dst:isNotEmpty']],
+    ['an unknown disposition', { disposition: 'MAYBE' }, ['disposition:isIn']],
+  ])('%s: refused', (_name, over, errors) => {
+    expect(refusal(() => toEvents(json(over), 'application/json'))).toEqual(errors);
+  });
+});

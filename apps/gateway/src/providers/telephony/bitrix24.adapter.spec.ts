@@ -81,3 +81,51 @@ describe('bitrix24 adapter', () => {
     expect(() => bitrix24Adapter.toEvents(req(badTs, 'application/json'), peer)).toThrow(ContractViolation);
   });
 });
+
+/**
+ * Issue 13: ONEXTERNALCALLSTART with the data fields the docs mark optional left empty or out (no inner
+ * number, no line, no CRM entity, no international form). Accepted; refused only without CALL_ID or a number.
+ */
+describe('bitrix24 adapter: documented-optional fields', () => {
+  const refusal = (run: () => unknown): string[] => {
+    try {
+      run();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ContractViolation);
+      return (e as ContractViolation).errors.map((x) => `${x.field}:${x.rule}`);
+    }
+    throw new Error('expected a refusal');
+  };
+  const withData = (data: Record<string, unknown>) =>
+    JSON.stringify({ ...parsed, data: { ...parsed.data, ...data } });
+  const adapt = (body: string) => bitrix24Adapter.toEvents(req(body, 'application/json'), peer);
+
+  it.each([
+    [
+      'no EXTENSION, LINE_NUMBER or CRM entity',
+      { EXTENSION: '', LINE_NUMBER: '', CRM_ENTITY_TYPE: '', CRM_ENTITY_ID: '' },
+      { from: '', to: '+494951234567' },
+    ],
+    [
+      'no PHONE_NUMBER_INTERNATIONAL',
+      { PHONE_NUMBER_INTERNATIONAL: undefined, PHONE_NUMBER: '84951234567' },
+      { to: '84951234567' },
+    ],
+    ['an inner number (EXTENSION) given', { EXTENSION: '101' }, { from: '101', extension: '101' }],
+  ])('%s: accepted', (_name, data, expected) => {
+    const [event] = adapt(withData(data));
+    validateContract(CallEventV1, event.payload);
+    expect(event.payload).toMatchObject(expected);
+  });
+
+  it.each([
+    ['no CALL_ID', { CALL_ID: '' }, ['data.CALL_ID:isNotEmpty']],
+    [
+      'no number to call',
+      { PHONE_NUMBER: '', PHONE_NUMBER_INTERNATIONAL: '' },
+      ['data.PHONE_NUMBER:isNotEmpty'],
+    ],
+  ])('%s: refused', (_name, data, errors) => {
+    expect(refusal(() => adapt(withData(data)))).toEqual(errors);
+  });
+});

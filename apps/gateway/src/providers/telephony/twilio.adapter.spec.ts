@@ -279,3 +279,118 @@ describe('twilio adapter: events', () => {
     expect(() => only('CallSid=CA1&Direction=inbound&To=%2B1')).toThrow(ContractViolation);
   });
 });
+
+/** The refused fields of a call that throws a ContractViolation (`field:rule`). */
+const refusal = (run: () => unknown): string[] => {
+  try {
+    run();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ContractViolation);
+    return (e as ContractViolation).errors.map((x) => `${x.field}:${x.rule}`);
+  }
+  throw new Error('expected a refusal');
+};
+
+/**
+ * Issue 13: each call outcome Twilio documents (voice webhook, status callbacks, recording status callback)
+ * with what it leaves out in that outcome. Accepted where Twilio sends it; refused only when unusable.
+ */
+describe('twilio adapter: documented-optional fields per call outcome', () => {
+  const outcomes: Array<[string, Record<string, string>, string[], Record<string, unknown>]> = [
+    [
+      'the first voice webhook (no Timestamp, no SequenceNumber)',
+      { Timestamp: '', SequenceNumber: '' },
+      ['telephony.call.ringing'],
+      { direction: 'inbound', to: '+74951234567' },
+    ],
+    ['a withheld caller (From absent)', { From: '' }, ['telephony.call.ringing'], { from: '' }],
+    ['an anonymous caller', { From: 'anonymous' }, ['telephony.call.ringing'], { from: 'anonymous' }],
+    [
+      'hung up in the IVR: completed, no agent leg',
+      { CallStatus: 'completed', CallDuration: '7' },
+      ['telephony.call.ended'],
+      { disposition: 'answered', billSeconds: 7 },
+    ],
+    [
+      'queue/dial timeout: no-answer, no CallDuration',
+      { CallStatus: 'no-answer' },
+      ['telephony.call.ended'],
+      { disposition: 'missed' },
+    ],
+    [
+      'busy outbound call, no CallDuration',
+      { CallStatus: 'busy', Direction: 'outbound-api', From: '+74951234567', To: '+79123456789' },
+      ['telephony.call.ended'],
+      { disposition: 'busy', direction: 'outbound', line: '+74951234567' },
+    ],
+    [
+      'failed outbound call with a SIP code',
+      { CallStatus: 'failed', Direction: 'outbound-api', SipResponseCode: '404', CallDuration: '0' },
+      ['telephony.call.ended'],
+      { disposition: 'failed', hangupCause: 'sip:404' },
+    ],
+    [
+      'caller hung up while ringing: canceled',
+      { CallStatus: 'canceled' },
+      ['telephony.call.ended'],
+      { disposition: 'cancelled' },
+    ],
+    [
+      'answered by a machine (AMD): voicemail, no talk',
+      { CallStatus: 'completed', CallDuration: '20', AnsweredBy: 'machine_end_beep' },
+      ['telephony.call.ended'],
+      { disposition: 'voicemail' },
+    ],
+    [
+      'forwarded call (ForwardedFrom) answered',
+      { CallStatus: 'completed', CallDuration: '49', ForwardedFrom: '+74950000000' },
+      ['telephony.call.ended'],
+      { disposition: 'answered', durationSeconds: 49, billSeconds: 49 },
+    ],
+    [
+      'a dialled agent leg (outbound-dial with ParentCallSid): no line of ours',
+      { Direction: 'outbound-dial', ParentCallSid: 'CAparent', CallStatus: 'in-progress' },
+      ['telephony.call.answered'],
+      { direction: 'outbound', parentCallId: 'CAparent' },
+    ],
+    [
+      'SIP trunking into the PBX (trunking-originating)',
+      { Direction: 'trunking-originating' },
+      ['telephony.call.ringing'],
+      { direction: 'inbound', line: '+74951234567' },
+    ],
+    [
+      'SIP trunking out of the PBX (trunking-terminating)',
+      { Direction: 'trunking-terminating', From: '+74951234567', To: '+79123456789' },
+      ['telephony.call.ringing'],
+      { direction: 'outbound', line: '+74951234567' },
+    ],
+    ['an empty CallerName', { CallerName: '' }, ['telephony.call.ringing'], { direction: 'inbound' }],
+  ];
+
+  it.each(outcomes)('%s: accepted', (_name, over, types, expected) => {
+    const events = twilioAdapter.toEvents(req(callback(over)), peer);
+    expect(events.map((e) => e.type)).toEqual(types);
+    validateContract(CallEventV1, events[0].payload);
+    expect(events[0].payload).toMatchObject(expected);
+    if (over.CallerName === '') expect(events[0].payload).not.toHaveProperty('callerName');
+    if (over.Direction === 'outbound-dial') expect(events[0].payload).not.toHaveProperty('line');
+  });
+
+  it('completed with AnsweredBy=machine carries no talk time', () => {
+    const [ended] = twilioAdapter.toEvents(
+      req(callback({ CallStatus: 'completed', CallDuration: '20', AnsweredBy: 'machine_start' })),
+      peer,
+    );
+    expect(ended.payload).not.toHaveProperty('billSeconds');
+  });
+
+  it.each([
+    ['no CallSid', { CallSid: '' }, ['CallSid:isNotEmpty']],
+    ['no To', { To: '' }, ['To:isNotEmpty']],
+    ['an unknown Direction', { Direction: 'sideways' }, ['Direction:isIn']],
+    ['an unknown CallStatus', { CallStatus: 'exploded' }, ['CallStatus:isIn']],
+  ])('%s: refused', (_name, over, errors) => {
+    expect(refusal(() => twilioAdapter.toEvents(req(callback(over)), peer))).toEqual(errors);
+  });
+});

@@ -307,3 +307,123 @@ describe('zadarma adapter: events', () => {
     expect(() => toEvents({ ...start, call_start: '31.03.2024' })).toThrow(ContractViolation);
   });
 });
+
+/**
+ * Issue 13: each call outcome of the SDK's NOTIFY_* events with the fields it leaves empty or out in that
+ * outcome. Accepted where Zadarma sends it; refused only when nothing usable is left.
+ */
+describe('zadarma adapter: documented-optional fields per call outcome', () => {
+  const refusal = (run: () => unknown): string[] => {
+    try {
+      run();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ContractViolation);
+      return (e as ContractViolation).errors.map((x) => `${x.field}:${x.rule}`);
+    }
+    throw new Error('expected a refusal');
+  };
+  const types = (fields: Record<string, string>) => toEvents(fields).map((e) => e.type);
+  const payload = (fields: Record<string, string>) => toEvents(fields)[0].payload;
+  const ivrHangup = {
+    ...start,
+    event: 'NOTIFY_END',
+    duration: '8',
+    disposition: 'cancel',
+    status_code: '',
+    is_recorded: '0',
+  };
+
+  const outcomes: Array<[string, Record<string, string>, string[], Record<string, unknown>]> = [
+    [
+      'NOTIFY_START of a withheld caller',
+      { ...start, caller_id: '' },
+      ['telephony.call.started'],
+      { from: '' },
+    ],
+    [
+      'NOTIFY_END of a hang-up in the IVR (no internal, no recording, empty status_code)',
+      ivrHangup,
+      ['telephony.call.ended', 'telephony.call.completed'],
+      { disposition: 'cancelled', hangupCause: undefined },
+    ],
+    [
+      'NOTIFY_END of a queue timeout',
+      { ...ivrHangup, disposition: 'no answer', duration: '45', status_code: '19' },
+      ['telephony.call.ended', 'telephony.call.completed'],
+      { disposition: 'missed', hangupCause: '19' },
+    ],
+    [
+      'NOTIFY_END of a busy extension',
+      { ...ivrHangup, internal: '101', disposition: 'busy', status_code: '17' },
+      ['telephony.call.ended', 'telephony.call.completed'],
+      { disposition: 'busy', extension: '101' },
+    ],
+    [
+      'NOTIFY_END of a call to the PBX by SIP (no called_did): the extension is the called party',
+      { ...end, called_did: '', is_recorded: '0' },
+      ['telephony.call.ended', 'telephony.call.completed'],
+      { to: '101', disposition: 'answered' },
+    ],
+    [
+      'NOTIFY_END recorded but call_id_with_rec not yet known',
+      { ...end, call_id_with_rec: '' },
+      ['telephony.call.ended', 'telephony.call.completed'],
+      { disposition: 'answered' },
+    ],
+    [
+      'NOTIFY_ANSWER (destination, no called_did)',
+      { ...start, event: 'NOTIFY_ANSWER', called_did: '', destination: '74951234567', internal: '101' },
+      ['telephony.call.answered'],
+      { to: '74951234567', extension: '101' },
+    ],
+    [
+      'NOTIFY_OUT_START (no caller_id)',
+      {
+        event: 'NOTIFY_OUT_START',
+        call_start: '2024-03-31 12:00:00',
+        pbx_call_id: 'out_1',
+        internal: '101',
+        destination: '79123456789',
+      },
+      ['telephony.call.started'],
+      { direction: 'outbound', from: '101', to: '79123456789' },
+    ],
+    [
+      'NOTIFY_OUT_END of a failed outbound call (no money)',
+      {
+        event: 'NOTIFY_OUT_END',
+        call_start: '2024-03-31 12:00:00',
+        pbx_call_id: 'out_2',
+        internal: '101',
+        destination: '79123456789',
+        caller_id: '',
+        duration: '0',
+        disposition: 'no money',
+        is_recorded: '0',
+      },
+      ['telephony.call.ended', 'telephony.call.completed'],
+      { direction: 'outbound', disposition: 'failed', hangupCause: 'no money', from: '101' },
+    ],
+  ];
+
+  it.each(outcomes)('%s: accepted', (_name, fields, expectedTypes, expected) => {
+    expect(types(fields)).toEqual(expectedTypes);
+    const first = payload(fields);
+    for (const [k, v] of Object.entries(expected)) {
+      if (v === undefined) expect(first).not.toHaveProperty(k);
+      else expect(first).toHaveProperty(k, v);
+    }
+  });
+
+  it.each([
+    ['NOTIFY_END without duration', { ...end, duration: '' }, ['duration:isNotEmpty']],
+    ['NOTIFY_END without pbx_call_id', { ...end, pbx_call_id: '' }, ['pbx_call_id:isNotEmpty']],
+    [
+      'an inbound call naming no called party at all',
+      { ...end, called_did: '', internal: '' },
+      ['called_did:isNotEmpty'],
+    ],
+  ])('%s: refused', (_name, fields, errors) => {
+    expect(refusal(() => toEvents(fields))).toEqual(errors);
+  });
+});
