@@ -218,4 +218,35 @@ describe('foldCall', () => {
   it('refuses an empty call', () => {
     expect(() => foldCall('x', [])).toThrow();
   });
+  it('a recording that names the call alone (no direction, no parties) takes them from the other events', () => {
+    const bare = (payload: Record<string, unknown>): CallFact => ({
+      eventId: '00000000-0000-7000-8000-0000000009ff',
+      type: T.recordingReady,
+      payload: {
+        provider: 'twilio',
+        providerCallId: 'CA1',
+        recordingUrl: 'https://api.example.com/rec/RE9.mp3',
+        recordingId: 'RE9',
+        ...payload,
+      } as never,
+    });
+    const rec = bare({ occurredAt: '2026-11-23T09:59:00Z' }); // stamped before the call's own first event
+    const withIt = [...answeredInbound.slice(0, 4), rec];
+    const call = foldCall('CA1', withIt);
+    expect(call).toMatchObject({
+      direction: 'inbound',
+      fromNumber: '+79123456789',
+      toNumber: '+74950000000',
+      recordingId: 'RE9',
+      disposition: 'answered',
+    });
+    for (const order of permutations(withIt)) expect(foldCall('CA1', order)).toEqual(call);
+    expect(foldCall('CA1', [rec])).toMatchObject({
+      direction: 'inbound',
+      fromNumber: '',
+      toNumber: '',
+      completed: false,
+      recordingId: 'RE9',
+    });
+  });
 });

@@ -3,6 +3,7 @@ import {
   type CallDirection,
   type CallDisposition,
   type CallEventV1,
+  type CallPayload,
   type CallRecordV1,
   type TelephonyEventType,
 } from '@switchboard/contracts';
@@ -11,7 +12,8 @@ import {
 export interface CallFact {
   eventId: string;
   type: TelephonyEventType;
-  payload: CallEventV1 | CallRecordV1;
+  /** recording.ready may name the call alone (no direction, no parties). */
+  payload: CallPayload;
 }
 
 /** What a call log says, computed from all of its events. */
@@ -115,8 +117,13 @@ export function foldCall(callKey: string, facts: readonly CallFact[]): CallState
   const records = all.filter(isRecord);
   const head = primary[0].payload;
 
-  const direction = (records.find((r) => r.payload.providerCallId === head.providerCallId) ?? primary[0])
-    .payload.direction;
+  // A recording may name the call alone: the direction is the first one a fact of the call states (the
+  // primary leg's record, then its earliest fact); a call known only from a recording is logged as inbound.
+  const direction: CallDirection =
+    records.find((r) => r.payload.providerCallId === head.providerCallId)?.payload.direction ??
+    primary.find((f) => f.payload.direction)?.payload.direction ??
+    all.find((f) => f.payload.direction)?.payload.direction ??
+    'inbound';
 
   // Seen or stated by the provider (a start event, or a message's own startedAt such as a CDR's or Zadarma's
   // call_start), never guessed.
@@ -230,8 +237,8 @@ export function foldCall(callKey: string, facts: readonly CallFact[]): CallState
   return {
     providerCallId: head.providerCallId,
     direction,
-    fromNumber: firstOf(primary, (f) => f.payload.from) ?? head.from,
-    toNumber: head.to,
+    fromNumber: firstOf(primary, (f) => f.payload.from) ?? '',
+    toNumber: firstOf(primary, (f) => f.payload.to) ?? firstOf(all, (f) => f.payload.to) ?? '',
     callerName: firstOf(primary, (f) => f.payload.callerName) ?? firstOf(all, (f) => f.payload.callerName),
     line: firstOf(primary, (f) => f.payload.line) ?? firstOf(all, (f) => f.payload.line),
     extension,

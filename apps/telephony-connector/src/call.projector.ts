@@ -5,8 +5,7 @@ import {
   EventEnvelope,
   TELEPHONY_EVENT_TYPES,
   validateContract,
-  type CallEventV1,
-  type CallRecordV1,
+  type CallPayload,
   type TelephonyEventType,
 } from '@switchboard/contracts';
 import { normalizePhone } from '@switchboard/crm';
@@ -30,7 +29,7 @@ const PHONE_CACHE_SIZE = 10_000;
 /** What a batch needs of one event, parsed and validated once in `apply`. */
 interface CallItem {
   type: TelephonyEventType;
-  payload: CallEventV1 | CallRecordV1;
+  payload: CallPayload;
   callKey: string;
 }
 
@@ -50,7 +49,7 @@ interface LogRow {
   /** How many of the batch's events the log has yet to count (its own new log counts them already). */
   added: number;
   /** The call's events stored before this batch (null for a new call). */
-  others: Array<{ e: string; t: TelephonyEventType; p: CallEventV1 | CallRecordV1 }> | null;
+  others: Array<{ e: string; t: TelephonyEventType; p: CallPayload }> | null;
 }
 
 interface KnownRow {
@@ -126,7 +125,7 @@ export class CallProjector {
     if (!TELEPHONY_TYPES.has(envelope.type)) throw new Error(`not a telephony event: ${envelope.type}`);
     const type = envelope.type as TelephonyEventType;
     // Re-validate: the broker accepts anything, and a bad payload must dead-letter, not half-apply.
-    const payload = validateContract(CONTRACTS[type].dto, envelope.payload) as CallEventV1 | CallRecordV1;
+    const payload = validateContract(CONTRACTS[type].dto, envelope.payload) as CallPayload;
     const callKey = callKeyOf(payload);
     const outside = this.outsidePhone(payload.direction, payload.from, payload.to);
     const data: CallItem = { type, payload, callKey };
@@ -159,7 +158,11 @@ export class CallProjector {
     return known;
   }
 
-  private outsidePhone(direction: string, from: string, to: string): string | null {
+  private outsidePhone(
+    direction: string | undefined,
+    from: string | undefined,
+    to: string | undefined,
+  ): string | null {
     if (direction === 'inbound') return this.phone(from);
     if (direction === 'outbound') return this.phone(to);
     return null;
@@ -261,9 +264,10 @@ export class CallProjector {
         items.map((it) => it.data.payload.provider),
         items.map((it) => it.data.callKey),
         items.map((it) => it.data.payload.providerCallId),
-        items.map((it) => it.data.payload.direction),
-        items.map((it) => it.data.payload.from),
-        items.map((it) => it.data.payload.to),
+        // A recording may name the call alone; the fold fills these in from the call's other events.
+        items.map((it) => it.data.payload.direction ?? 'inbound'),
+        items.map((it) => it.data.payload.from ?? ''),
+        items.map((it) => it.data.payload.to ?? ''),
         items.map((it) => it.data.payload.startedAt ?? it.envelope.occurredAt),
         items.map((it) => it.envelope.id),
         items.map((it) => it.data.type),

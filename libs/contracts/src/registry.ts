@@ -2,6 +2,7 @@ import { ClassConstructor } from 'class-transformer';
 import {
   CallEventV1,
   callEventKey,
+  CallRecordingV1,
   CallRecordV1,
   callRecordKey,
   callRecordOccurredAt,
@@ -36,7 +37,7 @@ function define<T extends object>(def: ContractDefinition<T>): ContractDefinitio
   return def;
 }
 
-/** The six call events share one DTO; the type names the fact and is part of the natural key. */
+/** Five call events share one DTO; the type names the fact and is part of the natural key. */
 function callEvent(type: CallEventType): ContractDefinition<CallEventV1> {
   return define<CallEventV1>({
     type,
@@ -64,7 +65,13 @@ export const CONTRACTS: Readonly<Record<EventType, ContractDefinition<object>>> 
   [EventType.TelephonyCallAnswered]: callEvent(EventType.TelephonyCallAnswered),
   [EventType.TelephonyCallTransferred]: callEvent(EventType.TelephonyCallTransferred),
   [EventType.TelephonyCallEnded]: callEvent(EventType.TelephonyCallEnded),
-  [EventType.TelephonyCallRecordingReady]: callEvent(EventType.TelephonyCallRecordingReady),
+  [EventType.TelephonyCallRecordingReady]: define<CallRecordingV1>({
+    type: EventType.TelephonyCallRecordingReady,
+    schemaVersion: 1,
+    dto: CallRecordingV1,
+    naturalKey: (e) => callEventKey(EventType.TelephonyCallRecordingReady, e),
+    occurredAt: (e) => e.occurredAt,
+  }),
   [EventType.TelephonyCallCompleted]: define<CallRecordV1>({
     type: EventType.TelephonyCallCompleted,
     schemaVersion: 1,

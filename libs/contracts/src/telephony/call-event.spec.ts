@@ -1,8 +1,10 @@
 import { ContractViolation } from '../errors';
+import { CONTRACTS } from '../registry';
 import { validateContract } from '../validation';
 import {
   CALL_EVENT_TYPES,
   CallEventV1,
+  CallRecordingV1,
   CallRecordV1,
   callEventKey,
   callRecordKey,
@@ -41,7 +43,7 @@ const validRecord = () => ({
   recordingUrl: 'https://pbx.example/rec/1.wav',
 });
 
-function violations(cls: typeof CallEventV1 | typeof CallRecordV1, body: unknown) {
+function violations(cls: typeof CallEventV1 | typeof CallRecordV1 | typeof CallRecordingV1, body: unknown) {
   try {
     validateContract<object>(cls, body);
   } catch (e) {
@@ -121,5 +123,37 @@ describe('telephony contracts', () => {
     const r = validateContract(CallRecordV1, validRecord());
     expect(callRecordKey(r)).toBe('asterisk:1711839570.1:cdr:2024-03-30T22:59:30.000Z');
     expect(callRecordOccurredAt(r)).toBe('2024-03-30T23:01:00.000Z');
+  });
+});
+
+describe('telephony contracts: recording.ready names the call alone', () => {
+  const recording = {
+    provider: 'twilio',
+    providerCallId: 'CA123',
+    occurredAt: '2024-03-31T01:02:00Z',
+    recordingUrl: 'https://api.twilio.com/rec/RE1',
+    recordingId: 'RE1',
+    durationSeconds: 57,
+  };
+
+  it('accepts a recording with no direction or parties; still checks what it has', () => {
+    const dto = CONTRACTS[TELEPHONY_EVENT_TYPES.recordingReady].dto;
+    expect(validateContract<CallRecordingV1>(dto, recording).recordingId).toBe('RE1');
+    expect(violations(CallRecordingV1, { ...recording, direction: 'sideways' })).toEqual(['direction:isIn']);
+    expect(violations(CallRecordingV1, { ...recording, to: '' })).toEqual(['to:isNotEmpty']);
+  });
+
+  it('every other call event still requires direction, from and to', () => {
+    for (const type of CALL_EVENT_TYPES.filter((t) => t !== TELEPHONY_EVENT_TYPES.recordingReady)) {
+      expect(CONTRACTS[type].dto).toBe(CallEventV1);
+    }
+    expect(violations(CallEventV1, recording).sort()).toEqual([
+      'direction:isIn',
+      'from:isString',
+      'from:maxLength',
+      'to:isNotEmpty',
+      'to:isString',
+      'to:maxLength',
+    ]);
   });
 });

@@ -77,8 +77,8 @@ function IsSeconds(): PropertyDecorator {
   return applyDecorators(IsInt(), Min(0), Max(10_000_000));
 }
 
-/** Fields every telephony payload has: who called whom, on which line, and the provider's identity. */
-abstract class CallBase {
+/** Fields every telephony payload may carry: the provider's identity of the call, its line, times, recording. */
+abstract class CallFields {
   /** The adapter that produced it (`twilio`, `asterisk`, ...); scopes `providerCallId`. */
   @IsString()
   @Matches(/^[a-z0-9][a-z0-9-]{0,39}$/)
@@ -105,19 +105,6 @@ abstract class CallBase {
   @Max(Number.MAX_SAFE_INTEGER)
   sequence?: number;
 
-  @IsIn(CALL_DIRECTIONS)
-  direction: CallDirection;
-
-  /** Caller number as the provider gave it (normalization is the connector's); '' when withheld. */
-  @IsString()
-  @MaxLength(200)
-  from: string;
-
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
-  to: string;
-
   /** Our number (DID / trunk line) the call came in on or went out through. */
   @IsOptionalText(100)
   line?: string;
@@ -133,6 +120,7 @@ abstract class CallBase {
   @IsUtcTimestamp()
   answeredAt?: string;
 
+  /** Talk time: from answer to hang-up (Asterisk billsec, Twilio CallDuration, Mango end_time - talk_time). */
   @IsOptional()
   @IsSeconds()
   billSeconds?: number;
@@ -151,9 +139,26 @@ abstract class CallBase {
   recordingId?: string;
 }
 
+/** Fields of a call fact that knows who called whom. */
+abstract class CallBase extends CallFields {
+  @IsIn(CALL_DIRECTIONS)
+  direction: CallDirection;
+
+  /** Caller number as the provider gave it (normalization is the connector's); '' when withheld. */
+  @IsString()
+  @MaxLength(200)
+  from: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  to: string;
+}
+
 /**
- * `telephony.call.*` v1: one shape for started, ringing, answered, transferred, ended and recording.ready;
- * the event type says which fact it is, so a consumer needs one parser.
+ * `telephony.call.*` v1: one shape for started, ringing, answered, transferred, ended (and, with the parties
+ * optional, recording.ready: CallRecordingV1); the event type says which fact it is, so a consumer needs one
+ * parser.
  */
 export class CallEventV1 extends CallBase {
   /** When the provider says the fact happened (receipt time when the provider sends none). */
@@ -172,10 +177,60 @@ export class CallEventV1 extends CallBase {
   @IsIn(CALL_DISPOSITIONS)
   disposition?: CallDisposition;
 
+  /**
+   * ended: with `startedAt`, the whole call from that start (Zadarma duration); without it, the length of the
+   * connected call, i.e. talk when nothing better is known (a generic ended event). recording.ready: the
+   * recording's length.
+   */
   @IsOptional()
   @IsSeconds()
   durationSeconds?: number;
 }
+
+/**
+ * `telephony.call.recording.ready` v1: a recording of a call named by its id. A provider's recording callback
+ * knows the call but not who talked (Twilio's sends CallSid and RecordingSid, no direction or parties), so
+ * direction, from and to are optional here: the call log takes them from the call's other events.
+ */
+export class CallRecordingV1 extends CallFields {
+  @IsOptional()
+  @IsIn(CALL_DIRECTIONS)
+  direction?: CallDirection;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  from?: string;
+
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  to?: string;
+
+  @IsUtcTimestamp()
+  occurredAt: string;
+
+  @IsOptional()
+  @IsUtcTimestamp()
+  startedAt?: string;
+
+  @IsOptional()
+  @IsUtcTimestamp()
+  endedAt?: string;
+
+  @IsOptional()
+  @IsIn(CALL_DISPOSITIONS)
+  disposition?: CallDisposition;
+
+  /** The recording's length. */
+  @IsOptional()
+  @IsSeconds()
+  durationSeconds?: number;
+}
+
+/** Any telephony payload: what a call's timeline holds. */
+export type CallPayload = CallEventV1 | CallRecordingV1 | CallRecordV1;
 
 /**
  * `telephony.call.completed` v1: the call detail record, enough on its own to log a finished call even if
@@ -197,7 +252,7 @@ export class CallRecordV1 extends CallBase {
 }
 
 /** Natural keys for the registry (when no idempotency key is given) and the adapters, so both agree. */
-export const callEventKey = (type: CallEventType, e: CallEventV1): string =>
+export const callEventKey = (type: CallEventType, e: CallEventV1 | CallRecordingV1): string =>
   `${e.provider}:${e.providerCallId}:${type.slice('telephony.call.'.length)}${
     e.sequence === undefined ? '' : `:${e.sequence}`
   }`;

@@ -1,5 +1,6 @@
 import {
   CallEventV1,
+  CallRecordingV1,
   CallRecordV1,
   ContractViolation,
   TELEPHONY_EVENT_TYPES,
@@ -293,10 +294,17 @@ export function idempotencyKeyOf(identity: string): string {
     : `sha256:${createHash('sha256').update(identity, 'utf8').digest('hex')}`;
 }
 
-/** A call event, validated here so an adapter bug surfaces as a field error, not a bad message downstream. */
-export function callEvent(type: CallEventType, payload: CallEventV1, idempotencyKey: string): AdaptedEvent {
+/**
+ * A call event, validated here so an adapter bug surfaces as a field error, not a bad message downstream.
+ * recording.ready has its own contract (parties optional), so its payload may name the call alone.
+ */
+export function callEvent(
+  type: CallEventType,
+  payload: CallEventV1 | CallRecordingV1,
+  idempotencyKey: string,
+): AdaptedEvent {
   const clean = compact(payload);
-  validateContract(CallEventV1, clean);
+  validateContract(type === TELEPHONY_EVENT_TYPES.recordingReady ? CallRecordingV1 : CallEventV1, clean);
   return { type, payload: clean, idempotencyKey: idempotencyKeyOf(idempotencyKey) };
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CallEventV1, ContractViolation, validateContract } from '@switchboard/contracts';
+import { CallEventV1, CallRecordingV1, ContractViolation, validateContract } from '@switchboard/contracts';
 import { signTwilio } from '@switchboard/peer-auth';
 import type { ProviderRequest } from '../provider-adapter';
 import { twilioAdapter } from './twilio.adapter';
@@ -78,7 +78,11 @@ describe('twilio adapter: signature', () => {
 describe('twilio adapter: events', () => {
   const only = (body: string) => {
     const events = twilioAdapter.toEvents(req(body), peer);
-    for (const e of events) validateContract(CallEventV1, e.payload);
+    for (const e of events)
+      validateContract<object>(
+        e.type === 'telephony.call.recording.ready' ? CallRecordingV1 : CallEventV1,
+        e.payload,
+      );
     return events;
   };
 
@@ -201,7 +205,7 @@ describe('twilio adapter: events', () => {
         ...over,
       }).toString();
 
-    it('completed -> recording.ready with the URL as given, the sid as id and placeholder parties', () => {
+    it('completed -> recording.ready with the URL as given, the sid as id and no parties (it knows none)', () => {
       jest.useFakeTimers().setSystemTime(new Date('2024-03-31T09:02:00Z'));
       try {
         expect(only(recordingCallback())).toEqual([
@@ -213,9 +217,6 @@ describe('twilio adapter: events', () => {
             payload: {
               provider: 'twilio',
               providerCallId: 'CA0123456789abcdef0123456789abcdef',
-              direction: 'inbound',
-              from: '',
-              to: 'unknown',
               occurredAt: '2024-03-31T09:02:00.000Z',
               recordingUrl:
                 'https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/RE0123456789abcdef0123456789abcdef',

@@ -1,4 +1,9 @@
-import { TELEPHONY_EVENT_TYPES as T, type CallDirection, type CallEventV1 } from '@switchboard/contracts';
+import {
+  TELEPHONY_EVENT_TYPES as T,
+  type CallDirection,
+  type CallEventV1,
+  type CallRecordingV1,
+} from '@switchboard/contracts';
 import { verifyTwilio } from '@switchboard/peer-auth';
 import type { AdaptedEvent, ProviderAdapter } from '../provider-adapter';
 import { callEvent, Fields, receivedNow, unanswered, violation } from './parse';
@@ -31,14 +36,6 @@ function occurredAt(f: Fields): string {
 }
 
 /**
- * Placeholder parties of a recording status callback, which names the call but not who talked: CallEventV1
- * requires `direction`, `from` and a non-empty `to`. The telephony connector takes a call's parties from the
- * earliest fact of its primary leg, and `from: ''` is skipped when it looks for the caller, so these are
- * ignored as soon as any status callback of the call is in (the recording callback comes after those).
- */
-const UNKNOWN_PARTIES = { direction: 'inbound', from: '', to: 'unknown' } as const;
-
-/**
  * The separate recording status callback (`recordingStatusCallback` of <Dial>, <Record>, <Start><Recording>
  * or the Recordings API): AccountSid, CallSid, RecordingSid, RecordingUrl, RecordingStatus, RecordingDuration,
  * RecordingChannels, RecordingSource, RecordingStartTime, ErrorCode; no CallStatus, Direction, From or To.
@@ -49,14 +46,16 @@ function recordingCallback(f: Fields): AdaptedEvent[] {
   const callSid = f.str('CallSid');
   const recordingSid = f.str('RecordingSid');
   if (f.str('RecordingStatus') !== 'completed') return [];
-  const recording: CallEventV1 = {
+  // No direction or parties: the recording contract leaves them out, and the call log takes them from the
+  // call's status callbacks.
+  const recording: CallRecordingV1 = {
     provider: 'twilio',
     providerCallId: callSid,
-    // A child leg's recording groups with its call when Twilio names the parent.
+    // A child leg's recording groups with its call when Twilio names the parent; when it names only the
+    // child leg (<Dial record>), the telephony connector finds the call that leg belongs to.
     parentCallId: f.optText('ParentCallSid'),
-    ...UNKNOWN_PARTIES,
     // Receipt time, not RecordingStartTime + RecordingDuration: that can precede the call's own final
-    // callback, and the earliest fact of a call must not be the one without parties.
+    // callback, and the earliest fact of a call should be one with parties.
     occurredAt: receivedNow(),
     recordingUrl: f.str('RecordingUrl'),
     recordingId: recordingSid,
