@@ -5,7 +5,7 @@ import {
 } from '@switchboard/contracts';
 import { AppConfig } from '@switchboard/config';
 import { BatchingInbox } from '@switchboard/database';
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { CallProjector } from './call.projector';
 
 const P = '+79261234567';
@@ -79,7 +79,11 @@ describe('CallProjector.projectBatch', () => {
     telephony: { lineChannels: {}, callbackDueMinutes: 30 },
     crm: { defaultRegion: 'RU' },
   } as unknown as AppConfig;
-  const projector = new CallProjector({ configure: () => undefined } as unknown as BatchingInbox, config);
+  const projector = new CallProjector(
+    { configure: () => undefined } as unknown as BatchingInbox,
+    config,
+    {} as DataSource,
+  );
 
   it('folds each call once, reports created for a new call’s first event, links calls to the batch’s new lead as event by event', async () => {
     const { em, sent } = fakeEm(['IN']);

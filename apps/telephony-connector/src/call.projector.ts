@@ -10,7 +10,7 @@ import {
 } from '@switchboard/contracts';
 import { normalizePhone } from '@switchboard/crm';
 import { BatchingInbox, type BatchItem } from '@switchboard/database';
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { callKeyOf, foldCall, type CallFact, type CallState } from './call-fold';
 
 export const CONSUMER = 'telephony-connector';
@@ -108,6 +108,7 @@ export class CallProjector {
   constructor(
     private readonly inbox: BatchingInbox,
     private readonly config: AppConfig,
+    private readonly ds: DataSource,
   ) {
     this.lineChannels = new Map(
       Object.entries(config.telephony.lineChannels).map(([line, channel]) => [
@@ -126,7 +127,12 @@ export class CallProjector {
     const type = envelope.type as TelephonyEventType;
     // Re-validate: the broker accepts anything, and a bad payload must dead-letter, not half-apply.
     const payload = validateContract(CONTRACTS[type].dto, envelope.payload) as CallPayload;
-    const callKey = callKeyOf(payload);
+    let callKey = callKeyOf(payload);
+    // A recording callback that names only a child leg (Twilio <Dial record>: the agent leg's CallSid, no
+    // ParentCallSid) belongs to the call that leg is part of, once the leg's own callbacks named its parent.
+    if (type === TELEPHONY_EVENT_TYPES.recordingReady && callKey === payload.providerCallId) {
+      callKey = (await this.callOfLeg(this.ds.manager, envelope.peerId, payload)) ?? callKey;
+    }
     const outside = this.outsidePhone(payload.direction, payload.from, payload.to);
     const data: CallItem = { type, payload, callKey };
     const outcome = await this.inbox.submit<{ outcome: CallOutcome }, CallItem>(CONSUMER, {
@@ -136,6 +142,10 @@ export class CallProjector {
       // calls (and with the website connector, which locks the same `phone:` key for contacts).
       lockKeys: [
         `call:${envelope.peerId}:${payload.provider}:${callKey}`,
+        // A child leg's event may adopt a log its recording made before the leg named its parent.
+        ...(payload.parentCallId && payload.providerCallId !== callKey
+          ? [`call:${envelope.peerId}:${payload.provider}:${payload.providerCallId}`]
+          : []),
         ...(outside ? [`phone:${outside}`] : []),
       ],
       effects: async (em) => (await this.projectBatch(em, [{ envelope, data }]))[0],
@@ -172,8 +182,75 @@ export class CallProjector {
     return this.lineChannels.get(this.phone(line) ?? line) ?? this.lineChannels.get(line) ?? null;
   }
 
+  /** The call key of the call a child leg belongs to (an event of the leg named its parent), if known. */
+  private async callOfLeg(
+    em: EntityManager,
+    peerId: string,
+    leg: Pick<CallPayload, 'provider' | 'providerCallId'>,
+  ): Promise<string | null> {
+    const [row]: Array<{ call_key: string }> = await em.query(
+      `SELECT l.call_key FROM call_events e JOIN call_logs l ON l.id = e.call_log_id
+        WHERE e.provider_call_id = $1 AND e.payload ? 'parentCallId' AND l.peer_id = $2 AND l.provider = $3
+          AND l.call_key <> $1
+        LIMIT 1`,
+      [leg.providerCallId, peerId, leg.provider],
+    );
+    return row?.call_key ?? null;
+  }
+
+  /**
+   * Child-leg recordings and their calls meet whatever the order: a recording that came before its leg named
+   * its parent made a log of its own (keyed by the leg); the leg's first event naming the parent moves that
+   * log's events into the call's log (or, when the call has no log yet, gives the log the call's key). And a
+   * recording that found no call before its lock, while the leg joined its call meanwhile, is retried, so it
+   * then joins the call.
+   */
+  private async joinLegs(em: EntityManager, items: Item[]): Promise<void> {
+    const legs = items.filter(
+      (it) => it.data.payload.parentCallId && it.data.payload.providerCallId !== it.data.callKey,
+    );
+    if (legs.length) {
+      const orphans: Array<{ id: string; parent_id: string | null; call_key: string }> = await em.query(
+        `SELECT DISTINCT ON (o.id) o.id, p.id AS parent_id, x.call_key
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS x(peer_id, provider, leg, call_key)
+           JOIN call_logs o ON (o.peer_id, o.provider, o.call_key) = (x.peer_id, x.provider, x.leg)
+           LEFT JOIN call_logs p ON (p.peer_id, p.provider, p.call_key) = (x.peer_id, x.provider, x.call_key)`,
+        [
+          legs.map((it) => it.envelope.peerId),
+          legs.map((it) => it.data.payload.provider),
+          legs.map((it) => it.data.payload.providerCallId),
+          legs.map((it) => it.data.callKey),
+        ],
+      );
+      for (const o of orphans) {
+        if (o.parent_id === null) {
+          await em.query(`UPDATE call_logs SET call_key = $2, updated_at = now() WHERE id = $1`, [
+            o.id,
+            o.call_key,
+          ]);
+          continue;
+        }
+        await em.query(`UPDATE call_events SET call_log_id = $2 WHERE call_log_id = $1`, [o.id, o.parent_id]);
+        await em.query(
+          `UPDATE call_logs p SET event_count = p.event_count + o.event_count, updated_at = now()
+             FROM call_logs o WHERE p.id = $2 AND o.id = $1`,
+          [o.id, o.parent_id],
+        );
+        await em.query(`DELETE FROM call_logs WHERE id = $1`, [o.id]);
+      }
+    }
+    for (const it of items) {
+      const { type, payload, callKey } = it.data;
+      if (type !== TELEPHONY_EVENT_TYPES.recordingReady || callKey !== payload.providerCallId) continue;
+      if (await this.callOfLeg(em, it.envelope.peerId, payload)) {
+        throw new Error(`recording of leg ${payload.providerCallId} raced its call; retried to join it`);
+      }
+    }
+  }
+
   /** The effects of a batch of fresh events (each event once): one outcome per event, in order. */
   async projectBatch(em: EntityManager, items: Item[]): Promise<Array<{ outcome: CallOutcome }>> {
+    await this.joinLegs(em, items);
     const logs = await this.store(em, items);
     const byKey = new Map(logs.map((l) => [callId(l.peer_id, l.provider, l.call_key), l]));
 
@@ -433,9 +510,11 @@ export class CallProjector {
 
   /**
    * A missed inbound call -> one open call-back task per phone (a second miss joins the open one); an
-   * answered call with that phone after it closes it. Both directions of arrival give the same end state: a
-   * miss whose answer was already recorded is logged as a task already done. Answers go first, so a miss
-   * after an answer in the same batch opens a task rather than joining one that answer closes.
+   * answered call with that phone after it closes it, and a miss after that answer which had already joined
+   * the task (processed before the answer) gets an open task again (`reopen`). Both directions of arrival
+   * give the same end state: a miss whose answer was already recorded is logged as a task already done.
+   * Answers go first, so a miss after an answer in the same batch opens a task rather than joining one that
+   * answer closes.
    */
   private async callbacks(em: EntityManager, touched: Touched[]): Promise<void> {
     // In the order the calls completed in the batch (their first final event), as event by event.
@@ -446,27 +525,39 @@ export class CallProjector {
     const missed = completed.filter(
       (t) => t.call.disposition !== 'answered' && t.call.direction === 'inbound' && !t.log.callback_task_id,
     );
+    const dueMs = this.config.telephony.callbackDueMinutes * 60_000;
     if (answered.length) {
-      await em.query(
-        `UPDATE tasks t SET status = CASE WHEN t.call_log_id = y.id THEN 'cancelled' ELSE 'done' END,
-                result = CASE WHEN t.call_log_id = y.id THEN 'the call was answered' ELSE 'answered call ' || y.id END,
-                closed_at = now()
-           FROM (SELECT DISTINCT ON (ot.id) ot.id AS task_id, x.id
-                   FROM unnest($1::text[], $2::uuid[], $3::timestamptz[]) WITH ORDINALITY AS x(phone, id, started_at, i)
-                   JOIN tasks ot ON ot.kind = 'call_back' AND ot.status = 'open' AND ot.phone = x.phone
-                   JOIN call_logs missed ON missed.id = ot.call_log_id
-                        AND (missed.id = x.id OR missed.started_at < x.started_at)
-                  ORDER BY ot.id, x.i) y
-          WHERE t.id = y.task_id`,
+      // Closes the open task of a miss before the answer, and returns the later misses that had joined that
+      // task because they were processed before this answer: they were not answered, so they get a task again.
+      const stranded: Array<{ id: string }> = await em.query(
+        `WITH closed AS (
+           UPDATE tasks t SET status = CASE WHEN t.call_log_id = y.id THEN 'cancelled' ELSE 'done' END,
+                  result = CASE WHEN t.call_log_id = y.id THEN 'the call was answered' ELSE 'answered call ' || y.id END,
+                  closed_at = now()
+             FROM (SELECT DISTINCT ON (ot.id) ot.id AS task_id, x.id, x.started_at
+                     FROM unnest($1::text[], $2::uuid[], $3::timestamptz[]) WITH ORDINALITY AS x(phone, id, started_at, i)
+                     JOIN tasks ot ON ot.kind = 'call_back' AND ot.status = 'open' AND ot.phone = x.phone
+                     JOIN call_logs missed ON missed.id = ot.call_log_id
+                          AND (missed.id = x.id OR missed.started_at < x.started_at)
+                    ORDER BY ot.id, x.i) y
+            WHERE t.id = y.task_id
+           RETURNING t.id, y.started_at)
+         SELECT c.id FROM call_logs c JOIN closed ON c.callback_task_id = closed.id
+          WHERE c.started_at > closed.started_at AND c.disposition IS DISTINCT FROM 'answered'`,
         [
           answered.map((t) => t.customerPhone),
           answered.map((t) => t.log.id),
           answered.map((t) => t.call.startedAt),
         ],
       );
+      if (stranded.length)
+        await this.reopen(
+          em,
+          stranded.map((r) => r.id),
+          dueMs,
+        );
     }
     if (!missed.length) return;
-    const dueMs = this.config.telephony.callbackDueMinutes * 60_000;
     await em.query(
       `WITH x AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::uuid[],
@@ -510,6 +601,38 @@ export class CallProjector {
         missed.map((t) => t.contactId),
         missed.map((t) => t.leadId),
       ],
+    );
+  }
+  /**
+   * Misses that joined a call-back task an answer between them and the task's miss has just closed: unless an
+   * answered call after them is known too, they open one task per phone again (its call the earliest of them)
+   * and link to it. So the end state is the one the calls' own order (occurredAt) gives, whatever order they
+   * were processed in.
+   */
+  private async reopen(em: EntityManager, callIds: string[], dueMs: number): Promise<void> {
+    await em.query(
+      `WITH s AS (
+         SELECT c.id, c.customer_phone AS phone, c.started_at, c.ended_at, t.title, t.responsible_manager_id,
+                t.contact_id, t.lead_id
+           FROM call_logs c JOIN tasks t ON t.id = c.callback_task_id
+          WHERE c.id = ANY($1::uuid[])
+            AND NOT EXISTS (SELECT 1 FROM call_logs a
+                             WHERE a.customer_phone = c.customer_phone AND a.disposition = 'answered'
+                               AND a.started_at > c.started_at)),
+       opened AS (
+         INSERT INTO tasks (kind, title, due_at, responsible_manager_id, contact_id, lead_id, phone, call_log_id)
+         SELECT DISTINCT ON (phone) 'call_back', title,
+                COALESCE(ended_at, started_at) + $2::int * interval '1 millisecond', responsible_manager_id,
+                contact_id, lead_id, phone, id
+           FROM s ORDER BY phone, started_at, id
+         ON CONFLICT (phone) WHERE kind = 'call_back' AND status = 'open' DO NOTHING
+         RETURNING id, phone)
+       UPDATE call_logs c
+          SET callback_task_id = COALESCE(o.id, (SELECT t.id FROM tasks t
+                                                  WHERE t.kind = 'call_back' AND t.status = 'open' AND t.phone = s.phone))
+         FROM s LEFT JOIN opened o USING (phone)
+        WHERE c.id = s.id`,
+      [callIds, dueMs],
     );
   }
 }
