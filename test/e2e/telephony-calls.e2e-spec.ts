@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { eventually, TestSystem } from './support/system';
 
+const iso = (v: unknown): string | null => (v === null ? null : new Date(v as string).toISOString());
+
 /**
  * Generic telephony routes end to end: events of one call in any order and repeated end as one call log;
  * missed calls ask for one call-back, a later answered call closes it; unknown callers become one lead.
@@ -162,6 +164,81 @@ describe('telephony: call logs, leads and call-back tasks', () => {
     expect(await sys.sql(`SELECT 1 FROM tasks WHERE phone = '+79120003344'`)).toHaveLength(1);
     // All three calls are on the same lead.
     expect(new Set([missed.lead_id, second.lead_id, back.lead_id]).size).toBe(1);
+  });
+
+  it('a second miss processed before the answer that came between the misses keeps a task of its own', async () => {
+    const at = Date.parse('2026-11-23T15:00:00Z');
+    const phone = '+79120001212';
+    // Happened: miss (15:00), answered (15:10), miss (15:20); processed: miss, miss, answered.
+    for (const e of missedCall('gen-order-m1', phone, at)) await send('/v1/telephony/events', e);
+    const m1 = await callLog('gen-order-m1', (r) => r?.callback_task_id);
+    for (const e of missedCall('gen-order-m2', phone, at + 20 * 60_000))
+      await send('/v1/telephony/events', e);
+    const m2 = await callLog('gen-order-m2', (r) => r?.callback_task_id);
+    expect(m2.callback_task_id).toBe(m1.callback_task_id); // joined: the answer is not known yet
+
+    for (const e of answeredCall('gen-order-a', phone, at + 10 * 60_000))
+      await send('/v1/telephony/events', e);
+    const answered = await callLog('gen-order-a');
+    const later = await callLog('gen-order-m2', (r) => r?.callback_task_id !== m1.callback_task_id);
+    const tasks = await sys.sql<any>(`SELECT * FROM tasks WHERE phone = $1 ORDER BY created_at`, [phone]);
+    expect(tasks.map((t: any) => [t.id, t.status, t.call_log_id])).toEqual([
+      [m1.callback_task_id, 'done', m1.id],
+      [later.callback_task_id, 'open', m2.id],
+    ]);
+    expect(tasks[0].result).toContain(answered.id);
+    expect((await sys.consoleGet(`/v1/crm/calls/${m2.id}`)).body.callbackTask).toMatchObject({
+      status: 'open',
+      kind: 'call_back',
+    });
+  });
+
+  it('per-manager stats skip unknown wait/talk times instead of counting zero, and count the calls without timing', async () => {
+    const at = Date.parse('2026-11-24T10:00:00Z');
+    const t = (s: number) => new Date(at + s * 1000).toISOString();
+    // Fully observed: wait 9 s, talk 60 s.
+    for (const e of answeredCall('gen-stats-full', '+79120002020', at)) await send('/v1/telephony/events', e);
+    const base = { provider: 'generic', direction: 'inbound', to: '+74950000001', extension: '101' };
+    // Known only from their final message: start unknown (no wait), talk 30 s from durationSeconds.
+    await send('/v1/telephony/events', {
+      type: 'ended',
+      ...base,
+      providerCallId: 'gen-stats-final',
+      from: '+79120002121',
+      occurredAt: t(600),
+      disposition: 'answered',
+      durationSeconds: 30,
+    });
+    await send('/v1/telephony/events', {
+      type: 'ended',
+      ...base,
+      providerCallId: 'gen-stats-miss',
+      from: '+79120002222',
+      occurredAt: t(1200),
+      disposition: 'no-answer',
+    });
+    const final = await callLog('gen-stats-final');
+    expect(final).toMatchObject({ talk_seconds: 30, wait_seconds: null, times_estimated: true });
+    expect(iso(final.answered_at)).toBe(t(570));
+    const miss = await callLog('gen-stats-miss');
+    expect(miss).toMatchObject({ wait_seconds: null, talk_seconds: 0, times_estimated: true });
+
+    const stats = await sys.consoleGet(
+      `/v1/crm/calls/stats?from=${encodeURIComponent(t(-60))}&to=${encodeURIComponent(t(3600))}`,
+    );
+    expect(stats.status).toBe(200);
+    expect(stats.body.managers).toEqual([
+      expect.objectContaining({
+        managerId,
+        answered: 2,
+        missed: 1,
+        total: 3,
+        averageWaitSeconds: 9,
+        averageTalkSeconds: 45,
+        withoutTiming: 2,
+        timesEstimated: 2,
+      }),
+    ]);
   });
 
   it('two concurrent calls from the same unknown number create one lead', async () => {

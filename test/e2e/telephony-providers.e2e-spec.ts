@@ -32,7 +32,7 @@ interface Hook {
 }
 
 /** A call log as asserted: the columns that carry meaning, times as ISO UTC. */
-type CallView = Record<string, string | number | null>;
+type CallView = Record<string, string | number | boolean | null>;
 
 const iso = (v: unknown): string | null => (v === null ? null : new Date(v as string).toISOString());
 const at = (base: number, seconds: number): string => new Date(base + seconds * 1000).toISOString();
@@ -180,6 +180,7 @@ describe('telephony providers: native webhooks to call logs', () => {
     recording_url: r.recording_url,
     recording_id: r.recording_id,
     event_count: r.event_count,
+    times_estimated: r.times_estimated,
   });
 
   async function timeline(callLogId: string): Promise<string[]> {
@@ -213,7 +214,7 @@ describe('telephony providers: native webhooks to call logs', () => {
     sid: string,
     caller: string,
     t0: number,
-    recordingCallback?: 'parent' | 'agent',
+    recordingCallback?: 'parent' | 'agent' | 'agent-leg-only',
   ): Hook[] {
     const child = `${sid}c1`;
     const common = {
@@ -269,6 +270,7 @@ describe('telephony providers: native webhooks to call logs', () => {
     const recorded = (status: string, over: Record<string, string> = {}) =>
       twilio({
         AccountSid: common.AccountSid,
+        // `agent-leg-only`: <Dial record> names the agent leg alone, without ParentCallSid.
         CallSid: recordingCallback === 'parent' ? sid : child,
         ...(recordingCallback === 'agent' ? { ParentCallSid: sid } : {}),
         RecordingSid: recording.RecordingSid,
@@ -297,12 +299,14 @@ describe('telephony providers: native webhooks to call logs', () => {
     answered_at: at(t0, 10),
     ended_at: at(t0, 71),
     wait_seconds: 10,
-    talk_seconds: 61,
+    // The agent leg's CallDuration (Twilio's own talk figure), not the parent's hang-up a second later.
+    talk_seconds: 60,
     disposition: 'answered',
     hangup_cause: null,
     recording_url: `https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE${sid.slice(2)}`,
     recording_id: `RE${sid.slice(2)}`,
     event_count: 7,
+    times_estimated: false,
   });
   const TWILIO_TIMELINE = [
     'answered',
@@ -347,6 +351,87 @@ describe('telephony providers: native webhooks to call logs', () => {
     const row = await callLog('tw', 'twilio', sid);
     expect(view(row)).toEqual(twilioExpected(sid, '+79123450005', t0));
     expect(await timeline(row.id)).toEqual(TWILIO_TIMELINE);
+  });
+
+  it("twilio: the agent leg's <Dial record> recording callback naming only that leg (no ParentCallSid), in order and shuffled twice -> the call's one log", async () => {
+    const t0 = Date.parse('2026-11-20T13:00:00Z');
+    const sid = 'CA66666666666666666666666666666666';
+    await deliver(twilioCall(sid, '+79123450006', t0, 'agent-leg-only'));
+    const row = await callLog('tw', 'twilio', sid);
+    expect(view(row)).toEqual(twilioExpected(sid, '+79123450006', t0));
+    expect(await timeline(row.id)).toEqual(TWILIO_TIMELINE);
+
+    // Shuffled: the recording may come before the leg's own callbacks name the parent (its log is adopted).
+    const sid2 = 'CA77777777777777777777777777777777';
+    const hooks = twilioCall(sid2, '+79123450007', t0 + 3_600_000, 'agent-leg-only');
+    const recordingFirst = [hooks[hooks.length - 1], ...shuffledTwice(hooks, 17)];
+    await deliver(recordingFirst);
+    const row2 = await callLog('tw', 'twilio', sid2);
+    expect(view(row2)).toEqual(twilioExpected(sid2, '+79123450007', t0 + 3_600_000));
+    expect(await timeline(row2.id)).toEqual(TWILIO_TIMELINE);
+    // No second log for the agent leg.
+    expect(
+      await sys.sql(`SELECT 1 FROM call_logs WHERE peer_id = 'tw' AND call_key IN ($1, $2)`, [
+        `${sid}c1`,
+        `${sid2}c1`,
+      ]),
+    ).toHaveLength(0);
+  });
+
+  it('twilio: a completed-only callback (CallDuration=49) -> talk 49 s, times estimated; the earlier callbacks arriving late -> the same log, times observed', async () => {
+    const t0 = Date.parse('2026-11-20T14:00:00Z');
+    const sid = 'CA88888888888888888888888888888888';
+    const callback = (seq: number, s: number, over: Record<string, string>) =>
+      twilio({
+        AccountSid: 'AC0123456789abcdef0123456789abcdef',
+        ApiVersion: '2010-04-01',
+        CallSid: sid,
+        Direction: 'outbound-api',
+        From: '+74951234567',
+        To: '+79123450008',
+        CallbackSource: 'call-progress-events',
+        SequenceNumber: String(seq),
+        Timestamp: rfc2822(t0 + s * 1000),
+        ...over,
+      });
+    // The customer placed the call at t0, it rang, was answered at t0+11 and hung up at t0+60.
+    await deliver([callback(3, 60, { CallStatus: 'completed', CallDuration: '49', Duration: '1' })]);
+    const alone = await callLog('tw', 'twilio', sid);
+    expect(view(alone)).toMatchObject({
+      direction: 'outbound',
+      customer_phone: '+79123450008',
+      status: 'completed',
+      disposition: 'answered',
+      ended_at: at(t0, 60),
+      answered_at: at(t0, 11),
+      started_at: at(t0, 11),
+      wait_seconds: null,
+      talk_seconds: 49,
+      times_estimated: true,
+      event_count: 1,
+    });
+    // The console's call read API says so too.
+    const api = await sys.consoleGet(`/v1/crm/calls/${alone.id}`);
+    expect(api.body).toMatchObject({ talkSeconds: 49, timesEstimated: true, waitSeconds: null });
+
+    await deliver([
+      callback(2, 11, { CallStatus: 'in-progress' }),
+      callback(1, 2, { CallStatus: 'ringing' }),
+      callback(0, 0, { CallStatus: 'initiated' }),
+    ]);
+    const late = await callLog('tw', 'twilio', sid);
+    expect(late.id).toBe(alone.id);
+    expect(view(late)).toMatchObject({
+      disposition: 'answered',
+      started_at: at(t0, 0),
+      answered_at: at(t0, 11),
+      ended_at: at(t0, 60),
+      wait_seconds: 11,
+      talk_seconds: 49,
+      times_estimated: false,
+      event_count: 4,
+    });
+    expect((await sys.consoleGet(`/v1/crm/calls/${late.id}`)).body.timesEstimated).toBe(false);
   });
 
   // ---- Zadarma: NOTIFY_* forms, Signature = base64(hex HMAC-SHA1) over the event's fields ------------
@@ -433,6 +518,7 @@ describe('telephony providers: native webhooks to call logs', () => {
       recording_url: null, // Zadarma gives a recording id to fetch, not a URL
       recording_id: rec,
       event_count: 6,
+      times_estimated: false,
     });
     expect(await timeline(row.id)).toEqual(
       ['answered', 'completed', 'ended', 'recording.ready', 'ringing', 'started'].sort(),
@@ -465,6 +551,7 @@ describe('telephony providers: native webhooks to call logs', () => {
       disposition: 'answered',
       recording_id: rec,
       event_count: 6,
+      times_estimated: false,
     });
   });
 
@@ -492,6 +579,7 @@ describe('telephony providers: native webhooks to call logs', () => {
       recording_url: null,
       recording_id: rec,
       event_count: 6,
+      times_estimated: false,
     });
   });
 
@@ -576,6 +664,7 @@ describe('telephony providers: native webhooks to call logs', () => {
     recording_url: null,
     recording_id: null,
     event_count: 6,
+    times_estimated: false,
   });
   const MANGO_TIMELINE = ['answered', 'completed', 'ended', 'ended', 'ringing', 'started'];
 
@@ -701,6 +790,7 @@ describe('telephony providers: native webhooks to call logs', () => {
     recording_url: `https://pbx.example.com/monitor/${uniqueid}.wav`,
     recording_id: null,
     event_count: 2,
+    times_estimated: false,
   });
 
   it('asterisk: two cdr_custom JSON CDRs with one linkedid -> one exact call log (Moscow time)', async () => {
@@ -748,6 +838,7 @@ describe('telephony providers: native webhooks to call logs', () => {
       recording_url: null,
       recording_id: null,
       event_count: 1,
+      times_estimated: false,
     });
     expect(row.caller_name).toBe('Анна');
     const tasks = await eventually(async () => {
@@ -793,6 +884,7 @@ describe('telephony providers: native webhooks to call logs', () => {
     recording_url: null,
     recording_id: null,
     event_count: 1,
+    times_estimated: false,
   });
 
   it('bitrix24: ONEXTERNALCALLSTART (the docs sample, JSON) -> one started outbound call log', async () => {

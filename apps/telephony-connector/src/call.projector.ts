@@ -239,9 +239,21 @@ export class CallProjector {
         await em.query(`DELETE FROM call_logs WHERE id = $1`, [o.id]);
       }
     }
+    // In this batch: the leg's event names the parent (its locks cover both keys).
+    const parentOf = new Map(
+      legs.map((it) => [
+        callId(it.envelope.peerId, it.data.payload.provider, it.data.payload.providerCallId),
+        it.data.callKey,
+      ]),
+    );
     for (const it of items) {
       const { type, payload, callKey } = it.data;
       if (type !== TELEPHONY_EVENT_TYPES.recordingReady || callKey !== payload.providerCallId) continue;
+      const parent = parentOf.get(callId(it.envelope.peerId, payload.provider, payload.providerCallId));
+      if (parent !== undefined) {
+        it.data.callKey = parent;
+        continue;
+      }
       if (await this.callOfLeg(em, it.envelope.peerId, payload)) {
         throw new Error(`recording of leg ${payload.providerCallId} raced its call; retried to join it`);
       }
