@@ -684,6 +684,52 @@ describe('telephony providers: native webhooks to call logs', () => {
     expect(await timeline(row.id)).toEqual(MANGO_TIMELINE);
   });
 
+  it('mango: a call hung up in the IVR (summary with an empty `to`, Disconnected with the line only) -> a missed call log and a call-back task', async () => {
+    const t0 = Date.parse('2026-11-20T12:30:00Z');
+    const ts = unix(t0);
+    const entry = 'MTAwMDAwMDAwMw==';
+    const ivrLeg = { ...IVR, entry_id: entry, call_id: `${entry}:A`, from: { number: '79161230003' } };
+    await deliver([
+      mango('call', { ...ivrLeg, seq: 1, timestamp: ts, call_state: 'Appeared' }),
+      mango('call', {
+        ...ivrLeg,
+        seq: 2,
+        timestamp: ts + 15,
+        call_state: 'Disconnected',
+        to: { line_number: '74994509495' },
+        disconnect_reason: 1110,
+      }),
+      mango('summary', {
+        entry_id: entry,
+        call_direction: 1,
+        from: { number: '79161230003' },
+        to: {},
+        line_number: '74994509495',
+        create_time: ts,
+        forward_time: 0,
+        talk_time: 0,
+        end_time: ts + 15,
+        entry_result: 0,
+        disconnect_reason: 1110,
+      }),
+    ]);
+    const row = await callLog('mg', 'mango', entry);
+    expect(view(row)).toMatchObject({
+      direction: 'inbound',
+      to_number: '74994509495',
+      line: '74994509495',
+      customer_phone: '+79161230003',
+      disposition: 'missed',
+      started_at: at(t0, 0),
+      ended_at: at(t0, 15),
+      wait_seconds: 15,
+      talk_seconds: 0,
+      times_estimated: false,
+    });
+    const tasks = await sys.sql<any>(`SELECT status, call_log_id FROM tasks WHERE phone = '+79161230003'`);
+    expect(tasks).toEqual([{ status: 'open', call_log_id: row.id }]);
+  });
+
   // ---- Asterisk: CDRs pushed by a shipper, x-signature = hex HMAC-SHA256 of the raw body --------------
 
   function asterisk(body: string, type: string, secret = ASTERISK_SECRET): Hook {
