@@ -17,6 +17,10 @@ function body(req: ProviderRequest): Fields {
  * Bitrix24 ONEXTERNALCALLSTART: a user clicked a number in the CRM and Bitrix24 asks the PBX to dial it.
  * It becomes telephony.call.started (outbound) keyed by Bitrix24's CALL_ID; the PBX's own events for the
  * dialled call follow from its adapter. Authentication: `auth.application_token` from OnAppInstall.
+ * Bitrix24 sends no end-of-call message to an external PBX integration: `telephony.externalCall.finish`
+ * (CALL_ID, DURATION = talk seconds, STATUS_CODE 200/304/...) is a REST method the integration calls on
+ * Bitrix24 (b24restdocs telephony-external-call-finish), so the call's end, talk and wait come from the PBX's
+ * own adapter (its final message), not from here.
  */
 export const bitrix24Adapter: ProviderAdapter = {
   provider: 'bitrix24',
