@@ -12,6 +12,7 @@ import { normalizePhone } from '@switchboard/crm';
 import { BatchingInbox, type BatchItem } from '@switchboard/database';
 import { DataSource, EntityManager } from 'typeorm';
 import { callKeyOf, foldCall, type CallFact, type CallState } from './call-fold';
+import { callOfLeg, joinLegs } from './child-legs';
 
 export const CONSUMER = 'telephony-connector';
 
@@ -131,7 +132,7 @@ export class CallProjector {
     // A recording callback that names only a child leg (Twilio <Dial record>: the agent leg's CallSid, no
     // ParentCallSid) belongs to the call that leg is part of, once the leg's own callbacks named its parent.
     if (type === TELEPHONY_EVENT_TYPES.recordingReady && callKey === payload.providerCallId) {
-      callKey = (await this.callOfLeg(this.ds.manager, envelope.peerId, payload)) ?? callKey;
+      callKey = (await callOfLeg(this.ds.manager, envelope.peerId, payload)) ?? callKey;
     }
     const outside = this.outsidePhone(payload.direction, payload.from, payload.to);
     const data: CallItem = { type, payload, callKey };
@@ -182,87 +183,9 @@ export class CallProjector {
     return this.lineChannels.get(this.phone(line) ?? line) ?? this.lineChannels.get(line) ?? null;
   }
 
-  /** The call key of the call a child leg belongs to (an event of the leg named its parent), if known. */
-  private async callOfLeg(
-    em: EntityManager,
-    peerId: string,
-    leg: Pick<CallPayload, 'provider' | 'providerCallId'>,
-  ): Promise<string | null> {
-    const [row]: Array<{ call_key: string }> = await em.query(
-      `SELECT l.call_key FROM call_events e JOIN call_logs l ON l.id = e.call_log_id
-        WHERE e.provider_call_id = $1 AND e.payload ? 'parentCallId' AND l.peer_id = $2 AND l.provider = $3
-          AND l.call_key <> $1
-        LIMIT 1`,
-      [leg.providerCallId, peerId, leg.provider],
-    );
-    return row?.call_key ?? null;
-  }
-
-  /**
-   * Child-leg recordings and their calls meet whatever the order: a recording that came before its leg named
-   * its parent made a log of its own (keyed by the leg); the leg's first event naming the parent moves that
-   * log's events into the call's log (or, when the call has no log yet, gives the log the call's key). And a
-   * recording that found no call before its lock, while the leg joined its call meanwhile, is retried, so it
-   * then joins the call.
-   */
-  private async joinLegs(em: EntityManager, items: Item[]): Promise<void> {
-    const legs = items.filter(
-      (it) => it.data.payload.parentCallId && it.data.payload.providerCallId !== it.data.callKey,
-    );
-    if (legs.length) {
-      const orphans: Array<{ id: string; parent_id: string | null; call_key: string }> = await em.query(
-        `SELECT DISTINCT ON (o.id) o.id, p.id AS parent_id, x.call_key
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS x(peer_id, provider, leg, call_key)
-           JOIN call_logs o ON (o.peer_id, o.provider, o.call_key) = (x.peer_id, x.provider, x.leg)
-           LEFT JOIN call_logs p ON (p.peer_id, p.provider, p.call_key) = (x.peer_id, x.provider, x.call_key)`,
-        [
-          legs.map((it) => it.envelope.peerId),
-          legs.map((it) => it.data.payload.provider),
-          legs.map((it) => it.data.payload.providerCallId),
-          legs.map((it) => it.data.callKey),
-        ],
-      );
-      for (const o of orphans) {
-        if (o.parent_id === null) {
-          await em.query(`UPDATE call_logs SET call_key = $2, updated_at = now() WHERE id = $1`, [
-            o.id,
-            o.call_key,
-          ]);
-          continue;
-        }
-        await em.query(`UPDATE call_events SET call_log_id = $2 WHERE call_log_id = $1`, [o.id, o.parent_id]);
-        await em.query(
-          `UPDATE call_logs p SET event_count = p.event_count + o.event_count, updated_at = now()
-             FROM call_logs o WHERE p.id = $2 AND o.id = $1`,
-          [o.id, o.parent_id],
-        );
-        await em.query(`DELETE FROM call_logs WHERE id = $1`, [o.id]);
-      }
-    }
-    // In this batch: the leg's event names the parent (its locks cover both keys).
-    const parentOf = new Map(
-      legs.map((it) => [
-        callId(it.envelope.peerId, it.data.payload.provider, it.data.payload.providerCallId),
-        it.data.callKey,
-      ]),
-    );
-    for (const it of items) {
-      const { type, payload, callKey } = it.data;
-      if (type !== TELEPHONY_EVENT_TYPES.recordingReady || callKey !== payload.providerCallId) continue;
-      const parent = parentOf.get(callId(it.envelope.peerId, payload.provider, payload.providerCallId));
-      if (parent !== undefined) {
-        it.data.callKey = parent;
-        continue;
-      }
-      if (await this.callOfLeg(em, it.envelope.peerId, payload)) {
-        throw new Error(`recording of leg ${payload.providerCallId} raced its call; retried to join it`);
-      }
-    }
-  }
-
   /** The effects of a batch of fresh events (each event once): one outcome per event, in order. */
   async projectBatch(em: EntityManager, items: Item[]): Promise<Array<{ outcome: CallOutcome }>> {
-    await this.joinLegs(em, items);
+    await joinLegs(em, items);
     const logs = await this.store(em, items);
     const byKey = new Map(logs.map((l) => [callId(l.peer_id, l.provider, l.call_key), l]));
 
