@@ -5,6 +5,7 @@ import { credentialState, planRotation, RotationError, type CredentialRecord } f
 import { issueToken } from '../credentials/token';
 import type { CreatePeerDto, UpdatePeerDto } from './peer.dto';
 import { signingSecretAad, type CredentialView, type IssuedCredential, type PeerView } from './model';
+import { defaultScopes } from './scopes';
 import type { Sql, SqlDb } from './sql';
 
 export interface CredentialPolicyConfig {
@@ -128,6 +129,7 @@ export class PeerAdmin {
     actor: string,
   ): Promise<{ peer: PeerView; credential: IssuedCredential }> {
     const id = input.id ?? slugify(input.name);
+    const scopes = input.scopes ?? defaultScopes(input.kind, input.provider);
     return this.db.transaction(async (tx) => {
       const rows = await tx.query<PeerRow>(
         `INSERT INTO peers (id, name, kind, provider, scopes, ip_allowlist, rate_limit_per_minute, status, signing_secret, timezone)
@@ -139,7 +141,7 @@ export class PeerAdmin {
           input.name,
           input.kind,
           input.provider ?? 'generic',
-          input.scopes ?? [],
+          scopes,
           input.ipAllowlist ?? [],
           input.rateLimitPerMinute ?? null,
           input.status ?? 'active',
@@ -151,7 +153,8 @@ export class PeerAdmin {
       await this.audit(tx, actor, 'peer.created', id, null, {
         kind: input.kind,
         provider: input.provider ?? 'generic',
-        scopes: input.scopes ?? [],
+        scopes,
+        scopesDefaulted: input.scopes === undefined,
         ipAllowlist: input.ipAllowlist ?? [],
         signingSecret: input.signingSecret ? 'set' : 'none',
       });
