@@ -25,6 +25,7 @@ interface PeerRow {
   status: PeerView['status'];
   signing_secret: string | null;
   timezone: string | null;
+  test_deliveries: PeerView['testDeliveries'];
   created_at: Date;
   updated_at: Date;
 }
@@ -52,7 +53,7 @@ export interface AuditEntry {
 
 const DAY_MS = 86_400_000;
 const PEER_COLUMNS = `id, name, kind, provider, scopes, ip_allowlist::text[] AS ip_allowlist, rate_limit_per_minute,
-  status, signing_secret, timezone, created_at, updated_at`;
+  status, signing_secret, timezone, test_deliveries, created_at, updated_at`;
 
 const toRecord = (c: CredentialRow): CredentialRecord => ({
   id: c.id,
@@ -95,6 +96,7 @@ function peerView(r: PeerRow): PeerView {
     rateLimitPerMinute: r.rate_limit_per_minute,
     status: r.status,
     timezone: r.timezone,
+    testDeliveries: r.test_deliveries,
     hasSigningSecret: r.signing_secret !== null,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
@@ -132,8 +134,8 @@ export class PeerAdmin {
     const scopes = input.scopes ?? defaultScopes(input.kind, input.provider);
     return this.db.transaction(async (tx) => {
       const rows = await tx.query<PeerRow>(
-        `INSERT INTO peers (id, name, kind, provider, scopes, ip_allowlist, rate_limit_per_minute, status, signing_secret, timezone)
-         VALUES ($1, $2, $3, $4, $5, $6::cidr[], $7, $8, $9, $10)
+        `INSERT INTO peers (id, name, kind, provider, scopes, ip_allowlist, rate_limit_per_minute, status, signing_secret, timezone, test_deliveries)
+         VALUES ($1, $2, $3, $4, $5, $6::cidr[], $7, $8, $9, $10, $11)
          ON CONFLICT (id) DO NOTHING
          RETURNING ${PEER_COLUMNS}`,
         [
@@ -147,6 +149,7 @@ export class PeerAdmin {
           input.status ?? 'active',
           input.signingSecret ? this.box.seal(input.signingSecret, signingSecretAad(id)) : null,
           input.timezone ?? null,
+          input.testDeliveries ?? 'mark',
         ],
       );
       if (!rows.length) throw new ConflictError(`A peer with id "${id}" already exists.`);
@@ -196,6 +199,8 @@ export class PeerAdmin {
         set('rate_limit_per_minute', (changed.rateLimitPerMinute = patch.rateLimitPerMinute));
       if (patch.status !== undefined) set('status', (changed.status = patch.status));
       if (patch.timezone !== undefined) set('timezone', (changed.timezone = patch.timezone));
+      if (patch.testDeliveries !== undefined)
+        set('test_deliveries', (changed.testDeliveries = patch.testDeliveries));
       if (patch.signingSecret !== undefined) {
         set(
           'signing_secret',

@@ -210,6 +210,13 @@ export function shopifyIdempotencyKey(order: Json, externalId: string, status: O
   return `shopify:order:${externalId}@${updated}:${status}`;
 }
 
+/**
+ * "Send test notification" in the Shopify admin posts a sample order (always id 820982911946154508) with
+ * `X-Shopify-Test: true`; the Order resource's own `test` flag marks orders placed through a test gateway.
+ */
+export const isShopifyTest = (req: Pick<ProviderRequest, 'headers'>, order: Json): boolean =>
+  headerValue(req, 'x-shopify-test')?.toLowerCase() === 'true' || order.test === true;
+
 function shopifyTopic(req: ProviderRequest): 'order' | 'skip' {
   const topic = headerValue(req, TOPIC_HEADER);
   if (topic !== undefined && ORDER_TOPICS.has(topic)) return 'order';
@@ -233,10 +240,11 @@ export const shopifyAdapter: ProviderAdapter = {
     const order = requireObject(req.body);
     const externalId = shopifyOrderId(order, req);
     const status = shopifyStatus(order);
+    const payload = mapShopifyOrder(order, externalId, status);
     return [
       {
         type: EventType.WebsiteOrderSubmitted,
-        payload: mapShopifyOrder(order, externalId, status),
+        payload: isShopifyTest(req, order) ? { ...payload, test: true } : payload,
         idempotencyKey: shopifyIdempotencyKey(order, externalId, status),
       },
     ];
