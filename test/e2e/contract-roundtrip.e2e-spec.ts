@@ -154,7 +154,7 @@ describe('contract round trip: every contract field is stored and read back', ()
         )[0],
     );
     expect(row).toBeDefined();
-    const call = (await sys.consoleGet(`/v1/crm/calls/${row!.call_log_id}`)).body;
+    const call = (await sys.consoleGet(`/v1/crm/calls/${row.call_log_id}`)).body;
     const entry = call.timeline.find((e: Json) => e.eventId === eventId);
     const stored = Object.fromEntries(fields.map((f) => [f, canonical(at(entry.payload, f))]));
     expect(stored).toEqual(Object.fromEntries(fields.map((f) => [f, canonical(at(body, f))])));

@@ -2,10 +2,11 @@ import type { MetadataStorage } from 'class-transformer/types/MetadataStorage';
 import { getMetadataStorage, ValidationTypes } from 'class-validator';
 
 // class-transformer keeps @Type() targets in this module-level store; it has no public accessor.
+type StorageModule = { defaultMetadataStorage: MetadataStorage };
+const CLASS_TRANSFORMER_STORAGE = 'class-transformer/cjs/storage';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const transformerStore = (
-  require('class-transformer/cjs/storage') as { defaultMetadataStorage: MetadataStorage }
-).defaultMetadataStorage;
+const storage = require(CLASS_TRANSFORMER_STORAGE) as StorageModule;
+const transformerStore = storage.defaultMetadataStorage;
 
 /**
  * Every leaf field of a contract DTO as a dotted path, read from its decorators (inherited ones included):

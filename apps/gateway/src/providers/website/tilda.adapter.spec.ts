@@ -7,7 +7,10 @@ const TEST_PING = 'test=test';
 
 const request = (
   body: string,
-  { url = 'https://sb.example/v1/providers/tilda/site', headers = {} as ProviderRequest['headers'] } = {},
+  {
+    url = 'https://sb.example/v1/providers/tilda/site',
+    headers = {},
+  }: { url?: string; headers?: ProviderRequest['headers'] } = {},
 ): ProviderRequest => ({
   method: 'POST',
   url,
