@@ -86,6 +86,10 @@ describe('website providers: 64-bit ids, test notifications, default scopes', ()
     const res = await postShopify('shopify-mark', shopifyOrder(id), { 'x-shopify-test': 'true' });
     expect(res.status).toBe(202);
     expect(await deal('shopify-mark', id)).toMatchObject({ externalId: id, test: true });
+    // What reports and pushes read: real orders only.
+    const real = (await sys.consoleGet('/v1/crm/deals?peerId=shopify-mark&test=false')).body.items;
+    expect(real.map((d: { externalId: string }) => d.externalId)).toEqual([BIG_ID]);
+    expect((await sys.consoleGet('/v1/crm/deals?test=maybe')).status).toBe(400);
   });
 
   it('answers 200 and records nothing for a test notification to a peer set to drop them', async () => {
