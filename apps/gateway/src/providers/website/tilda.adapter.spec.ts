@@ -2,7 +2,7 @@ import { ContractViolation } from '@switchboard/contracts';
 import type { ProviderRequest } from '../provider-adapter';
 import { tildaAdapter } from './tilda.adapter';
 
-/** Tilda's connection check, as its help page documents it (test/fixtures/providers/tilda/SOURCE.md). */
+/** Tilda's connection check as its help documents it (https://help-ru.tilda.cc/formsscript): POST test=test. */
 const TEST_PING = 'test=test';
 
 const request = (
