@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { ensureStack } from '../stack/stack.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const DEMO_FILE = path.join(ROOT, '.data', 'demo.json');
+// SWITCHBOARD_DEMO_FILE: another place for it (the quick-start e2e test keeps a checkout's own demo untouched).
+const DEMO_FILE = process.env.SWITCHBOARD_DEMO_FILE
+  ? path.resolve(process.env.SWITCHBOARD_DEMO_FILE)
+  : path.join(ROOT, '.data', 'demo.json');
 const DEMO_PEER = 'demo-shop';
 const HEALTH_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -402,6 +405,10 @@ async function main() {
   );
 
   const { demo, created } = loadOrCreateDemo();
+  // The operator CLI reads these when run in another terminal without exports (libs/config local-demo.ts).
+  demo.databaseUrl = stack.databaseUrl;
+  demo.amqpUrl = stack.amqpUrl;
+  saveDemo(demo);
   say(`${created ? 'created' : 'using'} demo credentials in ${DEMO_FILE}`);
 
   const childEnv = {

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { AppConfig, loadConfig } from '@switchboard/config';
+import { resolve } from 'node:path';
+import { AppConfig, applyLocalDemoDefaults, DEMO_FILE, loadConfig } from '@switchboard/config';
 import { AccessLogPartitions } from '@switchboard/access-log';
 import { dataSourceOptions, migrate } from '@switchboard/database';
 import { CONNECTORS } from '@switchboard/contracts';
@@ -109,7 +110,13 @@ const commands: Record<string, (args: string[]) => Promise<unknown>> = {
     }),
 };
 
+/** The checkout this CLI was built in (dist/apps/console/src/cli.js -> the repository root). */
+const CHECKOUT = resolve(__dirname, '../../../..');
+
 async function main(): Promise<void> {
+  // A second terminal next to `npm start`: its demo settings stand in for unset variables.
+  const fromDemo = applyLocalDemoDefaults(process.env, CHECKOUT);
+  if (fromDemo.length) console.error(`(local demo: ${fromDemo.join(', ')} from ${DEMO_FILE})`);
   const [name, ...args] = process.argv.slice(2);
   const command = name ? commands[name] : undefined;
   if (!command) {

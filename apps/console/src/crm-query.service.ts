@@ -3,6 +3,7 @@ import { AppConfig } from '@switchboard/config';
 import { ContractViolation, NotFoundError } from '@switchboard/contracts';
 import { CallLog, Contact, Deal, normalizeEmail, normalizePhone, Task } from '@switchboard/crm';
 import { DataSource, FindOptionsWhere, In, Raw } from 'typeorm';
+import { oneOf, type RawQuery } from './query-params';
 
 /** How many of a contact's calls its card shows (the full history is GET /v1/crm/calls?contactId=). */
 export const CONTACT_CARD_CALLS = 20;
@@ -18,6 +19,8 @@ export interface DealQuery {
   externalId?: string;
   peerId?: string;
   contactId?: string;
+  /** `false`: real orders only, as reports and outbound pushes want them; `true`: only test notifications. */
+  test?: string;
   limit?: string;
 }
 
@@ -86,6 +89,8 @@ export class CrmQueryService {
     const where: FindOptionsWhere<Deal> = {};
     if (q.externalId !== undefined) where.externalId = q.externalId;
     if (q.peerId !== undefined) where.peerId = q.peerId;
+    const test = oneOf(q as RawQuery, 'test', ['true', 'false'] as const);
+    if (test !== undefined) where.test = test === 'true';
     if (q.contactId !== undefined) {
       if (!UUID.test(q.contactId)) return [];
       where.contactId = In([q.contactId]);

@@ -25,6 +25,7 @@ const OPTIONS = {
   'rate-limit': { type: 'string' },
   status: { type: 'string' },
   timezone: { type: 'string' },
+  'test-deliveries': { type: 'string' },
   'signing-secret': { type: 'string' },
   'signing-secret-stdin': { type: 'boolean' },
   'clear-signing-secret': { type: 'boolean' },
@@ -58,6 +59,7 @@ function peerFields(v: Record<string, string | boolean | undefined>): Record<str
     rateLimitPerMinute: s('rate-limit') === 'default' ? null : num(s('rate-limit')),
     status: s('status'),
     timezone: s('timezone'),
+    testDeliveries: s('test-deliveries'),
     signingSecret,
     expiresInDays: num(s('expires-in-days')),
   };

@@ -41,7 +41,7 @@ export class ProvidersController implements OnModuleInit {
   handshake(
     @Req() req: ProviderRoute,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ eventIds: string[] } | string> {
+  ): Promise<{ eventIds: string[]; droppedTestEvents?: number } | string> {
     return this.receive(req, reply);
   }
 
@@ -51,7 +51,7 @@ export class ProvidersController implements OnModuleInit {
   async receive(
     @Req() req: ProviderRoute,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ eventIds: string[] } | string> {
+  ): Promise<{ eventIds: string[]; droppedTestEvents?: number } | string> {
     if (req.handshake) {
       void reply.status(req.handshake.status).header('Content-Type', req.handshake.contentType);
       return req.handshake.body;
@@ -78,8 +78,14 @@ export class ProvidersController implements OnModuleInit {
       }
       return { type: e.type, body: e.payload, idempotencyKey: e.idempotencyKey };
     });
+    // A test notification the peer wants dropped: answered 200 (the provider shows the test as delivered),
+    // after the same checks a real one gets, so a dropped test still proves the whole set-up works.
+    const dropTests = peer.testDeliveries === 'drop';
+    const toPublish = dropTests ? accepted.filter((e) => e.body.test !== true) : accepted;
     const eventIds: string[] = [];
-    for (const e of accepted) eventIds.push((await this.ingest.accept({ ...e, peer })).eventId);
-    return { eventIds };
+    for (const e of toPublish) eventIds.push((await this.ingest.accept({ ...e, peer })).eventId);
+    if (toPublish.length === accepted.length) return { eventIds };
+    void reply.status(200);
+    return { eventIds, droppedTestEvents: accepted.length - toPublish.length };
   }
 }

@@ -32,21 +32,22 @@ const UPSERT_DEALS = `
 WITH inp AS (
   SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::numeric[], $7::text[],
                        $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[],
-                       $14::timestamptz[], $15::uuid[], $16::uuid[])
+                       $14::timestamptz[], $15::uuid[], $16::uuid[], $23::text[], $24::text[], $25::boolean[])
     AS x(idx, peer_id, external_id, contact_id, status, amount, currency, delivery_address, utm_source, utm_medium,
-         utm_campaign, created_at, version, paid_at, manager_id, event_id)),
+         utm_campaign, created_at, version, paid_at, manager_id, event_id, utm_term, utm_content, test)),
 d AS (
   INSERT INTO deals (peer_id, external_id, contact_id, title, status, amount, currency, delivery_address,
-                     utm_source, utm_medium, utm_campaign, source_created_at, source_updated_at, paid_at,
-                     paid_at_version, responsible_manager_id, last_event_id)
+                     utm_source, utm_medium, utm_campaign, utm_term, utm_content, test, source_created_at,
+                     source_updated_at, paid_at, paid_at_version, responsible_manager_id, last_event_id)
   SELECT peer_id, external_id, contact_id, 'Order ' || external_id, status, amount, currency, delivery_address,
-         utm_source, utm_medium, utm_campaign, created_at, version, paid_at,
+         utm_source, utm_medium, utm_campaign, utm_term, utm_content, test, created_at, version, paid_at,
          CASE WHEN paid_at IS NOT NULL THEN version END, manager_id, event_id
     FROM inp ORDER BY idx
   ON CONFLICT (peer_id, external_id) DO UPDATE SET
     status = EXCLUDED.status, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
     delivery_address = EXCLUDED.delivery_address, utm_source = EXCLUDED.utm_source,
-    utm_medium = EXCLUDED.utm_medium, utm_campaign = EXCLUDED.utm_campaign,
+    utm_medium = EXCLUDED.utm_medium, utm_campaign = EXCLUDED.utm_campaign, utm_term = EXCLUDED.utm_term,
+    utm_content = EXCLUDED.utm_content, test = EXCLUDED.test,
     source_updated_at = EXCLUDED.source_updated_at,
     paid_at = COALESCE(EXCLUDED.paid_at, deals.paid_at),
     paid_at_version = COALESCE(EXCLUDED.paid_at_version, deals.paid_at_version),
@@ -150,6 +151,9 @@ export class OrderProjector {
         lines.map((l) => l.line.name),
         lines.map((l) => l.line.quantity),
         lines.map((l) => l.line.price),
+        inRound.map((i) => i.data.order.utm?.term ?? null),
+        inRound.map((i) => i.data.order.utm?.content ?? null),
+        inRound.map((i) => i.data.order.test === true),
       ]);
       for (const w of written) outcomes[w.idx] = w.inserted ? 'created' : 'updated';
       // An older version still knows when the order was paid if no newer version said so.

@@ -7,6 +7,7 @@ import { Peers1764000000000 } from './migrations/1764000000000-peers';
 import { CallLogs1764100000000 } from './migrations/1764100000000-call-logs';
 import { AccessLog1764200000000 } from './migrations/1764200000000-access-log';
 import { CallTimesEstimated1765000000000 } from './migrations/1765000000000-call-times-estimated';
+import { DealUtmTestDeliveries1765100000000 } from './migrations/1765100000000-deal-utm-test-deliveries';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   CallLogs1764100000000,
   AccessLog1764200000000,
   CallTimesEstimated1765000000000,
+  DealUtmTestDeliveries1765100000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {

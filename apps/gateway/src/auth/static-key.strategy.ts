@@ -68,6 +68,7 @@ export class StaticKeyStrategy extends PassportStrategy(CustomStrategy, 'sb-stat
       scopes: ['*'],
       rateLimitPerMinute: null,
       timezone: null,
+      testDeliveries: 'mark',
       credentialId: null,
       via: 'bearer',
       expiryWarning: null,

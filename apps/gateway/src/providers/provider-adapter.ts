@@ -2,7 +2,8 @@ import type { SignedRequest, VerifyResult } from '@switchboard/peer-auth';
 
 /**
  * A provider's webhook as the gateway received it: the raw bytes (for signatures) and the parsed body
- * (JSON object, or the fields of an `application/x-www-form-urlencoded` body as a plain object).
+ * (JSON object, or the fields of an `application/x-www-form-urlencoded` body as a plain object). JSON is parsed
+ * losslessly: an integer beyond 2^53 (a 64-bit id) is its exact decimal text, every other number a number.
  */
 export interface ProviderRequest extends SignedRequest {
   body: unknown;

@@ -5,6 +5,7 @@ import {
   buildMessage,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsDefined,
   IsEmail,
   IsIn,
@@ -199,4 +200,12 @@ export class OrderSubmittedV1 {
   @ValidateNested()
   @Type(() => UtmDto)
   utm?: UtmDto;
+
+  /**
+   * A test notification, not a real order (Shopify's X-Shopify-Test, a shop's "send test"): stored with
+   * `test: true` so operators can see the integration works, and left out of reports and outbound pushes.
+   */
+  @IsOptional()
+  @IsBoolean()
+  test?: boolean;
 }

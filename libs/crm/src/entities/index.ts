@@ -113,6 +113,10 @@ export class Deal {
   @Column({ type: 'text', nullable: true }) utmSource: string | null;
   @Column({ type: 'text', nullable: true }) utmMedium: string | null;
   @Column({ type: 'text', nullable: true }) utmCampaign: string | null;
+  @Column({ type: 'text', nullable: true }) utmTerm: string | null;
+  @Column({ type: 'text', nullable: true }) utmContent: string | null;
+  /** A provider's test notification (X-Shopify-Test, `test: true`): shown, but not a sale for reports/pushes. */
+  @Column({ type: 'boolean', default: false }) test: boolean;
   @Column({ type: 'timestamptz' }) sourceCreatedAt: Date;
   /** Version of the order at the source; an update with an older or equal value changes nothing. */
   @Column({ type: 'timestamptz' }) sourceUpdatedAt: Date;

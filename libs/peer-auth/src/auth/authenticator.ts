@@ -17,6 +17,7 @@ export interface AuthenticatedPeer {
   scopes: string[];
   rateLimitPerMinute: number | null;
   timezone: string | null;
+  testDeliveries: DirectoryPeer['testDeliveries'];
   credentialId: string | null;
   via: Presentation;
   expiryWarning: ExpiryWarning | null;
@@ -191,6 +192,7 @@ export class PeerAuthenticator {
       scopes: peer.scopes,
       rateLimitPerMinute: peer.rateLimitPerMinute,
       timezone: peer.timezone,
+      testDeliveries: peer.testDeliveries,
       credentialId,
       via,
       expiryWarning: warning,

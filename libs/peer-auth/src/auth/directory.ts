@@ -1,7 +1,13 @@
 import { requireKeys, SecretBox, SecretDecryptError } from '@switchboard/secrets';
 import type { CredentialRecord } from '../credentials/policy';
 import { IpAllowlist } from '../peers/ip-allowlist';
-import { signingSecretAad, type PeerKind, type PeerProvider, type PeerStatus } from '../peers/model';
+import {
+  signingSecretAad,
+  type PeerKind,
+  type PeerProvider,
+  type PeerStatus,
+  type TestDeliveries,
+} from '../peers/model';
 import type { Sql } from '../peers/sql';
 
 export interface DirectoryPeer {
@@ -14,6 +20,7 @@ export interface DirectoryPeer {
   rateLimitPerMinute: number | null;
   status: PeerStatus;
   timezone: string | null;
+  testDeliveries: TestDeliveries;
   /** Decrypted, in memory only: provider signatures must be recomputed per request. */
   signingSecret: string | null;
 }
@@ -94,9 +101,10 @@ export async function loadDirectory(sql: Sql, box: SecretBox, peerId?: string): 
     status: PeerStatus;
     signing_secret: string | null;
     timezone: string | null;
+    test_deliveries: TestDeliveries;
   }>(
     `SELECT id, name, kind, provider, scopes, ip_allowlist::text[] AS ip_allowlist, rate_limit_per_minute, status,
-            signing_secret, timezone
+            signing_secret, timezone, test_deliveries
      FROM peers WHERE $1::text IS NULL OR id = $1`,
     [peerId ?? null],
   );
@@ -130,6 +138,7 @@ export async function loadDirectory(sql: Sql, box: SecretBox, peerId?: string): 
       rateLimitPerMinute: p.rate_limit_per_minute,
       status: p.status,
       timezone: p.timezone,
+      testDeliveries: p.test_deliveries,
       signingSecret: p.signing_secret ? openSigningSecret(box, p.id, p.signing_secret) : null,
     })),
     credentials: credentials.map((c) => ({

@@ -17,6 +17,13 @@ export const PEER_PROVIDERS = [
 ] as const;
 export type PeerProvider = (typeof PEER_PROVIDERS)[number];
 
+/**
+ * What the gateway does with a provider's test notification (X-Shopify-Test, ...): `mark` publishes it with
+ * `test: true` (stored and visible, left out of reports and pushes); `drop` answers 200 and publishes nothing.
+ */
+export const TEST_DELIVERIES = ['mark', 'drop'] as const;
+export type TestDeliveries = (typeof TEST_DELIVERIES)[number];
+
 export const PEER_STATUSES = ['active', 'disabled'] as const;
 export type PeerStatus = (typeof PEER_STATUSES)[number];
 
@@ -33,6 +40,7 @@ export interface PeerView {
   rateLimitPerMinute: number | null;
   status: PeerStatus;
   timezone: string | null;
+  testDeliveries: TestDeliveries;
   hasSigningSecret: boolean;
   createdAt: string;
   updatedAt: string;

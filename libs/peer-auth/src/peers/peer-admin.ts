@@ -5,6 +5,7 @@ import { credentialState, planRotation, RotationError, type CredentialRecord } f
 import { issueToken } from '../credentials/token';
 import type { CreatePeerDto, UpdatePeerDto } from './peer.dto';
 import { signingSecretAad, type CredentialView, type IssuedCredential, type PeerView } from './model';
+import { defaultScopes } from './scopes';
 import type { Sql, SqlDb } from './sql';
 
 export interface CredentialPolicyConfig {
@@ -24,6 +25,7 @@ interface PeerRow {
   status: PeerView['status'];
   signing_secret: string | null;
   timezone: string | null;
+  test_deliveries: PeerView['testDeliveries'];
   created_at: Date;
   updated_at: Date;
 }
@@ -51,7 +53,7 @@ export interface AuditEntry {
 
 const DAY_MS = 86_400_000;
 const PEER_COLUMNS = `id, name, kind, provider, scopes, ip_allowlist::text[] AS ip_allowlist, rate_limit_per_minute,
-  status, signing_secret, timezone, created_at, updated_at`;
+  status, signing_secret, timezone, test_deliveries, created_at, updated_at`;
 
 const toRecord = (c: CredentialRow): CredentialRecord => ({
   id: c.id,
@@ -94,6 +96,7 @@ function peerView(r: PeerRow): PeerView {
     rateLimitPerMinute: r.rate_limit_per_minute,
     status: r.status,
     timezone: r.timezone,
+    testDeliveries: r.test_deliveries,
     hasSigningSecret: r.signing_secret !== null,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
@@ -128,10 +131,11 @@ export class PeerAdmin {
     actor: string,
   ): Promise<{ peer: PeerView; credential: IssuedCredential }> {
     const id = input.id ?? slugify(input.name);
+    const scopes = input.scopes ?? defaultScopes(input.kind, input.provider);
     return this.db.transaction(async (tx) => {
       const rows = await tx.query<PeerRow>(
-        `INSERT INTO peers (id, name, kind, provider, scopes, ip_allowlist, rate_limit_per_minute, status, signing_secret, timezone)
-         VALUES ($1, $2, $3, $4, $5, $6::cidr[], $7, $8, $9, $10)
+        `INSERT INTO peers (id, name, kind, provider, scopes, ip_allowlist, rate_limit_per_minute, status, signing_secret, timezone, test_deliveries)
+         VALUES ($1, $2, $3, $4, $5, $6::cidr[], $7, $8, $9, $10, $11)
          ON CONFLICT (id) DO NOTHING
          RETURNING ${PEER_COLUMNS}`,
         [
@@ -139,19 +143,21 @@ export class PeerAdmin {
           input.name,
           input.kind,
           input.provider ?? 'generic',
-          input.scopes ?? [],
+          scopes,
           input.ipAllowlist ?? [],
           input.rateLimitPerMinute ?? null,
           input.status ?? 'active',
           input.signingSecret ? this.box.seal(input.signingSecret, signingSecretAad(id)) : null,
           input.timezone ?? null,
+          input.testDeliveries ?? 'mark',
         ],
       );
       if (!rows.length) throw new ConflictError(`A peer with id "${id}" already exists.`);
       await this.audit(tx, actor, 'peer.created', id, null, {
         kind: input.kind,
         provider: input.provider ?? 'generic',
-        scopes: input.scopes ?? [],
+        scopes,
+        scopesDefaulted: input.scopes === undefined,
         ipAllowlist: input.ipAllowlist ?? [],
         signingSecret: input.signingSecret ? 'set' : 'none',
       });
@@ -193,6 +199,8 @@ export class PeerAdmin {
         set('rate_limit_per_minute', (changed.rateLimitPerMinute = patch.rateLimitPerMinute));
       if (patch.status !== undefined) set('status', (changed.status = patch.status));
       if (patch.timezone !== undefined) set('timezone', (changed.timezone = patch.timezone));
+      if (patch.testDeliveries !== undefined)
+        set('test_deliveries', (changed.testDeliveries = patch.testDeliveries));
       if (patch.signingSecret !== undefined) {
         set(
           'signing_secret',

@@ -17,8 +17,8 @@ import {
   ValidatorConstraintInterface,
 } from 'class-validator';
 import { parseCidr } from './ip-allowlist';
-import { PEER_ID, PEER_KINDS, PEER_PROVIDERS, PEER_STATUSES } from './model';
-import type { PeerKind, PeerProvider, PeerStatus } from './model';
+import { PEER_ID, PEER_KINDS, PEER_PROVIDERS, PEER_STATUSES, TEST_DELIVERIES } from './model';
+import type { PeerKind, PeerProvider, PeerStatus, TestDeliveries } from './model';
 import { SCOPE } from './scopes';
 
 @ValidatorConstraint({ name: 'isCidr' })
@@ -95,6 +95,11 @@ export class UpdatePeerDto {
   @ValidateIf((_o, v) => v !== null)
   @Validate(IsTimeZoneConstraint)
   timezone?: string | null;
+
+  /** `mark` (default): test notifications are kept with `test: true`; `drop`: answered 200, not published. */
+  @IsOptional()
+  @IsIn(TEST_DELIVERIES)
+  testDeliveries?: TestDeliveries;
 }
 
 export class CreatePeerDto extends UpdatePeerDto {

@@ -1,8 +1,13 @@
 import type { ProviderAdapter } from '../provider-adapter';
 import { shopifyAdapter } from './shopify.adapter';
+import { tildaAdapter } from './tilda.adapter';
 import { wooCommerceAdapter } from './woocommerce.adapter';
 
-export { shopifyAdapter, wooCommerceAdapter };
+export { shopifyAdapter, tildaAdapter, wooCommerceAdapter };
 
-/** Shop (order webhook) providers for the gateway's provider table. */
-export const WEBSITE_ADAPTERS: readonly ProviderAdapter[] = [wooCommerceAdapter, shopifyAdapter];
+/** Website providers for the gateway's provider table: shop order webhooks, and Tilda's connection check. */
+export const WEBSITE_ADAPTERS: readonly ProviderAdapter[] = [
+  wooCommerceAdapter,
+  shopifyAdapter,
+  tildaAdapter,
+];

@@ -54,8 +54,9 @@ export function headerValue(req: Pick<ProviderRequest, 'headers'>, name: string)
 }
 
 /**
- * An id as an exact decimal string. JSON numbers above 2^53 were already rounded by JSON.parse, so they are
- * refused rather than turned into somebody else's id.
+ * An id as an exact decimal string. Provider JSON is parsed losslessly (integers above 2^53 arrive as their
+ * exact text); a number that is not a safe integer was rounded somewhere, so it is refused rather than turned
+ * into somebody else's id.
  */
 export function exactId(value: unknown): string | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? String(value) : undefined;

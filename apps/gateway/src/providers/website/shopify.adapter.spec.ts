@@ -125,6 +125,20 @@ describe('shopifyAdapter', () => {
     });
   });
 
+  describe('test notifications', () => {
+    it('marks "Send test notification" (X-Shopify-Test: true) as test data, keeping the order otherwise', () => {
+      const req = request(sample(), { 'x-shopify-topic': 'orders/create', 'X-Shopify-Test': 'true' });
+      const [event] = shopifyAdapter.toEvents(req, peer);
+      expect(event.payload).toEqual({ ...payloadOf(sample()), test: true });
+      expect(() => validateContract(OrderSubmittedV1, event.payload)).not.toThrow();
+    });
+
+    it("marks an order placed through a test payment gateway (the Order resource's test flag)", () => {
+      expect(payloadOf({ ...sample(), test: true }).test).toBe(true);
+      expect(payloadOf(sample()).test).toBeUndefined();
+    });
+  });
+
   describe('topics', () => {
     it.each([
       'orders/updated',

@@ -91,19 +91,20 @@ const gidId = (value: unknown, type: string): string | undefined => {
 };
 
 /**
- * The order id, exactly. Shopify ids can exceed 2^53 and JSON.parse rounds them (820982911946154508 becomes
- * ...500), so the string forms come first: `admin_graphql_api_id`, then the `X-Shopify-Order-Id` header.
+ * The order id, exactly. The gateway parses provider JSON losslessly, so `id` arrives as exact text when it is
+ * above 2^53 (JSON.parse would turn 820982911946154508 into ...500). `admin_graphql_api_id` and the
+ * `X-Shopify-Order-Id` header are the same id as text and serve when `id` is missing or was rounded upstream.
  */
 export function shopifyOrderId(order: Json, req: Pick<ProviderRequest, 'headers'>): string {
   const id =
+    exactId(order.id) ??
     gidId(order.admin_graphql_api_id, 'Order') ??
-    exactId(headerValue(req, 'x-shopify-order-id')) ??
-    exactId(order.id);
+    exactId(headerValue(req, 'x-shopify-order-id'));
   if (id === undefined) {
     throw violation(
       'id',
       'isOrderId',
-      'no exact order id: admin_graphql_api_id and X-Shopify-Order-Id are absent and id is missing or above 2^53',
+      'the order has no exact id: id is missing, not a positive integer, or was rounded before it reached us, and neither admin_graphql_api_id nor X-Shopify-Order-Id carries it',
     );
   }
   return id;
@@ -209,6 +210,13 @@ export function shopifyIdempotencyKey(order: Json, externalId: string, status: O
   return `shopify:order:${externalId}@${updated}:${status}`;
 }
 
+/**
+ * "Send test notification" in the Shopify admin posts a sample order (always id 820982911946154508) with
+ * `X-Shopify-Test: true`; the Order resource's own `test` flag marks orders placed through a test gateway.
+ */
+export const isShopifyTest = (req: Pick<ProviderRequest, 'headers'>, order: Json): boolean =>
+  headerValue(req, 'x-shopify-test')?.toLowerCase() === 'true' || order.test === true;
+
 function shopifyTopic(req: ProviderRequest): 'order' | 'skip' {
   const topic = headerValue(req, TOPIC_HEADER);
   if (topic !== undefined && ORDER_TOPICS.has(topic)) return 'order';
@@ -232,10 +240,11 @@ export const shopifyAdapter: ProviderAdapter = {
     const order = requireObject(req.body);
     const externalId = shopifyOrderId(order, req);
     const status = shopifyStatus(order);
+    const payload = mapShopifyOrder(order, externalId, status);
     return [
       {
         type: EventType.WebsiteOrderSubmitted,
-        payload: mapShopifyOrder(order, externalId, status),
+        payload: isShopifyTest(req, order) ? { ...payload, test: true } : payload,
         idempotencyKey: shopifyIdempotencyKey(order, externalId, status),
       },
     ];

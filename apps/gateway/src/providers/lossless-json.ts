@@ -1,0 +1,24 @@
+import { isInteger, isSafeNumber, parse } from 'lossless-json';
+
+/**
+ * A provider's JSON body with every integer exact: Shopify (and any shop on 64-bit keys) sends ids such as
+ * 820982911946154508 as JSON numbers, which JSON.parse rounds to somebody else's id. Integers beyond 2^53 come
+ * back as their exact decimal text; every other number is the same JS number JSON.parse gives, so amounts and
+ * quantities read as before. Returns undefined when the text is not JSON this parser takes (e.g. a duplicated
+ * key, which JSON.parse tolerates): the caller then keeps the body the HTTP layer parsed, as before.
+ */
+export function parseLosslessJson(text: string): unknown {
+  try {
+    return parse(text, null, (digits) =>
+      isInteger(digits) && !isSafeNumber(digits) ? digits : Number(digits),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+const JSON_MEDIA_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+/** Whether a Content-Type header names JSON (`application/json`, `application/vnd.x+json`, with parameters). */
+export const isJsonMediaType = (contentType: string | string[] | undefined): boolean =>
+  typeof contentType === 'string' && JSON_MEDIA_TYPE.test(contentType.trim());
