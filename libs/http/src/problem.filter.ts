@@ -30,7 +30,11 @@ const logger = new Logger('ProblemFilter');
 export function toProblem(error: unknown, instance?: string, traceId?: string): ProblemDetails {
   const extra = { instance, traceId };
   if (error instanceof ContractViolation)
-    return problem(error.code, error.message, { ...extra, errors: error.errors });
+    return problem(error.code, error.message, {
+      ...extra,
+      errors: error.errors,
+      errorCount: error.errorCount,
+    });
   if (error instanceof AuthError && error.retryAfterSeconds !== undefined)
     return problem(error.code, error.message, { ...extra, retryAfter: error.retryAfterSeconds });
   if (error instanceof DomainError) return problem(error.code, error.message, extra);

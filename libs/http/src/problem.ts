@@ -9,7 +9,10 @@ export interface ProblemDetails {
   instance?: string;
   code: ErrorCode;
   traceId?: string;
+  /** The first MAX_REPORTED_ERRORS (libs/contracts) field errors. */
   errors?: FieldError[];
+  /** How many field errors there were; more than `errors.length` when the list was cut. */
+  errorCount?: number;
   /** Not serialized: becomes the Retry-After header. */
   retryAfter?: number;
 }
