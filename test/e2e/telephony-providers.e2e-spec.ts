@@ -128,7 +128,7 @@ describe('telephony providers: native webhooks to call logs', () => {
 
   /** Messages the telephony connector finished, by outcome (its /metrics). */
   async function consumed(): Promise<Record<string, number>> {
-    const text = await (await fetch(`${sys.app('telephony-connector').url}/metrics`)).text();
+    const text = await (await fetch(`${sys.app('telephony-connector').metricsUrl}/metrics`)).text();
     const out: Record<string, number> = {};
     for (const m of text.matchAll(/^switchboard_consumed_total\{([^}]*)\} (\d+)/gm)) {
       const outcome = /outcome="([^"]*)"/.exec(m[1])![1];
