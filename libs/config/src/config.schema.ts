@@ -175,6 +175,13 @@ export class PeerAuthConfig {
   @Min(1)
   signatureToleranceSeconds: number;
 
+  /**
+   * Migration switch: also accept Asterisk version-1 signatures (body only, no timestamp, replayable). Off
+   * by default; turn on only while PBX shippers are moved to version 2.
+   */
+  @IsBoolean()
+  asteriskV1Signatures: boolean;
+
   /** Full reload of the gateway's peer directory, on top of LISTEN/NOTIFY (a safety net for missed notices). */
   @IsInt()
   @Min(1)

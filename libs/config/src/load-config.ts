@@ -41,6 +41,7 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   PEER_LOCKOUT_BASE_SECONDS: ['peerAuth.lockoutBaseSeconds', 'number'],
   PEER_LOCKOUT_MAX_SECONDS: ['peerAuth.lockoutMaxSeconds', 'number'],
   PEER_SIGNATURE_TOLERANCE_SECONDS: ['peerAuth.signatureToleranceSeconds', 'int'],
+  PEER_ASTERISK_V1_SIGNATURES: ['peerAuth.asteriskV1Signatures', 'bool'],
   CONSOLE_PORT: ['console.port', 'int'],
   CONSOLE_HOST: ['console.host', 'string'],
   ADMIN_TOKEN: ['console.adminToken', 'string'],

@@ -9,3 +9,4 @@ export * from './mango';
 export * from './taplink';
 export * from './bitrix24';
 export * from './standard-webhooks';
+export * from './asterisk';
