@@ -1,10 +1,9 @@
 import type { CallDirection, CallDisposition, CallRecordV1 } from '@switchboard/contracts';
 import { verifyAsteriskSignature } from '@switchboard/peer-auth';
-import type { AdaptedEvent, ProviderAdapter, ProviderPeer, ProviderRequest } from '../provider-adapter';
+import type { AdaptedEvent, ProviderAdapter, ProviderPeer } from '../provider-adapter';
 import {
   callRecord,
   Fields,
-  headerOf,
   localToUtc,
   mediaType,
   parseCallerId,
