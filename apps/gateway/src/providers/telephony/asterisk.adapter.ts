@@ -1,15 +1,7 @@
 import type { CallDirection, CallDisposition, CallRecordV1 } from '@switchboard/contracts';
 import { verifyAsteriskSignature } from '@switchboard/peer-auth';
 import type { AdaptedEvent, ProviderAdapter, ProviderPeer } from '../provider-adapter';
-import {
-  callRecord,
-  Fields,
-  localToUtc,
-  mediaType,
-  parseCallerId,
-  parseCsv,
-  violation,
-} from './parse';
+import { callRecord, Fields, localToUtc, mediaType, parseCallerId, parseCsv, violation } from './parse';
 
 /** cdr_csv `build_csv_record()` column order; uniqueid and userfield follow when cdr_csv logs them. */
 export const CDR_CSV_COLUMNS = [
