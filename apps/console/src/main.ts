@@ -4,6 +4,7 @@ import { createHttpApp, listen } from '@switchboard/http';
 import { createLogger, MetricsListener } from '@switchboard/observability';
 import { sinkConfigProblems } from './alerts/alert-sinks';
 import { ConsoleModule } from './console.module';
+import { refuseUnusableParams } from './query-params';
 
 async function main(): Promise<void> {
   process.title = 'switchboard-console';
@@ -22,6 +23,8 @@ async function main(): Promise<void> {
   if (alertProblems.length) throw new ConfigError(alertProblems);
   const logger = createLogger('console', config.log.level, config.log.format);
   const app = await createHttpApp(ConsoleModule, { logger, limits: config.http });
+  // Before listen(): Fastify gives routes the hooks present when they are registered (at init).
+  refuseUnusableParams(app.getHttpAdapter().getInstance());
   const url = await listen(app, config.console.port, config.console.host);
   const metricsUrl = await app
     .get(MetricsListener)
