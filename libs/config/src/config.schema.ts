@@ -98,7 +98,7 @@ export class GatewayConfig {
  * an idle connection stays open, and how many connections one address may hold.
  */
 export class HttpConfig {
-  /** From a connection's first byte to the end of the request head; over it: 408 and the socket closed. */
+  /** From the connection (or a kept-alive request's first byte) to the end of the head; over it: 408, closed. */
   @IsInt()
   @Min(100)
   @Max(600_000)
@@ -116,7 +116,7 @@ export class HttpConfig {
   @Max(600_000)
   keepAliveTimeoutMs: number;
 
-  /** A socket with no traffic either way (e.g. opened and never written to) is closed after this. */
+  /** A socket with no traffic either way (e.g. a client that stopped reading its answer) is closed after this. */
   @IsInt()
   @Min(100)
   @Max(3_600_000)
