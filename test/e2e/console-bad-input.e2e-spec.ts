@@ -61,6 +61,15 @@ const ROUTES: Route[] = [
   { method: 'DELETE', path: '/v1/admin/access-log', base: { from: FROM, to: TO }, dates: ['from', 'to'] },
   { method: 'GET', path: '/v1/admin/alerts', text: ['status', 'rule', 'limit'] },
   { method: 'GET', path: '/v1/admin/peers/shop-test/audit', text: ['limit'] },
+  // Routes without parameters of their own: the same rules for any parameter sent anyway.
+  { method: 'GET', path: '/v1/admin/peers', text: ['x'] },
+  { method: 'POST', path: '/v1/admin/peers', text: ['x'] },
+  { method: 'GET', path: '/v1/admin/peers/shop-test', text: ['x'] },
+  { method: 'PATCH', path: '/v1/admin/peers/shop-test', text: ['x'] },
+  { method: 'POST', path: '/v1/admin/peers/shop-test/credentials', text: ['x'] },
+  { method: 'POST', path: '/v1/admin/alerts/evaluate', text: ['x'] },
+  { method: 'GET', path: `/v1/crm/contacts/${UUID}`, text: ['x'] },
+  { method: 'GET', path: `/v1/crm/calls/${UUID}`, text: ['x'] },
 ];
 
 /** Path ids that name nothing storable: 400, not a database error. */
@@ -92,13 +101,14 @@ function probes(): Probe[] {
     return `${r.path}?${parts.join('&')}`;
   };
   for (const r of ROUTES) {
+    const body = r.method === 'POST' || r.method === 'PATCH' ? '{}' : undefined;
     const params = [...(r.text ?? []), ...(r.dates ?? []), ...(r.cursor ? ['cursor'] : [])];
     for (const p of params) {
       for (const [what, v] of HOSTILE)
-        out.push([`${r.method} ${r.path} ${p}: ${what}`, r.method, query(r, p, v)]);
+        out.push([`${r.method} ${r.path} ${p}: ${what}`, r.method, query(r, p, v), body]);
       // Repeated: two well-formed values.
       const good = r.dates?.includes(p) ? encodeURIComponent(FROM) : p === 'limit' ? '5' : 'x';
-      out.push([`${r.method} ${r.path} ${p} given twice`, r.method, query(r, p, good, true)]);
+      out.push([`${r.method} ${r.path} ${p} given twice`, r.method, query(r, p, good, true), body]);
     }
     for (const p of r.dates ?? [])
       for (const [what, v] of DATES)
