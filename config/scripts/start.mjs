@@ -11,6 +11,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ensureStack } from '../stack/stack.mjs';
+import { printBanner } from './banner.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // SWITCHBOARD_DEMO_FILE: another place for it (the quick-start e2e test keeps a checkout's own demo untouched).
@@ -32,8 +33,24 @@ const warn = (msg) => console.error(`${paint('1;31', '[start]')} ${msg}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const APPS = [
-  { name: 'gateway', portVar: 'GATEWAY_PORT', hostVar: 'GATEWAY_HOST', port: 8080, color: '36' },
-  { name: 'console', portVar: 'CONSOLE_PORT', hostVar: 'CONSOLE_HOST', port: 8081, color: '33' },
+  {
+    name: 'gateway',
+    portVar: 'GATEWAY_PORT',
+    hostVar: 'GATEWAY_HOST',
+    port: 8080,
+    metricsPortVar: 'GATEWAY_METRICS_PORT',
+    metricsPort: 9080,
+    color: '36',
+  },
+  {
+    name: 'console',
+    portVar: 'CONSOLE_PORT',
+    hostVar: 'CONSOLE_HOST',
+    port: 8081,
+    metricsPortVar: 'CONSOLE_METRICS_PORT',
+    metricsPort: 9081,
+    color: '33',
+  },
   {
     name: 'website-connector',
     portVar: 'WEBSITE_CONNECTOR_PORT',
@@ -55,12 +72,23 @@ const APPS = [
     process.exit(2);
   }
   // Apps listen on 0.0.0.0 by default; talk to them over loopback unless bound to one specific address.
-  const bound = a.hostVar && env[a.hostVar];
-  const host = !bound || bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return { ...a, port, url, main: path.join(ROOT, 'dist/apps', a.name, 'src/main.js') };
+  const urlOf = (bound, p) => {
+    const host = !bound || bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
+  };
+  const url = urlOf(a.hostVar && env[a.hostVar], port);
+  // Gateway and console serve /metrics on a separate listener (METRICS_HOST, loopback by default).
+  const metricsPort = a.metricsPortVar ? Number(env[a.metricsPortVar] || a.metricsPort) : null;
+  const metricsUrl = metricsPort ? urlOf(env.METRICS_HOST, metricsPort) : url;
+  return {
+    ...a,
+    port,
+    url,
+    metricsPort,
+    metricsUrl,
+    main: path.join(ROOT, 'dist/apps', a.name, 'src/main.js'),
+  };
 });
-const byName = Object.fromEntries(APPS.map((a) => [a.name, a]));
 
 /** Hide the password of a URL shown on screen (env-supplied URLs may carry real ones). */
 function redact(url) {
@@ -177,7 +205,6 @@ async function ensureDemoPeers(demo, childEnv, cli, freshDemo) {
 }
 
 const credentialIdOf = (token) => (typeof token === 'string' ? token.split('_')[1] : undefined);
-const demoPeerKey = (demo) => demo.tokens[DEMO_PEER];
 
 // ---------------------------------------------------------------- processes
 /** Resolves { code, out } of a short command; never rejects. */
@@ -207,7 +234,11 @@ const width = Math.max(...APPS.map((a) => a.name.length));
 function startApp(app, childEnv) {
   const child = spawn(process.execPath, [app.main], {
     cwd: ROOT,
-    env: { ...childEnv, [app.portVar]: String(app.port) },
+    env: {
+      ...childEnv,
+      [app.portVar]: String(app.port),
+      ...(app.metricsPortVar && { [app.metricsPortVar]: String(app.metricsPort) }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const state = { child, tail: [], exited: null };
@@ -333,57 +364,18 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 // ---------------------------------------------------------------- main
 function banner(demo) {
-  const gw = byName.gateway.url;
-  const con = byName.console.url;
-  const key = demoPeerKey(demo);
-  const now = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-  const order = {
-    externalId: 'demo-1001',
-    status: 'new',
-    createdAt: now,
-    customer: { name: 'Anna Petrova', phone: '+7 912 345-67-89', email: 'anna@example.com' },
-    items: [{ sku: 'GRINDER-1', name: 'Coffee grinder', quantity: 1, price: 4990 }],
-    total: 4990,
-    currency: 'RUB',
-  };
-  const call = {
-    provider: 'generic',
-    providerCallId: `demo-call-${Date.now()}`,
-    direction: 'inbound',
-    from: '+7 912 765-43-21',
-    to: '+7 495 000-00-01',
-    startedAt: now,
-    disposition: 'missed',
-    durationSeconds: 20,
-  };
-  const apps = APPS.map(
-    (a) => `  ${a.name.padEnd(width)}  ${a.url}   ${dim(`health ${a.url}/health  metrics ${a.url}/metrics`)}`,
-  );
-  const lines = [
-    '',
-    bold('Switchboard is up.'),
-    ...apps,
-    `  ${'PostgreSQL'.padEnd(width)}  ${redact(stack.databaseUrl)}`,
-    `  ${'RabbitMQ'.padEnd(width)}  ${redact(stack.amqpUrl)}   ${dim(`(${stack.mode === 'env' ? 'from the environment' : stack.mode})`)}`,
-    '',
-    `  Admin token (console):  ${demo.adminToken}`,
-    `  Demo peer ${DEMO_PEER} token:  ${key}`,
-    `  Demo peer demo-woo: POST ${gw}/v1/providers/woocommerce/demo-woo, signing secret ${demo.wooSigningSecret}`,
-    `  Peers: npm run cli -- peers list   |   rotate: npm run cli -- peers rotate ${DEMO_PEER}`,
-    `  ${dim(`Stored in ${path.relative(process.cwd(), DEMO_FILE) || DEMO_FILE} (mode 600); delete it to issue new ones.`)}`,
-    '',
-    'Send an order (202 {"eventId": ...} once the broker holds it):',
-    `  curl -sS -X POST ${gw}/v1/website/orders -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '${JSON.stringify(order)}'`,
-    'Read it back from the CRM:',
-    `  curl -sS '${con}/v1/crm/deals?externalId=${order.externalId}' -H 'Authorization: Bearer ${demo.adminToken}'`,
-    'Post a missed call from the demo PBX (a lead and a call-back task follow), then list calls:',
-    `  curl -sS -X POST ${gw}/v1/telephony/cdr -H 'Authorization: Bearer ${demo.tokens['demo-pbx']}' -H 'Content-Type: application/json' -d '${JSON.stringify(call)}'`,
-    `  curl -sS '${con}/v1/crm/calls' -H 'Authorization: Bearer ${demo.adminToken}'`,
-    '',
-    dim('Ctrl-C stops the apps and the servers this run started.'),
-    '',
-  ];
-  console.log(lines.join('\n'));
+  printBanner({
+    apps: APPS,
+    demo,
+    demoPeer: DEMO_PEER,
+    demoFile: path.relative(process.cwd(), DEMO_FILE) || DEMO_FILE,
+    servers: [
+      `${'PostgreSQL'.padEnd(width)}  ${redact(stack.databaseUrl)}`,
+      `${'RabbitMQ'.padEnd(width)}  ${redact(stack.amqpUrl)}   ${dim(`(${stack.mode === 'env' ? 'from the environment' : stack.mode})`)}`,
+    ],
+    bold,
+    dim,
+  });
 }
 
 async function main() {
@@ -391,7 +383,11 @@ async function main() {
   const missing = APPS.filter((a) => !fs.existsSync(a.main)).map((a) => path.relative(ROOT, a.main));
   if (missing.length) throw new Error(`not built: ${missing.join(', ')} (run \`npm run build\`)`);
   const busy = [];
-  for (const a of APPS) if (!(await portFree(a.port))) busy.push(`${a.port} (${a.portVar})`);
+  for (const a of APPS) {
+    if (!(await portFree(a.port))) busy.push(`${a.port} (${a.portVar})`);
+    if (a.metricsPort && !(await portFree(a.metricsPort)))
+      busy.push(`${a.metricsPort} (${a.metricsPortVar})`);
+  }
   if (busy.length) {
     throw new Error(
       `port ${busy.join(', ')} already in use: is another Switchboard running? Stop it or choose other ports.`,

@@ -123,7 +123,14 @@ async function startApp(app, env, name = app) {
   );
 }
 
+/** An app's public port -> its metrics listener's port (gateway and console; a connector's are the same). */
+const metricsPortOf = new Map();
+
 async function spawnProcess(name, argv, env, port) {
+  // Every process gets its own metrics listener port: two gateways at once would both want the default.
+  const metricsPort = await freePort();
+  metricsPortOf.set(port, metricsPort);
+  env = { ...env, GATEWAY_METRICS_PORT: String(metricsPort), CONSOLE_METRICS_PORT: String(metricsPort) };
   const logDir = join(ROOT, '.data', 'bench-logs');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
@@ -141,7 +148,7 @@ async function spawnProcess(name, argv, env, port) {
 
 /** A Prometheus histogram's cumulative bucket counts ({le: count}) from an app's /metrics, summed over labels. */
 async function histogram(port, name) {
-  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+  const text = await fetch(`http://127.0.0.1:${metricsPortOf.get(port) ?? port}/metrics`).then(
     (r) => r.text(),
     () => '',
   );
@@ -856,7 +863,7 @@ function cli(cliArgs, env, timeout = 120_000) {
 
 /** The sum of a Prometheus metric over all its label sets, from an app's /metrics (null if unreachable). */
 async function scrapeMetric(port, name) {
-  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+  const text = await fetch(`http://127.0.0.1:${metricsPortOf.get(port) ?? port}/metrics`).then(
     (r) => (r.ok ? r.text() : null),
     () => null,
   );

@@ -57,7 +57,7 @@ describe('fuzz (quick): generated bad input on every peer endpoint', () => {
   };
   /** Events the gateway published (its switchboard_ingest_total{result="accepted"}). */
   const published = async (): Promise<number> => {
-    const text = await (await fetch(`${sys.app('gateway').url}/metrics`)).text();
+    const text = await (await fetch(`${sys.app('gateway').metricsUrl}/metrics`)).text();
     return [...text.matchAll(/^switchboard_ingest_total\{([^}]*)\} (\d+)/gm)]
       .filter((m) => m[1].includes('result="accepted"'))
       .reduce((n, m) => n + Number(m[2]), 0);

@@ -247,16 +247,16 @@ describe('website order pipeline', () => {
     expect(rows![0].trace_id).toBe('trace-abc-123');
   });
 
-  it('serves health and Prometheus metrics on every app', async () => {
+  it('serves health on every app and Prometheus metrics on its metrics listener', async () => {
     for (const app of ['gateway', 'website-connector', 'console'] as const) {
       const health = await fetch(`${sys.app(app).url}/health`);
       expect(health.status).toBe(200);
-      const metrics = await (await fetch(`${sys.app(app).url}/metrics`)).text();
+      const metrics = await (await fetch(`${sys.app(app).metricsUrl}/metrics`)).text();
       expect(metrics).toContain('process_resident_memory_bytes');
     }
-    const gw = await (await fetch(`${sys.app('gateway').url}/metrics`)).text();
+    const gw = await (await fetch(`${sys.app('gateway').metricsUrl}/metrics`)).text();
     expect(gw).toMatch(/switchboard_ingest_total\{type="website.order.submitted",result="accepted"\} \d+/);
-    const wc = await (await fetch(`${sys.app('website-connector').url}/metrics`)).text();
+    const wc = await (await fetch(`${sys.app('website-connector').metricsUrl}/metrics`)).text();
     expect(wc).toMatch(/switchboard_consumed_total\{type="website.order.submitted",outcome="ok"\} \d+/);
   });
 });

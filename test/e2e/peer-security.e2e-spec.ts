@@ -380,7 +380,12 @@ describe('peer security at the gateway', () => {
     const gatewayWith = (keys: string) =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
         const child = spawn(process.execPath, [join(ROOT, 'dist/apps/gateway/src/main.js')], {
-          env: { ...sys.env('gateway'), GATEWAY_PORT: '0', SWITCHBOARD_MASTER_KEYS: keys },
+          env: {
+            ...sys.env('gateway'),
+            GATEWAY_PORT: '0',
+            GATEWAY_METRICS_PORT: '0',
+            SWITCHBOARD_MASTER_KEYS: keys,
+          },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';

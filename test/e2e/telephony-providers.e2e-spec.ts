@@ -1,7 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPhpForm, mangoFormBody, signTwilio, signZadarmaEvent } from '@switchboard/peer-auth';
+import {
+  buildPhpForm,
+  mangoFormBody,
+  signAsterisk,
+  signTwilio,
+  signZadarmaEvent,
+} from '@switchboard/peer-auth';
 import { eventually, ROOT, sleep, TestSystem } from './support/system';
 
 /**
@@ -128,7 +134,7 @@ describe('telephony providers: native webhooks to call logs', () => {
 
   /** Messages the telephony connector finished, by outcome (its /metrics). */
   async function consumed(): Promise<Record<string, number>> {
-    const text = await (await fetch(`${sys.app('telephony-connector').url}/metrics`)).text();
+    const text = await (await fetch(`${sys.app('telephony-connector').metricsUrl}/metrics`)).text();
     const out: Record<string, number> = {};
     for (const m of text.matchAll(/^switchboard_consumed_total\{([^}]*)\} (\d+)/gm)) {
       const outcome = /outcome="([^"]*)"/.exec(m[1])![1];
@@ -526,6 +532,16 @@ describe('telephony providers: native webhooks to call logs', () => {
     if (zdEcho) {
       const echo = await fetch(`${sys.app('gateway').url}/v1/providers/zadarma/zd?zd_echo=x7Yk2`);
       expect({ status: echo.status, body: await echo.text() }).toEqual({ status: 200, body: 'x7Yk2' });
+      // Not on an unknown peer's route, nor on the route of a peer configured for another provider.
+      for (const peer of ['nobody', 'ast']) {
+        const refused = await fetch(`${sys.app('gateway').url}/v1/providers/zadarma/${peer}?zd_echo=x7Yk2`);
+        const body = await refused.text();
+        expect({ peer, status: refused.status, echoed: body === 'x7Yk2' }).toEqual({
+          peer,
+          status: 404,
+          echoed: false,
+        });
+      }
     }
   }
 
@@ -730,16 +746,27 @@ describe('telephony providers: native webhooks to call logs', () => {
     expect(tasks).toEqual([{ status: 'open', call_log_id: row.id }]);
   });
 
-  // ---- Asterisk: CDRs pushed by a shipper, x-signature = hex HMAC-SHA256 of the raw body --------------
+  // ---- Asterisk: CDRs pushed by a shipper, X-Signature v2 over timestamp, method, path and body ----------
 
-  function asterisk(body: string, type: string, secret = ASTERISK_SECRET): Hook {
-    const signature = createHmac('sha256', secret).update(body).digest('hex');
+  function asterisk(
+    body: string,
+    type: string,
+    secret = ASTERISK_SECRET,
+    timestampSeconds = nowSeconds(),
+  ): Hook {
+    const path = '/v1/providers/asterisk/ast';
+    const signature = signAsterisk({ method: 'POST', target: path, timestampSeconds, rawBody: body }, secret);
     return {
-      path: '/v1/providers/asterisk/ast',
+      path,
       body,
-      headers: { 'content-type': type, 'x-signature': signature },
+      headers: {
+        'content-type': type,
+        'x-signature-timestamp': String(timestampSeconds),
+        'x-signature': signature,
+      },
     };
   }
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
 
   /**
    * One inbound call, two CDRs of the trunk channel (Asterisk 12+ writes one per party B) sharing uniqueid
@@ -1085,6 +1112,44 @@ describe('telephony providers: native webhooks to call logs', () => {
       ],
       // Asterisk
       ['asterisk unsigned', unsign(ast, 'x-signature'), 401, 'AUTH_MISSING'],
+      [
+        'asterisk signed an hour ago (a replayed capture)',
+        asterisk(csv, 'text/csv', ASTERISK_SECRET, nowSeconds() - 3600),
+        401,
+        'AUTH_REPLAYED',
+      ],
+      [
+        'asterisk version-1 signature (body only) with the migration switch off',
+        {
+          ...ast,
+          headers: {
+            'content-type': 'text/csv',
+            'x-signature': createHmac('sha256', ASTERISK_SECRET).update(csv).digest('hex'),
+          },
+        },
+        401,
+        'AUTH_SIGNATURE_INVALID',
+      ],
+      [
+        'asterisk signed for another path',
+        {
+          ...ast,
+          headers: {
+            ...ast.headers,
+            'x-signature': signAsterisk(
+              {
+                method: 'POST',
+                target: '/v1/providers/asterisk/ast/other',
+                timestampSeconds: ast.headers['x-signature-timestamp'],
+                rawBody: csv,
+              },
+              ASTERISK_SECRET,
+            ),
+          },
+        },
+        401,
+        'AUTH_SIGNATURE_INVALID',
+      ],
       [
         'asterisk signed with another secret',
         asterisk(csv, 'text/csv', 'nope'),

@@ -179,6 +179,9 @@ function appEnv(ctx, app) {
     ...secrets,
     LOG_LEVEL: 'warn',
     GATEWAY_HOST: '127.0.0.1',
+    // Not scraped here: any free port, so runs side by side never collide on the default.
+    GATEWAY_METRICS_PORT: '0',
+    CONSOLE_METRICS_PORT: '0',
     FAULT_FAIL_ORDER_PREFIX: POISON_PREFIX,
     [PORT_ENV[app]]: String(ctx.ports[app]),
   };

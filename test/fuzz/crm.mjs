@@ -10,9 +10,11 @@ export async function crmCounts(query) {
   return Object.fromEntries(CRM_TABLES.map((t) => [t, Number(row[t])]));
 }
 
-/** Events the gateway accepted (published) so far, from its /metrics. */
-export async function acceptedEvents(gatewayUrl) {
-  const text = await (await fetch(`${gatewayUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+/** Events the gateway accepted (published) so far, from /metrics on its metrics listener. */
+export async function acceptedEvents(gatewayMetricsUrl) {
+  const text = await (
+    await fetch(`${gatewayMetricsUrl}/metrics`, { signal: AbortSignal.timeout(5000) })
+  ).text();
   let n = 0;
   for (const m of text.matchAll(/^switchboard_ingest_total\{([^}]*)\} (\d+(?:\.\d+)?)/gm)) {
     if (/result="accepted"/.test(m[1])) n += Number(m[2]);

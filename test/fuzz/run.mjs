@@ -140,7 +140,12 @@ async function startSystem() {
       gateway: await freePort(),
       website: await freePort(),
       telephony: await freePort(),
+      // Metrics listeners (/metrics is not on the public ports).
+      gatewayMetrics: await freePort(),
+      consoleMetrics: await freePort(),
     };
+    env.GATEWAY_METRICS_PORT = String(ports.gatewayMetrics);
+    env.CONSOLE_METRICS_PORT = String(ports.consoleMetrics);
     procs.console = await startApp('console', { ...env, CONSOLE_PORT: String(ports.console) }, ports.console);
     const peers = await createPeers(`http://127.0.0.1:${ports.console}`, adminToken);
     // Peers first: the gateway loads them at start, so no request races the directory.
@@ -153,7 +158,16 @@ async function startSystem() {
         ports.telephony,
       ),
     ]);
-    return { stack, ns, databaseUrl, gatewayUrl: `http://127.0.0.1:${ports.gateway}`, peers, procs, stop };
+    return {
+      stack,
+      ns,
+      databaseUrl,
+      gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+      gatewayMetricsUrl: `http://127.0.0.1:${ports.gatewayMetrics}`,
+      peers,
+      procs,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
@@ -166,14 +180,14 @@ async function standalone() {
   const t0 = Date.now();
   log(`seed ${SEED}, ${ITERATIONS} iterations, concurrency ${CONCURRENCY}`);
   const sys = await startSystem();
-  const { stack, ns, gatewayUrl, peers, procs } = sys;
+  const { stack, ns, gatewayUrl, gatewayMetricsUrl, peers, procs } = sys;
   const db = new pg.Client({ connectionString: sys.databaseUrl });
   let result;
   let crm;
   try {
     await db.connect();
     const query = async (sql) => (await db.query(sql)).rows;
-    const before = { crm: await crmCounts(query), accepted: await acceptedEvents(gatewayUrl) };
+    const before = { crm: await crmCounts(query), accepted: await acceptedEvents(gatewayMetricsUrl) };
 
     result = await runFuzz({
       gatewayUrl,
@@ -194,7 +208,7 @@ async function standalone() {
     await sleep(1000);
     const after = {
       crm: await crmCounts(query),
-      accepted: running(procs.gateway) ? await acceptedEvents(gatewayUrl).catch(() => null) : null,
+      accepted: running(procs.gateway) ? await acceptedEvents(gatewayMetricsUrl).catch(() => null) : null,
     };
     const alive = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, running(p)]));
     crm = {

@@ -1,7 +1,6 @@
 // The peer endpoints under fuzz: for each, a valid sample (never sent as is), "breakers" that each make the
 // body certainly invalid for that endpoint (so no fuzz request may change the CRM), its native encoding, and
 // how a request is authenticated validly (so validation is reached) or not.
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -213,9 +212,14 @@ export function buildTargets({ peers, sig }) {
   const sign = {
     woocommerce: (req, secret) => ({ 'x-wc-webhook-signature': sig.signWooCommerce(req.body, secret) }),
     shopify: (req, secret) => ({ 'x-shopify-hmac-sha256': sig.signShopify(req.body, secret) }),
-    asterisk: (req, secret) => ({
-      'x-signature': createHmac('sha256', secret).update(req.body).digest('hex'),
-    }),
+    asterisk: (req, secret) => {
+      const timestampSeconds = Math.floor(Date.now() / 1000);
+      const parts = { method: req.method ?? 'POST', target: req.path, timestampSeconds, rawBody: req.body };
+      return {
+        'x-signature-timestamp': String(timestampSeconds),
+        'x-signature': sig.signAsterisk(parts, secret),
+      };
+    },
     twilio: (req, secret, gatewayUrl) => {
       const params = new URLSearchParams(req.body.toString('utf8'));
       return { 'x-twilio-signature': sig.signTwilio(`${gatewayUrl}${req.path}`, params, secret) };

@@ -68,14 +68,43 @@ export function exportStream(
   format: ExportFormat,
   onRows?: (total: number) => void,
 ): Readable {
+  return streamPages(query.pages(filter), undefined, format, onRows);
+}
+
+/**
+ * Like exportStream, but the first page is read before this resolves: a query the database refuses fails
+ * here, while the caller can still answer with a problem, instead of after a 200 and the CSV header (a
+ * transfer cut short right at its start).
+ */
+export async function startExport(
+  query: AccessLogQueryService,
+  filter: AccessLogFilter,
+  format: ExportFormat,
+): Promise<Readable> {
+  const pages = query.pages(filter);
+  const first = await pages.next();
+  return streamPages(pages, first, format);
+}
+
+function streamPages(
+  pages: AsyncGenerator<AccessLogItem[]>,
+  first: IteratorResult<AccessLogItem[]> | undefined,
+  format: ExportFormat,
+  onRows?: (total: number) => void,
+): Readable {
   async function* chunks(): AsyncGenerator<string> {
     if (format === 'csv') yield CSV_HEADER;
     let total = 0;
-    for await (const items of query.pages(filter)) {
+    const emit = (items: AccessLogItem[]): string => {
       total += items.length;
-      yield formatPage(items, format);
       onRows?.(total);
+      return formatPage(items, format);
+    };
+    if (first) {
+      if (first.done) return;
+      yield emit(first.value);
     }
+    for await (const items of pages) yield emit(items);
   }
   return Readable.from(chunks(), { objectMode: false, encoding: 'utf8' });
 }

@@ -8,6 +8,7 @@ import {
   itemsFromCsv,
   itemsFromNdjson,
   parseCsv,
+  startExport,
 } from './access-log-export';
 import {
   accessLogPageSql,
@@ -298,6 +299,24 @@ describe('AccessLogQueryService', () => {
     const chunks: string[] = [];
     for await (const c of exportStream(svc, {}, 'csv')) chunks.push(String(c));
     expect(itemsFromCsv(chunks.join(''))).toEqual(rows);
+  });
+
+  it('startExport reads the first page before answering: a refused query fails before any byte', async () => {
+    const refusing = {
+      query: async () => Promise.reject(new Error('invalid byte sequence')),
+    } as unknown as DataSource;
+    await expect(startExport(new AccessLogQueryService(refusing), {}, 'csv')).rejects.toThrow(
+      'invalid byte sequence',
+    );
+
+    const { ds } = fakeDs(rows);
+    const chunks: string[] = [];
+    for await (const c of await startExport(new AccessLogQueryService(ds), {}, 'csv')) chunks.push(String(c));
+    expect(itemsFromCsv(chunks.join(''))).toEqual(rows);
+    const none: string[] = [];
+    for await (const c of await startExport(new AccessLogQueryService(fakeDs([]).ds), {}, 'csv'))
+      none.push(String(c));
+    expect(none.join('')).toBe(CSV_HEADER);
   });
 
   it('pages shrink when rows carry big bodies', async () => {

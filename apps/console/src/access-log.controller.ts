@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, Logger, Query, Res, UseGuards } from '@nestjs/common';
 import { AccessLogPartitions } from '@switchboard/access-log';
 import type { FastifyReply } from 'fastify';
-import { CONTENT_TYPES, exportFilename, exportStream } from './access-log-export';
+import { CONTENT_TYPES, exportFilename, startExport } from './access-log-export';
 import {
   AccessLogQueryService,
   parseAccessLogExport,
@@ -32,13 +32,14 @@ export class AccessLogController {
 
   /**
    * Streams every matching record (newest first) as NDJSON or CSV, one keyset page at a time. The parameters
-   * are checked before the first byte, so a bad one is still a 400 problem+json; an error after that cuts the
-   * transfer short (the client sees an incomplete chunked response, never a silently shorter file).
+   * are checked and the first page read before the first byte, so a bad one is still a 400 problem+json; an
+   * error after that cuts the transfer short (the client sees an incomplete chunked response, never a
+   * silently shorter file).
    */
   @Get('export')
-  export(@Query() q: RawQuery, @Res() reply: FastifyReply): FastifyReply {
+  async export(@Query() q: RawQuery, @Res() reply: FastifyReply): Promise<FastifyReply> {
     const { filter, format } = parseAccessLogExport(q ?? {});
-    const stream = exportStream(this.query, filter, format);
+    const stream = await startExport(this.query, filter, format);
     stream.on('error', (err: Error) =>
       this.logger.error({ message: 'access log export failed', error: err.message }),
     );

@@ -48,6 +48,9 @@ describe('parseInstant', () => {
     'yesterday',
     '',
     "2025-01-31T00:00:00Z'; DROP TABLE call_logs; --",
+    // PostgreSQL has no year 0000: these were database errors (500s).
+    '0000-01-01T00:00:00Z',
+    '0001-01-01T00:00:00+01:00',
   ])('rejects %p', (raw) => {
     expect(parseInstant(raw)).toBeNull();
   });

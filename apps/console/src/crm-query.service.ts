@@ -3,26 +3,16 @@ import { AppConfig } from '@switchboard/config';
 import { ContractViolation, NotFoundError } from '@switchboard/contracts';
 import { CallLog, Contact, Deal, normalizeEmail, normalizePhone, Task } from '@switchboard/crm';
 import { DataSource, FindOptionsWhere, In, Raw } from 'typeorm';
-import { oneOf, type RawQuery } from './query-params';
+import { oneOf, RawQuery, single } from './query-params';
 
 /** How many of a contact's calls its card shows (the full history is GET /v1/crm/calls?contactId=). */
 export const CONTACT_CARD_CALLS = 20;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export interface ContactQuery {
-  phone?: string;
-  email?: string;
-  limit?: string;
-}
-export interface DealQuery {
-  externalId?: string;
-  peerId?: string;
-  contactId?: string;
-  /** `false`: real orders only, as reports and outbound pushes want them; `true`: only test notifications. */
-  test?: string;
-  limit?: string;
-}
+/** Query strings as the HTTP layer hands them over (a repeated parameter arrives as an array). */
+export type ContactQuery = RawQuery;
+export type DealQuery = RawQuery;
 
 function parseLimit(raw: string | undefined): number {
   if (raw === undefined) return 50;
@@ -44,16 +34,18 @@ export class CrmQueryService {
   ) {}
 
   async contacts(q: ContactQuery): Promise<Contact[]> {
-    const take = parseLimit(q.limit);
+    const take = parseLimit(single(q, 'limit'));
     const where: FindOptionsWhere<Contact> = {};
-    if (q.phone !== undefined) {
-      const phone = normalizePhone(q.phone, this.config.crm.defaultRegion);
+    const rawPhone = single(q, 'phone');
+    const rawEmail = single(q, 'email');
+    if (rawPhone !== undefined) {
+      const phone = normalizePhone(rawPhone, this.config.crm.defaultRegion);
       if (!phone)
         throw new ContractViolation([{ field: 'phone', rule: 'isPhone', message: 'not a phone number' }]);
       where.phones = Raw((col) => `${col} @> ARRAY[:phone]::text[]`, { phone });
     }
-    if (q.email !== undefined) {
-      const email = normalizeEmail(q.email);
+    if (rawEmail !== undefined) {
+      const email = normalizeEmail(rawEmail);
       if (!email) throw new ContractViolation([{ field: 'email', rule: 'isEmail', message: 'not an email' }]);
       where.emails = Raw((col) => `${col} @> ARRAY[:email]::text[]`, { email });
     }
@@ -85,15 +77,16 @@ export class CrmQueryService {
   }
 
   async deals(q: DealQuery): Promise<Deal[]> {
-    const take = parseLimit(q.limit);
+    const take = parseLimit(single(q, 'limit'));
     const where: FindOptionsWhere<Deal> = {};
-    if (q.externalId !== undefined) where.externalId = q.externalId;
-    if (q.peerId !== undefined) where.peerId = q.peerId;
-    const test = oneOf(q as RawQuery, 'test', ['true', 'false'] as const);
+    const [externalId, peerId, contactId] = ['externalId', 'peerId', 'contactId'].map((f) => single(q, f));
+    if (externalId !== undefined) where.externalId = externalId;
+    if (peerId !== undefined) where.peerId = peerId;
+    const test = oneOf(q, 'test', ['true', 'false'] as const);
     if (test !== undefined) where.test = test === 'true';
-    if (q.contactId !== undefined) {
-      if (!UUID.test(q.contactId)) return [];
-      where.contactId = In([q.contactId]);
+    if (contactId !== undefined) {
+      if (!UUID.test(contactId)) return [];
+      where.contactId = In([contactId]);
     }
     return this.ds.getRepository(Deal).find({
       where,

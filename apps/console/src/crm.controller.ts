@@ -13,7 +13,7 @@ export class CrmController {
 
   @Get('contacts')
   async contacts(@Query() q: ContactQuery) {
-    return { items: await this.crm.contacts(q) };
+    return { items: await this.crm.contacts(q ?? {}) };
   }
 
   @Get('contacts/:id')
@@ -23,7 +23,7 @@ export class CrmController {
 
   @Get('deals')
   async deals(@Query() q: DealQuery) {
-    return { items: await this.crm.deals(q) };
+    return { items: await this.crm.deals(q ?? {}) };
   }
 
   @Get('calls')

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@switchboard/config';
 import { createHttpApp, listen } from '@switchboard/http';
-import { createLogger } from '@switchboard/observability';
+import { createLogger, MetricsListener } from '@switchboard/observability';
 import { sinkConfigProblems } from './alerts/alert-sinks';
 import { ConsoleModule } from './console.module';
+import { refuseUnusableParams } from './query-params';
 
 async function main(): Promise<void> {
   process.title = 'switchboard-console';
@@ -11,6 +12,7 @@ async function main(): Promise<void> {
     'database',
     'amqp',
     'console',
+    'http',
     'crm',
     'peerAuth',
     'alerts',
@@ -20,9 +22,14 @@ async function main(): Promise<void> {
   const alertProblems = sinkConfigProblems(config.alerts);
   if (alertProblems.length) throw new ConfigError(alertProblems);
   const logger = createLogger('console', config.log.level, config.log.format);
-  const app = await createHttpApp(ConsoleModule, { logger });
+  const app = await createHttpApp(ConsoleModule, { logger, limits: config.http });
+  // Before listen(): Fastify gives routes the hooks present when they are registered (at init).
+  refuseUnusableParams(app.getHttpAdapter().getInstance());
   const url = await listen(app, config.console.port, config.console.host);
-  logger.log(`console listening on ${url}`, 'Bootstrap');
+  const metricsUrl = await app
+    .get(MetricsListener)
+    .listen(config.console.metricsPort, config.http.metricsHost);
+  logger.log(`console listening on ${url}; metrics and health details on ${metricsUrl}`, 'Bootstrap');
 }
 
 main().catch((err: Error) => {

@@ -13,6 +13,7 @@ import {
 import { validateContract } from '@switchboard/contracts';
 import { CreatePeerDto, IssueCredentialDto, PeerAdmin, UpdatePeerDto } from '@switchboard/peer-auth';
 import { AdminAuthGuard } from './admin-auth.guard';
+import { limitOf, RawQuery, single } from './query-params';
 
 const OPERATOR = 'operator:console';
 
@@ -58,8 +59,7 @@ export class PeersController {
   }
 
   @Get(':id/audit')
-  async audit(@Param('id') id: string, @Query('limit') limit?: string) {
-    const n = Math.min(1000, Math.max(1, Number(limit) || 100));
-    return { items: await this.admin.auditLog(id, n) };
+  async audit(@Param('id') id: string, @Query() q: RawQuery) {
+    return { items: await this.admin.auditLog(id, limitOf(single(q ?? {}, 'limit'), 100, 1000)) };
   }
 }

@@ -1,4 +1,6 @@
-import { ContractViolation } from '@switchboard/contracts';
+import { ContractViolation, type FieldError } from '@switchboard/contracts';
+import { sendProblem, toProblem } from '@switchboard/http';
+import type { FastifyInstance } from 'fastify';
 
 /** Parsing and validation of console query strings, shared by the calls and access-log read APIs. */
 
@@ -34,19 +36,30 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-/** Milliseconds since the epoch of an ISO 8601 instant, or null when it is not one (or not a real date). */
+/**
+ * The instants a filter may name: years 0001-9999 in UTC. PostgreSQL has no year 0000 (1 BC is "0001 BC") and
+ * refuses it as input, so without this bound `from=0000-01-01T00:00:00Z` was a database error, a 500.
+ */
+const MIN_INSTANT_MS = Date.parse('0001-01-01T00:00:00Z');
+const MAX_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * Milliseconds since the epoch of an ISO 8601 instant, or null when it is not one (or not a real date, or
+ * outside years 0001-9999 as written and in UTC).
+ */
 export function parseInstant(raw: string): number | null {
   const m = INSTANT.exec(raw);
   if (!m) return null;
   const [, y, mo, d, h, mi, s, oh, om] = m;
   const year = Number(y);
+  if (year < 1) return null;
   const month = Number(mo);
   if (month < 1 || month > 12) return null;
   if (Number(d) < 1 || Number(d) > daysInMonth(year, month)) return null;
   if (Number(h) > 23 || Number(mi) > 59 || (s !== undefined && Number(s) > 59)) return null;
   if (oh !== undefined && (Number(oh) > 23 || Number(om) > 59)) return null;
   const ms = Date.parse(raw.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-  return Number.isNaN(ms) ? null : ms;
+  return Number.isNaN(ms) || ms < MIN_INSTANT_MS || ms > MAX_INSTANT_MS ? null : ms;
 }
 
 export function instant(q: RawQuery, field: string): { raw: string; ms: number } | undefined {
@@ -54,7 +67,11 @@ export function instant(q: RawQuery, field: string): { raw: string; ms: number }
   if (raw === undefined) return undefined;
   const ms = parseInstant(raw);
   if (ms === null)
-    throw violation(field, 'isIso8601', `${field} must be an ISO 8601 instant, e.g. 2026-01-31T00:00:00Z`);
+    throw violation(
+      field,
+      'isIso8601',
+      `${field} must be an ISO 8601 instant in years 0001-9999, e.g. 2026-01-31T00:00:00Z`,
+    );
   return { raw, ms };
 }
 
@@ -94,4 +111,31 @@ export function decodeCursor(raw: string): TimeCursor {
   const [startedAt, id] = parts;
   if (!CURSOR_TS.test(startedAt) || parseInstant(startedAt) === null || !UUID.test(id)) throw bad();
   return { startedAt, id: id.toLowerCase() };
+}
+
+/**
+ * Rules for every console route, checked once before any handler (`preValidation`, so the route's params are
+ * known): a query parameter is given at most once, and no query value or path parameter holds U+0000, which
+ * no text column can store (PostgreSQL refused it: a 500, or an export cut after its first byte). Both are
+ * 400 VALIDATION_FAILED with the offending field.
+ */
+export function refuseUnusableParams(fastify: FastifyInstance): void {
+  fastify.addHook('preValidation', (req, reply, done) => {
+    const errors: FieldError[] = [];
+    for (const [field, v] of Object.entries((req.query ?? {}) as RawQuery)) {
+      if (Array.isArray(v)) errors.push({ field, rule: 'single', message: `${field} must be given once` });
+      else if (typeof v === 'string' && v.includes('\u0000'))
+        errors.push({ field, rule: 'noNulCharacter', message: `${field} must not contain U+0000` });
+    }
+    for (const [field, v] of Object.entries((req.params ?? {}) as Record<string, unknown>)) {
+      if (typeof v === 'string' && v.includes('\u0000'))
+        errors.push({ field, rule: 'noNulCharacter', message: `${field} must not contain U+0000` });
+    }
+    if (!errors.length) return done();
+    const path = req.url.split('?')[0];
+    sendProblem(
+      reply,
+      toProblem(new ContractViolation(errors, 'Invalid query or path parameter.'), path, String(req.id)),
+    );
+  });
 }

@@ -13,7 +13,15 @@ import { ProvidersController } from './providers.controller';
 import { TelephonyController } from './telephony.controller';
 import { WebsiteController } from './website.controller';
 
-export const GATEWAY_SECTIONS = ['amqp', 'gateway', 'database', 'peerAuth', 'accessLog', 'log'] as const;
+export const GATEWAY_SECTIONS = [
+  'amqp',
+  'gateway',
+  'http',
+  'database',
+  'peerAuth',
+  'accessLog',
+  'log',
+] as const;
 
 @Module({
   imports: [

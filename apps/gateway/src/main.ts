@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { loadConfig } from '@switchboard/config';
 import { createHttpApp, listen } from '@switchboard/http';
-import { createLogger } from '@switchboard/observability';
+import { createLogger, MetricsListener } from '@switchboard/observability';
 import { GatewayAccessLog } from './access-log.hook';
 import { GATEWAY_SECTIONS, GatewayModule } from './gateway.module';
 
@@ -14,11 +14,15 @@ async function main(): Promise<void> {
     bodyLimitBytes: config.gateway.bodyLimitBytes,
     rawBody: true,
     trustProxy: config.gateway.trustProxy,
+    limits: config.http,
   });
   // Before listen(): Fastify gives routes the hooks present when they are registered (at init).
   app.get(GatewayAccessLog).install(app.getHttpAdapter().getInstance());
   const url = await listen(app, config.gateway.port, config.gateway.host);
-  logger.log(`gateway listening on ${url}`, 'Bootstrap');
+  const metricsUrl = await app
+    .get(MetricsListener)
+    .listen(config.gateway.metricsPort, config.http.metricsHost);
+  logger.log(`gateway listening on ${url}; metrics and health details on ${metricsUrl}`, 'Bootstrap');
 }
 
 main().catch((err: Error) => {

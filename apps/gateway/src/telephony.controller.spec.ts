@@ -11,7 +11,9 @@ import {
   buildPhpForm,
   mangoFormBody,
   PeerAuthenticator,
+  PeerDirectory,
   RateLimiter,
+  signAsterisk,
   signTwilio,
   signZadarmaEvent,
   type AuthenticatedPeer,
@@ -28,7 +30,6 @@ import {
 } from './auth/strategies';
 import { IngestService } from './ingest.service';
 import { ProvidersController } from './providers.controller';
-import { signAsterisk } from './providers/telephony/asterisk.adapter';
 import { parseCallEventType, splitCallEvent, TelephonyController } from './telephony.controller';
 
 const event = {
@@ -205,8 +206,21 @@ const published: EventEnvelope[] = [];
     PeerAuthGuard,
     { provide: PeerAuthenticator, useValue: fakeAuthenticator },
     {
+      provide: PeerDirectory,
+      useValue: {
+        peer: (id: string) =>
+          PEERS.find((p) => p.id === id) && { ...PEERS.find((p) => p.id === id), status: 'active' },
+      },
+    },
+    {
       provide: AppConfig,
-      useValue: { peerAuth: { defaultRateLimitPerMinute: 100_000, signatureToleranceSeconds: 300 } },
+      useValue: {
+        peerAuth: {
+          defaultRateLimitPerMinute: 100_000,
+          signatureToleranceSeconds: 300,
+          asteriskV1Signatures: false,
+        },
+      },
     },
     { provide: TopologyNames, useValue: new TopologyNames('unit') },
     {
@@ -425,6 +439,18 @@ describe('telephony HTTP wiring', () => {
       expect(res.headers['content-type']).toContain('text/plain');
       const unsigned = await inject({ method: 'GET', url: '/v1/providers/zadarma/zd-1' });
       expect(unsigned.statusCode).toBe(401);
+      // Only a Zadarma peer's route echoes: not an unknown peer's, not another provider's peer's.
+      for (const url of [
+        '/v1/providers/zadarma/nobody?zd_echo=abc',
+        '/v1/providers/zadarma/ast-1?zd_echo=abc',
+      ]) {
+        const refused = await inject({ method: 'GET', url });
+        expect({ url, status: refused.statusCode, code: refused.json().code }).toEqual({
+          url,
+          status: 404,
+          code: 'NOT_FOUND',
+        });
+      }
       expect(published).toEqual([]);
     });
 
@@ -460,13 +486,20 @@ describe('telephony HTTP wiring', () => {
         '"","+79123456789","101","from-trunk","""Иван Петров"" <+79123456789>","PJSIP/trunk-01","PJSIP/101-02",' +
         '"Dial","PJSIP/101,30","2026-11-23 13:00:00","","2026-11-23 13:00:30",30,0,"NO ANSWER","DOCUMENTATION",' +
         '"1763892000.1",""\n';
+      const signed = (body: string, target = '/v1/providers/asterisk/ast-1') => {
+        const timestampSeconds = Math.floor(Date.now() / 1000);
+        return {
+          'x-signature-timestamp': String(timestampSeconds),
+          'x-signature': signAsterisk(
+            { method: 'POST', target, timestampSeconds, rawBody: body },
+            'asterisk-secret',
+          ),
+        };
+      };
       const res = await inject({
         url: '/v1/providers/asterisk/ast-1',
         body: csv,
-        headers: {
-          'content-type': 'text/csv; charset=utf-8',
-          'x-signature': signAsterisk(csv, 'asterisk-secret'),
-        },
+        headers: { 'content-type': 'text/csv; charset=utf-8', ...signed(csv) },
       });
       expect(res.statusCode).toBe(202);
       expect(published[0].payload).toMatchObject({
@@ -478,7 +511,7 @@ describe('telephony HTTP wiring', () => {
       const tampered = await inject({
         url: '/v1/providers/asterisk/ast-1',
         body: csv.replace('30,0', '31,0'),
-        headers: { 'content-type': 'text/csv', 'x-signature': signAsterisk(csv, 'asterisk-secret') },
+        headers: { 'content-type': 'text/csv', ...signed(csv) },
       });
       expect(tampered.statusCode).toBe(401);
       const elsewhere = await inject({

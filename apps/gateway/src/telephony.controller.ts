@@ -53,13 +53,15 @@ export function splitCallEvent(body: unknown): { type: CallEventType; payload: R
   const type = parseCallEventType(rawType);
   if (type) return { type, payload };
   const errors = [typeError(rawType)];
+  let errorCount = 1;
   try {
     validateContract(CallEventV1, payload);
   } catch (err) {
     if (!(err instanceof ContractViolation)) throw err;
     errors.push(...err.errors);
+    errorCount += err.errorCount;
   }
-  throw new ContractViolation(errors);
+  throw new ContractViolation(errors, undefined, errorCount);
 }
 
 /**

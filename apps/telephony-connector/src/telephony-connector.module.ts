@@ -23,7 +23,7 @@ export const TELEPHONY_CONNECTOR_SECTIONS = [
     MessagingModule,
     CrmModule,
     MetricsModule,
-    HealthModule.forProbes([DatabaseProbe, BrokerProbe, ConsumerProbe]),
+    HealthModule.forProbes([DatabaseProbe, BrokerProbe, ConsumerProbe], { metricsOnThisListener: true }),
   ],
   controllers: [CallHandler],
   providers: [CallProjector],

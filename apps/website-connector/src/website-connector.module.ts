@@ -15,7 +15,7 @@ import { OrderProjector } from './order.projector';
     MessagingModule,
     CrmModule,
     MetricsModule,
-    HealthModule.forProbes([DatabaseProbe, BrokerProbe, ConsumerProbe]),
+    HealthModule.forProbes([DatabaseProbe, BrokerProbe, ConsumerProbe], { metricsOnThisListener: true }),
   ],
   controllers: [OrderHandler],
   providers: [OrderProjector, FaultInjector],

@@ -85,6 +85,52 @@ export class GatewayConfig {
   /** Proxies whose X-Forwarded-* headers are believed: '' none, 'true', a hop count, or addresses/CIDRs. */
   @IsString()
   trustProxy: string;
+
+  /** Port of the gateway's metrics listener (/metrics, detailed /health), on http.metricsHost. */
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  metricsPort: number;
+}
+
+/**
+ * Limits of every HTTP listener (gateway and console): how long a client may take to send a request, how long
+ * an idle connection stays open, and how many connections one address may hold.
+ */
+export class HttpConfig {
+  /** From the connection (or a kept-alive request's first byte) to the end of the head; over it: 408, closed. */
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  headersTimeoutMs: number;
+
+  /** From the first byte to the end of the body (slow bodies); over it: 408 and the socket closed. */
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  requestTimeoutMs: number;
+
+  /** A kept-alive connection idle between requests is closed after this. */
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  keepAliveTimeoutMs: number;
+
+  /** A socket with no traffic either way (e.g. a client that stopped reading its answer) is closed after this. */
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  idleTimeoutMs: number;
+
+  /** Open connections per client address; beyond it a new one gets 429 and is closed. 0: no limit. */
+  @IsInt()
+  @Min(0)
+  maxConnectionsPerSource: number;
+
+  /** Address the metrics listeners bind; loopback by default, so /metrics is not public. */
+  @IsString()
+  @MinLength(1)
+  metricsHost: string;
 }
 
 /** Credential policy, lockout and quotas (libs/peer-auth). Hours and days may be fractional (tests). */
@@ -129,6 +175,13 @@ export class PeerAuthConfig {
   @Min(1)
   signatureToleranceSeconds: number;
 
+  /**
+   * Migration switch: also accept Asterisk version-1 signatures (body only, no timestamp, replayable). Off
+   * by default; turn on only while PBX shippers are moved to version 2.
+   */
+  @IsBoolean()
+  asteriskV1Signatures: boolean;
+
   /** Full reload of the gateway's peer directory, on top of LISTEN/NOTIFY (a safety net for missed notices). */
   @IsInt()
   @Min(1)
@@ -152,6 +205,12 @@ export class ConsoleConfig {
   @IsString()
   @MinLength(16, { message: 'console.adminToken must be at least 16 characters (ADMIN_TOKEN)' })
   adminToken: string;
+
+  /** Port of the console's metrics listener (/metrics, detailed /health), on http.metricsHost. */
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  metricsPort: number;
 }
 
 export class ConnectorConfig {
@@ -334,6 +393,10 @@ export class AppConfig {
   @ValidateNested()
   @Type(() => GatewayConfig)
   gateway: GatewayConfig;
+
+  @ValidateNested()
+  @Type(() => HttpConfig)
+  http: HttpConfig;
 
   @ValidateNested()
   @Type(() => PeerAuthConfig)

@@ -48,3 +48,28 @@ describe('loadConfig per concern', () => {
     expect(() => loadConfig(env, ['console'])).toThrow(/ADMIN_TOKEN/);
   });
 });
+
+describe('loadConfig: HTTP limits', () => {
+  it('reads the timeouts and the per-source connection limit from the environment', () => {
+    const c = loadConfig({
+      ...base,
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_REQUEST_TIMEOUT_MS: '4000',
+      HTTP_MAX_CONNECTIONS_PER_SOURCE: '8',
+      METRICS_HOST: '10.0.0.5',
+    });
+    expect(c.http).toMatchObject({
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 4000,
+      maxConnectionsPerSource: 8,
+      metricsHost: '10.0.0.5',
+    });
+  });
+
+  it('refuses a head timeout longer than the request timeout, and values out of range', () => {
+    expect(() =>
+      loadConfig({ ...base, HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' }, ['http']),
+    ).toThrow(/http.headersTimeoutMs \(5000\) must not exceed http.requestTimeoutMs/);
+    expect(() => loadConfig({ ...base, HTTP_IDLE_TIMEOUT_MS: '5' }, ['http'])).toThrow(/http.idleTimeoutMs/);
+  });
+});

@@ -23,6 +23,14 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   GATEWAY_HOST: ['gateway.host', 'string'],
   GATEWAY_BODY_LIMIT_BYTES: ['gateway.bodyLimitBytes', 'int'],
   GATEWAY_TRUST_PROXY: ['gateway.trustProxy', 'string'],
+  GATEWAY_METRICS_PORT: ['gateway.metricsPort', 'int'],
+  CONSOLE_METRICS_PORT: ['console.metricsPort', 'int'],
+  METRICS_HOST: ['http.metricsHost', 'string'],
+  HTTP_HEADERS_TIMEOUT_MS: ['http.headersTimeoutMs', 'int'],
+  HTTP_REQUEST_TIMEOUT_MS: ['http.requestTimeoutMs', 'int'],
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: ['http.keepAliveTimeoutMs', 'int'],
+  HTTP_IDLE_TIMEOUT_MS: ['http.idleTimeoutMs', 'int'],
+  HTTP_MAX_CONNECTIONS_PER_SOURCE: ['http.maxConnectionsPerSource', 'int'],
   PEER_CREDENTIAL_OVERLAP_HOURS: ['peerAuth.credentialOverlapHours', 'number'],
   PEER_CREDENTIAL_LIFETIME_DAYS: ['peerAuth.credentialLifetimeDays', 'number'],
   PEER_CREDENTIAL_WARN_DAYS: ['peerAuth.credentialWarnDays', 'number'],
@@ -33,6 +41,7 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   PEER_LOCKOUT_BASE_SECONDS: ['peerAuth.lockoutBaseSeconds', 'number'],
   PEER_LOCKOUT_MAX_SECONDS: ['peerAuth.lockoutMaxSeconds', 'number'],
   PEER_SIGNATURE_TOLERANCE_SECONDS: ['peerAuth.signatureToleranceSeconds', 'int'],
+  PEER_ASTERISK_V1_SIGNATURES: ['peerAuth.asteriskV1Signatures', 'bool'],
   CONSOLE_PORT: ['console.port', 'int'],
   CONSOLE_HOST: ['console.host', 'string'],
   ADMIN_TOKEN: ['console.adminToken', 'string'],
@@ -137,6 +146,7 @@ export const ALL_SECTIONS: ConfigSection[] = [
   'database',
   'amqp',
   'gateway',
+  'http',
   'peerAuth',
   'console',
   'websiteConnector',
@@ -147,6 +157,17 @@ export const ALL_SECTIONS: ConfigSection[] = [
   'alerts',
   'log',
 ];
+
+/** Rules across fields of the http section (Node refuses a head timeout longer than the request timeout). */
+function httpProblems(config: AppConfig): string[] {
+  const { headersTimeoutMs, requestTimeoutMs } = config.http;
+  return headersTimeoutMs > requestTimeoutMs
+    ? [
+        `http.headersTimeoutMs (${headersTimeoutMs}) must not exceed http.requestTimeoutMs (${requestTimeoutMs}) ` +
+          '(HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS)',
+      ]
+    : [];
+}
 
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
@@ -172,6 +193,7 @@ export function loadConfig(
     if (!value) problems.push(`${section}: missing`);
     else problems.push(...flatten(validateSync(value), section));
   }
+  if (sections.includes('http') && config.http) problems.push(...httpProblems(config));
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

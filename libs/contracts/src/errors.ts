@@ -24,6 +24,8 @@ export const ErrorCode = {
   BROKER_UNAVAILABLE: 'BROKER_UNAVAILABLE',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   UNKNOWN_EVENT_TYPE: 'UNKNOWN_EVENT_TYPE',
   INTERNAL: 'INTERNAL',
 } as const;
@@ -49,12 +51,24 @@ export class DomainError extends Error {
   }
 }
 
+/** A problem answer lists at most this many field errors; `errorCount` says how many there were. */
+export const MAX_REPORTED_ERRORS = 20;
+
 export class ContractViolation extends DomainError {
+  /** The first MAX_REPORTED_ERRORS field errors. */
+  readonly errors: FieldError[];
+  /** How many field errors there were in all (more than `errors.length` when the list was cut). */
+  readonly errorCount: number;
+
   constructor(
-    readonly errors: FieldError[],
+    errors: FieldError[],
     message = 'The request body does not match the contract.',
+    /** When `errors` is itself a cut list (merged from another violation): the full count. */
+    errorCount = errors.length,
   ) {
     super(ErrorCode.VALIDATION_FAILED, message, true);
+    this.errors = errors.length > MAX_REPORTED_ERRORS ? errors.slice(0, MAX_REPORTED_ERRORS) : errors;
+    this.errorCount = Math.max(errorCount, errors.length);
   }
 }
 

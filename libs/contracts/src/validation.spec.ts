@@ -1,5 +1,5 @@
-import { ContractViolation } from './errors';
-import { MAX_BODY_DEPTH, validateContract } from './validation';
+import { ContractViolation, MAX_REPORTED_ERRORS } from './errors';
+import { MAX_BODY_DEPTH, MAX_BODY_VALUES, MAX_FIELDS_PER_OBJECT, validateContract } from './validation';
 import { OrderSubmittedV1 } from './website/order-submitted';
 
 function violation(body: unknown): ContractViolation {
@@ -57,6 +57,40 @@ describe('validateContract on hostile bodies', () => {
     expect(violation({ customer: { ['na\u0000me']: 'x' } }).errors[0]).toMatchObject({
       field: 'customer.na\u0000me',
       rule: 'noNulCharacter',
+    });
+  });
+
+  describe('amplification caps', () => {
+    it('refuses an object with more fields than any contract before validating it: one error, fast', () => {
+      const body: Record<string, unknown> = { externalId: '1' };
+      for (let i = 0; i < 60_000; i++) body[`k${i}`] = 1;
+      const started = Date.now();
+      const err = violation(body);
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(err.errors).toEqual([{ field: '', rule: 'maxFields', message: expect.any(String) }]);
+      expect(err.errorCount).toBe(1);
+    });
+
+    it('counts fields per object, nested ones too', () => {
+      const customer: Record<string, unknown> = {};
+      for (let i = 0; i <= MAX_FIELDS_PER_OBJECT; i++) customer[`k${i}`] = 1;
+      expect(violation({ externalId: '1', customer }).errors[0]).toMatchObject({
+        field: 'customer',
+        rule: 'maxFields',
+      });
+    });
+
+    it('refuses more array elements and fields in all than MAX_BODY_VALUES', () => {
+      const err = violation({ externalId: '1', items: new Array(MAX_BODY_VALUES + 1).fill(1) });
+      expect(err.errors).toEqual([{ field: 'items', rule: 'maxValues', message: expect.any(String) }]);
+    });
+
+    it('reports the first MAX_REPORTED_ERRORS field errors and how many there were', () => {
+      const body: Record<string, unknown> = {};
+      for (let i = 0; i < MAX_FIELDS_PER_OBJECT - 10; i++) body[`unknown${i}`] = 1;
+      const err = violation(body);
+      expect(err.errors).toHaveLength(MAX_REPORTED_ERRORS);
+      expect(err.errorCount).toBeGreaterThan(MAX_FIELDS_PER_OBJECT - 10);
     });
   });
 });

@@ -1,6 +1,6 @@
-import { Controller, Get, Logger, Module, Param } from '@nestjs/common';
+import { Body, Controller, Get, Logger, Module, Param, Post } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { createHttpApp } from './bootstrap';
 
 @Controller('v1')
@@ -8,6 +8,11 @@ class EchoController {
   @Get('things/:id')
   get(@Param('id') id: string): { id: string } {
     return { id };
+  }
+
+  @Post('things')
+  echo(@Body() body: unknown): unknown {
+    return body;
   }
 }
 
@@ -99,5 +104,107 @@ describe('createHttpApp: errors outside Nest are problem+json', () => {
     const res = await rawRequest(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
     expectProblem(res, 405, 'METHOD_NOT_ALLOWED');
     expect(res.head).toContain('allow:');
+  });
+});
+
+/** A raw socket's fate: what it received and how long until the server closed it. */
+function watch(socket: Socket): Promise<{ data: string; closedAfterMs: number }> {
+  const started = Date.now();
+  let data = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (data += chunk));
+  return new Promise((resolve) => {
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve({ data, closedAfterMs: Date.now() - started }));
+  });
+}
+
+const open = (port: number): Promise<Socket> =>
+  new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.on('error', reject);
+  });
+
+describe('createHttpApp: time and connection limits', () => {
+  let app: NestFastifyApplication;
+  let port: number;
+  const sockets: Socket[] = [];
+  const limits = {
+    headersTimeoutMs: 600,
+    requestTimeoutMs: 1000,
+    keepAliveTimeoutMs: 500,
+    idleTimeoutMs: 800,
+    maxConnectionsPerSource: 5,
+  };
+
+  beforeAll(async () => {
+    app = await createHttpApp(EchoModule, { logger: new Logger('test'), limits });
+    app.useLogger(false);
+    await app.listen(0, '127.0.0.1');
+    port = (app.getHttpServer().address() as { port: number }).port;
+  });
+  afterEach(() => sockets.splice(0).forEach((s) => s.destroy()));
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const track = async (): Promise<Socket> => {
+    const s = await open(port);
+    sockets.push(s);
+    return s;
+  };
+
+  it('answers a head dripped byte by byte (slowloris) with 408 problem+json and closes the socket', async () => {
+    const socket = await track();
+    const fate = watch(socket);
+    const drip = setInterval(() => socket.writable && socket.write('X-A: b\r\n'), 100);
+    socket.write('GET /v1/things/abc HTTP/1.1\r\nHost: x\r\n');
+    const { data, closedAfterMs } = await fate;
+    clearInterval(drip);
+    expect(data).toMatch(/^HTTP\/1.1 408 /);
+    expect(data).toContain('application/problem+json');
+    expect(data).toContain('"code":"REQUEST_TIMEOUT"');
+    expect(closedAfterMs).toBeLessThan(limits.headersTimeoutMs + 1000);
+  });
+
+  it('answers a body sent too slowly with 408 and closes the socket', async () => {
+    const socket = await track();
+    const fate = watch(socket);
+    socket.write(
+      'POST /v1/things HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":"',
+    );
+    const drip = setInterval(() => socket.writable && socket.write('a'), 100);
+    const { data, closedAfterMs } = await fate;
+    clearInterval(drip);
+    expect(data).toMatch(/^HTTP\/1.1 408 /);
+    expect(data).toContain('"code":"REQUEST_TIMEOUT"');
+    expect(closedAfterMs).toBeLessThan(limits.requestTimeoutMs + 1000);
+  });
+
+  it('closes a connection that never sends anything', async () => {
+    const { closedAfterMs } = await watch(await track());
+    expect(closedAfterMs).toBeLessThan(limits.idleTimeoutMs + 1000);
+  });
+
+  it('closes a kept-alive connection idle after its request', async () => {
+    const socket = await track();
+    const fate = watch(socket);
+    socket.write('GET /v1/things/abc HTTP/1.1\r\nHost: x\r\n\r\n');
+    const { data, closedAfterMs } = await fate;
+    expect(data).toMatch(/^HTTP\/1.1 200 /);
+    // Node adds a 1 s grace to keepAliveTimeout on the socket.
+    expect(closedAfterMs).toBeLessThan(limits.keepAliveTimeoutMs + 2000);
+  });
+
+  it('refuses connections over the per-source limit with 429 and serves again once they close', async () => {
+    const held = await Promise.all(Array.from({ length: limits.maxConnectionsPerSource }, () => track()));
+    const extra = await track();
+    const { data } = await watch(extra);
+    expect(data).toMatch(/^HTTP\/1.1 429 /);
+    expect(data).toContain('"code":"TOO_MANY_CONNECTIONS"');
+    held.forEach((s) => s.destroy());
+    await new Promise((r) => setTimeout(r, 100));
+    const res = await rawRequest(port, 'GET /v1/things/abc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(res.status).toBe(200);
   });
 });

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { INestApplication, LoggerService, Type } from '@nestjs/common';
@@ -25,6 +26,16 @@ declare module 'fastify' {
   }
 }
 
+/** Time and connection bounds of a listener (config section `http`); absent: Node's and Fastify's defaults. */
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** 0: no limit. */
+  maxConnectionsPerSource: number;
+}
+
 export interface HttpAppOptions {
   logger: LoggerService;
   bodyLimitBytes?: number;
@@ -35,6 +46,72 @@ export interface HttpAppOptions {
    * address an IP allowlist sees cannot be forged; 'true', a hop count, or comma-separated addresses/CIDRs.
    */
   trustProxy?: string;
+  limits?: HttpLimits;
+}
+
+function timeoutOptions(limits: HttpLimits) {
+  return {
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+  };
+}
+
+/**
+ * Parse errors and timeouts Node reports for a connection. A timed-out request gets 408 REQUEST_TIMEOUT
+ * (unless part of a response was already written: then the socket is just closed); anything else 400.
+ * The socket is destroyed once the answer is flushed, so a client still dripping bytes cannot keep it.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const answer =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? rawProblem(
+          problem(ErrorCode.REQUEST_TIMEOUT, 'The request head or body did not arrive in time.'),
+          'Request Timeout',
+        )
+      : rawProblem(problem(ErrorCode.MALFORMED_BODY, 'The HTTP request could not be parsed.'), 'Bad Request');
+  socket.end(answer, () => socket.destroy());
+}
+
+/**
+ * At most `max` open connections per client address: a further one is answered 429 TOO_MANY_CONNECTIONS and
+ * closed before anything of it is parsed. Counted on the socket address (a trusted proxy's own address when
+ * behind one; raise or disable the limit there).
+ */
+function limitConnectionsPerSource(server: Server, max: number): void {
+  const open = new Map<string, number>();
+  // Node's own connection listener (which starts parsing) must not see a refused socket: it is wrapped.
+  const handlers = server.listeners('connection') as Array<(socket: Socket) => void>;
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    const source = socket.remoteAddress ?? '';
+    const count = (open.get(source) ?? 0) + 1;
+    if (count > max) {
+      socket.on('error', () => socket.destroy());
+      socket.end(
+        rawProblem(
+          problem(ErrorCode.TOO_MANY_CONNECTIONS, `At most ${max} open connections per client address.`),
+          'Too Many Requests',
+          'Retry-After: 1\r\n',
+        ),
+        () => socket.destroy(),
+      );
+      return;
+    }
+    open.set(source, count);
+    socket.once('close', () => {
+      const left = (open.get(source) ?? 1) - 1;
+      if (left > 0) open.set(source, left);
+      else open.delete(source);
+    });
+    for (const handler of handlers) handler.call(server, socket);
+  });
 }
 
 function trustProxyOption(value = ''): boolean | number | string {
@@ -65,17 +142,10 @@ export async function createHttpApp(
     routerOptions: { ignoreTrailingSlash: true },
     // Our own 503 while closing (below), as problem+json; requests already in flight finish normally.
     return503OnClosing: false,
-    // Requests Node's HTTP parser rejects (invented methods, broken framing) never reach a route.
-    clientErrorHandler: (_err, socket) => {
-      if (socket.writable) {
-        socket.end(
-          rawProblem(
-            problem(ErrorCode.MALFORMED_BODY, 'The HTTP request could not be parsed.'),
-            'Bad Request',
-          ),
-        );
-      }
-    },
+    ...(opts.limits && timeoutOptions(opts.limits)),
+    // Requests Node's HTTP parser rejects (invented methods, broken framing) never reach a route; requests
+    // not received within the head/request timeout end here too.
+    clientErrorHandler: answerClientError,
     // Errors Fastify's router raises before any route or hook runs: a bad percent-escape in the path
     // (FST_ERR_BAD_URL) and a path parameter over maxParamLength (FST_ERR_MAX_PARAM_LENGTH) both name no
     // resource of ours, so they get our 404 NOT_FOUND (see toProblem) instead of Fastify's plain JSON.
@@ -85,6 +155,15 @@ export async function createHttpApp(
     },
   });
   const fastify = adapter.getInstance();
+  if (opts.limits) {
+    // Fastify has no option for Node's headersTimeout. Node checks both timeouts on a timer (every 30 s by
+    // default) started when the server listens: a quarter of the shorter timeout keeps the overrun small.
+    const { headersTimeoutMs, requestTimeoutMs, maxConnectionsPerSource } = opts.limits;
+    fastify.server.headersTimeout = headersTimeoutMs;
+    (fastify.server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
+      Math.max(50, Math.floor(Math.min(headersTimeoutMs, requestTimeoutMs) / 4));
+    if (maxConnectionsPerSource > 0) limitConnectionsPerSource(fastify.server, maxConnectionsPerSource);
+  }
   // `Expect` other than 100-continue: Node would answer a bare 417. We keep the 417 (the status clients
   // such as curl understand and retry without the header) but with a problem+json body. No code of ours
   // means "expectation failed", so the code is MALFORMED_BODY: the request head asks for something we do

@@ -30,7 +30,11 @@ const logger = new Logger('ProblemFilter');
 export function toProblem(error: unknown, instance?: string, traceId?: string): ProblemDetails {
   const extra = { instance, traceId };
   if (error instanceof ContractViolation)
-    return problem(error.code, error.message, { ...extra, errors: error.errors });
+    return problem(error.code, error.message, {
+      ...extra,
+      errors: error.errors,
+      errorCount: error.errorCount,
+    });
   if (error instanceof AuthError && error.retryAfterSeconds !== undefined)
     return problem(error.code, error.message, { ...extra, retryAfter: error.retryAfterSeconds });
   if (error instanceof DomainError) return problem(error.code, error.message, extra);
@@ -76,12 +80,6 @@ export function sendProblem(reply: FastifyReply, details: ProblemDetails): void 
   void reply.status(body.status).header('Content-Type', 'application/problem+json').send(body);
 }
 
-function isHealthReport(error: unknown): error is HttpException {
-  if (!(error instanceof HttpException) || error.getStatus() !== 503) return false;
-  const body = error.getResponse();
-  return typeof body === 'object' && body !== null && 'details' in body;
-}
-
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): Observable<never> | void {
@@ -91,11 +89,6 @@ export class ProblemFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    if (isHealthReport(error)) {
-      // Terminus reports "not ready" as a 503 whose body says which dependency is down: keep it.
-      void reply.status(503).header('Content-Type', 'application/json').send(error.getResponse());
-      return;
-    }
     sendProblem(reply, toProblem(error, req.url?.split('?')[0], String(req.id)));
   }
 }

@@ -9,7 +9,10 @@ export interface ProblemDetails {
   instance?: string;
   code: ErrorCode;
   traceId?: string;
+  /** The first MAX_REPORTED_ERRORS (libs/contracts) field errors. */
   errors?: FieldError[];
+  /** How many field errors there were; more than `errors.length` when the list was cut. */
+  errorCount?: number;
   /** Not serialized: becomes the Retry-After header. */
   retryAfter?: number;
 }
@@ -36,6 +39,8 @@ const TABLE: Record<ErrorCode, [status: number, title: string]> = {
   BROKER_UNAVAILABLE: [503, 'Temporarily unable to accept events'],
   DATABASE_UNAVAILABLE: [503, 'Temporarily unable to serve this request'],
   SHUTTING_DOWN: [503, 'Shutting down; retry on another instance or shortly'],
+  REQUEST_TIMEOUT: [408, 'The request was not received in time'],
+  TOO_MANY_CONNECTIONS: [429, 'Too many open connections from this address'],
   UNKNOWN_EVENT_TYPE: [400, 'Unknown event type'],
   INTERNAL: [500, 'Internal error'],
 };

@@ -23,6 +23,7 @@ export class Metrics {
   }
 }
 
+/** Prometheus scrape route; only on a metrics listener (see HealthModule), never on a public port. */
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: Metrics) {}
@@ -34,5 +35,5 @@ export class MetricsController {
   }
 }
 
-@Module({ providers: [Metrics], controllers: [MetricsController], exports: [Metrics] })
+@Module({ providers: [Metrics], exports: [Metrics] })
 export class MetricsModule {}

@@ -15,6 +15,11 @@ const PORT_ENV: Record<AppName, string> = {
   'telephony-connector': 'TELEPHONY_CONNECTOR_PORT',
   console: 'CONSOLE_PORT',
 };
+/** Apps with a public listener have a separate metrics listener; a connector's one listener is its metrics one. */
+const METRICS_PORT_ENV: Partial<Record<AppName, string>> = {
+  gateway: 'GATEWAY_METRICS_PORT',
+  console: 'CONSOLE_METRICS_PORT',
+};
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -60,11 +65,16 @@ export class RunningApp {
     readonly name: AppName,
     readonly port: number,
     public proc: ChildProcess,
+    /** The metrics listener's port (/metrics, detailed /health); the app's own port for connectors. */
+    readonly metricsPort = port,
   ) {
     this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
   }
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}`;
   }
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
@@ -89,6 +99,7 @@ export class TestSystem {
   readonly apps = new Map<AppName, RunningApp>();
   private db: Client | null = null;
   private ports = new Map<AppName, number>();
+  private metricsPorts = new Map<AppName, number>();
 
   constructor(
     private readonly suite: string,
@@ -128,12 +139,14 @@ export class TestSystem {
       SWITCHBOARD_MASTER_KEYS: this.masterKeys,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       ...(this.ports.has(app) ? { [PORT_ENV[app]]: String(this.ports.get(app)) } : {}),
+      ...(this.metricsPorts.has(app) ? { [METRICS_PORT_ENV[app]!]: String(this.metricsPorts.get(app)) } : {}),
       ...this.extraEnv,
     };
   }
 
   async startApp(app: AppName, overrides: Record<string, string | undefined> = {}): Promise<RunningApp> {
     if (!this.ports.has(app)) this.ports.set(app, await freePort());
+    if (METRICS_PORT_ENV[app] && !this.metricsPorts.has(app)) this.metricsPorts.set(app, await freePort());
     const port = this.ports.get(app)!;
     const logDir = join(ROOT, '.data', 'test-logs');
     mkdirSync(logDir, { recursive: true });
@@ -145,7 +158,7 @@ export class TestSystem {
     });
     proc.stdout.pipe(log);
     proc.stderr.pipe(log);
-    const running = new RunningApp(app, port, proc);
+    const running = new RunningApp(app, port, proc, this.metricsPorts.get(app));
     this.apps.set(app, running);
     const ready = await eventually(async () => {
       if (proc.exitCode !== null) throw new Error(`${app} exited with ${proc.exitCode}; see .data/test-logs`);

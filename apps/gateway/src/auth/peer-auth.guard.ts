@@ -1,8 +1,8 @@
 import { createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { AppConfig } from '@switchboard/config';
-import { AuthError } from '@switchboard/contracts';
-import { expiryHeader, RateLimiter, type AuthenticatedPeer } from '@switchboard/peer-auth';
+import { AuthError, NotFoundError } from '@switchboard/contracts';
+import { expiryHeader, PeerDirectory, RateLimiter, type AuthenticatedPeer } from '@switchboard/peer-auth';
 import type { FastifyReply } from 'fastify';
 import { PROVIDERS } from '../providers';
 import { providerRequest } from './signed-request';
@@ -66,15 +66,29 @@ export class PeerAuthGuard extends admittingGuard(PEER_STRATEGIES) {}
 
 /**
  * Provider routes: the provider's own signature. Handshakes (Zadarma's zd_echo, WooCommerce's ping) are let
- * through unauthenticated with the reply to send; they publish nothing.
+ * through unauthenticated with the reply to send; they publish nothing. Only on the route of an active peer
+ * configured for that provider: elsewhere the gateway would be an echo service (and an oracle for which
+ * peer ids exist) for anyone.
  */
 @Injectable()
 export class ProviderAuthGuard extends admittingGuard('sb-provider') {
+  constructor(
+    limiter: RateLimiter,
+    config: AppConfig,
+    private readonly directory: PeerDirectory,
+  ) {
+    super(limiter, config);
+  }
+
   override async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<PeerRequest & { handshake?: unknown }>();
-    const adapter = PROVIDERS.get((req.params as { provider: string }).provider);
+    const { provider, peerId } = req.params as { provider: string; peerId: string };
+    const adapter = PROVIDERS.get(provider);
     const reply = adapter?.handshake?.(providerRequest(req), '');
     if (reply) {
+      const peer = this.directory.peer(peerId);
+      if (peer?.provider !== provider || peer.status !== 'active')
+        throw new NotFoundError(`No route ${req.method} ${req.url.split('?')[0]}`);
       req.handshake = reply;
       return true;
     }

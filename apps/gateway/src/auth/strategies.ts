@@ -113,7 +113,10 @@ export class StandardWebhookStrategy extends PassportStrategy(CustomStrategy, 's
 /** `/v1/providers/:provider/:peerId`: the provider's own signature scheme, with the peer's signing secret. */
 @Injectable()
 export class ProviderSignatureStrategy extends PassportStrategy(CustomStrategy, 'sb-provider') {
-  constructor(private readonly auth: PeerAuthenticator) {
+  constructor(
+    private readonly auth: PeerAuthenticator,
+    private readonly config: AppConfig,
+  ) {
     super();
   }
   async validate(req: PeerRequest): Promise<AuthenticatedPeer> {
@@ -121,11 +124,15 @@ export class ProviderSignatureStrategy extends PassportStrategy(CustomStrategy, 
     const adapter = PROVIDERS.get(provider);
     if (!adapter) throw new AuthError('AUTH_SIGNATURE_INVALID', 'The request signature does not match.');
     const request = providerRequest(req);
+    const policy = {
+      toleranceSeconds: this.config.peerAuth.signatureToleranceSeconds,
+      allowLegacySignatures: this.config.peerAuth.asteriskV1Signatures,
+    };
     return this.auth.bySignature(
       peerId,
       req.ip,
       'provider',
-      (secret) => adapter.verify(request, secret),
+      (secret) => adapter.verify(request, secret, policy),
       undefined,
       provider,
     );

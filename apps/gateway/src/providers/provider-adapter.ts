@@ -30,6 +30,14 @@ export interface AdaptedEvent {
   idempotencyKey?: string;
 }
 
+/** Gateway-wide settings a provider's signature check may need (schemes that carry a timestamp). */
+export interface VerifyPolicy {
+  /** Max |now - signed timestamp|, seconds (peerAuth.signatureToleranceSeconds). */
+  toleranceSeconds: number;
+  /** Accept a scheme's superseded version during a migration (Asterisk version 1, body-only). */
+  allowLegacySignatures: boolean;
+}
+
 /** An answer the provider expects without any event being published (Zadarma's zd_echo, WooCommerce's ping). */
 export interface HandshakeReply {
   status: number;
@@ -45,7 +53,7 @@ export interface ProviderAdapter {
   /** Path segment and `peers.provider` value, e.g. `woocommerce`. */
   readonly provider: string;
   /** Checks the provider-native signature with the peer's signing secret (constant-time). */
-  verify(req: ProviderRequest, secret: string): VerifyResult | Promise<VerifyResult>;
+  verify(req: ProviderRequest, secret: string, policy?: VerifyPolicy): VerifyResult | Promise<VerifyResult>;
   /** A reply for requests that are handshakes rather than events (checked before `verify`), else null. */
   handshake?(req: ProviderRequest, secret: string): HandshakeReply | null;
   /**

@@ -10,3 +10,4 @@ export * from './taplink';
 export * from './bitrix24';
 export * from './standard-webhooks';
 export * from './tilda';
+export * from './asterisk';

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { CallRecordV1, ContractViolation, validateContract } from '@switchboard/contracts';
 import type { ProviderPeer, ProviderRequest } from '../provider-adapter';
-import { asteriskAdapter, signAsterisk } from './asterisk.adapter';
+import { signAsterisk, signAsteriskV1, type AsteriskSignedParts } from '@switchboard/peer-auth';
+import { asteriskAdapter } from './asterisk.adapter';
 
 const SECRET = 'asterisk-push-secret';
 const moscow: ProviderPeer = { id: 'pbx-msk', timezone: 'Europe/Moscow' };
@@ -34,20 +35,76 @@ const missed =
   '"","+79123456789","101","from-trunk","+79123456789","PJSIP/trunk-00000003","PJSIP/101-00000004","Dial",' +
   '"PJSIP/101,30","2024-03-31 12:05:00","","2024-03-31 12:05:30",30,0,"NO ANSWER","DOCUMENTATION","1711875900.3",""';
 
-describe('asterisk adapter: signature (ours: x-signature = hex HMAC-SHA256 of the raw body)', () => {
-  it('accepts the right HMAC in any hex case and rejects a wrong one, another body or none', () => {
-    const sig = createHmac('sha256', SECRET).update(answered).digest('hex');
-    expect(signAsterisk(answered, SECRET)).toBe(sig);
-    const verify = (body: string, headers: Record<string, string>) =>
-      asteriskAdapter.verify(req(body, 'text/csv', headers), SECRET);
-    expect(verify(answered, { 'x-signature': sig })).toEqual({ ok: true });
-    expect(verify(answered, { 'X-Signature': sig.toUpperCase() })).toEqual({ ok: true });
-    expect(verify(missed, { 'x-signature': sig })).toEqual({ ok: false, reason: 'mismatch' });
-    expect(verify(answered, { 'x-signature': signAsterisk(answered, 'other') })).toEqual({
+describe('asterisk adapter: signature (ours: v2 over timestamp, method, path and body)', () => {
+  const NOW = Date.parse('2026-12-07T00:00:00Z');
+  const policy = { toleranceSeconds: 300, allowLegacySignatures: false };
+  const target = '/hooks/asterisk';
+  const signed = (body: string, over: Partial<AsteriskSignedParts> = {}, secret = SECRET) => {
+    const parts = { method: 'POST', target, timestampSeconds: NOW / 1000, rawBody: body, ...over };
+    return {
+      'x-signature-timestamp': String(parts.timestampSeconds),
+      'x-signature': signAsterisk(parts, secret),
+    };
+  };
+  const verify = (body: string, headers: Record<string, string>, p = policy) => {
+    jest.spyOn(Date, 'now').mockReturnValue(NOW);
+    try {
+      return asteriskAdapter.verify(req(body, 'text/csv', headers), SECRET, p);
+    } finally {
+      jest.restoreAllMocks();
+    }
+  };
+
+  it('accepts a fresh v2 signature of this method, path and body', () => {
+    const headers = signed(answered);
+    expect(headers['x-signature']).toBe(
+      `v2=${createHmac('sha256', SECRET)
+        .update(`v2\n${NOW / 1000}\nPOST\n${target}\n${answered}`)
+        .digest('hex')}`,
+    );
+    expect(verify(answered, headers)).toEqual({ ok: true });
+    expect(
+      verify(answered, {
+        ...headers,
+        'x-signature': headers['x-signature'].toUpperCase().replace('V2=', 'v2='),
+      }),
+    ).toEqual({
+      ok: true,
+    });
+  });
+
+  it('refuses another body, path, method, secret, or a missing timestamp', () => {
+    expect(verify(missed, signed(answered))).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verify(answered, signed(answered, { target: '/hooks/other' }))).toEqual({
       ok: false,
       reason: 'mismatch',
     });
+    expect(verify(answered, signed(answered, { method: 'PUT' }))).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verify(answered, signed(answered, {}, 'other'))).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verify(answered, { 'x-signature': signed(answered)['x-signature'] })).toEqual({
+      ok: false,
+      reason: 'missing',
+    });
     expect(verify(answered, {})).toEqual({ ok: false, reason: 'missing' });
+  });
+
+  it('refuses a stale or future timestamp (replays of old captures)', () => {
+    expect(verify(answered, signed(answered, { timestampSeconds: NOW / 1000 - 301 }))).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
+    expect(verify(answered, signed(answered, { timestampSeconds: NOW / 1000 + 301 }))).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
+  });
+
+  it('refuses a version-1 (body only) signature unless the migration switch is on', () => {
+    const v1 = { 'x-signature': signAsteriskV1(answered, SECRET) };
+    expect(verify(answered, v1)).toEqual({ ok: false, reason: 'malformed' });
+    const migrating = { ...policy, allowLegacySignatures: true };
+    expect(verify(answered, v1, migrating)).toEqual({ ok: true });
+    expect(verify(missed, v1, migrating)).toEqual({ ok: false, reason: 'mismatch' });
   });
 });
 

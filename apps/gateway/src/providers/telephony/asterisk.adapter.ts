@@ -1,17 +1,7 @@
-import { createHmac } from 'node:crypto';
 import type { CallDirection, CallDisposition, CallRecordV1 } from '@switchboard/contracts';
-import { safeEqual, type VerifyResult } from '@switchboard/peer-auth';
-import type { AdaptedEvent, ProviderAdapter, ProviderPeer, ProviderRequest } from '../provider-adapter';
-import {
-  callRecord,
-  Fields,
-  headerOf,
-  localToUtc,
-  mediaType,
-  parseCallerId,
-  parseCsv,
-  violation,
-} from './parse';
+import { verifyAsteriskSignature } from '@switchboard/peer-auth';
+import type { AdaptedEvent, ProviderAdapter, ProviderPeer } from '../provider-adapter';
+import { callRecord, Fields, localToUtc, mediaType, parseCallerId, parseCsv, violation } from './parse';
 
 /** cdr_csv `build_csv_record()` column order; uniqueid and userfield follow when cdr_csv logs them. */
 export const CDR_CSV_COLUMNS = [
@@ -180,29 +170,22 @@ function fromJsonObject(value: unknown, peer: ProviderPeer, where: string): Adap
   return fromCdr(new Fields(renamed, where), peer, where);
 }
 
-/** Our signature for a self-hosted PBX push: hex HMAC-SHA256 of the raw body under the peer secret. */
-export const signAsterisk = (rawBody: Buffer | string, secret: string): string =>
-  createHmac('sha256', secret).update(rawBody).digest('hex');
-
-function verifyAsterisk(req: ProviderRequest, secret: string): VerifyResult {
-  const given = headerOf(req, 'x-signature');
-  if (!given) return { ok: false, reason: 'missing' };
-  return safeEqual(given.trim().toLowerCase(), signAsterisk(req.rawBody, secret))
-    ? { ok: true }
-    : { ok: false, reason: 'mismatch' };
-}
-
 /**
  * Asterisk has no webhooks, so a small shipper on the PBX POSTs what Asterisk writes: Master.csv lines
  * (text/csv, cdr_csv column order), cdr_custom lines written as JSON (keys = CDR variable names), or AMI
  * `Cdr` events converted to JSON. Each CDR becomes one telephony.call.completed. Times are the PBX's
  * local time (unless usegmtime / an explicit offset), read in the peer's timezone.
- * Authentication is ours, since Asterisk has none: header `x-signature` = hex HMAC-SHA256(secret, raw body).
+ * Authentication is ours, since Asterisk has none: `X-Signature: v2=...` over timestamp, method, path and body
+ * (libs/peer-auth signatures/asterisk.ts); body-only version 1 only while the migration switch is on.
  */
 export const asteriskAdapter: ProviderAdapter = {
   provider: 'asterisk',
 
-  verify: verifyAsterisk,
+  verify: (req, secret, policy) =>
+    verifyAsteriskSignature(req, secret, {
+      toleranceSeconds: policy?.toleranceSeconds,
+      allowV1: policy?.allowLegacySignatures ?? false,
+    }),
 
   toEvents(req, peer): AdaptedEvent[] {
     const text = req.rawBody.toString('utf8');
