@@ -31,9 +31,11 @@ describe('website providers: 64-bit ids, test notifications, default scopes', ()
   beforeAll(async () => {
     await sys.start([]);
     // Peers before the gateway starts: it loads them at start, so no request races the directory.
-    for (const [id, extra] of [
-      ['shopify-mark', []],
-      ['shopify-drop', ['--test-deliveries', 'drop']],
+    for (const [id, provider, extra] of [
+      ['shopify-mark', 'shopify', []],
+      ['shopify-drop', 'shopify', ['--test-deliveries', 'drop']],
+      ['any-shop', 'woocommerce', []],
+      ['landing', 'tilda', []],
     ] as const) {
       await sys.cli(
         'peers',
@@ -45,7 +47,7 @@ describe('website providers: 64-bit ids, test notifications, default scopes', ()
         '--kind',
         'website',
         '--provider',
-        'shopify',
+        provider,
         '--signing-secret',
         SHOPIFY_SECRET,
         ...extra,
@@ -120,6 +122,13 @@ describe('website providers: 64-bit ids, test notifications, default scopes', ()
     });
     expect(tilda.status).toBe(200);
     expect(await tilda.text()).toBe('ok');
+    // Handshakes answer only on an active peer's route of that provider, never for a made-up id.
+    const unknown = await fetch(`${gw}/v1/providers/woocommerce/nobody`, {
+      method: 'POST',
+      headers: form,
+      body: 'webhook_id=42',
+    });
+    expect(unknown.status).toBe(404);
   });
 
   it('gives a provider peer created without --scopes the scopes its own route needs, and prints them', async () => {
