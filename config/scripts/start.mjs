@@ -362,6 +362,7 @@ function banner(demo) {
     ...apps,
     `  ${'PostgreSQL'.padEnd(width)}  ${redact(stack.databaseUrl)}`,
     `  ${'RabbitMQ'.padEnd(width)}  ${redact(stack.amqpUrl)}   ${dim(`(${stack.mode === 'env' ? 'from the environment' : stack.mode})`)}`,
+    `  ${'Runtime'.padEnd(width)}  Node ${process.versions.node}   ${dim(path.relative(ROOT, process.execPath) || process.execPath)}`,
     '',
     `  Admin token (console):  ${demo.adminToken}`,
     `  Demo peer ${DEMO_PEER} token:  ${key}`,
@@ -384,6 +385,14 @@ function banner(demo) {
 }
 
 async function main() {
+  // npm puts node_modules/.bin first on PATH, so `npm start` runs on the Node package.json pins; a bare
+  // `node config/scripts/start.mjs` on an older system Node would start apps the project no longer supports.
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    throw new Error(
+      `Node ${process.versions.node} is too old: run \`npm start\` (it uses the Node 24 runtime pinned in package.json)`,
+    );
+  }
+  say(`runtime: Node ${process.versions.node}`);
   say('provisioning PostgreSQL and RabbitMQ');
   const missing = APPS.filter((a) => !fs.existsSync(a.main)).map((a) => path.relative(ROOT, a.main));
   if (missing.length) throw new Error(`not built: ${missing.join(', ')} (run \`npm run build\`)`);

@@ -1,9 +1,9 @@
 import { Controller, DynamicModule, Get, Inject, Module, Type } from '@nestjs/common';
 import {
   HealthCheck,
-  HealthCheckError,
   HealthCheckService,
   HealthIndicatorFunction,
+  HealthIndicatorService,
   TerminusModule,
 } from '@nestjs/terminus';
 
@@ -14,10 +14,16 @@ export interface ReadinessProbe {
 }
 export const READINESS_PROBES = Symbol('READINESS_PROBES');
 
+/** The runtime this process runs on, shown in `/health` details and start-up banners. */
+export function runtimeVersion(): { node: string; platform: string } {
+  return { node: process.versions.node, platform: `${process.platform}-${process.arch}` };
+}
+
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
     @Inject(READINESS_PROBES) private readonly probes: ReadinessProbe[],
   ) {}
 
@@ -25,14 +31,14 @@ export class HealthController {
   @Get('live')
   @HealthCheck()
   live() {
-    return this.health.check([]);
+    return this.health.check([this.runtime()]);
   }
 
   /** Readiness: every dependency this app needs is reachable. */
   @Get()
   @HealthCheck()
   ready() {
-    return this.health.check(this.probes.map((p) => this.indicator(p)));
+    return this.health.check([this.runtime(), ...this.probes.map((p) => this.indicator(p))]);
   }
 
   @Get('ready')
@@ -41,12 +47,17 @@ export class HealthController {
     return this.ready();
   }
 
+  /** Always up: tells an operator which Node runs this process (`details.runtime.node`). */
+  private runtime(): HealthIndicatorFunction {
+    return () => this.indicators.check('runtime').up(runtimeVersion());
+  }
+
+  /** A down probe makes the whole check 503 with `error.<name>.status = "down"`; nothing is thrown. */
   private indicator(probe: ReadinessProbe): HealthIndicatorFunction {
     return async () => {
+      const session = this.indicators.check(probe.name);
       const up = await probe.check().catch(() => false);
-      const result = { [probe.name]: { status: up ? 'up' : 'down' } } as const;
-      if (!up) throw new HealthCheckError(`${probe.name} is down`, result);
-      return result;
+      return up ? session.up() : session.down({ message: `${probe.name} is down` });
     };
   }
 }
