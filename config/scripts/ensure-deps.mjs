@@ -1,10 +1,12 @@
 // Run before `npm start` and `npm test` so the README's two commands work on a fresh clone: installs the
-// locked dependencies when node_modules is missing or older than package-lock.json, then checks that the
+// locked dependencies when node_modules is missing or older than package-lock.json, PostgreSQL and RabbitMQ
+// when they are missing and nothing else provides them (config/stack/stack.mjs), then checks that the
 // Node runtime package.json pins (devDependencies.node, which npm puts first on PATH for every script) is
 // really there. Built-ins only: this may run on the machine's older system Node.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureServersInstalled } from '../stack/stack.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
 const lock = join(root, 'package-lock.json');
@@ -34,5 +36,12 @@ if (probe.status !== 0 || probe.stdout.trim() !== `v${pinned}`) {
     `[deps] the pinned Node runtime ${pinned} is missing (${runtime}: ${(probe.stdout || probe.error?.message || probe.stderr || '').trim() || 'no output'}).\n` +
       '[deps] reinstall it with: npm rebuild node   (or delete node_modules and run npm ci)',
   );
+  process.exit(1);
+}
+
+try {
+  await ensureServersInstalled();
+} catch (e) {
+  console.error(`[deps] ${e.message}`);
   process.exit(1);
 }
