@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { styleText } from 'node:util';
 import { ensureStack } from '../stack/stack.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -20,30 +22,29 @@ const STOP_TIMEOUT_MS = 10_000;
 const TAIL_LINES = 20;
 
 const env = process.env;
-const color = Boolean(process.stdout.isTTY) && !env.NO_COLOR;
-const paint = (code, s) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
-const bold = (s) => paint('1', s);
-const dim = (s) => paint('2', s);
-const say = (msg) => console.log(`${paint('1;32', '[start]')} ${msg}`);
-const warn = (msg) => console.error(`${paint('1;31', '[start]')} ${msg}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// util.styleText drops the colours when the stream is not a terminal or NO_COLOR / NODE_DISABLE_COLORS is set.
+const paint = (format, s, stream = process.stdout) => styleText(format, s, { stream });
+const bold = (s) => paint('bold', s);
+const dim = (s) => paint('dim', s);
+const say = (msg) => console.log(`${paint(['bold', 'green'], '[start]')} ${msg}`);
+const warn = (msg) => console.error(`${paint(['bold', 'red'], '[start]', process.stderr)} ${msg}`);
 
 const APPS = [
-  { name: 'gateway', portVar: 'GATEWAY_PORT', hostVar: 'GATEWAY_HOST', port: 8080, color: '36' },
-  { name: 'console', portVar: 'CONSOLE_PORT', hostVar: 'CONSOLE_HOST', port: 8081, color: '33' },
+  { name: 'gateway', portVar: 'GATEWAY_PORT', hostVar: 'GATEWAY_HOST', port: 8080, color: 'cyan' },
+  { name: 'console', portVar: 'CONSOLE_PORT', hostVar: 'CONSOLE_HOST', port: 8081, color: 'yellow' },
   {
     name: 'website-connector',
     portVar: 'WEBSITE_CONNECTOR_PORT',
     hostVar: null,
     port: 8091,
-    color: '35',
+    color: 'magenta',
   },
   {
     name: 'telephony-connector',
     portVar: 'TELEPHONY_CONNECTOR_PORT',
     hostVar: null,
     port: 8092,
-    color: '34',
+    color: 'blue',
   },
 ].map((a) => {
   const port = Number(env[a.portVar] || a.port);

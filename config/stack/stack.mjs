@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const DEFAULTS = { pgPort: 55432, amqpPort: 55672, management: false };
 // Erlang distribution and management ports default to amqpPort + 1 / + 2 (55673 / 55674).
@@ -18,7 +19,6 @@ const INSTALL_HINT =
   'install them (Debian/Ubuntu: `sudo apt-get install -y --no-install-recommends postgresql rabbitmq-server`), ' +
   'start a Docker engine (docker compose), or set DATABASE_URL and AMQP_URL';
 const isRoot = process.getuid?.() === 0;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const exists = (p) => fs.existsSync(p);
 const tail = (s, n = 15) => String(s).trim().split('\n').slice(-n).join('\n');
 const readTail = (f, n) => (exists(f) ? tail(fs.readFileSync(f, 'utf8'), n) : '(no log)');
