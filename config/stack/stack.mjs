@@ -441,20 +441,22 @@ export function serverInstallPlan(facts) {
   };
 }
 
-/** The facts serverInstallPlan decides on, read from this machine. */
+/** The facts serverInstallPlan decides on, read from this machine (Docker and sudo only asked when they matter). */
 export async function machineFacts(env = process.env) {
-  const hasApt = exists('/usr/bin/apt-get') && exists('/etc/debian_version');
-  const root = isRoot;
-  return {
+  const facts = {
     urls: Boolean(env.DATABASE_URL && env.AMQP_URL),
-    docker: await dockerAvailable(),
     postgres: Boolean(pgBinDir()),
     rabbitmq: exists(path.join(RABBIT_BIN, 'rabbitmq-server')),
-    apt: hasApt,
-    root,
-    sudo: !root && hasApt && (await run('sudo', ['-n', 'true'], { timeout: 5000 })).code === 0,
+    apt: exists('/usr/bin/apt-get') && exists('/etc/debian_version'),
+    root: isRoot,
     optOut: Boolean(env.SWITCHBOARD_NO_INSTALL),
+    docker: false,
+    sudo: false,
   };
+  if (facts.urls || (facts.postgres && facts.rabbitmq)) return facts;
+  facts.docker = await dockerAvailable();
+  facts.sudo = !isRoot && facts.apt && (await run('sudo', ['-n', 'true'], { timeout: 5000 })).code === 0;
+  return facts;
 }
 
 /**
