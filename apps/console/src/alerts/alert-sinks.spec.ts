@@ -2,7 +2,7 @@ import type { AlertsConfig } from '@switchboard/config';
 import { verifyStandardWebhookSignature } from '@switchboard/peer-auth';
 import type { Alert } from './alert-rules';
 import { OutboundFetch, sinkConfigProblems, SmtpSink, WebhookSink } from './alert-sinks';
-import type { MailMessage } from './mailer';
+import type { MailMessage } from '../mail/mailer';
 
 const SECRET = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
 const ALERT: Alert = {

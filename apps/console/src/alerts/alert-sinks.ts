@@ -2,7 +2,7 @@ import type { AlertsConfig } from '@switchboard/config';
 import { signStandardWebhook } from '@switchboard/peer-auth';
 import type { Alert } from './alert-rules';
 import type { NotificationKind } from './alert-store';
-import { MailSender, smtpPassword } from './mailer';
+import { MailSender, smtpPassword } from '../mail/mailer';
 
 /** Where alerts go. send() resolves only once the sink accepted the notification, and throws otherwise. */
 export interface AlertSink {

@@ -11,7 +11,7 @@ import {
   SmtpSink,
   WebhookSink,
 } from './alert-sinks';
-import { smtpMailer } from './mailer';
+import { smtpMailer } from '../mail/mailer';
 import { AlertsController } from './alerts.controller';
 
 export const ALERTS_HTTP = Symbol('ALERTS_HTTP');

@@ -28,7 +28,7 @@ export function smtpPassword(c: Pick<SmtpSinkConfig, 'pass' | 'passFile'>): stri
 }
 
 /**
- * Mail through nodemailer, one connection per message (alerts are rare). `secure` is TLS from the first byte
+ * Mail through nodemailer, one connection per message (alerts are rare; password-reset mail can share it). `secure` is TLS from the first byte
  * (port 465); otherwise STARTTLS is used whenever the relay offers it, and required when authenticating, so the
  * password never crosses the network in clear. The relay's certificate is verified (extra CAs: NODE_EXTRA_CA_CERTS).
  */
