@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { styleText } from 'node:util';
 import { ensureStack } from '../stack/stack.mjs';
 import { printBanner } from './banner.mjs';
 
@@ -24,13 +26,12 @@ const STOP_TIMEOUT_MS = 10_000;
 const TAIL_LINES = 20;
 
 const env = process.env;
-const color = Boolean(process.stdout.isTTY) && !env.NO_COLOR;
-const paint = (code, s) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
-const bold = (s) => paint('1', s);
-const dim = (s) => paint('2', s);
-const say = (msg) => console.log(`${paint('1;32', '[start]')} ${msg}`);
-const warn = (msg) => console.error(`${paint('1;31', '[start]')} ${msg}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// util.styleText drops the colours when the stream is not a terminal or NO_COLOR / NODE_DISABLE_COLORS is set.
+const paint = (format, s, stream = process.stdout) => styleText(format, s, { stream });
+const bold = (s) => paint('bold', s);
+const dim = (s) => paint('dim', s);
+const say = (msg) => console.log(`${paint(['bold', 'green'], '[start]')} ${msg}`);
+const warn = (msg) => console.error(`${paint(['bold', 'red'], '[start]', process.stderr)} ${msg}`);
 
 const APPS = [
   {
@@ -40,7 +41,7 @@ const APPS = [
     port: 8080,
     metricsPortVar: 'GATEWAY_METRICS_PORT',
     metricsPort: 9080,
-    color: '36',
+    color: 'cyan',
   },
   {
     name: 'console',
@@ -49,21 +50,21 @@ const APPS = [
     port: 8081,
     metricsPortVar: 'CONSOLE_METRICS_PORT',
     metricsPort: 9081,
-    color: '33',
+    color: 'yellow',
   },
   {
     name: 'website-connector',
     portVar: 'WEBSITE_CONNECTOR_PORT',
     hostVar: null,
     port: 8091,
-    color: '35',
+    color: 'magenta',
   },
   {
     name: 'telephony-connector',
     portVar: 'TELEPHONY_CONNECTOR_PORT',
     hostVar: null,
     port: 8092,
-    color: '34',
+    color: 'blue',
   },
 ].map((a) => {
   const port = Number(env[a.portVar] || a.port);
@@ -372,6 +373,7 @@ function banner(demo) {
     servers: [
       `${'PostgreSQL'.padEnd(width)}  ${redact(stack.databaseUrl)}`,
       `${'RabbitMQ'.padEnd(width)}  ${redact(stack.amqpUrl)}   ${dim(`(${stack.mode === 'env' ? 'from the environment' : stack.mode})`)}`,
+      `${'Runtime'.padEnd(width)}  Node ${process.versions.node}   ${dim(path.relative(ROOT, process.execPath) || process.execPath)}`,
     ],
     bold,
     dim,
@@ -379,6 +381,14 @@ function banner(demo) {
 }
 
 async function main() {
+  // npm puts node_modules/.bin first on PATH, so `npm start` runs on the Node package.json pins; a bare
+  // `node config/scripts/start.mjs` on an older system Node would start apps the project no longer supports.
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    throw new Error(
+      `Node ${process.versions.node} is too old: run \`npm start\` (it uses the Node 24 runtime pinned in package.json)`,
+    );
+  }
+  say(`runtime: Node ${process.versions.node}`);
   say('provisioning PostgreSQL and RabbitMQ');
   const missing = APPS.filter((a) => !fs.existsSync(a.main)).map((a) => path.relative(ROOT, a.main));
   if (missing.length) throw new Error(`not built: ${missing.join(', ')} (run \`npm run build\`)`);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const DEFAULTS = { pgPort: 55432, amqpPort: 55672, management: false };
 // Erlang distribution and management ports default to amqpPort + 1 / + 2 (55673 / 55674).
@@ -15,10 +16,9 @@ const withDefaults = (opts) => {
 };
 const RABBIT_BIN = '/usr/lib/rabbitmq/bin';
 const INSTALL_HINT =
-  'install them (Debian/Ubuntu: `apt-get install -y postgresql-15 rabbitmq-server`), ' +
+  'install them (Debian/Ubuntu: `sudo apt-get install -y --no-install-recommends postgresql rabbitmq-server`), ' +
   'start a Docker engine (docker compose), or set DATABASE_URL and AMQP_URL';
 const isRoot = process.getuid?.() === 0;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const exists = (p) => fs.existsSync(p);
 const tail = (s, n = 15) => String(s).trim().split('\n').slice(-n).join('\n');
 const readTail = (f, n) => (exists(f) ? tail(fs.readFileSync(f, 'utf8'), n) : '(no log)');
@@ -405,6 +405,87 @@ async function withLock(root, fn) {
 
 async function dockerAvailable() {
   return (await run('docker', ['info'], { timeout: 3000 })).code === 0;
+}
+
+// ---------------------------------------------------------------- installing the servers
+const APT_PACKAGES = { postgres: 'postgresql', rabbitmq: 'rabbitmq-server' };
+
+/**
+ * What a machine lacks for `npm start` / `npm test` and what to do about it; pure, so every branch is
+ * unit-tested. Nothing to do when both URLs are given or a Docker engine answers (ensureStack uses those), or
+ * when both servers are installed. Otherwise the missing Debian packages are installed with apt-get as root or
+ * through passwordless sudo; anywhere else (or with SWITCHBOARD_NO_INSTALL set) the one command to run is named.
+ * facts: { urls, docker, postgres, rabbitmq, apt, root, sudo, optOut } (booleans).
+ */
+export function serverInstallPlan(facts) {
+  if (facts.urls || facts.docker) return { action: 'none', packages: [] };
+  const packages = ['postgres', 'rabbitmq'].filter((s) => !facts[s]).map((s) => APT_PACKAGES[s]);
+  if (!packages.length) return { action: 'none', packages };
+  const install = ['apt-get', 'install', '-y', '--no-install-recommends', ...packages];
+  const shown = install.join(' ');
+  const hint = facts.apt
+    ? `${facts.root ? '' : 'sudo '}${shown}`
+    : `install ${packages.join(' and ')} with your package manager`;
+  const alternatives = 'or start a Docker engine, or set DATABASE_URL and AMQP_URL';
+  if (!facts.apt || facts.optOut || !(facts.root || facts.sudo))
+    return { action: 'hint', packages, command: hint, message: `run: ${hint}   (${alternatives})` };
+  const prefix = facts.root ? [] : ['sudo', '-n'];
+  return {
+    action: 'install',
+    packages,
+    command: hint,
+    steps: [
+      [...prefix, 'apt-get', 'update', '-qq'],
+      [...prefix, ...install],
+    ],
+  };
+}
+
+/** The facts serverInstallPlan decides on, read from this machine (Docker and sudo only asked when they matter). */
+export async function machineFacts(env = process.env) {
+  const facts = {
+    urls: Boolean(env.DATABASE_URL && env.AMQP_URL),
+    postgres: Boolean(pgBinDir()),
+    rabbitmq: exists(path.join(RABBIT_BIN, 'rabbitmq-server')),
+    apt: exists('/usr/bin/apt-get') && exists('/etc/debian_version'),
+    root: isRoot,
+    optOut: Boolean(env.SWITCHBOARD_NO_INSTALL),
+    docker: false,
+    sudo: false,
+  };
+  if (facts.urls || (facts.postgres && facts.rabbitmq)) return facts;
+  facts.docker = await dockerAvailable();
+  facts.sudo = !isRoot && facts.apt && (await run('sudo', ['-n', 'true'], { timeout: 5000 })).code === 0;
+  return facts;
+}
+
+/**
+ * Installs PostgreSQL / RabbitMQ where serverInstallPlan says it can, saying what it installs (apt-get's own
+ * output shown). Resolves the plan; throws with the one command to run when it cannot install.
+ */
+export async function ensureServersInstalled({ log = console.error, env = process.env } = {}) {
+  const plan = serverInstallPlan(await machineFacts(env));
+  if (plan.action === 'hint')
+    throw new Error(`PostgreSQL/RabbitMQ missing (${plan.packages.join(', ')}): ${plan.message}`);
+  if (plan.action === 'install') {
+    log(`[deps] no Docker engine and no DATABASE_URL/AMQP_URL: installing ${plan.packages.join(' and ')}`);
+    for (const step of plan.steps) {
+      log(`[deps] ${step.join(' ')}`);
+      const r = await new Promise((resolve) => {
+        const child = spawn(step[0], step.slice(1), {
+          stdio: ['ignore', 'inherit', 'inherit'],
+          env: { ...env, DEBIAN_FRONTEND: 'noninteractive' },
+        });
+        child.on('error', (e) => resolve({ code: -1, error: e.message }));
+        child.on('close', (code) => resolve({ code }));
+      });
+      if (r.code !== 0)
+        throw new Error(
+          `\`${step.join(' ')}\` failed (${r.error ?? `exit ${r.code}`}); run it yourself: ${plan.command}`,
+        );
+    }
+  }
+  return plan;
 }
 
 export async function ensureStack(opts = {}) {

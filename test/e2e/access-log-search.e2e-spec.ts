@@ -420,8 +420,9 @@ describe('access log: search, export, deletion (console API + CLI)', () => {
       'shop-a',
       '--yes',
     );
-    expect(peerDelete.code).toBe(1);
-    expect(peerDelete.stderr).toContain('--peer');
+    // Not an option of delete: refused as a usage error (exit 2) before anything runs.
+    expect(peerDelete.code).toBe(2);
+    expect(peerDelete.stderr).toContain("unknown option '--peer'");
     expect(
       await sys.sql(`SELECT 1 FROM access_log WHERE started_at >= $1 AND started_at < $2`, [
         range.from,

@@ -1,4 +1,6 @@
-import { eventually, order, pool, TestSystem } from './support/system';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventually, order, pool, ROOT, TestSystem } from './support/system';
 
 /** ARCHITECTURE §2: 202 -> contact + deal; effectively once; order tolerance. */
 describe('website order pipeline', () => {
@@ -248,9 +250,18 @@ describe('website order pipeline', () => {
   });
 
   it('serves health on every app and Prometheus metrics on its metrics listener', async () => {
+    // Issue 19: the tests and every app run on the Node runtime package.json pins (24 LTS, 22 at least).
+    const pinned = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: { node: string } }
+    ).devDependencies.node;
+    expect(process.versions.node).toBe(pinned);
+    expect(Number(pinned.split('.')[0])).toBeGreaterThanOrEqual(22);
     for (const app of ['gateway', 'website-connector', 'console'] as const) {
       const health = await fetch(`${sys.app(app).url}/health`);
       expect(health.status).toBe(200);
+      const detailed = await fetch(`${sys.app(app).metricsUrl}/health`);
+      const body = (await detailed.json()) as { details: { runtime: { status: string; node: string } } };
+      expect(body.details.runtime).toMatchObject({ status: 'up', node: pinned });
       const metrics = await (await fetch(`${sys.app(app).metricsUrl}/metrics`)).text();
       expect(metrics).toContain('process_resident_memory_bytes');
     }

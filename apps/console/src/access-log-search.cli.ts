@@ -3,7 +3,6 @@ import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
 import type { DataSource } from 'typeorm';
 import { exportStream } from './access-log-export';
 import {
@@ -15,40 +14,14 @@ import {
   parseAuditLimit,
 } from './access-log-query.service';
 import type { RawQuery } from './call-query.service';
+import type { FlagValues } from './cli-program';
 
 const ACTOR = 'operator:cli';
-
-/** The `access-log` sub-commands this module answers (partitions/maintain live in access-log.cli.ts). */
-export const ACCESS_LOG_SEARCH_COMMANDS = ['search', 'export', 'delete', 'audit'] as const;
-
-const OPTIONS = {
-  peer: { type: 'string' },
-  service: { type: 'string' },
-  direction: { type: 'string' },
-  result: { type: 'string' },
-  code: { type: 'string' },
-  from: { type: 'string' },
-  to: { type: 'string' },
-  limit: { type: 'string' },
-  cursor: { type: 'string' },
-  format: { type: 'string' },
-  out: { type: 'string' },
-  yes: { type: 'boolean' },
-  json: { type: 'boolean' },
-} as const;
-
-const USAGE = `usage:
-  access-log search [--peer P] [--service S] [--direction inbound|outbound] [--result accepted|rejected|failed]
-                    [--code C] [--from ISO] [--to ISO] [--limit 1-1000] [--cursor C] [--json]
-  access-log export --format ndjson|csv [--out FILE] [filters as for search]
-  access-log delete --from ISO --to ISO [--yes]
-  access-log audit [--limit N] [--json]
-  access-log partitions|maintain (partition maintenance)`;
 
 /** Deletes [from, to) partition-aware and audited: AccessLogPartitions.deleteRange. */
 export type DeleteRange = (from: Date, to: Date, actor: string) => Promise<number>;
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = FlagValues;
 
 /**
  * Flags -> the query the console API would receive, so both check and answer it with the same code; a flag
@@ -181,16 +154,11 @@ async function deleteCommand(query: AccessLogQueryService, deleteRange: DeleteRa
 export async function accessLogSearchCommand(
   ds: DataSource,
   deleteRange: DeleteRange,
-  argv: string[],
+  sub: string,
+  values: Values,
 ): Promise<unknown> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: OPTIONS,
-    allowPositionals: true,
-    strict: true,
-  });
   const query = new AccessLogQueryService(ds);
-  switch (positionals[0]) {
+  switch (sub) {
     case 'search': {
       const s = readable(() => parseAccessLogSearch(rawQuery(values)));
       const page = await query.page(s.filter, s.limit, s.cursor);
@@ -206,6 +174,6 @@ export async function accessLogSearchCommand(
     case 'audit':
       return { items: await query.audit(readable(() => parseAuditLimit(rawQuery(values)))) };
     default:
-      throw new Error(USAGE);
+      throw new Error(`not an access-log search command: ${sub}`);
   }
 }

@@ -1,6 +1,6 @@
 import { AccessLogPartitions } from '@switchboard/access-log';
 import { loadConfig } from '@switchboard/config';
-import { parseArgs } from 'node:util';
+import type { FlagValues } from './cli-program';
 
 /**
  * `access-log partitions`: the day partitions (and the default one) with their row counts.
@@ -9,22 +9,15 @@ import { parseArgs } from 'node:util';
  */
 export const ACCESS_LOG_MAINTENANCE_COMMANDS = ['partitions', 'maintain'] as const;
 
-export function isAccessLogMaintenanceCommand(args: string[]): boolean {
-  const sub = args.find((a) => !a.startsWith('--'));
-  return (ACCESS_LOG_MAINTENANCE_COMMANDS as readonly string[]).includes(sub ?? '');
+export function isAccessLogMaintenanceCommand(sub: string): boolean {
+  return (ACCESS_LOG_MAINTENANCE_COMMANDS as readonly string[]).includes(sub);
 }
 
-export async function accessLogMaintenanceCommand(argv: string[]): Promise<unknown> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { now: { type: 'string' }, json: { type: 'boolean' } },
-    allowPositionals: true,
-    strict: true,
-  });
+export async function accessLogMaintenanceCommand(sub: string, values: FlagValues): Promise<unknown> {
   const config = loadConfig(process.env, ['database', 'accessLog', 'log']);
   const partitions = new AccessLogPartitions(config);
   try {
-    switch (positionals[0]) {
+    switch (sub) {
       case 'partitions':
         return {
           partitions: (await partitions.list()).map((p) => ({
@@ -35,7 +28,7 @@ export async function accessLogMaintenanceCommand(argv: string[]): Promise<unkno
           })),
         };
       case 'maintain': {
-        const now = values.now === undefined ? new Date() : new Date(values.now);
+        const now = typeof values.now === 'string' ? new Date(values.now) : new Date();
         if (Number.isNaN(now.getTime())) throw new Error('--now takes an ISO 8601 date-time');
         return {
           now: now.toISOString(),

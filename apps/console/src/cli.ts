@@ -3,17 +3,18 @@ import { resolve } from 'node:path';
 import { AppConfig, applyLocalDemoDefaults, DEMO_FILE, loadConfig } from '@switchboard/config';
 import { AccessLogPartitions } from '@switchboard/access-log';
 import { dataSourceOptions, migrate } from '@switchboard/database';
-import { CONNECTORS } from '@switchboard/contracts';
 import { peekDeadLetters, replayDeadLetters, TopologyNames } from '@switchboard/messaging';
 import * as amqp from 'amqplib';
 import { DataSource } from 'typeorm';
 import { accessLogSearchCommand } from './access-log-search.cli';
 import { accessLogMaintenanceCommand, isAccessLogMaintenanceCommand } from './access-log.cli';
+import { buildProgram, CliActions, runCli } from './cli-program';
 import { peersCommand, secretsCommand } from './peers.cli';
 
 /**
- * Operator commands that need no running app: `migrate`, `seed-demo`, `peers …`, `secrets rewrap`, `dlq-list`, `dlq-replay`. Output is JSON with --json, so scripts
- * (npm start, CI) can read it; exit code 0 on success, 1 with a readable message otherwise.
+ * Operator commands that need no running app: `migrate`, `seed-demo`, `peers …`, `secrets rewrap`, `access-log …`,
+ * `dlq-list`, `dlq-replay` (`--help` on each). Output is JSON (one line with --json, so scripts such as npm start
+ * can read it); exit codes 0 ok, 1 failed, 2 usage error (cli-program.ts).
  */
 const DEMO_MANAGERS = [
   { name: 'Maria Ivanova', email: 'maria@demo.switchboard', extension: '101' },
@@ -42,24 +43,10 @@ async function withBroker<T>(fn: (conn: amqp.ChannelModel, names: TopologyNames)
   }
 }
 
-function connectorArg(args: string[]): string {
-  const name = args.find((a) => !a.startsWith('--'));
-  if (!name || !(name in CONNECTORS)) {
-    throw new Error(`name a connector: ${Object.keys(CONNECTORS).join(', ')}`);
-  }
-  return name;
-}
-
-function limitArg(args: string[]): number {
-  const i = args.indexOf('--limit');
-  const n = i >= 0 ? Number(args[i + 1]) : 100;
-  if (!Number.isInteger(n) || n < 1) throw new Error('--limit takes a positive integer');
-  return n;
-}
-
-const commands: Record<string, (args: string[]) => Promise<unknown>> = {
+/** What each command does; argv parsing and help live in cli-program.ts, configuration in loadConfig above. */
+const actions: CliActions = {
   migrate: () => withDataSource(async (ds) => ({ applied: await migrate(ds) })),
-  'seed-demo': () =>
+  seedDemo: () =>
     withDataSource(async (ds) => {
       await migrate(ds);
       // Idempotent: managers are keyed by extension.
@@ -76,60 +63,48 @@ const commands: Record<string, (args: string[]) => Promise<unknown>> = {
       );
       return { managers: rows };
     }),
-  /** peers create|list|show|update|rotate|revoke|audit: peers and their credentials (create/rotate print the token once). */
-  peers: (args) =>
+  peers: (sub, args, values) =>
     withDataSource(async (ds, config) => {
       await migrate(ds);
-      return peersCommand(ds, config, args);
+      return peersCommand(ds, config, sub, args, values);
     }),
-  /** secrets rewrap: re-encrypt stored secrets under the newest master key. */
-  secrets: (args) => withDataSource((ds, config) => secretsCommand(ds, config, args)),
-  /** access-log search|export|delete|audit: search, export (NDJSON/CSV) and deletion of the access log. */
-  'access-log': (args) =>
-    isAccessLogMaintenanceCommand(args) // partitions | maintain
-      ? accessLogMaintenanceCommand(args)
+  secretsRewrap: () => withDataSource((ds, config) => secretsCommand(ds, config)),
+  accessLog: (sub, values) =>
+    isAccessLogMaintenanceCommand(sub) // partitions | maintain
+      ? accessLogMaintenanceCommand(sub, values)
       : withDataSource((ds) =>
           accessLogSearchCommand(
             ds,
             (from, to, actor) => new AccessLogPartitions(ds).deleteRange(from, to, actor),
-            args,
+            sub,
+            values,
           ),
         ),
-  /** dlq list <connector> [--limit N]: what is dead-lettered and why (messages stay in the queue). */
-  'dlq-list': (args) =>
+  dlqList: (connector, limit) =>
     withBroker(async (conn, names) => {
       const ch = await conn.createChannel();
-      return { deadLetters: await peekDeadLetters(ch, names, connectorArg(args), limitArg(args)) };
+      return { deadLetters: await peekDeadLetters(ch, names, connector, limit) };
     }),
-  /** dlq replay <connector> [--limit N]: back to the exchange with the original routing key. */
-  'dlq-replay': (args) =>
+  dlqReplay: (connector, limit) =>
     withBroker(async (conn, names) => {
       const ch = await conn.createConfirmChannel();
-      const replayed = await replayDeadLetters(ch, names, connectorArg(args), limitArg(args));
+      const replayed = await replayDeadLetters(ch, names, connector, limit);
       return { replayed: replayed.length, messageIds: replayed.map((d) => d.messageId) };
     }),
 };
 
+/** undefined: the command wrote its own output (a table, an export on stdout). */
+function print(result: unknown, json: boolean): void {
+  if (result !== undefined) console.log(json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+}
+
 /** The checkout this CLI was built in (dist/apps/console/src/cli.js -> the repository root). */
 const CHECKOUT = resolve(__dirname, '../../../..');
 
-async function main(): Promise<void> {
-  // A second terminal next to `npm start`: its demo settings stand in for unset variables.
-  const fromDemo = applyLocalDemoDefaults(process.env, CHECKOUT);
-  if (fromDemo.length) console.error(`(local demo: ${fromDemo.join(', ')} from ${DEMO_FILE})`);
-  const [name, ...args] = process.argv.slice(2);
-  const command = name ? commands[name] : undefined;
-  if (!command) {
-    console.error(`usage: cli <${Object.keys(commands).join('|')}> [args] [--json]`);
-    process.exit(2);
-  }
-  const result = await command(args);
-  // undefined: the command wrote its own output (a table, an export on stdout).
-  if (result !== undefined)
-    console.log(args.includes('--json') ? JSON.stringify(result) : JSON.stringify(result, null, 2));
-}
+// A second terminal next to `npm start`: its demo settings stand in for unset variables.
+const fromDemo = applyLocalDemoDefaults(process.env, CHECKOUT);
+if (fromDemo.length) console.error(`(local demo: ${fromDemo.join(', ')} from ${DEMO_FILE})`);
 
-main().catch((err: Error) => {
-  console.error(`error: ${err.message}`);
-  process.exit(1);
+void runCli(buildProgram(actions, print), process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
 });

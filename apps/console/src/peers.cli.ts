@@ -9,30 +9,11 @@ import {
 import { loadKeyring, SecretBox } from '@switchboard/secrets';
 import type { AppConfig } from '@switchboard/config';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { DataSource } from 'typeorm';
+import type { FlagValues, PeerSubcommand } from './cli-program';
 import { createPeerAdmin } from './peer-admin.provider';
 
 const OPERATOR = 'operator:cli';
-
-const OPTIONS = {
-  id: { type: 'string' },
-  name: { type: 'string' },
-  kind: { type: 'string' },
-  provider: { type: 'string' },
-  scopes: { type: 'string' },
-  'ip-allowlist': { type: 'string' },
-  'rate-limit': { type: 'string' },
-  status: { type: 'string' },
-  timezone: { type: 'string' },
-  'test-deliveries': { type: 'string' },
-  'signing-secret': { type: 'string' },
-  'signing-secret-stdin': { type: 'boolean' },
-  'clear-signing-secret': { type: 'boolean' },
-  'expires-in-days': { type: 'string' },
-  limit: { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
 
 const list = (v: string | undefined) =>
   v === undefined
@@ -44,7 +25,7 @@ const list = (v: string | undefined) =>
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
 /** Flags -> the same DTO the console API validates, so both refuse the same input the same way. */
-function peerFields(v: Record<string, string | boolean | undefined>): Record<string, unknown> {
+function peerFields(v: FlagValues): Record<string, unknown> {
   const s = (k: string) => v[k] as string | undefined;
   let signingSecret: string | null | undefined = s('signing-secret');
   if (v['signing-secret-stdin']) signingSecret = readFileSync(0, 'utf8').trim();
@@ -71,15 +52,14 @@ function positional(args: string[], i: number, what: string): string {
   return args[i];
 }
 
-/** `peers create|list|show|update|rotate|revoke|audit`. */
-export async function peersCommand(ds: DataSource, config: AppConfig, argv: string[]): Promise<unknown> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: OPTIONS,
-    allowPositionals: true,
-    strict: true,
-  });
-  const [sub, ...rest] = positionals;
+/** `peers create|list|show|update|rotate|revoke|audit`; `rest` are the positional arguments (ids). */
+export async function peersCommand(
+  ds: DataSource,
+  config: AppConfig,
+  sub: PeerSubcommand,
+  rest: string[],
+  values: FlagValues,
+): Promise<unknown> {
   const admin = createPeerAdmin(ds, new CredentialHasher(loadPepper()), new SecretBox(loadKeyring()), config);
   const fields = peerFields(values);
   switch (sub) {
@@ -107,15 +87,11 @@ export async function peersCommand(ds: DataSource, config: AppConfig, argv: stri
       );
     case 'audit':
       return { items: await admin.auditLog(rest[0] ?? null, Number(values.limit ?? 100)) };
-    default:
-      throw new Error('usage: peers <create|list|show|update|rotate|revoke|audit> [id] [--flags] [--json]');
   }
 }
 
 /** `secrets rewrap`: every stored secret re-encrypted under the newest master key. */
-export async function secretsCommand(ds: DataSource, config: AppConfig, argv: string[]): Promise<unknown> {
-  const [sub] = argv.filter((a) => !a.startsWith('--'));
-  if (sub !== 'rewrap') throw new Error('usage: secrets rewrap [--json]');
+export async function secretsCommand(ds: DataSource, config: AppConfig): Promise<unknown> {
   const admin = createPeerAdmin(ds, new CredentialHasher(loadPepper()), new SecretBox(loadKeyring()), config);
   return admin.rewrapSigningSecrets(OPERATOR);
 }

@@ -307,6 +307,22 @@ export class SmtpSinkConfig {
   @Max(65535)
   port: number;
 
+  /** TLS from the first byte (usually port 465). Otherwise STARTTLS when offered, and required when user is set. */
+  @IsBoolean()
+  secure: boolean;
+
+  /** Empty: no AUTH. */
+  @IsString()
+  user: string;
+
+  /** Prefer ALERTS_SMTP_PASS or passFile over a config file; never logged. */
+  @IsString()
+  pass: string;
+
+  /** A file holding the password (surrounding whitespace ignored); instead of pass. */
+  @IsString()
+  passFile: string;
+
   @IsString()
   from: string;
 

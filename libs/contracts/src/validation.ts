@@ -49,8 +49,8 @@ export const MAX_BODY_VALUES = 20_000;
 const isReservedKey = (key: string): boolean =>
   key === '__proto__' || key === 'prototype' || Object.prototype.hasOwnProperty.call(Object.prototype, key);
 
-/** String.prototype.isWellFormed (Node 20; not in our TypeScript lib yet): no lone surrogates. */
-const isWellFormed = (s: string): boolean => !/\p{Surrogate}/u.test(s);
+/** No lone surrogates (String.prototype.isWellFormed, native since Node 20 and in the ES2024 lib). */
+const isWellFormed = (s: string): boolean => s.isWellFormed();
 
 /**
  * One iterative pass over the untrusted body, before class-transformer (which recurses) sees it: refuses

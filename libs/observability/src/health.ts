@@ -23,7 +23,12 @@ export const READINESS_PROBES = Symbol('READINESS_PROBES');
 export interface HealthReport {
   status: 'ok' | 'error';
   /** Each dependency's state; served only on the metrics listener (it names what this app depends on). */
-  details: Record<string, { status: 'up' | 'down' }>;
+  details: Record<string, { status: 'up' | 'down'; node?: string; platform?: string }>;
+}
+
+/** The runtime this process runs on, shown in `/health` details and start-up banners. */
+export function runtimeVersion(): { node: string; platform: string } {
+  return { node: process.versions.node, platform: `${process.platform}-${process.arch}` };
 }
 
 /** Minimal reply interface shared by Fastify replies (status code for the answer). */
@@ -42,7 +47,11 @@ export class HealthReporter {
     );
     return {
       status: states.every(([, up]) => up) ? 'ok' : 'error',
-      details: Object.fromEntries(states.map(([name, up]) => [name, { status: up ? 'up' : 'down' }])),
+      details: {
+        // Always up: tells an operator which Node runs this process (`details.runtime.node`).
+        runtime: { status: 'up', ...runtimeVersion() },
+        ...Object.fromEntries(states.map(([name, up]) => [name, { status: up ? 'up' : 'down' } as const])),
+      },
     };
   }
 }

@@ -285,7 +285,7 @@ export function order(overrides: Record<string, unknown> = {}): Record<string, u
   orderSeq += 1;
   const n = String(Date.now()).slice(-6) + String(orderSeq).padStart(4, '0');
   return {
-    ...(JSON.parse(JSON.stringify(SAMPLE_ORDER)) as Record<string, unknown>),
+    ...(structuredClone(SAMPLE_ORDER) as Record<string, unknown>),
     externalId: `ORD-${n}`,
     customer: { name: 'Anna Petrova', phone: `+7912${n.slice(-7)}`, email: `anna${n}@example.com` },
     ...overrides,

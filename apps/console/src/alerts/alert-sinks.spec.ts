@@ -1,9 +1,8 @@
 import type { AlertsConfig } from '@switchboard/config';
 import { verifyStandardWebhookSignature } from '@switchboard/peer-auth';
-import { createServer, Server } from 'node:net';
 import type { Alert } from './alert-rules';
 import { OutboundFetch, sinkConfigProblems, SmtpSink, WebhookSink } from './alert-sinks';
-import { buildMessage, sendMail } from './smtp-client';
+import type { MailMessage } from '../mail/mailer';
 
 const SECRET = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
 const ALERT: Alert = {
@@ -82,7 +81,7 @@ const config = (over: Partial<AlertsConfig> = {}): AlertsConfig =>
   ({
     webhookUrl: '',
     webhookSecret: '',
-    smtp: { host: '', port: 25, from: '', to: '' },
+    smtp: { host: '', port: 25, secure: false, user: '', pass: '', passFile: '', from: '', to: '' },
     ...over,
   }) as AlertsConfig;
 
@@ -106,112 +105,68 @@ describe('sinkConfigProblems', () => {
       'http(s)',
     );
   });
+  const smtp = {
+    host: 'mail.test',
+    port: 587,
+    secure: false,
+    user: '',
+    pass: '',
+    passFile: '',
+    from: 'alerts@sb.test',
+    to: 'ops@sb.test, oncall@sb.test',
+  };
   it('SMTP needs sender and recipients', () => {
-    const smtp = { host: 'mail.test', port: 25, from: 'alerts@sb.test', to: 'ops@sb.test, oncall@sb.test' };
     expect(sinkConfigProblems(config({ smtp }))).toEqual([]);
     expect(sinkConfigProblems(config({ smtp: { ...smtp, from: '', to: '' } }))).toHaveLength(2);
   });
+  it('SMTP AUTH needs a user and exactly one password source, and never quotes the password', () => {
+    expect(sinkConfigProblems(config({ smtp: { ...smtp, user: 'alerts', pass: 's3cret!' } }))).toEqual([]);
+    const both = sinkConfigProblems(
+      config({ smtp: { ...smtp, user: 'alerts', pass: 's3cret!', passFile: '/etc/hostname' } }),
+    );
+    expect(both).toEqual([expect.stringContaining('set only one of alerts.smtp.pass')]);
+    expect(both.join()).not.toContain('s3cret!');
+    expect(sinkConfigProblems(config({ smtp: { ...smtp, user: 'alerts' } }))).toEqual([
+      expect.stringContaining('ALERTS_SMTP_PASS'),
+    ]);
+    expect(sinkConfigProblems(config({ smtp: { ...smtp, pass: 's3cret!' } }))).toEqual([
+      expect.stringContaining('ALERTS_SMTP_USER'),
+    ]);
+    expect(
+      sinkConfigProblems(config({ smtp: { ...smtp, user: 'alerts', passFile: '/nonexistent/smtp-pass' } })),
+    ).toEqual([expect.stringContaining('cannot be read')]);
+  });
 });
 
-/** A scripted SMTP server: records the session, answers 250 (or `failAt` with 550). */
-function smtpServer(failAt?: string): Promise<{ server: Server; port: number; sessions: string[][] }> {
-  const sessions: string[][] = [];
-  const server = createServer((sock) => {
-    const lines: string[] = [];
-    sessions.push(lines);
-    let inData = false;
-    let buf = '';
-    sock.write('220 test ESMTP\r\n');
-    sock.on('data', (chunk) => {
-      buf += chunk.toString();
-      let i: number;
-      while ((i = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        lines.push(line);
-        if (inData) {
-          if (line === '.') {
-            inData = false;
-            sock.write('250 queued\r\n');
-          }
-          continue;
-        }
-        const verb = line.split(/[ :]/)[0].toUpperCase();
-        if (failAt && verb === failAt) sock.write('550 no thanks\r\n');
-        else if (verb === 'EHLO') sock.write('250-test\r\n250-8BITMIME\r\n250 SIZE 1000000\r\n');
-        else if (verb === 'DATA') {
-          inData = true;
-          sock.write('354 go ahead\r\n');
-        } else if (verb === 'QUIT') sock.end('221 bye\r\n');
-        else sock.write('250 ok\r\n');
-      }
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({ server, port: (server.address() as { port: number }).port, sessions }),
-    ),
-  );
-}
-
-describe('SMTP', () => {
-  it('buildMessage: headers, base64 body, encoded non-ASCII subject', () => {
-    const msg = buildMessage({
-      from: 'a@sb.test',
-      to: ['b@sb.test'],
-      subject: 'Привет',
-      text: 'hello\n.\nworld',
-    });
-    expect(msg).toContain('Subject: =?UTF-8?B?');
-    expect(msg).toContain('Content-Transfer-Encoding: base64');
-    const body = msg.split('\r\n\r\n')[1];
-    expect(Buffer.from(body.replace(/\r\n/g, ''), 'base64').toString()).toBe('hello\n.\nworld');
+describe('SmtpSink', () => {
+  it('sends one plain-text email per notification to every recipient and records the call', async () => {
+    const sent: MailMessage[] = [];
+    const calls: Array<{ ok: boolean }> = [];
+    const sink = new SmtpSink(
+      { from: 'alerts@sb.test', to: 'ops@sb.test, x@sb.test' },
+      async (m) => void sent.push(m),
+      (c) => calls.push(c),
+    );
+    await sink.send('firing', ALERT);
+    expect(sent).toEqual([
+      {
+        from: 'alerts@sb.test',
+        to: ['ops@sb.test', 'x@sb.test'],
+        subject: `[switchboard] FIRING: ${ALERT.summary}`,
+        text: expect.stringContaining(`alert id: ${ALERT.id}`),
+      },
+    ]);
+    expect(calls).toEqual([expect.objectContaining({ ok: true, durationMs: expect.any(Number) })]);
   });
 
-  it('SmtpSink sends one plain email to every recipient', async () => {
-    const { server, port, sessions } = await smtpServer();
-    try {
-      const calls: Array<{ ok: boolean }> = [];
-      const smtp = { host: '127.0.0.1', port, from: 'alerts@sb.test', to: 'ops@sb.test, x@sb.test' };
-      await new SmtpSink(smtp, sendMail, (c) => calls.push(c)).send('firing', ALERT);
-      expect(calls).toEqual([expect.objectContaining({ ok: true, durationMs: expect.any(Number) })]);
-      const s = sessions[0];
-      expect(s[0]).toMatch(/^EHLO /);
-      expect(s.slice(1, 5)).toEqual([
-        'MAIL FROM:<alerts@sb.test>',
-        'RCPT TO:<ops@sb.test>',
-        'RCPT TO:<x@sb.test>',
-        'DATA',
-      ]);
-      expect(s).toContain(`Subject: [switchboard] FIRING: ${ALERT.summary}`);
-      expect(s[s.length - 1]).toBe('QUIT');
-    } finally {
-      server.close();
-    }
-  });
-
-  it('a refusal is an error (and recorded as a failed call)', async () => {
-    const { server, port } = await smtpServer('RCPT');
-    try {
-      const calls: Array<{ ok: boolean }> = [];
-      const smtp = { host: '127.0.0.1', port, from: 'a@sb.test', to: 'b@sb.test' };
-      await expect(
-        new SmtpSink(smtp, sendMail, (c) => calls.push(c)).send('resolved', ALERT),
-      ).rejects.toThrow('SMTP RCPT TO refused: 550');
-      expect(calls).toEqual([expect.objectContaining({ ok: false })]);
-      await expect(
-        sendMail({ host: '127.0.0.1', port, from: 'a@sb.test', to: ['b@sb.test'], subject: 's', text: 't' }),
-      ).rejects.toThrow('SMTP RCPT TO refused: 550');
-    } finally {
-      server.close();
-    }
-  });
-
-  it('an unreachable relay is an error', async () => {
-    const { server, port } = await smtpServer();
-    server.close();
-    await expect(
-      sendMail({ host: '127.0.0.1', port, from: 'a@sb.test', to: ['b@sb.test'], subject: 's', text: 't' }),
-    ).rejects.toThrow();
+  it('a failed delivery is an error, recorded as a failed call', async () => {
+    const calls: Array<{ ok: boolean }> = [];
+    const sink = new SmtpSink(
+      { from: 'a@sb.test', to: 'b@sb.test' },
+      () => Promise.reject(new Error('SMTP 127.0.0.1:1: connection failed')),
+      (c) => calls.push(c),
+    );
+    await expect(sink.send('resolved', ALERT)).rejects.toThrow('connection failed');
+    expect(calls).toEqual([expect.objectContaining({ ok: false })]);
   });
 });

@@ -2,7 +2,7 @@ import type { AlertsConfig } from '@switchboard/config';
 import { signStandardWebhook } from '@switchboard/peer-auth';
 import type { Alert } from './alert-rules';
 import type { NotificationKind } from './alert-store';
-import { sendMail } from './smtp-client';
+import { MailSender, smtpPassword } from '../mail/mailer';
 
 /** Where alerts go. send() resolves only once the sink accepted the notification, and throws otherwise. */
 export interface AlertSink {
@@ -72,8 +72,6 @@ export class WebhookSink implements AlertSink {
   }
 }
 
-export type MailSender = typeof sendMail;
-
 /** How an SMTP exchange is reported to the access log (outbound, service alerts.smtp); never the addresses. */
 export type SmtpCallRecorder = (call: {
   startedAt: Date;
@@ -88,8 +86,8 @@ export class SmtpSink implements AlertSink {
   private readonly to: string[];
 
   constructor(
-    private readonly smtp: AlertsConfig['smtp'],
-    private readonly send_: MailSender = sendMail,
+    private readonly smtp: Pick<AlertsConfig['smtp'], 'from' | 'to'>,
+    private readonly sendMail: MailSender,
     private readonly recordCall: SmtpCallRecorder = () => undefined,
   ) {
     this.to = smtp.to
@@ -116,9 +114,7 @@ export class SmtpSink implements AlertSink {
     const t0 = performance.now();
     let ok = false;
     try {
-      await this.send_({
-        host: this.smtp.host,
-        port: this.smtp.port,
+      await this.sendMail({
         from: this.smtp.from,
         to: this.to,
         subject: `[switchboard] ${kind.toUpperCase()}: ${p.summary}`,
@@ -163,6 +159,25 @@ export function sinkConfigProblems(c: AlertsConfig): string[] {
     const to = c.smtp.to.split(',').map((s) => s.trim());
     if (!to.length || to.some((t) => !ADDRESS.test(t)))
       problems.push(`alerts.smtp.to (ALERTS_SMTP_TO) must list email addresses, got "${c.smtp.to}"`);
+    // Never quote the password itself.
+    if (c.smtp.pass && c.smtp.passFile)
+      problems.push(
+        'set only one of alerts.smtp.pass (ALERTS_SMTP_PASS) and alerts.smtp.passFile (ALERTS_SMTP_PASS_FILE)',
+      );
+    const hasPassword = Boolean(c.smtp.pass || c.smtp.passFile);
+    if (c.smtp.user && !hasPassword)
+      problems.push(
+        'alerts.smtp.user (ALERTS_SMTP_USER) is set, so set ALERTS_SMTP_PASS or ALERTS_SMTP_PASS_FILE too',
+      );
+    if (!c.smtp.user && hasPassword)
+      problems.push('an SMTP password is set but alerts.smtp.user (ALERTS_SMTP_USER) is empty');
+    if (c.smtp.passFile) {
+      try {
+        if (!smtpPassword(c.smtp)) problems.push(`alerts.smtp.passFile ${c.smtp.passFile} is empty`);
+      } catch (e) {
+        problems.push(`alerts.smtp.passFile (ALERTS_SMTP_PASS_FILE) cannot be read: ${(e as Error).message}`);
+      }
+    }
   }
   return problems;
 }

@@ -11,7 +11,7 @@ import {
   SmtpSink,
   WebhookSink,
 } from './alert-sinks';
-import { sendMail } from './smtp-client';
+import { smtpMailer } from '../mail/mailer';
 import { AlertsController } from './alerts.controller';
 
 export const ALERTS_HTTP = Symbol('ALERTS_HTTP');
@@ -27,7 +27,8 @@ export function createNotifier(
   const sinks: AlertSink[] = [];
   if (config.alerts.webhookUrl)
     sinks.push(new WebhookSink(config.alerts.webhookUrl, config.alerts.webhookSecret, http));
-  if (config.alerts.smtp.host) sinks.push(new SmtpSink(config.alerts.smtp, sendMail, recordSmtp));
+  if (config.alerts.smtp.host)
+    sinks.push(new SmtpSink(config.alerts.smtp, smtpMailer(config.alerts.smtp), recordSmtp));
   return new AlertNotifier(sinks);
 }
 

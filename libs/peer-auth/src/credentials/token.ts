@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 
 /**
  * Peer credentials issued by Switchboard, GitHub-token style:
@@ -63,22 +64,9 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-const CRC_TABLE = ((): Uint32Array => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (IEEE 802.3, as zlib/PNG) of the UTF-8 bytes of `input`. */
+/** CRC-32 (IEEE 802.3, as zlib/PNG) of the UTF-8 bytes of `input`: Node's own zlib.crc32 (Node >= 22.2). */
 export function crc32(input: string | Buffer): number {
-  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-  let crc = 0xffffffff;
-  for (const b of bytes) crc = CRC_TABLE[(crc ^ b) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return zlibCrc32(input);
 }
 
 /** 6 base62 chars (62^6 > 2^32), most significant first, zero-padded. */
