@@ -29,6 +29,8 @@ const OPTIONS = {
   'signing-secret-stdin': { type: 'boolean' },
   'clear-signing-secret': { type: 'boolean' },
   'expires-in-days': { type: 'string' },
+  'allow-url-credentials': { type: 'string' },
+  'revoke-old': { type: 'boolean' },
   limit: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
@@ -41,6 +43,8 @@ const list = (v: string | undefined) =>
         .map((s) => s.trim())
         .filter(Boolean);
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+/** `true`/`false`; anything else is passed on for the DTO to refuse. */
+const bool = (v: string | undefined) => (v === 'true' ? true : v === 'false' ? false : v);
 
 /** Flags -> the same DTO the console API validates, so both refuse the same input the same way. */
 function peerFields(v: Record<string, string | boolean | undefined>): Record<string, unknown> {
@@ -58,6 +62,7 @@ function peerFields(v: Record<string, string | boolean | undefined>): Record<str
     rateLimitPerMinute: s('rate-limit') === 'default' ? null : num(s('rate-limit')),
     status: s('status'),
     timezone: s('timezone'),
+    allowUrlCredentials: bool(s('allow-url-credentials')),
     signingSecret,
     expiresInDays: num(s('expires-in-days')),
   };
@@ -92,9 +97,13 @@ export async function peersCommand(ds: DataSource, config: AppConfig, argv: stri
       return admin.update(positional(rest, 0, 'peer id'), validateContract(UpdatePeerDto, patch), OPERATOR);
     }
     case 'rotate': {
-      const dto = validateContract(IssueCredentialDto, { expiresInDays: fields.expiresInDays });
+      const dto = validateContract(IssueCredentialDto, {
+        expiresInDays: fields.expiresInDays,
+        revokeOld: values['revoke-old'],
+      });
       return admin.issueCredential(positional(rest, 0, 'peer id'), OPERATOR, {
         expiresInDays: dto.expiresInDays,
+        revokeOld: dto.revokeOld,
       });
     }
     case 'revoke':

@@ -134,6 +134,16 @@ export class PeerAuthConfig {
   @Min(1)
   directoryRefreshSeconds: number;
 
+  /** Rotations (POST /v1/credentials/rotate) one peer may make per rolling hour; operators are not limited. */
+  @IsInt()
+  @Min(1)
+  rotationMaxPerHour: number;
+
+  /** Retired, expired and revoked credential rows are deleted this many days after they stopped working. */
+  @IsNumber()
+  @Min(0.00001)
+  credentialRetentionDays: number;
+
   /** How often the console looks for credentials entering their warning window. */
   @IsInt()
   @Min(1)

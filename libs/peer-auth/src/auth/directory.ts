@@ -14,6 +14,8 @@ export interface DirectoryPeer {
   rateLimitPerMinute: number | null;
   status: PeerStatus;
   timezone: string | null;
+  /** Legacy systems only: may present its token in the URL (`?access_token=`, `?login=&password=`). */
+  allowUrlCredentials: boolean;
   /** Decrypted, in memory only: provider signatures must be recomputed per request. */
   signingSecret: string | null;
 }
@@ -94,9 +96,10 @@ export async function loadDirectory(sql: Sql, box: SecretBox, peerId?: string): 
     status: PeerStatus;
     signing_secret: string | null;
     timezone: string | null;
+    allow_url_credentials: boolean;
   }>(
     `SELECT id, name, kind, provider, scopes, ip_allowlist::text[] AS ip_allowlist, rate_limit_per_minute, status,
-            signing_secret, timezone
+            signing_secret, timezone, allow_url_credentials
      FROM peers WHERE $1::text IS NULL OR id = $1`,
     [peerId ?? null],
   );
@@ -130,6 +133,7 @@ export async function loadDirectory(sql: Sql, box: SecretBox, peerId?: string): 
       rateLimitPerMinute: p.rate_limit_per_minute,
       status: p.status,
       timezone: p.timezone,
+      allowUrlCredentials: p.allow_url_credentials,
       signingSecret: p.signing_secret ? openSigningSecret(box, p.id, p.signing_secret) : null,
     })),
     credentials: credentials.map((c) => ({

@@ -33,6 +33,8 @@ export interface PeerView {
   rateLimitPerMinute: number | null;
   status: PeerStatus;
   timezone: string | null;
+  /** Token accepted in the URL (legacy systems only). */
+  allowUrlCredentials: boolean;
   hasSigningSecret: boolean;
   createdAt: string;
   updatedAt: string;
