@@ -23,6 +23,7 @@ export const ACCESS_LOG_SEARCH_COMMANDS = ['search', 'export', 'delete', 'audit'
 
 const OPTIONS = {
   peer: { type: 'string' },
+  'claimed-peer': { type: 'string' },
   service: { type: 'string' },
   direction: { type: 'string' },
   result: { type: 'string' },
@@ -38,7 +39,7 @@ const OPTIONS = {
 } as const;
 
 const USAGE = `usage:
-  access-log search [--peer P] [--service S] [--direction inbound|outbound] [--result accepted|rejected|failed]
+  access-log search [--peer P] [--claimed-peer P] [--service S] [--direction inbound|outbound] [--result accepted|rejected|failed]
                     [--code C] [--from ISO] [--to ISO] [--limit 1-1000] [--cursor C] [--json]
   access-log export --format ndjson|csv [--out FILE] [filters as for search]
   access-log delete --from ISO --to ISO [--yes]
@@ -56,7 +57,9 @@ type Values = Record<string, string | boolean | undefined>;
  */
 function rawQuery(v: Values): RawQuery {
   return Object.fromEntries(
-    Object.entries(v).filter(([k, value]) => typeof value === 'string' && k !== 'out'),
+    Object.entries(v)
+      .filter(([k, value]) => typeof value === 'string' && k !== 'out')
+      .map(([k, value]) => [k === 'claimed-peer' ? 'claimedPeer' : k, value]),
   );
 }
 
@@ -76,7 +79,8 @@ function readable<T>(fn: () => T): T {
 const TABLE_COLUMNS: Array<[string, (i: AccessLogItem) => string]> = [
   ['STARTED AT (UTC)', (i) => i.startedAt],
   ['DIR', (i) => (i.direction === 'inbound' ? 'in' : 'out')],
-  ['PEER', (i) => i.peerId ?? '-'],
+  // An unauthenticated call shows the id it claimed, marked: `?shop-1`.
+  ['PEER', (i) => i.peerId ?? (i.claimedPeerId ? `?${i.claimedPeerId}` : '-')],
   ['METHOD', (i) => i.method],
   ['SERVICE', (i) => i.service],
   ['RESULT', (i) => i.result],

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '@switchboard/config';
 import { createHttpApp, listen } from '@switchboard/http';
 import { createLogger } from '@switchboard/observability';
 import { sinkConfigProblems } from './alerts/alert-sinks';
+import { ConsoleAccessLog } from './console-access-log.hook';
 import { ConsoleModule } from './console.module';
 
 async function main(): Promise<void> {
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   if (alertProblems.length) throw new ConfigError(alertProblems);
   const logger = createLogger('console', config.log.level, config.log.format);
   const app = await createHttpApp(ConsoleModule, { logger });
+  // Before listen(): Fastify gives routes the hooks present when they are registered (at init).
+  app.get(ConsoleAccessLog).install(app.getHttpAdapter().getInstance());
   const url = await listen(app, config.console.port, config.console.host);
   logger.log(`console listening on ${url}`, 'Bootstrap');
 }

@@ -162,6 +162,14 @@ export class ConsoleConfig {
   @IsString()
   @MinLength(16, { message: 'console.adminToken must be at least 16 characters (ADMIN_TOKEN)' })
   adminToken: string;
+
+  /**
+   * Wrong admin tokens from one address within peerAuth.lockoutWindowSeconds that lock that address out of the
+   * console (peerAuth.lockoutBaseSeconds, doubling up to lockoutMaxSeconds).
+   */
+  @IsInt()
+  @Min(1)
+  adminLockoutMaxFailures: number;
 }
 
 export class ConnectorConfig {

@@ -38,6 +38,7 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   CONSOLE_PORT: ['console.port', 'int'],
   CONSOLE_HOST: ['console.host', 'string'],
   ADMIN_TOKEN: ['console.adminToken', 'string'],
+  CONSOLE_ADMIN_LOCKOUT_MAX_FAILURES: ['console.adminLockoutMaxFailures', 'int'],
   WEBSITE_CONNECTOR_PORT: ['websiteConnector.port', 'int'],
   TELEPHONY_CONNECTOR_PORT: ['telephonyConnector.port', 'int'],
   WEBSITE_CONNECTOR_PREFETCH: ['websiteConnector.prefetch', 'int'],
