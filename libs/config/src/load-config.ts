@@ -33,6 +33,7 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   PEER_LOCKOUT_BASE_SECONDS: ['peerAuth.lockoutBaseSeconds', 'number'],
   PEER_LOCKOUT_MAX_SECONDS: ['peerAuth.lockoutMaxSeconds', 'number'],
   PEER_SIGNATURE_TOLERANCE_SECONDS: ['peerAuth.signatureToleranceSeconds', 'int'],
+  PEER_EXPIRY_SWEEP_SECONDS: ['peerAuth.expirySweepSeconds', 'int'],
   PEER_ROTATION_MAX_PER_HOUR: ['peerAuth.rotationMaxPerHour', 'int'],
   PEER_CREDENTIAL_RETENTION_DAYS: ['peerAuth.credentialRetentionDays', 'number'],
   CONSOLE_PORT: ['console.port', 'int'],
