@@ -368,6 +368,15 @@ describe('a hostile caller naming a peer', () => {
       expect(audit.body.items.filter((a: any) => a.action === 'credential.rotated')).toHaveLength(
         ROTATIONS_PER_HOUR,
       );
+      // … and raise an alert for operators (the peer's, or a leaked credential's holder's doing?).
+      const round = await sys.consoleCall('POST', '/v1/admin/alerts/evaluate');
+      expect(round.body.ran).toBe(true);
+      const alerts = await sys.consoleGet('/v1/admin/alerts');
+      expect(
+        alerts.body.items.filter((a: any) => a.rule === 'credentialRotated' && a.subject === peer.id),
+      ).toEqual([
+        expect.objectContaining({ status: 'firing', details: expect.objectContaining({ rotations: 3 }) }),
+      ]);
       // Rotated-away credentials retire (overlap), then their rows go once the retention period has passed.
       await sys.sql(
         `UPDATE peer_credentials SET retires_at = now() WHERE peer_id = $1 AND retires_at IS NOT NULL`,

@@ -325,6 +325,11 @@ export class AlertsConfig {
   @Min(0)
   credentialExpiringDays: number;
 
+  /** Alert while a peer's own credential rotation is at most this many minutes old. 0 disables. */
+  @IsNumber()
+  @Min(0)
+  credentialRotatedMinutes: number;
+
   /** Alert for an active peer that sent nothing accepted for this many hours. 0 disables. */
   @IsNumber()
   @Min(0)

@@ -63,6 +63,7 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   ALERTS_ERROR_RATE_PERCENT: ['alerts.errorRatePercent', 'number'],
   ALERTS_DEAD_LETTER_DEPTH: ['alerts.deadLetterDepth', 'int'],
   ALERTS_CREDENTIAL_EXPIRING_DAYS: ['alerts.credentialExpiringDays', 'int'],
+  ALERTS_CREDENTIAL_ROTATED_MINUTES: ['alerts.credentialRotatedMinutes', 'number'],
   ALERTS_PEER_SILENT_HOURS: ['alerts.peerSilentHours', 'number'],
   CRM_DEFAULT_REGION: ['crm.defaultRegion', 'string'],
   LOG_LEVEL: ['log.level', 'string'],

@@ -7,6 +7,7 @@ import {
   DeadLetterFact,
   ErrorRateFact,
   ExpiringCredentialFact,
+  RotationFact,
   RuleSettings,
   SilentPeerFact,
 } from './alert-rules';
@@ -92,6 +93,26 @@ export async function silentPeerFacts(q: Query, now: Date, s: RuleSettings): Pro
     [now, s.peerSilentHours * 3600],
   );
   return found.map((r) => ({ peerId: r.id, createdAt: r.created_at, lastAcceptedAt: r.last_accepted_at }));
+}
+
+/** The peers' own rotations within the window (peer_audit_action_at index). */
+export async function rotationFacts(q: Query, now: Date, s: RuleSettings): Promise<RotationFact[]> {
+  const found = await rows<{ peer_id: string; rotations: number; credential_ids: string[]; last_at: Date }>(
+    q,
+    `SELECT peer_id, count(*)::int AS rotations, array_agg(credential_id ORDER BY at DESC) AS credential_ids,
+            max(at) AS last_at
+       FROM peer_audit
+      WHERE action = 'credential.rotated' AND at > $1::timestamptz - make_interval(secs => $2)
+        AND peer_id IS NOT NULL
+      GROUP BY peer_id`,
+    [now, s.credentialRotatedMinutes * 60],
+  );
+  return found.map((r) => ({
+    peerId: r.peer_id,
+    rotations: r.rotations,
+    credentialIds: r.credential_ids,
+    lastAt: r.last_at,
+  }));
 }
 
 /**
