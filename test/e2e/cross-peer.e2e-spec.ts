@@ -66,7 +66,7 @@ describe('cross-peer effects on shared CRM records', () => {
       return rows[0] ?? null;
     });
     // Its order still lands on the customer's card (one CRM) …
-    expect(deal!.contact_id).toBe(card.id);
+    expect(deal.contact_id).toBe(card.id);
     const after = (await sys.consoleGet(`/v1/crm/contacts/${card.id}`)).body;
     // … but its email is not the customer's: not on the card, recorded with its peer, unverified.
     expect(after.emails).toEqual(['anna@shop-a.example']);
@@ -89,7 +89,7 @@ describe('cross-peer effects on shared CRM records', () => {
       );
       return rows[0] ?? null;
     });
-    expect(other!.contact_id).not.toBe(card.id);
+    expect(other.contact_id).not.toBe(card.id);
     // The same peer's own orders still match its own identities.
     const again = order({ customer: { name: 'Anna', phone, email: 'anna@shop-a.example' } });
     expect((await sendOrder('shop-a', again)).status).toBe(202);
@@ -100,7 +100,7 @@ describe('cross-peer effects on shared CRM records', () => {
       );
       return rows[0] ?? null;
     });
-    expect(same!.contact_id).toBe(card.id);
+    expect(same.contact_id).toBe(card.id);
   });
 
   it("a PBX cannot close another PBX's call-back task with an answered call; its own answered call does", async () => {
