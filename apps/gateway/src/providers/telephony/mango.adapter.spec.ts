@@ -95,6 +95,7 @@ describe('mango adapter behind the peer authenticator (unknown peers cost and an
     rateLimitPerMinute: null,
     status: 'active',
     timezone: null,
+    allowUrlCredentials: false,
     signingSecret,
   });
   directory.replaceAll({
