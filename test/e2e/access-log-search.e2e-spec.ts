@@ -49,6 +49,7 @@ function dataset(): AccessLogItem[] {
       id: `01900000-0000-7000-8000-${((i * 11) % N).toString(16).padStart(12, '0')}`,
       direction: i % 5 === 0 ? 'outbound' : 'inbound',
       peerId: PEERS[i % 4],
+      claimedPeerId: null,
       service: SERVICES[Math.floor(i / 3) % 3],
       method: i % 5 === 0 ? 'PUT' : 'POST',
       startedAt,
@@ -257,7 +258,7 @@ describe('access log: search, export, deletion (console API + CLI)', () => {
     expect(csv.headers.get('content-disposition')).toMatch(/filename=access-log-.*\.csv$/);
     const text = await csv.text();
     expect(text.split('\r\n')[0]).toBe(
-      'id,direction,peerId,service,method,startedAt,durationMs,result,httpStatus,errorCode,eventId,' +
+      'id,direction,peerId,claimedPeerId,service,method,startedAt,durationMs,result,httpStatus,errorCode,eventId,' +
         'clientIp,bytesIn,bytesOut,correlationId,bodyHash,body',
     );
     expect(itemsFromCsv(text)).toEqual(want);
@@ -484,16 +485,18 @@ describe('access log: search, export, deletion (console API + CLI)', () => {
     const malformed = await sys.post('/v1/website/orders', '{"not json');
     expect([accepted.status, badToken.status, malformed.status]).toEqual([202, 401, 400]);
 
-    const byPeer = await eventually(async () => {
-      const page = await search({ peer: sys.peerId, from: t0 });
-      return page.items.length >= 2 ? page : null;
+    // The malformed body was refused before authentication: it only CLAIMED the peer (its token's id).
+    const byClaim = await eventually(async () => {
+      const page = await search({ claimedPeer: sys.peerId, from: t0 });
+      return page.items.length >= 1 ? page : null;
     });
-    expect(byPeer!.items.map((i) => [i.result, i.errorCode])).toEqual([
-      ['rejected', 'MALFORMED_BODY'],
-      ['accepted', null],
+    expect(byClaim!.items.map((i) => [i.peerId, i.result, i.errorCode])).toEqual([
+      [null, 'rejected', 'MALFORMED_BODY'],
     ]);
-    expect(byPeer!.items[1]).toMatchObject({ direction: 'inbound', method: 'POST', httpStatus: 202 });
-    const malformedOnly = await search({ peer: sys.peerId, code: 'MALFORMED_BODY', from: t0 });
+    const byPeer = await search({ peer: sys.peerId, from: t0 });
+    expect(byPeer.items.map((i) => [i.result, i.errorCode])).toEqual([['accepted', null]]);
+    expect(byPeer.items[0]).toMatchObject({ direction: 'inbound', method: 'POST', httpStatus: 202 });
+    const malformedOnly = await search({ claimedPeer: sys.peerId, code: 'MALFORMED_BODY', from: t0 });
     expect(malformedOnly.items).toHaveLength(1);
 
     const authFailed = await eventually(async () => {

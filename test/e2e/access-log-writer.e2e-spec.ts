@@ -118,6 +118,7 @@ describe('interface access log: writer, gateway records, partitions', () => {
     expect(a).toMatchObject({
       ...common,
       peer_id: sys.peerId,
+      claimed_peer_id: null,
       service: '/v1/website/orders',
       method: 'POST',
       result: 'accepted',
@@ -136,9 +137,11 @@ describe('interface access log: writer, gateway records, partitions', () => {
     expect(a.partition).toMatch(/^access_log_p\d{8}$/); // today's partition exists (console maintenance)
 
     const i = await theRow(invalidId);
+    // Not authenticated: the peer it named is only a claim, kept apart from authenticated calls.
     expect(i).toMatchObject({
       ...common,
-      peer_id: sys.peerId,
+      peer_id: null,
+      claimed_peer_id: sys.peerId,
       service: '/v1/website/orders',
       result: 'rejected',
       http_status: 401,
@@ -147,7 +150,11 @@ describe('interface access log: writer, gateway records, partitions', () => {
       body_hash: sha256(invalidBody),
     });
     noSecretIn(i, forged);
-    expect(await theRow(basicId)).toMatchObject({ peer_id: 'no-such-peer', error_code: 'AUTH_INVALID' });
+    expect(await theRow(basicId)).toMatchObject({
+      peer_id: null,
+      claimed_peer_id: 'no-such-peer',
+      error_code: 'AUTH_INVALID',
+    });
 
     expect(await theRow(missingId)).toMatchObject({
       ...common,
@@ -159,7 +166,8 @@ describe('interface access log: writer, gateway records, partitions', () => {
     });
     expect(await theRow(malformedId)).toMatchObject({
       ...common,
-      peer_id: sys.peerId,
+      peer_id: null,
+      claimed_peer_id: sys.peerId,
       result: 'rejected',
       http_status: 400,
       error_code: 'MALFORMED_BODY',
@@ -169,7 +177,8 @@ describe('interface access log: writer, gateway records, partitions', () => {
     });
     expect(await theRow(notFoundId)).toMatchObject({
       ...common,
-      peer_id: sys.peerId,
+      peer_id: null,
+      claimed_peer_id: sys.peerId,
       service: 'unmatched',
       method: 'GET',
       result: 'rejected',

@@ -89,14 +89,14 @@ describe('alerts', () => {
     await ensureLogged(peerId, n);
   }
 
-  /** The gateway records each failed authentication in access_log, peer_id = the claimed id. */
+  /** The gateway records each failed authentication in access_log, claimed_peer_id = the claimed id. */
   async function ensureLogged(peerId: string, n: number): Promise<void> {
     const count = async () =>
       Number(
         (
           await sys.sql<{ n: string }>(
             `SELECT count(*) AS n FROM access_log
-              WHERE peer_id = $1 AND direction = 'inbound' AND error_code LIKE 'AUTH\\_%'
+              WHERE claimed_peer_id = $1 AND direction = 'inbound' AND error_code LIKE 'AUTH\\_%'
                 AND started_at > now() - interval '1 minute'`,
             [peerId],
           )

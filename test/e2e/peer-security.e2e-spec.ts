@@ -35,6 +35,8 @@ describe('peer security at the gateway', () => {
     const res = await sys.consoleCall('POST', '/v1/admin/peers', {
       kind: 'website',
       scopes: ['website.*'],
+      // This suite presents credentials every way, the URL included (off by default; see peer-abuse).
+      allowUrlCredentials: true,
       ...fields,
     });
     expect(res.status).toBe(201);
@@ -211,7 +213,7 @@ describe('peer security at the gateway', () => {
     expect(await sys.queueDepth(sys.queue('website-connector'))).toBe(depth);
   });
 
-  it('repeated failures lock the peer (even its valid credential) with back-off, then it recovers', async () => {
+  it('repeated failures from one address lock that address for the peer (even its valid credential), then it recovers', async () => {
     const peer = await createPeer({ id: 'locked', name: 'Locked' });
     // Waiting with Basic would count the misses (before NOTIFY arrives) against this peer; bearer misses count
     // against the unknown credential id instead.

@@ -16,7 +16,7 @@ import {
  * CSV (RFC 4180): a header row with the same names, CRLF line ends, fields quoted when they hold a comma, a
  * quote, CR or LF. NULL is an empty unquoted field and an empty string a quoted one (`""`), as in
  * PostgreSQL's COPY … CSV, so the file loads back with
- * `\copy access_log (id, direction, peer_id, …, body) FROM 'file.csv' CSV HEADER`.
+ * `\copy access_log (id, direction, peer_id, claimed_peer_id, …, body) FROM 'file.csv' CSV HEADER`.
  */
 
 export const CONTENT_TYPES: Record<ExportFormat, string> = {

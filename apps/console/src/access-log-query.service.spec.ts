@@ -167,6 +167,7 @@ const item = (over: Partial<AccessLogItem> = {}): AccessLogItem => ({
   id: ID,
   direction: 'inbound',
   peerId: 'shop',
+  claimedPeerId: null,
   service: '/v1/website/orders',
   method: 'POST',
   startedAt: '2026-01-05T10:00:00.123456Z',
@@ -188,6 +189,7 @@ describe('export formats round-trip', () => {
     item(),
     item({
       peerId: null,
+      claimedPeerId: 'shop',
       correlationId: 'a,b "quoted"\r\nnext line',
       body: '{"x":"ümlaut, \\"q\\"\\n"}\n',
       httpStatus: null,
@@ -200,7 +202,7 @@ describe('export formats round-trip', () => {
   it('CSV: header, RFC 4180 quoting, NULL vs empty string, numbers, CRLF', () => {
     const csv = CSV_HEADER + tricky.map(csvRow).join('');
     expect(csv.split('\r\n')[0]).toBe(
-      'id,direction,peerId,service,method,startedAt,durationMs,result,httpStatus,errorCode,eventId,' +
+      'id,direction,peerId,claimedPeerId,service,method,startedAt,durationMs,result,httpStatus,errorCode,eventId,' +
         'clientIp,bytesIn,bytesOut,correlationId,bodyHash,body',
     );
     expect(csvRow(tricky[0])).toContain(',"",'); // empty correlation id is quoted, NULL event id is not

@@ -35,6 +35,7 @@ export const ACCESS_LOG_FIELDS = [
   'id',
   'direction',
   'peerId',
+  'claimedPeerId',
   'service',
   'method',
   'startedAt',
@@ -63,7 +64,10 @@ export const NUMERIC_FIELDS: ReadonlySet<AccessLogField> = new Set([
 export interface AccessLogItem {
   id: string;
   direction: (typeof ACCESS_DIRECTIONS)[number];
+  /** The authenticated peer; null when the call was not authenticated. */
   peerId: string | null;
+  /** Unauthenticated inbound calls: the peer id the request named (anyone can name any peer). */
+  claimedPeerId: string | null;
   service: string;
   method: string;
   /** UTC, microseconds: `2026-01-05T10:00:00.123456Z`. */
@@ -83,7 +87,10 @@ export interface AccessLogItem {
 
 /** Every filter is an exact match; from inclusive, to exclusive (raw ISO text, so microseconds survive). */
 export interface AccessLogFilter {
+  /** The authenticated peer. */
   peer?: string;
+  /** The peer id an unauthenticated call claimed. */
+  claimedPeer?: string;
   service?: string;
   direction?: (typeof ACCESS_DIRECTIONS)[number];
   result?: (typeof ACCESS_RESULTS)[number];
@@ -117,7 +124,16 @@ export interface AccessLogAuditEntry {
   details: Record<string, unknown>;
 }
 
-const FILTER_PARAMS = ['peer', 'service', 'direction', 'result', 'code', 'from', 'to'] as const;
+const FILTER_PARAMS = [
+  'peer',
+  'claimedPeer',
+  'service',
+  'direction',
+  'result',
+  'code',
+  'from',
+  'to',
+] as const;
 
 /**
  * Unknown parameters are refused: a mistyped filter (`peerId=`) on an export or a search would otherwise
@@ -151,6 +167,7 @@ function parseFilter(q: RawQuery): AccessLogFilter {
   if (from && to && to.ms <= from.ms) throw violation('to', 'range', 'to must be later than from');
   const filter: AccessLogFilter = {
     peer: text(q, 'peer'),
+    claimedPeer: text(q, 'claimedPeer'),
     service: text(q, 'service'),
     direction: oneOf(q, 'direction', ACCESS_DIRECTIONS),
     result: oneOf(q, 'result', ACCESS_RESULTS),
@@ -228,6 +245,7 @@ export function accessLogWhere(
     return `$${params.length}${cast}`;
   };
   if (f.peer !== undefined) conds.push(`peer_id = ${p(f.peer)}`);
+  if (f.claimedPeer !== undefined) conds.push(`claimed_peer_id = ${p(f.claimedPeer)}`);
   if (f.service !== undefined) conds.push(`service = ${p(f.service)}`);
   if (f.direction !== undefined) conds.push(`direction = ${p(f.direction)}`);
   if (f.result !== undefined) conds.push(`result = ${p(f.result)}`);
@@ -249,7 +267,7 @@ export function accessLogPageSql(f: AccessLogFilter, limit: number, cursor?: Cal
   const { where, params } = accessLogWhere(f, cursor);
   params.push(limit);
   const sql = `
-    SELECT id, direction, peer_id, service, method,
+    SELECT id, direction, peer_id, claimed_peer_id, service, method,
            to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at_us,
            duration_ms, result, http_status, error_code, event_id, client_ip, bytes_in, bytes_out,
            correlation_id, body_hash, body
@@ -264,6 +282,7 @@ interface AccessLogRow {
   id: string;
   direction: AccessLogItem['direction'];
   peer_id: string | null;
+  claimed_peer_id: string | null;
   service: string;
   method: string;
   /** started_at as text, UTC with microseconds; never named started_at, which ORDER BY would then sort. */
@@ -286,6 +305,7 @@ export function toItem(r: AccessLogRow): AccessLogItem {
     id: r.id,
     direction: r.direction,
     peerId: r.peer_id,
+    claimedPeerId: r.claimed_peer_id,
     service: r.service,
     method: r.method,
     startedAt: r.started_at_us,

@@ -29,7 +29,9 @@ type Values = FlagValues;
  */
 function rawQuery(v: Values): RawQuery {
   return Object.fromEntries(
-    Object.entries(v).filter(([k, value]) => typeof value === 'string' && k !== 'out'),
+    Object.entries(v)
+      .filter(([k, value]) => typeof value === 'string' && k !== 'out')
+      .map(([k, value]) => [k === 'claimed-peer' ? 'claimedPeer' : k, value]),
   );
 }
 
@@ -49,7 +51,8 @@ function readable<T>(fn: () => T): T {
 const TABLE_COLUMNS: Array<[string, (i: AccessLogItem) => string]> = [
   ['STARTED AT (UTC)', (i) => i.startedAt],
   ['DIR', (i) => (i.direction === 'inbound' ? 'in' : 'out')],
-  ['PEER', (i) => i.peerId ?? '-'],
+  // An unauthenticated call shows the id it claimed, marked: `?shop-1`.
+  ['PEER', (i) => i.peerId ?? (i.claimedPeerId ? `?${i.claimedPeerId}` : '-')],
   ['METHOD', (i) => i.method],
   ['SERVICE', (i) => i.service],
   ['RESULT', (i) => i.result],

@@ -85,6 +85,10 @@ function peerFieldOptions(cmd: Command, creating: boolean): Command {
     .option('--rate-limit <perMinute>', "requests per minute, or 'default' for the configured default")
     .option('--timezone <iana>', 'IANA time zone of naive timestamps in its payloads (e.g. Europe/Moscow)')
     .option(
+      '--allow-url-credentials <bool>',
+      "'true': accept its token in the URL (?access_token=, ?login=&password=) for legacy systems; default false",
+    )
+    .option(
       '--test-deliveries <mode>',
       "provider test notifications: 'mark' (stored with test: true, the default) or 'drop' (answered 200, not stored)",
     )
@@ -98,7 +102,8 @@ function peerFieldOptions(cmd: Command, creating: boolean): Command {
 /** Filters shared by access-log search and export; the console API checks their values. */
 function accessLogFilterOptions(cmd: Command): Command {
   return cmd
-    .option('--peer <peerId>', 'only calls of this peer (or claimed peer id)')
+    .option('--peer <peerId>', 'only calls this peer made, authenticated')
+    .option('--claimed-peer <peerId>', 'only calls that named this peer id, authenticated or not')
     .option('--service <name>', 'only this service (e.g. website.orders, alerts.smtp)')
     .option('--direction <dir>', `only ${ACCESS_DIRECTIONS.join('|')} calls`)
     .option('--result <result>', `only ${ACCESS_RESULTS.join('|')} calls`)
@@ -175,6 +180,10 @@ export function buildProgram(
     'issue a new credential; the current one keeps working for the overlap window',
   )
     .option('--expires-in-days <days>', 'lifetime of the new credential (default: the rotation policy)')
+    .option(
+      '--revoke-old',
+      'revoke every older credential now (after a suspected leak) instead of letting it retire',
+    )
     .action(run((cmd) => actions.peers('rotate', cmd.args, flags(cmd))));
   leaf(
     peers,

@@ -3,12 +3,13 @@ import { ConfigModule } from '@switchboard/config';
 import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
 import { PeerSecurityModule } from '@switchboard/peer-auth';
-import { AccessLogMaintenance, AccessLogPartitions } from '@switchboard/access-log';
+import { AccessLogMaintenance, AccessLogModule, AccessLogPartitions } from '@switchboard/access-log';
 import { AccessLogQueryService } from './access-log-query.service';
 import { AccessLogController } from './access-log.controller';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { AlertsModule } from './alerts/alerts.module';
 import { CallQueryService } from './call-query.service';
+import { ConsoleAccessLog } from './console-access-log.hook';
 import { CrmController } from './crm.controller';
 import { CrmQueryService } from './crm-query.service';
 import { CredentialExpiryMonitor, PeerAdminProvider } from './peer-admin.provider';
@@ -22,6 +23,7 @@ import { PeersController } from './peers.controller';
     MetricsModule,
     HealthModule.forProbes([DatabaseProbe]),
     AlertsModule,
+    AccessLogModule,
   ],
   controllers: [CrmController, PeersController, AccessLogController],
   providers: [
@@ -33,6 +35,7 @@ import { PeersController } from './peers.controller';
     AccessLogQueryService,
     AccessLogPartitions,
     AccessLogMaintenance,
+    ConsoleAccessLog,
   ],
 })
 export class ConsoleModule {}

@@ -1,7 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@switchboard/config';
 import { ContractViolation, NotFoundError } from '@switchboard/contracts';
-import { CallLog, Contact, Deal, normalizeEmail, normalizePhone, Task } from '@switchboard/crm';
+import {
+  CallLog,
+  Contact,
+  ContactIdentity,
+  Deal,
+  normalizeEmail,
+  normalizePhone,
+  Task,
+} from '@switchboard/crm';
 import { DataSource, FindOptionsWhere, In, Raw } from 'typeorm';
 import { oneOf, RawQuery, single } from './query-params';
 
@@ -53,11 +61,13 @@ export class CrmQueryService {
   }
 
   /** The contact card: deals, the most recent calls (no timeline) and open tasks. */
-  async contact(id: string): Promise<Contact & { deals: Deal[]; calls: CallLog[]; tasks: Task[] }> {
+  async contact(
+    id: string,
+  ): Promise<Contact & { deals: Deal[]; calls: CallLog[]; tasks: Task[]; identities: ContactIdentity[] }> {
     if (!UUID.test(id)) throw new NotFoundError(`No contact ${id}.`);
     const contact = await this.ds.getRepository(Contact).findOne({ where: { id } });
     if (!contact) throw new NotFoundError(`No contact ${id}.`);
-    const [deals, calls, tasks] = await Promise.all([
+    const [deals, calls, tasks, identities] = await Promise.all([
       this.ds.getRepository(Deal).find({
         where: { contactId: id },
         relations: { items: true },
@@ -72,8 +82,13 @@ export class CrmQueryService {
         where: { contactId: id, status: 'open' },
         order: { dueAt: { direction: 'ASC', nulls: 'LAST' }, createdAt: 'ASC', id: 'ASC' },
       }),
+      // Provenance: which peer attached each phone/email, and whether it is verified (see ContactService).
+      this.ds.getRepository(ContactIdentity).find({
+        where: { contactId: id },
+        order: { attachedAt: 'ASC', kind: 'ASC', value: 'ASC' },
+      }),
     ]);
-    return { ...contact, deals, calls, tasks };
+    return { ...contact, deals, calls, tasks, identities };
   }
 
   async deals(q: DealQuery): Promise<Deal[]> {

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '@switchboard/config';
 import { createHttpApp, listen } from '@switchboard/http';
 import { createLogger, MetricsListener } from '@switchboard/observability';
 import { sinkConfigProblems } from './alerts/alert-sinks';
+import { ConsoleAccessLog } from './console-access-log.hook';
 import { ConsoleModule } from './console.module';
 import { refuseUnusableParams } from './query-params';
 
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   const app = await createHttpApp(ConsoleModule, { logger, limits: config.http });
   // Before listen(): Fastify gives routes the hooks present when they are registered (at init).
   refuseUnusableParams(app.getHttpAdapter().getInstance());
+  app.get(ConsoleAccessLog).install(app.getHttpAdapter().getInstance());
   const url = await listen(app, config.console.port, config.console.host);
   const metricsUrl = await app
     .get(MetricsListener)

@@ -14,6 +14,8 @@ export function createPeerAdmin(
     overlapHours: config.peerAuth.credentialOverlapHours,
     lifetimeDays: config.peerAuth.credentialLifetimeDays,
     warnDays: config.peerAuth.credentialWarnDays,
+    rotationMaxPerHour: config.peerAuth.rotationMaxPerHour,
+    retentionDays: config.peerAuth.credentialRetentionDays,
   });
 }
 
@@ -57,6 +59,8 @@ export class CredentialExpiryMonitor implements OnModuleInit, OnApplicationShutd
           credentialId: c.credentialId,
         });
       }
+      const purged = await this.admin.purgeDeadCredentials('system:expiry-monitor');
+      if (purged) this.logger.log(`purged ${purged} credential(s) dead for over the retention period`);
     } catch (err) {
       this.logger.warn(`expiry sweep failed: ${(err as Error).message}`);
     }

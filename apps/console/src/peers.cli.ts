@@ -23,6 +23,8 @@ const list = (v: string | undefined) =>
         .map((s) => s.trim())
         .filter(Boolean);
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+/** `true`/`false`; anything else is passed on for the DTO to refuse. */
+const bool = (v: string | undefined) => (v === 'true' ? true : v === 'false' ? false : v);
 
 /** Flags -> the same DTO the console API validates, so both refuse the same input the same way. */
 function peerFields(v: FlagValues): Record<string, unknown> {
@@ -41,6 +43,7 @@ function peerFields(v: FlagValues): Record<string, unknown> {
     status: s('status'),
     timezone: s('timezone'),
     testDeliveries: s('test-deliveries'),
+    allowUrlCredentials: bool(s('allow-url-credentials')),
     signingSecret,
     expiresInDays: num(s('expires-in-days')),
   };
@@ -74,9 +77,13 @@ export async function peersCommand(
       return admin.update(positional(rest, 0, 'peer id'), validateContract(UpdatePeerDto, patch), OPERATOR);
     }
     case 'rotate': {
-      const dto = validateContract(IssueCredentialDto, { expiresInDays: fields.expiresInDays });
+      const dto = validateContract(IssueCredentialDto, {
+        expiresInDays: fields.expiresInDays,
+        revokeOld: values['revoke-old'],
+      });
       return admin.issueCredential(positional(rest, 0, 'peer id'), OPERATOR, {
         expiresInDays: dto.expiresInDays,
+        revokeOld: dto.revokeOld,
       });
     }
     case 'revoke':

@@ -44,12 +44,18 @@ export class PeersController {
     return this.admin.update(id, validateContract(UpdatePeerDto, body), OPERATOR);
   }
 
-  /** Issues a new credential; live ones retire after the overlap window. */
+  /**
+   * Issues a new credential; live ones retire after the overlap window, or are revoked at once with
+   * `{"revokeOld": true}` (a suspected leak).
+   */
   @Post(':id/credentials')
   @HttpCode(201)
   issue(@Param('id') id: string, @Body() body: unknown) {
     const dto = validateContract(IssueCredentialDto, body ?? {});
-    return this.admin.issueCredential(id, OPERATOR, { expiresInDays: dto.expiresInDays });
+    return this.admin.issueCredential(id, OPERATOR, {
+      expiresInDays: dto.expiresInDays,
+      revokeOld: dto.revokeOld,
+    });
   }
 
   /** Revokes at once: every gateway refuses it within milliseconds (NOTIFY). */

@@ -61,14 +61,16 @@ export class GatewayAccessLog {
     const durationMs = reply.elapsedTime;
     const raw = (req as { rawBody?: Buffer }).rawBody;
     const status = reply.statusCode;
+    const peer = (req as PeerRequest).user;
     this.writer.record({
       direction: 'inbound',
-      peerId:
-        (req as PeerRequest).user?.id ??
-        claimedPeerId(
-          { headers: req.headers, params: req.params, query: req.query, login: req.accessLogLogin },
-          (credentialId) => this.directory.credential(credentialId)?.peerId,
-        ),
+      peerId: peer?.id ?? null,
+      claimedPeerId: peer
+        ? null
+        : claimedPeerId(
+            { headers: req.headers, params: req.params, query: req.query, login: req.accessLogLogin },
+            (credentialId) => this.directory.credential(credentialId)?.peerId,
+          ),
       service: route ?? 'unmatched',
       method: req.method,
       startedAt: new Date(Date.now() - durationMs),

@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ConflictError } from '@switchboard/contracts';
 import { PeerAdmin, type AuthenticatedPeer, type IssuedCredential } from '@switchboard/peer-auth';
 import { DirectorySync } from './auth/directory-sync.service';
@@ -19,6 +19,9 @@ export class CredentialsController {
    */
   @Post('rotate')
   @HttpCode(201)
+  // The answer carries a new token: no cache may keep it, no browser may sniff it into something else.
+  @Header('Cache-Control', 'no-store')
+  @Header('X-Content-Type-Options', 'nosniff')
   async rotate(@Peer() peer: AuthenticatedPeer): Promise<IssuedCredential> {
     if (!peer.credentialId) throw new ConflictError('Rotate with a credential, not with a signature.');
     const issued = await this.admin.issueCredential(peer.id, `peer:${peer.id}`, {

@@ -3,6 +3,7 @@ import { loadConfig } from '@switchboard/config';
 import { createHttpApp, listen } from '@switchboard/http';
 import { createLogger, MetricsListener } from '@switchboard/observability';
 import { GatewayAccessLog } from './access-log.hook';
+import { ReplayRelease } from './auth/replay-release.hook';
 import { GATEWAY_SECTIONS, GatewayModule } from './gateway.module';
 
 async function main(): Promise<void> {
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   });
   // Before listen(): Fastify gives routes the hooks present when they are registered (at init).
   app.get(GatewayAccessLog).install(app.getHttpAdapter().getInstance());
+  app.get(ReplayRelease).install(app.getHttpAdapter().getInstance());
   const url = await listen(app, config.gateway.port, config.gateway.host);
   const metricsUrl = await app
     .get(MetricsListener)

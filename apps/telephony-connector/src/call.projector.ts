@@ -450,6 +450,8 @@ export class CallProjector {
    * give the same end state: a miss whose answer was already recorded is logged as a task already done.
    * Answers go first, so a miss after an answer in the same batch opens a task rather than joining one that
    * answer closes.
+   * Only a call through the same PBX peer closes a call-back task: another PBX (or a forged "answered"
+   * call) cannot.
    */
   private async callbacks(em: EntityManager, touched: Touched[]): Promise<void> {
     // In the order the calls completed in the batch (their first final event), as event by event.
@@ -470,9 +472,10 @@ export class CallProjector {
                   result = CASE WHEN t.call_log_id = y.id THEN 'the call was answered' ELSE 'answered call ' || y.id END,
                   closed_at = now()
              FROM (SELECT DISTINCT ON (ot.id) ot.id AS task_id, x.id, x.started_at
-                     FROM unnest($1::text[], $2::uuid[], $3::timestamptz[]) WITH ORDINALITY AS x(phone, id, started_at, i)
+                     FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::text[])
+                          WITH ORDINALITY AS x(phone, id, started_at, peer_id, i)
                      JOIN tasks ot ON ot.kind = 'call_back' AND ot.status = 'open' AND ot.phone = x.phone
-                     JOIN call_logs missed ON missed.id = ot.call_log_id
+                     JOIN call_logs missed ON missed.id = ot.call_log_id AND missed.peer_id = x.peer_id
                           AND (missed.id = x.id OR missed.started_at < x.started_at)
                     ORDER BY ot.id, x.i) y
             WHERE t.id = y.task_id
@@ -483,6 +486,7 @@ export class CallProjector {
           answered.map((t) => t.customerPhone),
           answered.map((t) => t.log.id),
           answered.map((t) => t.call.startedAt),
+          answered.map((t) => t.log.peer_id),
         ],
       );
       if (stranded.length)
@@ -496,11 +500,12 @@ export class CallProjector {
     await em.query(
       `WITH x AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::uuid[],
-                              $7::uuid[], $8::uuid[])
-           WITH ORDINALITY AS x(id, phone, started_at, due_at, title, manager, contact, lead, i)),
+                              $7::uuid[], $8::uuid[], $9::text[])
+           WITH ORDINALITY AS x(id, phone, started_at, due_at, title, manager, contact, lead, peer_id, i)),
        later AS (
          SELECT x.*, (SELECT c.id FROM call_logs c
                        WHERE c.customer_phone = x.phone AND c.disposition = 'answered' AND c.started_at > x.started_at
+                         AND c.peer_id = x.peer_id
                        ORDER BY c.started_at LIMIT 1) AS answered_id
            FROM x),
        done AS (
@@ -535,6 +540,7 @@ export class CallProjector {
         missed.map((t) => t.managerId),
         missed.map((t) => t.contactId),
         missed.map((t) => t.leadId),
+        missed.map((t) => t.log.peer_id),
       ],
     );
   }

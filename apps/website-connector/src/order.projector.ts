@@ -119,7 +119,7 @@ export class OrderProjector {
     for (const { data } of items) this.faults.maybeFail(data.order.externalId);
     const contacts = await this.contacts.findOrCreateMany(
       em,
-      items.map((i) => i.data.customer),
+      items.map((i) => ({ ...i.data.customer, peerId: i.envelope.peerId })),
     );
     const outcomes = new Array<OrderOutcome>(items.length).fill('stale');
     // Two versions of one order in a batch: the later goes in a later statement, as if they came one by one.

@@ -7,8 +7,14 @@ export interface AccessRecord {
   /** UUIDv7, so ids sort by time. */
   id: string;
   direction: AccessDirection;
-  /** The authenticated peer, or the id it claimed when authentication failed; null when none was claimed. */
+  /** The authenticated peer only; null when the call was not authenticated (see claimedPeerId). */
   peerId: string | null;
+  /**
+   * Inbound calls that were NOT authenticated: the peer id the request named (Basic user, X-Peer-Id, login,
+   * provider route, a token's credential id). Anyone can name any peer, so rules about a peer never count these
+   * as that peer's calls. Null for authenticated and outbound calls.
+   */
+  claimedPeerId?: string | null;
   /** Inbound: the route template (`POST /v1/website/orders` -> `/v1/website/orders`); outbound: the operation. */
   service: string;
   method: string;

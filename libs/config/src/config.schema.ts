@@ -187,6 +187,16 @@ export class PeerAuthConfig {
   @Min(1)
   directoryRefreshSeconds: number;
 
+  /** Rotations (POST /v1/credentials/rotate) one peer may make per rolling hour; operators are not limited. */
+  @IsInt()
+  @Min(1)
+  rotationMaxPerHour: number;
+
+  /** Retired, expired and revoked credential rows are deleted this many days after they stopped working. */
+  @IsNumber()
+  @Min(0.00001)
+  credentialRetentionDays: number;
+
   /** How often the console looks for credentials entering their warning window. */
   @IsInt()
   @Min(1)
@@ -211,6 +221,13 @@ export class ConsoleConfig {
   @Min(0)
   @Max(65535)
   metricsPort: number;
+  /**
+   * Wrong admin tokens from one address within peerAuth.lockoutWindowSeconds that lock that address out of the
+   * console (peerAuth.lockoutBaseSeconds, doubling up to lockoutMaxSeconds).
+   */
+  @IsInt()
+  @Min(1)
+  adminLockoutMaxFailures: number;
 }
 
 export class ConnectorConfig {
@@ -381,6 +398,11 @@ export class AlertsConfig {
   @IsInt()
   @Min(0)
   credentialExpiringDays: number;
+
+  /** Alert while a peer's own credential rotation is at most this many minutes old. 0 disables. */
+  @IsNumber()
+  @Min(0)
+  credentialRotatedMinutes: number;
 
   /** Alert for an active peer that sent nothing accepted for this many hours. 0 disables. */
   @IsNumber()

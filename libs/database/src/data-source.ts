@@ -8,6 +8,7 @@ import { CallLogs1764100000000 } from './migrations/1764100000000-call-logs';
 import { AccessLog1764200000000 } from './migrations/1764200000000-access-log';
 import { CallTimesEstimated1765000000000 } from './migrations/1765000000000-call-times-estimated';
 import { DealUtmTestDeliveries1765100000000 } from './migrations/1765100000000-deal-utm-test-deliveries';
+import { SecurityHardening1765200000000 } from './migrations/1765200000000-security-hardening';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   AccessLog1764200000000,
   CallTimesEstimated1765000000000,
   DealUtmTestDeliveries1765100000000,
+  SecurityHardening1765200000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {

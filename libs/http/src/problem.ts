@@ -33,6 +33,7 @@ const TABLE: Record<ErrorCode, [status: number, title: string]> = {
   AUTH_SIGNATURE_INVALID: [401, 'The request signature is not valid'],
   AUTH_REPLAYED: [401, 'This signed request was already received'],
   AUTH_LOCKED: [429, 'Too many failed authentication attempts'],
+  AUTH_URL_CREDENTIALS_DISABLED: [401, 'Credentials in the URL are not accepted'],
   RATE_LIMITED: [429, 'Too many requests'],
   AUTH_UNAVAILABLE: [503, 'Authentication is temporarily unavailable'],
   CONFLICT: [409, 'Conflict'],

@@ -14,6 +14,7 @@ import {
   expiringCredentialFacts,
   Query,
   silentPeerFacts,
+  rotationFacts,
 } from './alert-facts';
 import { AlertNotifier, DeliveryReport } from './alert-notifier';
 import {
@@ -26,6 +27,7 @@ import {
   deadLetterConditions,
   errorRateConditions,
   peerSilentConditions,
+  credentialRotatedConditions,
   planTransitions,
   ruleEnabled,
   RuleSettings,
@@ -79,6 +81,7 @@ export class AlertEvaluator implements OnModuleInit, BeforeApplicationShutdown, 
       credentialExpiring: async (q, now, s) =>
         credentialExpiringConditions(await expiringCredentialFacts(q, now, s), s, now),
       peerSilent: async (q, now, s) => peerSilentConditions(await silentPeerFacts(q, now, s), s, now),
+      credentialRotated: async (q, now, s) => credentialRotatedConditions(await rotationFacts(q, now, s), s),
     };
   }
 

@@ -7,6 +7,7 @@ import {
   DeadLetterFact,
   ErrorRateFact,
   ExpiringCredentialFact,
+  RotationFact,
   RuleSettings,
   SilentPeerFact,
 } from './alert-rules';
@@ -28,18 +29,21 @@ const rows = async <T>(q: Query, sql: string, params: unknown[]): Promise<T[]> =
 export async function authFailureFacts(q: Query, now: Date, s: RuleSettings): Promise<AuthFailureFact[]> {
   const found = await rows<{ peer_id: string; failures: number; codes: string[]; last_at: Date }>(
     q,
-    `SELECT peer_id, count(*)::int AS failures, array_agg(DISTINCT error_code) AS codes, max(started_at) AS last_at
+    // Failures of the peer itself and of anyone claiming to be it: the point is to see someone guessing.
+    `SELECT COALESCE(peer_id, claimed_peer_id) AS peer_id, count(*)::int AS failures,
+            array_agg(DISTINCT error_code) AS codes, max(started_at) AS last_at
        FROM access_log
       WHERE error_code = ANY($3::text[])
         AND started_at > $1::timestamptz - make_interval(secs => $2)
-        AND direction = 'inbound' AND peer_id IS NOT NULL
-      GROUP BY peer_id
+        AND direction = 'inbound' AND COALESCE(peer_id, claimed_peer_id) IS NOT NULL
+      GROUP BY 1
      HAVING count(*) >= $4`,
     [now, s.authFailureWindowMinutes * 60, AUTH_FAILURE_CODES, s.authFailureThreshold],
   );
   return found.map((r) => ({ peerId: r.peer_id, failures: r.failures, codes: r.codes, lastAt: r.last_at }));
 }
 
+/** Authenticated calls only (peer_id): what anyone merely claiming to be the peer sent is not its error rate. */
 export async function errorRateFacts(q: Query, now: Date, s: RuleSettings): Promise<ErrorRateFact[]> {
   const found = await rows<{ peer_id: string; total: number; not_accepted: number }>(
     q,
@@ -89,6 +93,26 @@ export async function silentPeerFacts(q: Query, now: Date, s: RuleSettings): Pro
     [now, s.peerSilentHours * 3600],
   );
   return found.map((r) => ({ peerId: r.id, createdAt: r.created_at, lastAcceptedAt: r.last_accepted_at }));
+}
+
+/** The peers' own rotations within the window (peer_audit_action_at index). */
+export async function rotationFacts(q: Query, now: Date, s: RuleSettings): Promise<RotationFact[]> {
+  const found = await rows<{ peer_id: string; rotations: number; credential_ids: string[]; last_at: Date }>(
+    q,
+    `SELECT peer_id, count(*)::int AS rotations, array_agg(credential_id ORDER BY at DESC) AS credential_ids,
+            max(at) AS last_at
+       FROM peer_audit
+      WHERE action = 'credential.rotated' AND at > $1::timestamptz - make_interval(secs => $2)
+        AND peer_id IS NOT NULL
+      GROUP BY peer_id`,
+    [now, s.credentialRotatedMinutes * 60],
+  );
+  return found.map((r) => ({
+    peerId: r.peer_id,
+    rotations: r.rotations,
+    credentialIds: r.credential_ids,
+    lastAt: r.last_at,
+  }));
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   deadLetterConditions,
   errorRateConditions,
   peerSilentConditions,
+  credentialRotatedConditions,
   planTransitions,
   ruleEnabled,
   RuleSettings,
@@ -21,6 +22,7 @@ const S: RuleSettings = {
   deadLetterDepth: 0,
   credentialExpiringDays: 7,
   peerSilentHours: 6,
+  credentialRotatedMinutes: 60,
 };
 const NOW = new Date('2025-06-01T12:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
@@ -35,6 +37,7 @@ describe('ruleEnabled', () => {
       deadLetterDepth: -1,
       credentialExpiringDays: 0,
       peerSilentHours: 0,
+      credentialRotatedMinutes: 0,
     };
     for (const r of [
       'authFailures',
@@ -42,6 +45,7 @@ describe('ruleEnabled', () => {
       'deadLetters',
       'credentialExpiring',
       'peerSilent',
+      'credentialRotated',
     ] as const) {
       expect([r, ruleEnabled(r, S)]).toEqual([r, true]);
       expect([r, ruleEnabled(r, off)]).toEqual([r, false]);
@@ -224,5 +228,22 @@ describe('planTransitions', () => {
       without,
     );
     expect(plan.resolve.map((a) => a.rule)).toEqual(['peerSilent']);
+  });
+});
+
+describe('credentialRotated', () => {
+  it('one alert per peer that rotated its own credential recently, naming the newest credential', () => {
+    const conditions = credentialRotatedConditions(
+      [{ peerId: 'shop', rotations: 2, credentialIds: ['new1', 'old1'], lastAt: NOW }],
+      S,
+    );
+    expect(conditions).toEqual([
+      expect.objectContaining({
+        rule: 'credentialRotated',
+        subject: 'shop',
+        summary: expect.stringContaining('rotated its credential 2 times in the last 60 min (newest new1)'),
+      }),
+    ]);
+    expect(credentialRotatedConditions([], S)).toEqual([]);
   });
 });

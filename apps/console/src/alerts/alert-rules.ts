@@ -12,6 +12,7 @@ export const ALERT_RULES = [
   'deadLetters',
   'credentialExpiring',
   'peerSilent',
+  'credentialRotated',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
@@ -41,6 +42,7 @@ export type RuleSettings = Pick<
   | 'deadLetterDepth'
   | 'credentialExpiringDays'
   | 'peerSilentHours'
+  | 'credentialRotatedMinutes'
 >;
 
 /** Rules switched off in config (0, or -1 for deadLetterDepth): evaluated as "nothing holds". */
@@ -56,6 +58,8 @@ export function ruleEnabled(rule: AlertRule, s: RuleSettings): boolean {
       return s.credentialExpiringDays > 0;
     case 'peerSilent':
       return s.peerSilentHours > 0;
+    case 'credentialRotated':
+      return s.credentialRotatedMinutes > 0;
   }
 }
 
@@ -184,6 +188,35 @@ export function peerSilentConditions(facts: SilentPeerFact[], s: RuleSettings, n
       subject: f.peerId,
       summary: `peer ${f.peerId} sent nothing accepted for ${fmt(s.peerSilentHours)} h`,
       details: { peerId: f.peerId, silentHours: s.peerSilentHours, since: new Date(cutoff).toISOString() },
+    }));
+}
+
+export interface RotationFact {
+  peerId: string;
+  rotations: number;
+  /** Credentials issued by the peer's own rotations in the window, newest first. */
+  credentialIds: string[];
+  lastAt: Date;
+}
+
+/**
+ * A peer rotated its own credential (POST /v1/credentials/rotate): rare and legitimate, or someone holding a
+ * leaked credential taking over. Operators hear of each, while it is recent.
+ */
+export function credentialRotatedConditions(facts: RotationFact[], s: RuleSettings): AlertCondition[] {
+  if (!ruleEnabled('credentialRotated', s)) return [];
+  return facts
+    .filter((f) => f.rotations > 0)
+    .map((f) => ({
+      rule: 'credentialRotated' as const,
+      subject: f.peerId,
+      summary: `peer ${f.peerId} rotated its credential ${plural(f.rotations, 'time')} in the last ${fmt(s.credentialRotatedMinutes)} min (newest ${f.credentialIds[0]}); if it was not the peer, revoke with \`peers rotate ${f.peerId} --revoke-old\``,
+      details: {
+        peerId: f.peerId,
+        rotations: f.rotations,
+        credentialIds: f.credentialIds,
+        lastAt: f.lastAt.toISOString(),
+      },
     }));
 }
 

@@ -13,6 +13,7 @@ import {
 import { SecretBox } from '@switchboard/secrets';
 import { DirectorySync, PeerDirectoryProbe } from './directory-sync.service';
 import { PeerAuthGuard, ProviderAuthGuard } from './peer-auth.guard';
+import { ReplayRelease } from './replay-release.hook';
 import {
   ApiKeyStrategy,
   BasicAuthStrategy,
@@ -63,6 +64,7 @@ import { StaticKeyStrategy } from './static-key.strategy';
           overlapHours: c.peerAuth.credentialOverlapHours,
           lifetimeDays: c.peerAuth.credentialLifetimeDays,
           warnDays: c.peerAuth.credentialWarnDays,
+          rotationMaxPerHour: c.peerAuth.rotationMaxPerHour,
         }),
     },
     BearerTokenStrategy,
@@ -74,8 +76,10 @@ import { StaticKeyStrategy } from './static-key.strategy';
     StaticKeyStrategy,
     PeerAuthGuard,
     ProviderAuthGuard,
+    ReplayRelease,
   ],
   exports: [
+    ReplayRelease,
     PeerAuthGuard,
     ProviderAuthGuard,
     PeerAdmin,

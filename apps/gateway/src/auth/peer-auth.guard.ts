@@ -53,6 +53,9 @@ function admittingGuard(strategies: string | string[]) {
       ctx: ExecutionContext,
     ): T {
       const identity = identityOrMissing(err, peer);
+      // Authenticated even when over quota: the access log and the replay release (ReplayRelease) see who it
+      // was (the guard would set it only once this returns).
+      ctx.switchToHttp().getRequest<PeerRequest>().user = identity;
       admit(identity, ctx, this.limiter, this.config);
       return identity as T;
     }

@@ -20,14 +20,28 @@ export type PeerRequest = FastifyRequest & { rawBody?: Buffer; user?: Authentica
 /** Passport's "not presented here, try the next strategy": a false user with no error. */
 const NOT_PRESENTED: [false] = [false];
 
-/** `Authorization: Bearer <token>` (passport-http-bearer; it also reads `access_token`). */
+/** True when the request carries `key` in its query string (what proxies and browsers log). */
+function inQuery(req: PeerRequest, key: string): boolean {
+  const query = req.query as Record<string, unknown> | undefined;
+  return typeof query === 'object' && query !== null && key in query;
+}
+
+/**
+ * `Authorization: Bearer <token>` (passport-http-bearer; it also reads `access_token` from a form body or the
+ * query string: the latter only for peers allowed URL credentials).
+ */
 @Injectable()
 export class BearerTokenStrategy extends PassportStrategy(BearerStrategy, 'sb-bearer') {
   constructor(private readonly auth: PeerAuthenticator) {
     super({ passReqToCallback: true });
   }
   validate(req: PeerRequest, token: string): AuthenticatedPeer {
-    return this.auth.byToken(token, req.ip, 'bearer');
+    const fromHeader =
+      typeof req.headers.authorization === 'string' && /^bearer\s/i.test(req.headers.authorization);
+    const body = req.body as Record<string, unknown> | undefined;
+    const fromBody = typeof body === 'object' && body !== null && body.access_token === token;
+    const inUrl = !fromHeader && !fromBody && inQuery(req, 'access_token');
+    return this.auth.byToken(token, req.ip, { via: 'bearer', inUrl });
   }
 }
 
@@ -51,7 +65,7 @@ export class BasicAuthStrategy extends PassportStrategy(BasicStrategy, 'sb-basic
     super({ passReqToCallback: true });
   }
   validate(req: PeerRequest, peerId: string, token: string): AuthenticatedPeer {
-    return this.auth.byToken(token, req.ip, 'basic', peerId);
+    return this.auth.byToken(token, req.ip, { via: 'basic', claimedPeerId: peerId });
   }
 }
 
@@ -76,7 +90,11 @@ export class LoginFieldsStrategy extends PassportStrategy(CustomStrategy, 'sb-lo
     if (typeof login !== 'string' || typeof password !== 'string') {
       throw new AuthError('AUTH_INVALID', 'The credentials were not accepted.');
     }
-    return this.auth.byToken(password, req.ip, 'login', login);
+    return this.auth.byToken(password, req.ip, {
+      via: 'login',
+      claimedPeerId: login,
+      inUrl: source === query,
+    });
   }
 }
 

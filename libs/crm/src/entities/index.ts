@@ -68,6 +68,11 @@ export class ContactIdentity {
   @PrimaryColumn({ type: 'text' }) kind: 'phone' | 'email';
   @PrimaryColumn({ type: 'text' }) value: string;
   @Column({ type: 'uuid' }) contactId: string;
+  /** The peer whose event attached it (null: attached before provenance was recorded). */
+  @Column({ type: 'text', nullable: true }) peerId: string | null;
+  /** False when another peer attached it to a card it did not match: not shown on the card, not matched for others. */
+  @Column({ type: 'boolean', default: true }) verified: boolean;
+  @Column({ type: 'timestamptz' }) attachedAt: Date;
 }
 
 export type LeadStatus = 'new' | 'in_progress' | 'converted' | 'refused';

@@ -9,6 +9,8 @@ export interface ContactCandidate {
   email?: string | null;
   source: string;
   siteCustomerId?: string | null;
+  /** The peer the event came from: recorded on every identity it attaches (provenance). */
+  peerId?: string | null;
 }
 
 export interface MatchedContact {
@@ -23,18 +25,28 @@ export interface MatchedContact {
  * identities are locked, so its snapshot sees every card committed by a concurrent transaction about the same
  * customer. The candidates of one call share no identity (the caller splits them; see findOrCreateMany), so
  * none can depend on a card another creates in the same statement.
+ *
+ * Provenance: each identity row records the peer that attached it. One attached to an existing card by another
+ * peer than the one whose identity matched is held UNVERIFIED: kept (and visible with its peer on the card's
+ * identities), but not added to the card's phones/emails, and matched only for events of the peer that
+ * attached it, so one peer cannot graft its customer data onto another peer's card (issue 12, finding 6).
  */
 const MATCH_OR_CREATE = `
 WITH inp AS (
-  SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-    AS x(idx, name, phone, email, source, site_customer_id)),
+  SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+    AS x(idx, name, phone, email, source, site_customer_id, peer_id)),
 cand AS (
   SELECT idx, 'phone'::text AS kind, phone AS value FROM inp WHERE phone IS NOT NULL
   UNION ALL SELECT idx, 'email', email FROM inp WHERE email IS NOT NULL),
 found AS (
-  SELECT DISTINCT ON (cand.idx) cand.idx, i.contact_id AS id, c.responsible_manager_id
-    FROM cand JOIN contact_identities i USING (kind, value) JOIN contacts c ON c.id = i.contact_id
-   ORDER BY cand.idx, (i.kind = 'phone') DESC),
+  SELECT DISTINCT ON (cand.idx) cand.idx, i.contact_id AS id, c.responsible_manager_id,
+         -- What it attaches is verified only when matched by a verified identity of the same peer (legacy rows,
+         -- from before provenance, count as the same peer's).
+         (i.verified AND (i.peer_id IS NULL OR i.peer_id IS NOT DISTINCT FROM inp.peer_id)) AS same_peer
+    FROM cand JOIN inp USING (idx) JOIN contact_identities i USING (kind, value)
+    JOIN contacts c ON c.id = i.contact_id
+   WHERE i.verified OR i.peer_id IS NOT DISTINCT FROM inp.peer_id
+   ORDER BY cand.idx, (i.kind = 'phone') DESC, i.verified DESC),
 -- Round robin over active managers: one sequence value per new card, in candidate order.
 managers_in_turn AS (SELECT array_agg(id ORDER BY created_at, id) AS ids FROM managers WHERE active),
 fresh AS MATERIALIZED (
@@ -49,12 +61,13 @@ created AS (
     FROM fresh f ORDER BY f.idx
   RETURNING id, responsible_manager_id),
 chosen AS (
-  SELECT idx, id, responsible_manager_id, false AS created FROM found
-  UNION ALL SELECT f.idx, c.id, c.responsible_manager_id, true FROM fresh f JOIN created c USING (id)),
+  SELECT idx, id, responsible_manager_id, false AS created, same_peer FROM found
+  UNION ALL SELECT f.idx, c.id, c.responsible_manager_id, true, true FROM fresh f JOIN created c USING (id)),
 added AS (
-  INSERT INTO contact_identities (kind, value, contact_id)
-  SELECT cand.kind, cand.value, chosen.id FROM cand JOIN chosen USING (idx) ORDER BY cand.idx
-  ON CONFLICT DO NOTHING RETURNING kind, value, contact_id),
+  INSERT INTO contact_identities (kind, value, contact_id, peer_id, verified)
+  SELECT cand.kind, cand.value, chosen.id, inp.peer_id, chosen.same_peer
+    FROM cand JOIN chosen USING (idx) JOIN inp USING (idx) ORDER BY cand.idx
+  ON CONFLICT DO NOTHING RETURNING kind, value, contact_id, verified),
 -- Found cards: every identity newly attached to each, and the first name offered for a card without one.
 touched AS (
   SELECT ch.id, (array_agg(inp.name ORDER BY ch.idx) FILTER (WHERE inp.name IS NOT NULL))[1] AS name
@@ -63,7 +76,7 @@ attaching AS (
   SELECT a.contact_id AS id,
          array_agg(a.value ORDER BY cand.idx) FILTER (WHERE a.kind = 'phone') AS phones,
          array_agg(a.value ORDER BY cand.idx) FILTER (WHERE a.kind = 'email') AS emails
-    FROM added a JOIN cand USING (kind, value) GROUP BY a.contact_id),
+    FROM added a JOIN cand USING (kind, value) WHERE a.verified GROUP BY a.contact_id),
 attached AS (
   UPDATE contacts c
      SET phones = c.phones || COALESCE(n.phones, '{}'), emails = c.emails || COALESCE(n.emails, '{}'),
@@ -121,6 +134,7 @@ export class ContactService {
         cs.map((c) => c.email || null),
         cs.map((c) => c.source),
         cs.map((c) => c.siteCustomerId ?? null),
+        cs.map((c) => c.peerId ?? null),
       ]);
       for (const r of rows) {
         out[r.idx] = { id: r.id, responsibleManagerId: r.responsible_manager_id, created: r.created };

@@ -21,6 +21,8 @@ export interface AuthenticatedPeer {
   credentialId: string | null;
   via: Presentation;
   expiryWarning: ExpiryWarning | null;
+  /** Signed requests: the replay-cache reservation of their message id (see PeerAuthenticator.bySignature). */
+  replayKey?: string;
 }
 
 export interface AuthenticatorOptions {
@@ -69,9 +71,37 @@ async function verifyWithPeerSecret(
 }
 
 /**
+ * Where a credential was presented. `url`: in the query string (`?access_token=`, `?login=&password=`), which
+ * proxies and browsers log; refused unless the peer allows it (legacy systems that cannot send headers).
+ */
+export interface TokenPresentation {
+  via: Presentation;
+  /** The peer id the caller named (Basic user, `login`); the token's own credential must belong to it. */
+  claimedPeerId?: string;
+  inUrl?: boolean;
+}
+
+/**
+ * Lockout keys, so that failures without a genuine secret never deny service to the holder of one:
+ * - `ip:<source>`: every failure from one address; locks that address (a high threshold, for NAT).
+ * - `pair:<claimed peer>@<source>`: failures naming one peer from one address; locks that pair. These two are
+ *   checked BEFORE the secret, so they bound guessing per source, whatever the guess.
+ * - `peer:<claimed peer>`: failures naming the peer from anywhere; a SOFT lock, checked only once the secret
+ *   did not verify (a failing caller is told AUTH_LOCKED instead of AUTH_INVALID). A verified credential passes.
+ * An attacker can thus lock only its own address, never the peer from the peer's address.
+ */
+export function lockoutKeys(claimed: string, ip: string): { hard: string[]; soft: string } {
+  return { hard: [`ip:${ip}`, `pair:${claimed}@${ip}`], soft: `peer:${claimed}` };
+}
+
+/** What a refused signed request's `replayKey` must be handed back through, so its sender can retry it. */
+export const REPLAY_KEY = (peerId: string, replayId: string) => `${peerId}:${replayId}`;
+
+/**
  * Checks a presented credential or signature against the in-memory directory. Order matters for
- * enumeration: lockout first (keyed by the CLAIMED id, known or not), then the secret (same work and the same
- * answer for unknown ids), and only a caller holding a real secret learns about expiry, revocation or addresses.
+ * enumeration: per-source lockout first (keyed by the CLAIMED id, known or not), then the secret (same work and
+ * the same answer for unknown ids), and only a caller holding a real secret learns about expiry, revocation,
+ * addresses or URL credentials.
  */
 export class PeerAuthenticator {
   constructor(
@@ -83,19 +113,19 @@ export class PeerAuthenticator {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  byToken(token: string, ip: string, via: Presentation, claimedPeerId?: string): AuthenticatedPeer {
+  byToken(token: string, ip: string, presented: Presentation | TokenPresentation): AuthenticatedPeer {
+    const { via, claimedPeerId, inUrl } = typeof presented === 'string' ? { via: presented } : presented;
     this.ensureReady();
     const parsed = parseToken(token);
     const cred = parsed ? this.directory.credential(parsed.credentialId) : undefined;
     const claimed = claimedPeerId ?? cred?.peerId ?? `cred:${parsed?.credentialId ?? 'malformed'}`;
-    const keys = [`ip:${ip}`, `peer:${claimed}`];
-    this.ensureNotLocked(keys);
+    const keys = lockoutKeys(claimed, ip);
+    this.ensureNotLocked(keys.hard);
 
     const genuine =
       parsed && cred ? this.hasher.verify(parsed.secret, cred.hash) : this.hasher.dummyVerify(parsed?.secret);
     if (!genuine || !cred || (claimedPeerId !== undefined && cred.peerId !== claimedPeerId)) {
-      this.failures.record(keys);
-      throw new AuthError('AUTH_INVALID', INVALID);
+      this.refuse(keys, new AuthError('AUTH_INVALID', INVALID));
     }
     const peer = this.directory.peer(cred.peerId);
     if (!peer) throw new AuthError('AUTH_INVALID', INVALID);
@@ -108,12 +138,20 @@ export class PeerAuthenticator {
         'This credential has expired or was retired by a rotation; use the newer one.',
       );
     this.checkPeer(peer, ip);
+    if (inUrl && !peer.allowUrlCredentials) {
+      throw new AuthError(
+        'AUTH_URL_CREDENTIALS_DISABLED',
+        'Credentials in the URL are not accepted for this peer; send them in a header (Authorization or X-Api-Key).',
+      );
+    }
     return this.identity(peer, via, cred.id, expiryWarning(cred, now, this.opts.warnDays));
   }
 
   /**
    * A request signed with the peer's signing secret. `verify` recomputes the signature; `replayId` (e.g. the
-   * webhook-id) is remembered once the signature is genuine, so the same signed request is accepted once.
+   * webhook-id) is reserved once the signature is genuine, so the same signed request is accepted once. The
+   * reservation is the identity's `replayKey`: the caller releases it (`releaseReplay`) when the request is
+   * refused later on (quota, broker), so the sender's retry of a message that was not accepted still passes.
    */
   async bySignature(
     peerId: string,
@@ -125,22 +163,21 @@ export class PeerAuthenticator {
     expectProvider?: string,
   ): Promise<AuthenticatedPeer> {
     this.ensureReady();
-    const keys = [`ip:${ip}`, `peer:${peerId}`];
-    this.ensureNotLocked(keys);
+    const keys = lockoutKeys(peerId, ip);
+    this.ensureNotLocked(keys.hard);
     const found = this.directory.peer(peerId);
     const peer = expectProvider === undefined || found?.provider === expectProvider ? found : undefined;
     const result = peer?.signingSecret
       ? await verifyWithPeerSecret(peer.id, peer.signingSecret, verify)
       : await verifyWithThrowaway(verify);
     if (!result.ok || !peer?.signingSecret) {
-      if (result.ok || result.reason !== 'missing') this.failures.record(keys);
       const code: AuthErrorCode =
         !result.ok && result.reason === 'missing'
           ? 'AUTH_MISSING'
           : !result.ok && (result.reason === 'expired' || result.reason === 'replayed')
             ? 'AUTH_REPLAYED'
             : 'AUTH_SIGNATURE_INVALID';
-      throw new AuthError(
+      const error = new AuthError(
         code,
         code === 'AUTH_MISSING'
           ? 'This route needs a signed request.'
@@ -148,15 +185,33 @@ export class PeerAuthenticator {
             ? 'The signed request is outside its time window or was already received.'
             : 'The request signature does not match.',
       );
+      if (code === 'AUTH_MISSING') throw error;
+      this.refuse(keys, error);
     }
-    if (replayId !== undefined && this.replays.checkAndRemember(`${peerId}:${replayId}`)) {
+    this.checkPeer(peer, ip);
+    const replayKey = replayId !== undefined ? REPLAY_KEY(peerId, replayId) : undefined;
+    if (replayKey !== undefined && this.replays.checkAndRemember(replayKey)) {
       throw new AuthError(
         'AUTH_REPLAYED',
         'The signed request is outside its time window or was already received.',
       );
     }
-    this.checkPeer(peer, ip);
-    return this.identity(peer, via, null, null);
+    return { ...this.identity(peer, via, null, null), ...(replayKey ? { replayKey } : {}) };
+  }
+
+  /** The request that reserved `replayKey` was not accepted: its sender may send the same message again. */
+  releaseReplay(replayKey: string): void {
+    this.replays.forget(replayKey);
+  }
+
+  /** A failure without a genuine secret: counted, and answered AUTH_LOCKED while the claimed peer is locked. */
+  private refuse(keys: { hard: string[]; soft: string }, error: AuthError): never {
+    const soft = this.failures.lockedFor([keys.soft]);
+    this.failures.record([...keys.hard, keys.soft]);
+    if (soft > 0) {
+      throw new AuthError('AUTH_LOCKED', 'Too many failed attempts; wait before trying again.', soft);
+    }
+    throw error;
   }
 
   private ensureReady(): void {

@@ -21,6 +21,8 @@ export interface DirectoryPeer {
   status: PeerStatus;
   timezone: string | null;
   testDeliveries: TestDeliveries;
+  /** Legacy systems only: may present its token in the URL (`?access_token=`, `?login=&password=`). */
+  allowUrlCredentials: boolean;
   /** Decrypted, in memory only: provider signatures must be recomputed per request. */
   signingSecret: string | null;
 }
@@ -102,9 +104,10 @@ export async function loadDirectory(sql: Sql, box: SecretBox, peerId?: string): 
     signing_secret: string | null;
     timezone: string | null;
     test_deliveries: TestDeliveries;
+    allow_url_credentials: boolean;
   }>(
     `SELECT id, name, kind, provider, scopes, ip_allowlist::text[] AS ip_allowlist, rate_limit_per_minute, status,
-            signing_secret, timezone, test_deliveries
+            signing_secret, timezone, test_deliveries, allow_url_credentials
      FROM peers WHERE $1::text IS NULL OR id = $1`,
     [peerId ?? null],
   );
@@ -139,6 +142,7 @@ export async function loadDirectory(sql: Sql, box: SecretBox, peerId?: string): 
       status: p.status,
       timezone: p.timezone,
       testDeliveries: p.test_deliveries,
+      allowUrlCredentials: p.allow_url_credentials,
       signingSecret: p.signing_secret ? openSigningSecret(box, p.id, p.signing_secret) : null,
     })),
     credentials: credentials.map((c) => ({

@@ -1,5 +1,5 @@
 export interface LockoutPolicy {
-  /** Failures of one claimed peer id within the window that lock it. */
+  /** Failures of one claimed peer id (per source: `pair:` keys; from anywhere: the soft `peer:` key) that lock it. */
   peerMaxFailures: number;
   /** Failures from one client address within the window that lock it (higher: NAT and proxies share one). */
   ipMaxFailures: number;
@@ -20,7 +20,8 @@ interface Entry {
 const MAX_KEYS = 100_000;
 
 /**
- * Failed authentications per key (`peer:<claimed id>`, `ip:<address>`), with lockout and exponential back-off.
+ * Failed authentications per key (`ip:<address>`, `pair:<claimed id>@<address>`, `peer:<claimed id>`; see
+ * lockoutKeys for which of them may refuse a genuine credential), with lockout and exponential back-off.
  * Unknown and known peer ids are tracked alike, so the lockout itself reveals nothing. Per process: each gateway
  * replica counts on its own (documented).
  */

@@ -1,5 +1,5 @@
 /**
- * Signed-request ids already accepted, remembered for longer than the timestamp tolerance: a replay inside
+ * Signed-request ids reserved by a request in flight or accepted (a refused request's id is forgotten again), remembered for longer than the timestamp tolerance: a replay inside
  * the tolerance is caught here, one outside it fails the timestamp check. Per process (documented).
  */
 export class ReplayCache {
@@ -19,6 +19,11 @@ export class ReplayCache {
     if (this.seen.size >= this.maxEntries) this.prune(t);
     this.seen.set(key, t + this.ttlMs);
     return false;
+  }
+
+  /** The request that reserved `key` was refused after all (quota, broker): its id may be used again. */
+  forget(key: string): void {
+    this.seen.delete(key);
   }
 
   private prune(t: number): void {

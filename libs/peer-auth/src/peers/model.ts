@@ -41,6 +41,8 @@ export interface PeerView {
   status: PeerStatus;
   timezone: string | null;
   testDeliveries: TestDeliveries;
+  /** Token accepted in the URL (legacy systems only). */
+  allowUrlCredentials: boolean;
   hasSigningSecret: boolean;
   createdAt: string;
   updatedAt: string;

@@ -1,7 +1,13 @@
-import { ConflictError, NotFoundError } from '@switchboard/contracts';
+import { AuthError, ConflictError, NotFoundError } from '@switchboard/contracts';
 import { rewrapAll, SecretBox } from '@switchboard/secrets';
 import { CredentialHasher } from '../credentials/hasher';
-import { credentialState, planRotation, RotationError, type CredentialRecord } from '../credentials/policy';
+import {
+  credentialState,
+  isLive,
+  planRotation,
+  RotationError,
+  type CredentialRecord,
+} from '../credentials/policy';
 import { issueToken } from '../credentials/token';
 import type { CreatePeerDto, UpdatePeerDto } from './peer.dto';
 import { signingSecretAad, type CredentialView, type IssuedCredential, type PeerView } from './model';
@@ -12,6 +18,18 @@ export interface CredentialPolicyConfig {
   overlapHours: number;
   lifetimeDays: number;
   warnDays: number;
+  /** Rotations a peer may make itself per rolling hour (operators are not limited). */
+  rotationMaxPerHour?: number;
+  /** Retired, expired and revoked credential rows are deleted this many days after they stopped working. */
+  retentionDays?: number;
+}
+
+export interface IssueOptions {
+  expiresInDays?: number;
+  /** The credential a peer rotated with (POST /v1/credentials/rotate). */
+  viaCredential?: string;
+  /** After a suspected leak: revoke every other credential of the peer now instead of after the overlap. */
+  revokeOld?: boolean;
 }
 
 interface PeerRow {
@@ -26,6 +44,7 @@ interface PeerRow {
   signing_secret: string | null;
   timezone: string | null;
   test_deliveries: PeerView['testDeliveries'];
+  allow_url_credentials: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -39,6 +58,7 @@ interface CredentialRow {
   retires_at: Date | null;
   revoked_at: Date | null;
   created_by: string;
+  rotated_from: string | null;
 }
 
 export interface AuditEntry {
@@ -52,8 +72,9 @@ export interface AuditEntry {
 }
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 const PEER_COLUMNS = `id, name, kind, provider, scopes, ip_allowlist::text[] AS ip_allowlist, rate_limit_per_minute,
-  status, signing_secret, timezone, test_deliveries, created_at, updated_at`;
+  status, signing_secret, timezone, test_deliveries, allow_url_credentials, created_at, updated_at`;
 
 const toRecord = (c: CredentialRow): CredentialRecord => ({
   id: c.id,
@@ -97,6 +118,7 @@ function peerView(r: PeerRow): PeerView {
     status: r.status,
     timezone: r.timezone,
     testDeliveries: r.test_deliveries,
+    allowUrlCredentials: r.allow_url_credentials,
     hasSigningSecret: r.signing_secret !== null,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
@@ -134,8 +156,9 @@ export class PeerAdmin {
     const scopes = input.scopes ?? defaultScopes(input.kind, input.provider);
     return this.db.transaction(async (tx) => {
       const rows = await tx.query<PeerRow>(
-        `INSERT INTO peers (id, name, kind, provider, scopes, ip_allowlist, rate_limit_per_minute, status, signing_secret, timezone, test_deliveries)
-         VALUES ($1, $2, $3, $4, $5, $6::cidr[], $7, $8, $9, $10, $11)
+        `INSERT INTO peers (id, name, kind, provider, scopes, ip_allowlist, rate_limit_per_minute, status, signing_secret, timezone,
+                            test_deliveries, allow_url_credentials)
+         VALUES ($1, $2, $3, $4, $5, $6::cidr[], $7, $8, $9, $10, $11, $12)
          ON CONFLICT (id) DO NOTHING
          RETURNING ${PEER_COLUMNS}`,
         [
@@ -150,6 +173,7 @@ export class PeerAdmin {
           input.signingSecret ? this.box.seal(input.signingSecret, signingSecretAad(id)) : null,
           input.timezone ?? null,
           input.testDeliveries ?? 'mark',
+          input.allowUrlCredentials ?? false,
         ],
       );
       if (!rows.length) throw new ConflictError(`A peer with id "${id}" already exists.`);
@@ -160,6 +184,7 @@ export class PeerAdmin {
         scopesDefaulted: input.scopes === undefined,
         ipAllowlist: input.ipAllowlist ?? [],
         signingSecret: input.signingSecret ? 'set' : 'none',
+        ...(input.allowUrlCredentials ? { allowUrlCredentials: true } : {}),
       });
       const credential = await this.issueIn(tx, id, actor, input.expiresInDays);
       return { peer: peerView(rows[0]), credential };
@@ -201,6 +226,8 @@ export class PeerAdmin {
       if (patch.timezone !== undefined) set('timezone', (changed.timezone = patch.timezone));
       if (patch.testDeliveries !== undefined)
         set('test_deliveries', (changed.testDeliveries = patch.testDeliveries));
+      if (patch.allowUrlCredentials !== undefined)
+        set('allow_url_credentials', (changed.allowUrlCredentials = patch.allowUrlCredentials));
       if (patch.signingSecret !== undefined) {
         set(
           'signing_secret',
@@ -224,17 +251,69 @@ export class PeerAdmin {
    * Issues a new credential. Live ones retire after the overlap window (at most two stay live). `viaCredential`
    * is the credential a peer rotated with; it must still be live when the row lock is taken.
    */
-  async issueCredential(
-    peerId: string,
-    actor: string,
-    opts: { expiresInDays?: number; viaCredential?: string } = {},
-  ): Promise<IssuedCredential> {
+  async issueCredential(peerId: string, actor: string, opts: IssueOptions = {}): Promise<IssuedCredential> {
     return this.db.transaction(async (tx) => {
       const [peer] = await tx.query<{ id: string }>(`SELECT id FROM peers WHERE id = $1 FOR UPDATE`, [
         peerId,
       ]);
       if (!peer) throw new NotFoundError(`No peer "${peerId}".`);
-      return this.issueIn(tx, peerId, actor, opts.expiresInDays, opts.viaCredential);
+      if (opts.viaCredential) await this.limitRotations(tx, peerId);
+      const issued = await this.issueIn(tx, peerId, actor, opts.expiresInDays, opts.viaCredential);
+      if (!opts.revokeOld) return issued;
+      const revoked = await tx.query<{ id: string }>(
+        `UPDATE peer_credentials SET revoked_at = now()
+          WHERE peer_id = $1 AND id <> $2 AND revoked_at IS NULL RETURNING id`,
+        [peerId, issued.credentialId],
+      );
+      for (const r of revoked) {
+        await this.audit(tx, actor, 'credential.revoked', peerId, r.id, {
+          by: issued.credentialId,
+          reason: 'rotation',
+        });
+      }
+      return { ...issued, previous: [] };
+    });
+  }
+
+  /** The peer's own rotations within the last hour, counted from the audit trail (rotations are rare). */
+  private async limitRotations(tx: Sql, peerId: string): Promise<void> {
+    const max = this.policy.rotationMaxPerHour;
+    if (max === undefined) return;
+    const [row] = await tx.query<{ n: number; oldest: Date | null }>(
+      `SELECT count(*)::int AS n, min(at) AS oldest FROM peer_audit
+        WHERE peer_id = $1 AND action = 'credential.rotated' AND at > now() - interval '1 hour'`,
+      [peerId],
+    );
+    if (row.n < max) return;
+    const wait = row.oldest
+      ? Math.max(1, Math.ceil((row.oldest.getTime() + HOUR_MS - Date.now()) / 1000))
+      : 3600;
+    throw new AuthError('RATE_LIMITED', `At most ${max} rotations per hour; try again later.`, wait);
+  }
+
+  /**
+   * Deletes credential rows that stopped working (retired, expired or revoked) more than retentionDays ago, with
+   * one `credential.purged` audit entry per peer. Returns how many were deleted.
+   */
+  async purgeDeadCredentials(actor: string): Promise<number> {
+    const days = this.policy.retentionDays;
+    if (days === undefined) return 0;
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<{ id: string; peer_id: string }>(
+        `DELETE FROM peer_credentials
+          WHERE LEAST(revoked_at, retires_at, expires_at) < now() - make_interval(secs => $1)
+          RETURNING id, peer_id`,
+        [days * 86_400],
+      );
+      const byPeer = new Map<string, string[]>();
+      for (const r of rows) byPeer.set(r.peer_id, [...(byPeer.get(r.peer_id) ?? []), r.id]);
+      for (const [peerId, ids] of byPeer) {
+        await this.audit(tx, actor, 'credential.purged', peerId, null, {
+          credentials: ids,
+          retentionDays: days,
+        });
+      }
+      return rows.length;
     });
   }
 
@@ -343,6 +422,19 @@ export class PeerAdmin {
       if (state !== 'active' && state !== 'retiring') {
         throw new ConflictError('The credential used to rotate is no longer live.');
       }
+      // A retiring credential was replaced. It may rotate again only to recover a replacement it minted itself
+      // and whose token its client lost (killed before saving it); never to retire a credential an operator
+      // (or another rotation) issued after it: a leaked, rotated-away credential must not hijack the new one.
+      if (state === 'retiring') {
+        const newer = existing.filter(
+          (c) => c.id !== viaCredential && isLive(toRecord(c), now) && c.rotated_from !== viaCredential,
+        );
+        if (newer.length) {
+          throw new ConflictError(
+            'This credential was replaced by a newer one; rotate with the newest credential.',
+          );
+        }
+      }
     }
     const lifetimeDays = expiresInDays ?? this.policy.lifetimeDays;
     let plan;
@@ -363,8 +455,8 @@ export class PeerAdmin {
     }
     const issued = issueToken();
     await tx.query(
-      `INSERT INTO peer_credentials (id, peer_id, secret_hash, created_at, expires_at, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
+      `INSERT INTO peer_credentials (id, peer_id, secret_hash, created_at, expires_at, created_by, rotated_from)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [
         issued.credentialId,
         peerId,
@@ -372,6 +464,7 @@ export class PeerAdmin {
         now,
         plan.newCredential.expiresAt,
         actor,
+        viaCredential ?? null,
       ],
     );
     await this.audit(

@@ -15,6 +15,7 @@ import {
   ValidateIf,
   ValidatorConstraint,
   ValidatorConstraintInterface,
+  IsBoolean,
 } from 'class-validator';
 import { parseCidr } from './ip-allowlist';
 import { PEER_ID, PEER_KINDS, PEER_PROVIDERS, PEER_STATUSES, TEST_DELIVERIES } from './model';
@@ -100,6 +101,13 @@ export class UpdatePeerDto {
   @IsOptional()
   @IsIn(TEST_DELIVERIES)
   testDeliveries?: TestDeliveries;
+  /**
+   * Legacy systems that cannot send headers: accept this peer's token in the URL (`?access_token=`,
+   * `?login=&password=`). Off by default: URLs end up in proxy and browser logs.
+   */
+  @IsOptional()
+  @IsBoolean()
+  allowUrlCredentials?: boolean;
 }
 
 export class CreatePeerDto extends UpdatePeerDto {
@@ -126,6 +134,14 @@ export class CreatePeerDto extends UpdatePeerDto {
 }
 
 export class IssueCredentialDto {
+  /**
+   * After a suspected leak: revoke every other credential of the peer now, instead of letting them retire after
+   * the overlap window.
+   */
+  @IsOptional()
+  @IsBoolean()
+  revokeOld?: boolean;
+
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0.00001)

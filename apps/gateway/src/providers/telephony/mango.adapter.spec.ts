@@ -95,6 +95,7 @@ describe('mango adapter behind the peer authenticator (unknown peers cost and an
     rateLimitPerMinute: null,
     status: 'active',
     timezone: null,
+    allowUrlCredentials: false,
     signingSecret,
   });
   directory.replaceAll({
@@ -143,8 +144,8 @@ describe('mango adapter behind the peer authenticator (unknown peers cost and an
       { peerId: 'nobody', verified: ['other'], code: 'AUTH_SIGNATURE_INVALID' },
       { peerId: 'tw', verified: ['other'], code: 'AUTH_SIGNATURE_INVALID' },
     ]);
-    // Each counts towards the lockout alike.
-    expect(recorded.map((k) => k[1])).toEqual(['peer:mg', 'peer:nobody', 'peer:tw']);
+    // Each counts towards the lockout alike (per source, and the claimed peer's soft lock).
+    expect(recorded.map((k) => k[2])).toEqual(['peer:mg', 'peer:nobody', 'peer:tw']);
   });
 
   it('an unsigned request -> AUTH_MISSING whether the peer is known, unknown or misconfigured', async () => {
