@@ -1,4 +1,4 @@
-import { TestSystem } from './support/system';
+import { eventually, TestSystem } from './support/system';
 
 const UUID = '0190f1a2-3b4c-7d5e-8f60-718293a4b5c6';
 const FROM = '2026-01-01T00:00:00Z';
@@ -176,6 +176,14 @@ describe('console refuses hostile query and path input with 400 problem+json', (
   });
 
   it('exports a CSV in full, or refuses before the first byte', async () => {
+    // The console creates today's partition at start; inserting while it attaches races it (a row routed to
+    // the default partition then violates its new constraint), so wait for the partition first.
+    const today = `access_log_p${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`;
+    expect(
+      await eventually(
+        async () => (await sys.sql(`SELECT 1 FROM pg_class WHERE relname = $1`, [today])).length === 1,
+      ),
+    ).toBe(true);
     await sys.sql(
       `INSERT INTO access_log (id, direction, peer_id, service, method, started_at, duration_ms, result, http_status,
          client_ip, correlation_id)
