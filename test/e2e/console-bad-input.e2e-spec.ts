@@ -191,9 +191,12 @@ describe('console refuses hostile query and path input with 400 problem+json', (
          now() - make_interval(secs => g / 1000.0), 3, 'accepted', 202, '127.0.0.1', 'c' || g
        FROM generate_series(1, 2500) g`,
     );
-    const res = await fetch(`${sys.app('console').url}/v1/admin/access-log/export?format=csv`, {
-      headers: { authorization: `Bearer ${sys.adminToken}` },
-    });
+    const res = await fetch(
+      `${sys.app('console').url}/v1/admin/access-log/export?format=csv&peer=shop-test`,
+      {
+        headers: { authorization: `Bearer ${sys.adminToken}` },
+      },
+    );
     expect(res.status).toBe(200);
     const lines = (await res.text()).split('\r\n').filter((l) => l !== '');
     expect(lines).toHaveLength(2501);
