@@ -74,6 +74,10 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     if (ch && this.consumerTag) await ch.cancel(this.consumerTag).catch(() => undefined);
     // Graceful: let in-flight handlers commit and ack before the connection goes.
     await Promise.allSettled([...this.inFlight]);
+    // Close the channel before the connection: amqplib multiplexes channels, so a connection.close frame can
+    // overtake acks still buffered on this channel, and the broker would redeliver messages already committed.
+    // channel.close() resolves on the broker's close-ok, which comes after every ack sent before it.
+    if (this.channel) await this.channel.close().catch(() => undefined);
     await this.connection.stop();
   }
 

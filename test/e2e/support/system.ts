@@ -56,12 +56,20 @@ async function createDatabase(baseUrl: string, name: string): Promise<string> {
 
 export class RunningApp {
   private exited: Promise<number | null>;
+  /** Everything the process wrote to stdout and stderr (also in .data/test-logs), for assertions on its log. */
+  output = '';
   constructor(
     readonly name: AppName,
     readonly port: number,
     public proc: ChildProcess,
   ) {
-    this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
+    // 'close', not 'exit': by then stdout and stderr are read to the end, so `output` is complete.
+    this.exited = new Promise((r) => proc.once('close', (code) => r(code)));
+    const keep = (d: Buffer) => {
+      this.output += d.toString();
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
   }
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
