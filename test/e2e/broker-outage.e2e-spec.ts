@@ -1,14 +1,20 @@
-import { eventually, localStack, order, rabbitmqctl, sleep, stackCall, TestSystem } from './support/system';
+import { eventually, order, PrivateServer, sleep, TestSystem } from './support/system';
 
-/** Invariant 1: no 2xx before durability. Broker down or silent -> 503, never 202; back -> ingest resumes. */
-(localStack() ? describe : describe.skip)('broker outage', () => {
-  const sys = new TestSystem('broker-outage', { AMQP_PUBLISH_TIMEOUT_MS: '1500' });
+/**
+ * Invariant 1: no 2xx before durability. Broker down or silent -> 503, never 202; back -> ingest resumes.
+ * Runs in every stack mode on a RabbitMQ of its own (the shared one is never stopped) and the run's PostgreSQL.
+ */
+describe('broker outage', () => {
+  const rabbit = new PrivateServer('rabbitmq', 'broker-outage');
+  const sys = new TestSystem('broker-outage', { AMQP_PUBLISH_TIMEOUT_MS: '1500' }, { rabbitmq: rabbit });
 
-  beforeAll(() => sys.start());
+  beforeAll(async () => {
+    await rabbit.start();
+    await sys.start();
+  });
   afterAll(async () => {
-    await rabbitmqctl('set_vm_memory_high_watermark', '0.4').catch(() => undefined);
-    await stackCall('startRabbit');
-    await sys.destroy();
+    await sys.destroy().catch(() => undefined);
+    await rabbit.stop();
   });
 
   it('answers 503 while the broker is down and resumes without a gateway restart', async () => {
@@ -16,7 +22,7 @@ import { eventually, localStack, order, rabbitmqctl, sleep, stackCall, TestSyste
     const pid = gateway.proc.pid;
     expect((await sys.post('/v1/website/orders', order())).status).toBe(202);
 
-    await stackCall('stopRabbit');
+    await rabbit.stop();
     const statuses: number[] = [];
     const rejected: string[] = [];
     for (let i = 0; i < 10; i++) {
@@ -35,7 +41,7 @@ import { eventually, localStack, order, rabbitmqctl, sleep, stackCall, TestSyste
     expect((await fetch(`${gateway.url}/health`)).status).toBe(503);
     expect((await fetch(`${gateway.url}/health/live`)).status).toBe(200);
 
-    await stackCall('startRabbit');
+    await rabbit.start();
     const resumed = order();
     const ok = await eventually(
       async () => (await sys.post('/v1/website/orders', resumed)).status === 202,
@@ -58,7 +64,7 @@ import { eventually, localStack, order, rabbitmqctl, sleep, stackCall, TestSyste
   });
 
   it('answers 503 when the broker does not confirm in time (publishers blocked by a memory alarm)', async () => {
-    await rabbitmqctl('set_vm_memory_high_watermark', '0');
+    await rabbit.rabbitmqctl('set_vm_memory_high_watermark', '0');
     try {
       const started = Date.now();
       const res = await sys.post('/v1/website/orders', order());
@@ -66,7 +72,7 @@ import { eventually, localStack, order, rabbitmqctl, sleep, stackCall, TestSyste
       expect(((await res.json()) as { code: string }).code).toBe('BROKER_UNAVAILABLE');
       expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
     } finally {
-      await rabbitmqctl('set_vm_memory_high_watermark', '0.4');
+      await rabbit.rabbitmqctl('set_vm_memory_high_watermark', '0.4');
     }
     const ok = await eventually(
       async () => (await sys.post('/v1/website/orders', order())).status === 202,

@@ -93,7 +93,6 @@ export class TestSystem {
   readonly pepper = randomBytes(32).toString('base64');
   readonly masterKeys = `k1:${randomBytes(32).toString('base64')}`;
   databaseUrl = '';
-  readonly amqpUrl = process.env.TEST_AMQP_URL!;
   readonly apps = new Map<AppName, RunningApp>();
   private db: Client | null = null;
   private ports = new Map<AppName, number>();
@@ -101,10 +100,20 @@ export class TestSystem {
   constructor(
     private readonly suite: string,
     private readonly extraEnv: Record<string, string> = {},
+    /** The servers to run on; by default the run's (jest global setup). Outage suites pass their own. */
+    private readonly servers: { postgres?: PrivateServer; rabbitmq?: PrivateServer } = {},
   ) {}
 
+  get amqpUrl(): string {
+    return this.servers.rabbitmq?.url || process.env.TEST_AMQP_URL!;
+  }
+
+  private get serverDatabaseUrl(): string {
+    return this.servers.postgres?.url || process.env.TEST_DATABASE_URL!;
+  }
+
   async start(apps: AppName[] = ['gateway', 'website-connector', 'console']): Promise<this> {
-    this.databaseUrl = await createDatabase(process.env.TEST_DATABASE_URL!, `sb_${this.namespace}`);
+    this.databaseUrl = await createDatabase(this.serverDatabaseUrl, `sb_${this.namespace}`);
     const created = await this.cli(
       'peers',
       'create',
@@ -183,7 +192,7 @@ export class TestSystem {
       for (const q of await this.queueNames()) await ch.deleteQueue(q);
       await ch.deleteExchange(`${this.namespace}.events`);
     }).catch(() => undefined);
-    const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+    const admin = new Client({ connectionString: this.serverDatabaseUrl });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS sb_${this.namespace} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
@@ -288,42 +297,97 @@ export function order(overrides: Record<string, unknown> = {}): Record<string, u
 }
 
 /** Calls one of config/stack/stack.mjs's exports in a child process (it is ESM; jest runs CommonJS). */
-export async function stackCall(
-  fn: 'stopRabbit' | 'startRabbit' | 'stopPostgres' | 'startPostgres',
-): Promise<void> {
+async function stackCall(fn: string, ...args: unknown[]): Promise<string> {
   const { execFile } = await import('node:child_process');
-  await new Promise<void>((resolve, reject) =>
+  return new Promise<string>((resolve, reject) =>
     execFile(
       process.execPath,
       [
         '--input-type=module',
         '-e',
-        `const m = await import('./config/stack/stack.mjs'); await m.${fn}(process.cwd());`,
+        `const m = await import('./config/stack/stack.mjs');` +
+          `const r = await m.${fn}(...JSON.parse(process.argv[1])); process.stdout.write(JSON.stringify(r ?? null));`,
+        JSON.stringify(args),
       ],
-      { cwd: ROOT, timeout: 120_000 },
-      (err, _out, stderr) => (err ? reject(new Error(`${fn} failed: ${stderr || err.message}`)) : resolve()),
+      { cwd: ROOT, timeout: 180_000 },
+      (err, out, stderr) => (err ? reject(new Error(`${fn} failed: ${stderr || err.message}`)) : resolve(out)),
     ),
   );
 }
 
-/** rabbitmqctl against the local test broker (same node name and cookie as config/stack). */
-export async function rabbitmqctl(...args: string[]): Promise<string> {
-  const { execFile } = await import('node:child_process');
-  const { readFileSync } = await import('node:fs');
-  const home = join(ROOT, '.data/rabbitmq');
-  const node = readFileSync(join(home, 'nodename'), 'utf8').trim();
-  return new Promise((resolve, reject) =>
-    execFile(
-      '/usr/lib/rabbitmq/bin/rabbitmqctl',
-      ['-n', node, ...args],
-      { env: { ...process.env, HOME: home }, timeout: 60_000 },
-      (err, out, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(out)),
-    ),
-  );
-}
+const portFree = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 
-/** True when the suite runs on the servers config/stack started locally (fault tests need to stop them). */
-export const localStack = () => process.env.TEST_STACK_MODE === 'local';
+/** The shared development servers (HELPERS/README): a suite that stops servers must never touch these. */
+const SHARED_PORTS = [55432, 55672, 55673, 55674];
+
+/**
+ * A PostgreSQL or RabbitMQ of one suite's own, under .data/private/<suite>, on free ports (RabbitMQ: a port whose
+ * next two, Erlang distribution and management, are free too; config/stack names the node after its port, so it
+ * never clashes with the shared node). The outage suites stop and start these, in every stack mode (env URLs,
+ * Docker or local), so the guarantees they prove are never skipped and the servers other suites use never stop.
+ * They need the locally installed servers; without them the suite fails, naming what to install.
+ */
+export class PrivateServer {
+  readonly root: string;
+  port = 0;
+  url = '';
+
+  constructor(
+    readonly kind: 'postgres' | 'rabbitmq',
+    suite: string,
+  ) {
+    this.root = join(ROOT, '.data', 'private', suite);
+  }
+
+  async start(): Promise<string> {
+    if (!this.port) this.port = await this.freePorts();
+    if (SHARED_PORTS.includes(this.port)) throw new Error(`refusing the shared port ${this.port}`);
+    mkdirSync(this.root, { recursive: true });
+    const fn = this.kind === 'postgres' ? 'startPostgres' : 'startRabbit';
+    const opts = this.kind === 'postgres' ? { pgPort: this.port } : { amqpPort: this.port };
+    const url = JSON.parse(await stackCall(fn, this.root, opts)) as string;
+    // startPostgres returns the URL of its `switchboard` database; TestSystem creates its own next to it.
+    this.url = url;
+    return url;
+  }
+
+  async stop(): Promise<void> {
+    await stackCall(this.kind === 'postgres' ? 'stopPostgres' : 'stopRabbit', this.root);
+  }
+
+  /** rabbitmqctl against this node (its node name and Erlang cookie live under its root). */
+  async rabbitmqctl(...args: string[]): Promise<string> {
+    const { execFile } = await import('node:child_process');
+    const home = join(this.root, '.data/rabbitmq');
+    const node = readFileSync(join(home, 'nodename'), 'utf8').trim();
+    return new Promise((resolve, reject) =>
+      execFile(
+        '/usr/lib/rabbitmq/bin/rabbitmqctl',
+        ['-n', node, ...args],
+        { env: { ...process.env, HOME: home }, timeout: 60_000 },
+        (err, out, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(out)),
+      ),
+    );
+  }
+
+  private async freePorts(): Promise<number> {
+    if (this.kind === 'postgres') {
+      for (;;) {
+        const p = await freePort();
+        if (!SHARED_PORTS.includes(p)) return p;
+      }
+    }
+    for (let base = 57_000 + Math.floor(Math.random() * 300) * 3; base < 62_000; base += 3) {
+      if ((await portFree(base)) && (await portFree(base + 1)) && (await portFree(base + 2))) return base;
+    }
+    throw new Error('no three free ports for a private RabbitMQ');
+  }
+}
 
 /** Runs tasks with at most `limit` in flight. */
 export async function pool<T>(count: number, limit: number, task: (i: number) => Promise<T>): Promise<T[]> {
