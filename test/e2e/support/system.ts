@@ -30,13 +30,20 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until fn returns a truthy value or the time is up; returns the last value. */
+/**
+ * Polls until fn returns a truthy value and returns it; throws when the time is up. A wait is an assertion:
+ * its result cannot be discarded by mistake (a test that "waited" for something that never happened fails).
+ */
 export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T = await fn();
   while (!last && Date.now() < deadline) {
     await sleep(everyMs);
     last = await fn();
+  }
+  if (!last) {
+    const what = fn.toString().replace(/\s+/g, ' ').slice(0, 300);
+    throw new Error(`not true within ${timeoutMs} ms (last value: ${String(last)}): ${what}`);
   }
   return last;
 }
@@ -274,6 +281,55 @@ export class TestSystem {
     }
   }
 
+  /** Messages a connector finished so far, by outcome (ok / retry / dead-letter), from its /metrics. */
+  async consumed(app: 'website-connector' | 'telephony-connector'): Promise<Record<string, number>> {
+    const text = await (await fetch(`${this.app(app).url}/metrics`)).text();
+    const out: Record<string, number> = {};
+    for (const m of text.matchAll(/^switchboard_consumed_total\{([^}]*)\} (\d+)/gm)) {
+      const outcome = /outcome="([^"]*)"/.exec(m[1])![1];
+      out[outcome] = (out[outcome] ?? 0) + Number(m[2]);
+    }
+    return out;
+  }
+
+  /**
+   * Waits until the connector has finished `n` more messages successfully than `before` (from consumed()), so a
+   * test can then assert that those messages changed nothing, rather than sleeping and hoping they ran.
+   */
+  async consumedOk(
+    app: 'website-connector' | 'telephony-connector',
+    before: Record<string, number>,
+    n: number,
+  ) {
+    const target = (before.ok ?? 0) + n;
+    let last: Record<string, number> = {};
+    await eventually(async () => ((last = await this.consumed(app)).ok ?? 0) >= target, 30_000).catch(() => {
+      throw new Error(
+        `${app} consumed ${JSON.stringify(last)}; expected ${n} more ok than ${JSON.stringify(before)}`,
+      );
+    });
+  }
+
+  /**
+   * Publishes raw messages on a confirm channel and waits for the broker's confirms, so they are queued when this
+   * resolves (a plain channel closed right after publish() can drop what it had not written yet).
+   */
+  async publishRaw(
+    messages: Array<{ exchange?: string; routingKey: string; content: Buffer | string; options?: amqp.Options.Publish }>,
+  ): Promise<void> {
+    const conn = await amqp.connect(this.amqpUrl);
+    try {
+      const ch = await conn.createConfirmChannel();
+      for (const m of messages) {
+        const content = typeof m.content === 'string' ? Buffer.from(m.content) : m.content;
+        ch.publish(m.exchange ?? `${this.namespace}.events`, m.routingKey, content, { persistent: true, ...m.options });
+      }
+      await ch.waitForConfirms();
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+  }
+
   async queueDepth(name: string): Promise<number> {
     return this.withChannel(async (ch) => (await ch.checkQueue(name)).messageCount);
   }
@@ -310,7 +366,8 @@ async function stackCall(fn: string, ...args: unknown[]): Promise<string> {
         JSON.stringify(args),
       ],
       { cwd: ROOT, timeout: 180_000 },
-      (err, out, stderr) => (err ? reject(new Error(`${fn} failed: ${stderr || err.message}`)) : resolve(out)),
+      (err, out, stderr) =>
+        err ? reject(new Error(`${fn} failed: ${stderr || err.message}`)) : resolve(out),
     ),
   );
 }
