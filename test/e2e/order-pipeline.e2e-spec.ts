@@ -107,8 +107,17 @@ describe('website order pipeline', () => {
     const o = order();
     const before = await sys.consumed('website-connector');
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const res = await sys.post('/v1/website/orders', o);
+    // A peer's retries carry its Idempotency-Key. The third "retry" differs (a later version, paid): if the key
+    // did not deduplicate, it would be applied as a newer version and the deal would turn paid.
+    const key = `retry-${o.externalId as string}`;
+    const newer = {
+      ...o,
+      status: 'paid',
+      updatedAt: '2030-01-01T00:00:00.000Z',
+      paidAt: '2030-01-01T00:00:00.000Z',
+    };
+    for (const body of [o, o, newer]) {
+      const res = await sys.post('/v1/website/orders', body, { 'idempotency-key': key });
       expect(res.status).toBe(202);
       ids.push(((await res.json()) as { eventId: string }).eventId);
     }
@@ -120,17 +129,22 @@ describe('website order pipeline', () => {
       [ids],
     );
     expect(Number(markers)).toBe(1);
-    expect(await dealsOf(o.externalId as string)).toHaveLength(1);
+    expect((await dealsOf(o.externalId as string)).map((d) => d.status)).toEqual(['new']);
 
     // Redelivery: the very same envelope arrives again (as after a consumer crash before its ack).
     const deal = (await dealsOf(o.externalId as string))[0];
     expect(deal.lastEventId).toBe(ids[0]);
+    const [marker] = await sys.sql<{ idempotency_key: string; outcome: string }>(
+      `SELECT idempotency_key, outcome FROM processed_events WHERE event_id = $1`,
+      [ids[0]],
+    );
+    expect(marker.outcome).toBe('created');
     const beforeRedelivery = await sys.consumed('website-connector');
     const envelope = {
       id: ids[0],
       type: 'website.order.submitted',
       peerId: sys.peerId,
-      idempotencyKey: `order:${o.externalId as string}@${o.updatedAt as string}:new`,
+      idempotencyKey: marker.idempotency_key,
       occurredAt: o.updatedAt,
       receivedAt: new Date().toISOString(),
       schemaVersion: 1,
@@ -146,6 +160,14 @@ describe('website order pipeline', () => {
     ]);
     // The redelivered message was consumed (acked as ok): now its having changed nothing means something.
     await sys.consumedOk('website-connector', beforeRedelivery, 1);
+    // Recognised as already processed: not applied again (which would have recorded it as `stale` now).
+    expect(
+      (
+        await sys.sql<{ outcome: string }>(`SELECT outcome FROM processed_events WHERE event_id = $1`, [
+          ids[0],
+        ])
+      )[0].outcome,
+    ).toBe('created');
 
     expect(await dealsOf(o.externalId as string)).toHaveLength(1);
     const [{ n }] = await sys.sql<{ n: string }>(`SELECT count(*) n FROM deals WHERE external_id = $1`, [
