@@ -40,11 +40,10 @@ describe('token', () => {
   it('crc32 matches the standard check value (and zlib.crc32 where available)', () => {
     expect(crc32('123456789')).toBe(0xcbf43926);
     expect(crc32('')).toBe(0);
-    const zlibCrc = (zlib as { crc32?: (data: string) => number }).crc32;
-    for (let i = 0; i < 50; i++) {
-      const s = issueToken().token;
-      if (zlibCrc) expect(crc32(s)).toBe(zlibCrc(s));
-    }
+    // Without zlib.crc32 (Node < 20.15) the comparison is with itself: the check value above still holds.
+    const reference = (zlib as { crc32?: (data: string) => number }).crc32 ?? crc32;
+    const tokens = Array.from({ length: 50 }, () => issueToken().token);
+    expect(tokens.map((s) => crc32(s))).toEqual(tokens.map((s) => reference(s)));
   });
 
   it('catches every single-character substitution', () => {
