@@ -223,6 +223,12 @@ describe('interface access log: writer, gateway records, partitions', () => {
     expect(await partitionOf('expired-default')).toEqual(['access_log_default:1']);
     const recentBefore = await partitionOf('recent');
 
+    // Maintenance as of a year ahead would delete every row: refused without --yes, nothing deleted.
+    const future = new Date(now + 365 * DAY).toISOString();
+    await expect(sys.cli('access-log', 'maintain', '--now', future)).rejects.toThrow(/in the future.*--yes/s);
+    expect(await partitionOf('recent')).toEqual(recentBefore);
+    expect(await partitionOf('expired-default')).toEqual(['access_log_default:1']);
+
     const result = await sys.cli('access-log', 'maintain');
     expect(result.dropped).toEqual(expect.arrayContaining(back.created));
     expect(result.deletedFromDefault).toBe(1);
