@@ -28,7 +28,7 @@ class FakeChannel extends EventEmitter {
   }
   /** The broker returns an unroutable mandatory message before it confirms it. */
   returnThenAck(i: number): void {
-    this.emit('return', { properties: { messageId: this.published[i].messageId } } as unknown as Message);
+    this.emit('return', { properties: { messageId: this.published[i].messageId } });
     this.ack(i);
   }
 }
