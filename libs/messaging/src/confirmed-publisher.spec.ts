@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { BrokerUnavailableError, ErrorCode } from '@switchboard/contracts';
 import type { AmqpConnection } from './amqp-connection';
 import { ConfirmedPublisher } from './confirmed-publisher';
