@@ -61,7 +61,7 @@ describe('credential expiry audit', () => {
       const rows = await expiring('expires-soon-2');
       return rows.length ? rows : null;
     });
-    expect(second.map((r) => r.credential_id)).toEqual([newcomer.credentialId]);
+    expect(second!.map((r) => r.credential_id)).toEqual([newcomer.credentialId]);
     expect((await expiring('expires-soon')).map((r) => r.credential_id)).toEqual([soon.credentialId]);
   });
 });
