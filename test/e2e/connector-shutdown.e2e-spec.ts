@@ -52,6 +52,24 @@ describe('connector SIGTERM mid-processing', () => {
 
     const committed = await count('SELECT count(*) n FROM processed_events');
     expect(committed).toBeLessThan(TOTAL); // it really was stopped mid-backlog
+    expect(await count(`SELECT count(*) n FROM processed_events WHERE outcome <> 'created'`)).toBe(0);
+    // By id: no event both committed and back on the queue (read without acking; closing the channel requeues).
+    const queuedIds = await sys.withChannel(async (ch) => {
+      const ids: string[] = [];
+      for (
+        let m = await ch.get(sys.queue('website-connector'));
+        m;
+        m = await ch.get(sys.queue('website-connector'))
+      )
+        ids.push(String(m.properties.messageId));
+      return ids;
+    });
+    const committedAndQueued = await sys.sql<{ event_id: string; processed_at: Date }>(
+      `SELECT event_id, processed_at FROM processed_events WHERE event_id::text = ANY($1)`,
+      [queuedIds],
+    );
+    expect(committedAndQueued).toEqual([]);
+
     // The broker returns unacked messages to the queue when the connection closes; give it a moment to count.
     const balanced = await eventually(async () => committed + (await queued()) === TOTAL, 10_000, 200).catch(
       () => false,
@@ -62,8 +80,6 @@ describe('connector SIGTERM mid-processing', () => {
       sent: TOTAL,
       balanced: true,
     });
-    expect(await count(`SELECT count(*) n FROM processed_events WHERE outcome <> 'created'`)).toBe(0);
-
     // The rest is processed after a restart, each order exactly once.
     await sys.startApp('website-connector');
     const done = await eventually(
