@@ -315,14 +315,22 @@ export class TestSystem {
    * resolves (a plain channel closed right after publish() can drop what it had not written yet).
    */
   async publishRaw(
-    messages: Array<{ exchange?: string; routingKey: string; content: Buffer | string; options?: amqp.Options.Publish }>,
+    messages: Array<{
+      exchange?: string;
+      routingKey: string;
+      content: Buffer | string;
+      options?: amqp.Options.Publish;
+    }>,
   ): Promise<void> {
     const conn = await amqp.connect(this.amqpUrl);
     try {
       const ch = await conn.createConfirmChannel();
       for (const m of messages) {
         const content = typeof m.content === 'string' ? Buffer.from(m.content) : m.content;
-        ch.publish(m.exchange ?? `${this.namespace}.events`, m.routingKey, content, { persistent: true, ...m.options });
+        ch.publish(m.exchange ?? `${this.namespace}.events`, m.routingKey, content, {
+          persistent: true,
+          ...m.options,
+        });
       }
       await ch.waitForConfirms();
     } finally {
