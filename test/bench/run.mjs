@@ -16,7 +16,10 @@
 // ACCESS_LOG_ENABLED=true against the same with false, alternating rounds: the throughput ratio (≥ 0.90), rows
 // written per request, records dropped. `--access-log-search` (on in a full run, off in --quick unless named) a
 // bench database with --access-log-rows records (10,000,000 by default) over 30 days, and the first page of a
-// search by peer and 7 days through the console API (p95 ≤ 100 ms). `--…-only` flags run only the named phases
+// search by peer and 7 days through the console API (p95 ≤ 100 ms). Every phase that stores what it sends (pipeline,
+// floor, telephony) also checks the acknowledged set by unique id against the database: lost (acknowledged, not
+// stored) and duplicated (stored more than once) are reported next to the throughput, and either fails the run.
+// `--…-only` flags run only the named phases
 // (they combine); `--no-pipeline` skips the pipeline. --keep-db keeps the filled access-log database for reuse.
 import autocannon from 'autocannon';
 import amqp from 'amqplib';
@@ -218,13 +221,56 @@ function createBenchPeer(env, { id = BENCH_PEER, kind = 'website', scopes = 'web
   );
 }
 
-/** Load on POST /v1/website/orders with a bearer token: `duration` seconds or `amount` requests. */
-function drive(port, token, opts) {
+/**
+ * Autocannon request hooks that make each body with `make()` -> { key, body } and push the key of every request
+ * answered 2xx onto `acked`: the acknowledged set, checked against what was stored (see `accounting`).
+ * Autocannon runs one request at a time per connection (no pipelining), so the connection's context holds the
+ * key of the request being answered.
+ */
+function tracked(make, acked) {
+  return {
+    setupRequest: (req, context) => {
+      const { key, body } = make();
+      context.key = key;
+      return { ...req, body };
+    },
+    onResponse: (status, _body, context) => {
+      if (acked && status >= 200 && status <= 299) acked.push(context.key);
+    },
+  };
+}
+
+/**
+ * Lost and duplicated among acknowledged events, by their unique key: `storedKeys` is a SELECT of one key column
+ * (`k`) over what the phase stored, restricted to the keys passed as $1. A fast run that loses data cannot look
+ * good: lost > 0 or duplicated > 0 is reported next to its throughput (and in the markdown).
+ */
+async function accounting(db, acked, storedKeys) {
+  const unique = [...new Set(acked)];
+  const { rows } = await db.query(
+    `SELECT count(DISTINCT s.k)::int AS present, (count(*) - count(DISTINCT s.k))::int AS extra
+       FROM (${storedKeys}) s`,
+    [unique],
+  );
+  return {
+    acknowledged: unique.length,
+    stored: rows[0].present,
+    lost: unique.length - rows[0].present,
+    duplicated: rows[0].extra,
+  };
+}
+const ORDER_KEYS = `SELECT external_id AS k FROM deals WHERE external_id = ANY($1::text[])`;
+
+/**
+ * Load on POST /v1/website/orders with a bearer token: `duration` seconds or `amount` requests. The externalId
+ * of every accepted order is pushed onto `acked` when given.
+ */
+function drive(port, token, opts, acked = null) {
   return autocannon({
     url: `http://127.0.0.1:${port}/v1/website/orders`,
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    requests: [{ setupRequest: (req) => ({ ...req, body: nextOrder() }) }],
+    requests: [tracked(nextOrder, acked)],
     ...opts,
   });
 }
@@ -253,13 +299,14 @@ async function runFloor({ connections, databaseUrl, amqpUrl, ns, db }) {
   try {
     const before = await rows();
     const startedAt = Date.now();
+    const acked = [];
     const result = await autocannon({
       url: `http://127.0.0.1:${gwPort}/floor`,
       connections,
       duration: DURATION,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      requests: [{ setupRequest: (req) => ({ ...req, body: nextOrder() }) }],
+      requests: [tracked(nextOrder, acked)],
     });
     const loadEndedAt = Date.now();
     let done = await rows();
@@ -273,6 +320,11 @@ async function runFloor({ connections, databaseUrl, amqpUrl, ns, db }) {
       ackLatencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
       processedPerSecondEndToEnd: Math.round((done - before) / elapsed),
       errors: result.non2xx + result.errors + result.timeouts,
+      accounting: await accounting(
+        db,
+        acked,
+        `SELECT body->>'externalId' AS k FROM floor_events WHERE body->>'externalId' = ANY($1::text[])`,
+      ),
     };
   } finally {
     await Promise.all([stop(gateway), stop(consumer)]);
@@ -283,14 +335,19 @@ let seq = 0;
 const runId = randomBytes(3).toString('hex');
 // The same sample order the e2e suites use; only identity fields vary.
 const SAMPLE = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/website/order.sample.json'), 'utf8'));
+/** The next bench order: { key: its externalId, body: its JSON }. */
 function nextOrder() {
   seq += 1;
   const n = String(seq).padStart(7, '0');
-  return JSON.stringify({
-    ...SAMPLE,
-    externalId: `B-${runId}-${n}`,
-    customer: { name: 'Bench Customer', phone: `+7916${n}`, email: `c${n}@bench.example` },
-  });
+  const key = `B-${runId}-${n}`;
+  return {
+    key,
+    body: JSON.stringify({
+      ...SAMPLE,
+      externalId: key,
+      customer: { name: 'Bench Customer', phone: `+7916${n}`, email: `c${n}@bench.example` },
+    }),
+  };
 }
 
 const configFile = (name) => JSON.parse(readFileSync(join(ROOT, 'config', name), 'utf8'));
@@ -396,7 +453,8 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
       const confirmBefore = await histogram(gwPort, 'switchboard_publish_confirm_seconds');
       const handlerBefore = connector ? await histogram(wcPort, 'switchboard_consume_seconds') : {};
       const startedAt = Date.now();
-      const result = await drive(gwPort, token, { connections, duration: DURATION });
+      const acked = [];
+      const result = await drive(gwPort, token, { connections, duration: DURATION }, acked);
       const loadEndedAt = Date.now();
       const processedAtLoadEnd = await count(db);
       const accepted = result['2xx'];
@@ -455,6 +513,10 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
         drainSeconds: (drainedAt - loadEndedAt) / 1000,
         lagMs: { p50: Math.round(Number(lag.p50)), p99: Math.round(Number(lag.p99)) },
         errors: { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts },
+        // --ingest-only has no connector: nothing is stored, so only the acknowledged count means anything.
+        accounting: INGEST_ONLY
+          ? { acknowledged: new Set(acked).size }
+          : await accounting(db, acked, ORDER_KEYS),
         inside,
         floor,
         processes: Object.fromEntries(
@@ -569,12 +631,18 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
     for (const r of started) if (r.status === 'rejected') throw r.reason;
 
     const mix = createCallMix({ prefix: `W${runId}`, ...CALL_MIX });
-    const driveCalls = (opts) =>
+    // An event's key: its call and type (each call sends each type once).
+    const nextEvent = () => {
+      const body = mix.next();
+      const e = JSON.parse(body);
+      return { key: `${e.providerCallId}|${e.type}`, body };
+    };
+    const driveCalls = (opts, acked = null) =>
       autocannon({
         url: `http://127.0.0.1:${gwPort}/v1/telephony/events`,
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        requests: [{ setupRequest: (req) => ({ ...req, body: mix.next() }) }],
+        requests: [tracked(nextEvent, acked)],
         ...opts,
       });
     const merged = async (afterId) =>
@@ -603,7 +671,8 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
 
     const startedAt = Date.now();
     let firstAcceptedAt = null;
-    const load = driveCalls({ connections: TELEPHONY_CONNECTIONS, duration: DURATION });
+    const ackedEvents = [];
+    const load = driveCalls({ connections: TELEPHONY_CONNECTIONS, duration: DURATION }, ackedEvents);
     const onResponse = (_client, status) => {
       if (status < 200 || status > 299) return;
       firstAcceptedAt = Date.now();
@@ -670,6 +739,15 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
 
     const endToEndSeconds = (drainedAt - (firstAcceptedAt ?? startedAt)) / 1000;
     const mergedPerSecond = INGEST_ONLY ? null : Math.round(done / endToEndSeconds);
+    const eventAccounting = INGEST_ONLY
+      ? { acknowledged: new Set(ackedEvents).size }
+      : await accounting(
+          db,
+          ackedEvents,
+          `SELECT provider_call_id || '|' || type AS k FROM call_events
+            WHERE id > ${baseId} AND provider_call_id || '|' || type = ANY($1::text[])`,
+        );
+    const lossOrDuplicates = eventAccounting.lost > 0 || eventAccounting.duplicated > 0;
     const report = {
       connections: TELEPHONY_CONNECTIONS,
       durationSeconds: DURATION,
@@ -699,6 +777,7 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
       calls,
       callbackTasks: tasks,
       errors: { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts },
+      accounting: eventAccounting,
       processes: Object.fromEntries(
         Object.keys(procs).map((n) => [
           n,
@@ -721,7 +800,7 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
         machineMax: cpus().length * 100,
       },
       target: TELEPHONY_TARGET,
-      pass: mergedPerSecond !== null && mergedPerSecond >= TELEPHONY_TARGET,
+      pass: mergedPerSecond !== null && mergedPerSecond >= TELEPHONY_TARGET && !lossOrDuplicates,
       phaseSeconds: Math.round((Date.now() - phaseStartedAt) / 1000),
     };
     log(`telephony: ${JSON.stringify(report)}`);
@@ -1411,6 +1490,14 @@ const pct = (x) => `${(x * 100).toFixed(1)} %`;
 
 const num = (x) => (x === null || x === undefined ? '-' : Number(x).toLocaleString('en-US'));
 
+/** `acknowledged / lost / duplicated`, flagged when anything acknowledged was lost or stored twice. */
+function accountingCell(a) {
+  if (!a) return '-';
+  if (a.lost === undefined) return `${num(a.acknowledged)} / - / -`;
+  const bad = a.lost > 0 || a.duplicated > 0;
+  return `${num(a.acknowledged)} / ${num(a.lost)} / ${num(a.duplicated)}${bad ? ' **DATA LOSS OR DUPLICATES**' : ''}`;
+}
+
 function telephonyMarkdown(t) {
   const proc = (n) =>
     t.processes[n] ? `${t.processes[n].cpuPercent} / ${t.processes[n].peakRssMB}` : '- / -';
@@ -1419,9 +1506,9 @@ function telephonyMarkdown(t) {
     '',
     `Telephony (call-event mix, ${t.sent.eventsPerCall} events per call, ${t.connections} connections, ${t.durationSeconds} s; issue 5 target: ≥ ${num(t.target)} events/s merged end to end):`,
     '',
-    '| accepted/s | ack p50 ms | ack p99 ms | merged/s (during load) | merged/s (end to end) | drained | lag p50 ms | lag p99 ms | calls / completed | gateway CPU % / peak RSS MB | connector CPU % / peak RSS MB | PostgreSQL CPU % (bench DB) | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-    `| ${t.acceptedPerSecond} | ${t.ackLatencyMs.p50} | ${t.ackLatencyMs.p99} | ${t.mergedPerSecondDuringLoad} | ${t.mergedPerSecondEndToEnd ?? '-'} | ${t.drained ? `yes, ${t.drainSeconds} s` : `no (${num(t.backlog)} left after ${t.drainSeconds} s)`} | ${t.lagMs.p50} | ${t.lagMs.p99} | ${num(c.logs)} / ${num(c.completed)} | ${proc('gateway')} | ${proc('telephony-connector')} | ${t.cpuPercent.postgresBenchDbBackends} | ${t.errors.non2xx + t.errors.errors + t.errors.timeouts} |`,
+    '| accepted/s | ack p50 ms | ack p99 ms | merged/s (during load) | merged/s (end to end) | drained | lag p50 ms | lag p99 ms | calls / completed | gateway CPU % / peak RSS MB | connector CPU % / peak RSS MB | PostgreSQL CPU % (bench DB) | errors | acknowledged / lost / duplicated |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| ${t.acceptedPerSecond} | ${t.ackLatencyMs.p50} | ${t.ackLatencyMs.p99} | ${t.mergedPerSecondDuringLoad} | ${t.mergedPerSecondEndToEnd ?? '-'} | ${t.drained ? `yes, ${t.drainSeconds} s` : `no (${num(t.backlog)} left after ${t.drainSeconds} s)`} | ${t.lagMs.p50} | ${t.lagMs.p99} | ${num(c.logs)} / ${num(c.completed)} | ${proc('gateway')} | ${proc('telephony-connector')} | ${t.cpuPercent.postgresBenchDbBackends} | ${t.errors.non2xx + t.errors.errors + t.errors.timeouts} | ${accountingCell(t.accounting)} |`,
     '',
     `Merged end to end: **${num(t.mergedPerSecondEndToEnd)} events/s** (${num(t.merged)} call_events rows in ${t.endToEndSeconds} s from the first 202${t.mergedPerSecondDraining ? `; ${num(t.mergedPerSecondDraining)}/s while draining, the load stopped` : ''}) against ${num(t.target)}: ${t.pass ? 'PASS' : 'SHORT'}${t.mergedPerSecondEndToEnd ? ` (${((t.mergedPerSecondEndToEnd / t.target) * 100).toFixed(0)} % of target)` : ''}. ` +
       `Calls: ${num(c.endedMerged)} with their end merged, ${num(c.completed)} completed; ${num(c.newLead)} new leads, ${num(c.linkedToOpenLead)} linked to an open lead, ${num(c.linkedToContact)} to a contact; call-back tasks ${num(t.callbackTasks.open)} open, ${num(t.callbackTasks.closed)} closed. ` +
@@ -1493,11 +1580,11 @@ function markdown(report) {
       '',
       `Pipeline (${DURATION} s per run):`,
       '',
-      '| connections | accepted/s | ack p50 ms | ack p99 ms | processed/s (during load) | processed/s (end to end) | floor processed/s | ratio to floor | lag p50 ms | lag p99 ms | gateway CPU % / peak RSS MB | connector CPU % / peak RSS MB | errors |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| connections | accepted/s | ack p50 ms | ack p99 ms | processed/s (during load) | processed/s (end to end) | floor processed/s | ratio to floor | lag p50 ms | lag p99 ms | gateway CPU % / peak RSS MB | connector CPU % / peak RSS MB | errors | acknowledged / lost / duplicated |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...runs.map(
         (r) =>
-          `| ${r.connections} | ${r.acceptedPerSecond} | ${r.ackLatencyMs.p50} | ${r.ackLatencyMs.p99} | ${r.processedPerSecondDuringLoad} | ${r.processedPerSecondEndToEnd} | ${r.floor?.processedPerSecondEndToEnd ?? '-'} | ${r.floor ? (r.processedPerSecondEndToEnd / r.floor.processedPerSecondEndToEnd).toFixed(2) : '-'} | ${r.lagMs.p50} | ${r.lagMs.p99} | ${r.processes.gateway.cpuPercent} / ${r.processes.gateway.peakRssMB} | ${r.processes['website-connector']?.cpuPercent ?? '-'} / ${r.processes['website-connector']?.peakRssMB ?? '-'} | ${r.errors.non2xx + r.errors.errors + r.errors.timeouts} |`,
+          `| ${r.connections} | ${r.acceptedPerSecond} | ${r.ackLatencyMs.p50} | ${r.ackLatencyMs.p99} | ${r.processedPerSecondDuringLoad} | ${r.processedPerSecondEndToEnd} | ${r.floor?.processedPerSecondEndToEnd ?? '-'} | ${r.floor ? (r.processedPerSecondEndToEnd / r.floor.processedPerSecondEndToEnd).toFixed(2) : '-'} | ${r.lagMs.p50} | ${r.lagMs.p99} | ${r.processes.gateway.cpuPercent} / ${r.processes.gateway.peakRssMB} | ${r.processes['website-connector']?.cpuPercent ?? '-'} / ${r.processes['website-connector']?.peakRssMB ?? '-'} | ${r.errors.non2xx + r.errors.errors + r.errors.timeouts} | ${accountingCell(r.accounting)} |`,
       ),
     );
   }
@@ -1581,6 +1668,16 @@ async function main() {
   const md = markdown(report);
   writeFileSync(join(ROOT, 'bench-report.md'), md + '\n');
   console.log(md);
+  // Throughput of a run that lost or duplicated acknowledged data is no result: the run fails.
+  const accounted = [
+    ...runs.flatMap((r) => [r.accounting, r.floor?.accounting]),
+    telephony?.accounting,
+  ].filter((a) => a && a.lost !== undefined);
+  const broken = accounted.filter((a) => a.lost > 0 || a.duplicated > 0);
+  if (broken.length) {
+    console.error(`bench: acknowledged data lost or duplicated: ${JSON.stringify(broken)}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err) => {

@@ -139,8 +139,10 @@ describe('gateway rejects bad input without publishing', () => {
     'answers %s with a problem and publishes nothing',
     async (_name, send, status, code, fields) => {
       const body = await expectProblem(await send(), status, code);
-      if (fields.length)
-        expect(body.errors.map((e: { field: string }) => e.field)).toEqual(expect.arrayContaining(fields));
+      // arrayContaining([]) holds for any array, so cases without fields need no branch.
+      expect(body.errors?.map((e: { field: string }) => e.field) ?? []).toEqual(
+        expect.arrayContaining(fields),
+      );
       expect(await sys.queueDepth(queue)).toBe(0);
     },
   );

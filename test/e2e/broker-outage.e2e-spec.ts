@@ -1,14 +1,20 @@
-import { eventually, localStack, order, rabbitmqctl, sleep, stackCall, TestSystem } from './support/system';
+import { eventually, order, PrivateServer, sleep, TestSystem } from './support/system';
 
-/** Invariant 1: no 2xx before durability. Broker down or silent -> 503, never 202; back -> ingest resumes. */
-(localStack() ? describe : describe.skip)('broker outage', () => {
-  const sys = new TestSystem('broker-outage', { AMQP_PUBLISH_TIMEOUT_MS: '1500' });
+/**
+ * Invariant 1: no 2xx before durability. Broker down or silent -> 503, never 202; back -> ingest resumes.
+ * Runs in every stack mode on a RabbitMQ of its own (the shared one is never stopped) and the run's PostgreSQL.
+ */
+describe('broker outage', () => {
+  const rabbit = new PrivateServer('rabbitmq', 'broker-outage');
+  const sys = new TestSystem('broker-outage', { AMQP_PUBLISH_TIMEOUT_MS: '1500' }, { rabbitmq: rabbit });
 
-  beforeAll(() => sys.start());
+  beforeAll(async () => {
+    await rabbit.start();
+    await sys.start();
+  });
   afterAll(async () => {
-    await rabbitmqctl('set_vm_memory_high_watermark', '0.4').catch(() => undefined);
-    await stackCall('startRabbit');
-    await sys.destroy();
+    await sys.destroy().catch(() => undefined);
+    await rabbit.stop();
   });
 
   it('answers 503 while the broker is down and resumes without a gateway restart', async () => {
@@ -16,26 +22,25 @@ import { eventually, localStack, order, rabbitmqctl, sleep, stackCall, TestSyste
     const pid = gateway.proc.pid;
     expect((await sys.post('/v1/website/orders', order())).status).toBe(202);
 
-    await stackCall('stopRabbit');
-    const statuses: number[] = [];
+    await rabbit.stop();
+    const answers: string[] = [];
     const rejected: string[] = [];
-    for (let i = 0; i < 10; i++) {
-      const o = order();
-      const res = await sys.post('/v1/website/orders', o);
-      statuses.push(res.status);
-      if (res.status === 503) {
-        const body = (await res.json()) as { code: string };
-        expect(body.code).toBe('BROKER_UNAVAILABLE');
-        expect(res.headers.get('retry-after')).toBe('1');
+    try {
+      for (let i = 0; i < 10; i++) {
+        const o = order();
+        const res = await sys.post('/v1/website/orders', o);
+        const body = (await res.json()) as { code?: string };
+        answers.push(`${res.status} ${body.code} retry-after ${res.headers.get('retry-after')}`);
         rejected.push(o.externalId as string);
+        await sleep(100);
       }
-      await sleep(100);
+      expect(answers).toEqual(answers.map(() => '503 BROKER_UNAVAILABLE retry-after 1'));
+      expect((await fetch(`${gateway.url}/health`)).status).toBe(503);
+      expect((await fetch(`${gateway.url}/health/live`)).status).toBe(200);
+    } finally {
+      await rabbit.start();
     }
-    expect(statuses.every((s) => s === 503)).toBe(true);
-    expect((await fetch(`${gateway.url}/health`)).status).toBe(503);
-    expect((await fetch(`${gateway.url}/health/live`)).status).toBe(200);
 
-    await stackCall('startRabbit');
     const resumed = order();
     const ok = await eventually(
       async () => (await sys.post('/v1/website/orders', resumed)).status === 202,
@@ -58,7 +63,7 @@ import { eventually, localStack, order, rabbitmqctl, sleep, stackCall, TestSyste
   });
 
   it('answers 503 when the broker does not confirm in time (publishers blocked by a memory alarm)', async () => {
-    await rabbitmqctl('set_vm_memory_high_watermark', '0');
+    await rabbit.rabbitmqctl('set_vm_memory_high_watermark', '0');
     try {
       const started = Date.now();
       const res = await sys.post('/v1/website/orders', order());
@@ -66,7 +71,7 @@ import { eventually, localStack, order, rabbitmqctl, sleep, stackCall, TestSyste
       expect(((await res.json()) as { code: string }).code).toBe('BROKER_UNAVAILABLE');
       expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
     } finally {
-      await rabbitmqctl('set_vm_memory_high_watermark', '0.4');
+      await rabbit.rabbitmqctl('set_vm_memory_high_watermark', '0.4');
     }
     const ok = await eventually(
       async () => (await sys.post('/v1/website/orders', order())).status === 202,

@@ -1,13 +1,21 @@
-import { eventually, localStack, order, pool, sleep, stackCall, TestSystem } from './support/system';
+import { eventually, order, pool, PrivateServer, sleep, TestSystem } from './support/system';
 
-/** Invariant 5: a PostgreSQL outage does not stop ingest; the connector waits and drains the backlog. */
-(localStack() ? describe : describe.skip)('database outage', () => {
-  const sys = new TestSystem('database-outage');
+/**
+ * Invariant 5: a PostgreSQL outage does not stop ingest; the connector waits and drains the backlog.
+ * Runs in every stack mode on a PostgreSQL of its own (the shared one is never stopped) and the run's broker.
+ */
+describe('database outage', () => {
+  const postgres = new PrivateServer('postgres', 'database-outage');
+  const sys = new TestSystem('database-outage', {}, { postgres });
 
-  beforeAll(() => sys.start(['gateway', 'website-connector']));
+  beforeAll(async () => {
+    await postgres.start();
+    await sys.start(['gateway', 'website-connector']);
+  });
   afterAll(async () => {
-    await stackCall('startPostgres');
-    await sys.destroy();
+    await postgres.start();
+    await sys.destroy().catch(() => undefined);
+    await postgres.stop();
   });
 
   const count = async (sql: string, params: unknown[] = []) =>
@@ -24,7 +32,7 @@ import { eventually, localStack, order, pool, sleep, stackCall, TestSystem } fro
     await sys.startApp('gateway');
     await sys.startApp('website-connector');
 
-    await stackCall('stopPostgres');
+    await postgres.stop();
     try {
       const statuses = await pool(
         during.length,
@@ -35,7 +43,7 @@ import { eventually, localStack, order, pool, sleep, stackCall, TestSystem } fro
       await sleep(4000); // the outage lasts longer than the whole retry ladder of config/test.json (600 ms)
       expect((await fetch(`${sys.app('website-connector').url}/health`)).status).toBe(503);
     } finally {
-      await stackCall('startPostgres');
+      await postgres.start();
     }
 
     const all = [...before, ...during].map((o) => o.externalId);

@@ -76,6 +76,15 @@ describe('fault scenarios (quick)', () => {
     await stopServers();
   }, 240_000);
 
+  it("the harness's own verdicts (test/faults/verdicts.test.mjs) hold", async () => {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--test', 'test/faults/'], { cwd: ROOT, timeout: 60_000 }, (err, stdout) =>
+        err ? reject(new Error(stdout || err.message)) : resolve(stdout),
+      ),
+    );
+    expect(out).toMatch(/# fail 0/);
+  });
+
   it('loses and duplicates no acknowledged event in any scenario; poison ends in the DLQs', async () => {
     rmSync(`${REPORT}.json`, { force: true });
     mkdirSync(join(ROOT, '.data', 'test-logs'), { recursive: true });

@@ -107,48 +107,69 @@ describe('website order pipeline', () => {
 
   it('keeps one deal when the same order is posted three times and its message is redelivered', async () => {
     const o = order();
+    const before = await sys.consumed('website-connector');
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const res = await sys.post('/v1/website/orders', o);
+    // A peer's retries carry its Idempotency-Key. The third "retry" differs (a later version, paid): if the key
+    // did not deduplicate, it would be applied as a newer version and the deal would turn paid.
+    const key = `retry-${o.externalId as string}`;
+    const newer = {
+      ...o,
+      status: 'paid',
+      updatedAt: '2030-01-01T00:00:00.000Z',
+      paidAt: '2030-01-01T00:00:00.000Z',
+    };
+    for (const body of [o, o, newer]) {
+      const res = await sys.post('/v1/website/orders', body, { 'idempotency-key': key });
       expect(res.status).toBe(202);
       ids.push(((await res.json()) as { eventId: string }).eventId);
     }
     expect(new Set(ids).size).toBe(3);
-    await eventually(async () => {
-      const [{ n }] = await sys.sql<{ n: string }>(
-        `SELECT count(*) n FROM processed_events WHERE event_id = ANY($1::uuid[])`,
-        [ids],
-      );
-      return Number(n) === 1;
-    });
+    // All three messages were consumed (not merely the first): only then does "one deal" prove the dedupe.
+    await sys.consumedOk('website-connector', before, 3);
+    const [{ n: markers }] = await sys.sql<{ n: string }>(
+      `SELECT count(*) n FROM processed_events WHERE event_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(Number(markers)).toBe(1);
+    expect((await dealsOf(o.externalId as string)).map((d) => d.status)).toEqual(['new']);
 
     // Redelivery: the very same envelope arrives again (as after a consumer crash before its ack).
     const deal = (await dealsOf(o.externalId as string))[0];
     expect(deal.lastEventId).toBe(ids[0]);
-    await sys.withChannel(async (ch) => {
-      const envelope = {
-        id: ids[0],
-        type: 'website.order.submitted',
-        peerId: sys.peerId,
-        idempotencyKey: `order:${o.externalId as string}@${o.updatedAt as string}:new`,
-        occurredAt: o.updatedAt,
-        receivedAt: new Date().toISOString(),
-        schemaVersion: 1,
-        traceId: 'redelivery-test',
-        payload: o,
-      };
-      ch.publish(
-        `${sys.namespace}.events`,
-        'website.order.submitted',
-        Buffer.from(JSON.stringify(envelope)),
-        {
-          persistent: true,
-          messageId: ids[0],
-        },
-      );
-    });
-    await eventually(async () => (await sys.queueDepth(sys.queue('website-connector'))) === 0);
-    await new Promise((r) => setTimeout(r, 500));
+    const [marker] = await sys.sql<{ idempotency_key: string; outcome: string }>(
+      `SELECT idempotency_key, outcome FROM processed_events WHERE event_id = $1`,
+      [ids[0]],
+    );
+    expect(marker.outcome).toBe('created');
+    const beforeRedelivery = await sys.consumed('website-connector');
+    const envelope = {
+      id: ids[0],
+      type: 'website.order.submitted',
+      peerId: sys.peerId,
+      idempotencyKey: marker.idempotency_key,
+      occurredAt: o.updatedAt,
+      receivedAt: new Date().toISOString(),
+      schemaVersion: 1,
+      traceId: 'redelivery-test',
+      payload: o,
+    };
+    await sys.publishRaw([
+      {
+        routingKey: 'website.order.submitted',
+        content: JSON.stringify(envelope),
+        options: { messageId: ids[0] },
+      },
+    ]);
+    // The redelivered message was consumed (acked as ok): now its having changed nothing means something.
+    await sys.consumedOk('website-connector', beforeRedelivery, 1);
+    // Recognised as already processed: not applied again (which would have recorded it as `stale` now).
+    expect(
+      (
+        await sys.sql<{ outcome: string }>(`SELECT outcome FROM processed_events WHERE event_id = $1`, [
+          ids[0],
+        ])
+      )[0].outcome,
+    ).toBe('created');
 
     expect(await dealsOf(o.externalId as string)).toHaveLength(1);
     const [{ n }] = await sys.sql<{ n: string }>(`SELECT count(*) n FROM deals WHERE external_id = $1`, [
@@ -190,6 +211,26 @@ describe('website order pipeline', () => {
     const [deal] = await dealsOf(base.externalId as string);
     expect(deal.status).toBe('paid');
     expect(deal.paidAt).toBe('2026-11-20T12:00:00.000Z');
+  });
+
+  it('records a version with an equal updatedAt as stale and keeps the stored one', async () => {
+    const base = order({ status: 'new', updatedAt: '2026-11-21T10:00:00.000Z' });
+    // Same updatedAt, another status: a different idempotency key, so it is processed, not deduplicated.
+    const same = { ...base, status: 'processing' };
+    expect((await sys.post('/v1/website/orders', base)).status).toBe(202);
+    await eventually(() => dealsOf(base.externalId as string).then((d) => d[0]?.status === 'new'));
+    const res = await sys.post('/v1/website/orders', same);
+    expect(res.status).toBe(202);
+    const { eventId } = (await res.json()) as { eventId: string };
+    const outcome = await eventually(async () => {
+      const rows = await sys.sql<{ outcome: string }>(
+        `SELECT outcome FROM processed_events WHERE event_id = $1`,
+        [eventId],
+      );
+      return rows[0]?.outcome;
+    });
+    expect(outcome).toBe('stale');
+    expect((await dealsOf(base.externalId as string))[0].status).toBe('new');
   });
 
   it('ends with the same deal whichever order its versions arrive in', async () => {

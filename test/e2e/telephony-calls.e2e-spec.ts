@@ -311,8 +311,49 @@ describe('telephony: call logs, leads and call-back tasks', () => {
     const denied = await sys.post('/v1/telephony/events', good);
     expect(denied.status).toBe(403);
     expect(((await denied.json()) as { code: string }).code).toBe('AUTH_SCOPE_DENIED');
-    await new Promise((r) => setTimeout(r, 500));
+    // A valid event sent after them, once stored, shows that whatever was accepted before it has been processed.
+    const sentinel = answeredCall(`gen-sentinel-${randomUUID()}`, '+79120009901')[0];
+    expect((await send('/v1/telephony/events', sentinel)).status).toBe(202);
+    await eventually(
+      async () =>
+        (await sys.sql(`SELECT 1 FROM call_events WHERE provider_call_id = $1`, [sentinel.providerCallId]))
+          .length === 1,
+    );
     const after = await sys.sql<{ n: string }>(`SELECT count(*) AS n FROM call_events`);
-    expect(after[0].n).toBe(before[0].n);
+    expect(Number(after[0].n)).toBe(Number(before[0].n) + 1);
+  });
+
+  it('the call-back task of a missed call is closed by an answered outbound call to that number', async () => {
+    const at = Date.parse('2026-11-24T09:00:00Z');
+    for (const e of missedCall('gen-miss-out', '+79120005566', at)) {
+      expect((await send('/v1/telephony/events', e)).status).toBe(202);
+    }
+    const [task] = (await eventually(async () => {
+      const rows = await sys.sql<any>(`SELECT * FROM tasks WHERE phone = '+79120005566' AND status = 'open'`);
+      return rows.length ? rows : null;
+    }))!;
+    // The manager calls the customer back from extension 101.
+    const t = (sec: number) => new Date(at + 600_000 + sec * 1000).toISOString();
+    const base = {
+      provider: 'generic',
+      providerCallId: 'gen-out-back',
+      direction: 'outbound',
+      from: '+74950000001',
+      to: '+79120005566',
+    };
+    for (const e of [
+      { type: 'started', ...base, occurredAt: t(0), line: '+74950000001', extension: '101' },
+      { type: 'answered', ...base, occurredAt: t(8), extension: '101' },
+      { type: 'ended', ...base, occurredAt: t(60), disposition: 'answered', durationSeconds: 60 },
+    ]) {
+      expect((await send('/v1/telephony/events', e)).status).toBe(202);
+    }
+    const back = await callLog('gen-out-back');
+    const [closed] = (await eventually(async () => {
+      const rows = await sys.sql<any>(`SELECT * FROM tasks WHERE id = $1 AND status = 'done'`, [task.id]);
+      return rows.length ? rows : null;
+    }))!;
+    expect(closed.result).toContain(back.id);
+    expect(await sys.sql(`SELECT 1 FROM tasks WHERE phone = '+79120005566'`)).toHaveLength(1);
   });
 });

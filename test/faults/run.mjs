@@ -5,7 +5,8 @@
 //   a  SIGKILL both connectors mid-load, restart them 2 s later
 //   b  restart RabbitMQ mid-load
 //   c  PostgreSQL stopped for 30 s mid-load (--quick: 10 s)
-//   d  gateway SIGTERM mid-load: in-flight requests finish (202 or a clean 503), then it is restarted
+//   d  gateway SIGTERM mid-load: every request in flight ends 202 or 503 SHUTTING_DOWN, at least one 202, exit
+//      code 0 (verdicts.mjs); then it is restarted
 //   e  poison messages mixed in: orders that fail every attempt (FAULT_FAIL_ORDER_PREFIX) and malformed raw
 //      publishes; each must end in its connector's .dlq, and nothing healthy may be held up or lost
 // Runs on its OWN PostgreSQL + RabbitMQ (config/stack/stack.mjs under <root>, default .data/faults, ports
@@ -31,6 +32,7 @@ import {
   stopRabbit,
 } from '../../config/stack/stack.mjs';
 import { freePort, sleep, spawnLogged, waitHealthy } from '../support/processes.mjs';
+import { gatewayShutdownProblems } from './verdicts.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
@@ -647,9 +649,11 @@ const SCENARIOS = {
       const exitedAt = Date.now();
       const ended = tally(inFlight.map((a) => a.result?.label ?? 'unfinished'));
       ctx.gatewayExitedAt = exitedAt;
+      const problems = gatewayShutdownProblems({ exit, inFlightEndedAs: ended });
       ctx.result.gatewayShutdown = {
         exit,
-        cleanExit: exit.signal === 'SIGTERM' || exit.code === 0,
+        graceful: problems.length === 0,
+        problems,
         shutdownSeconds: secs(Date.now() - ctx.faultStartedAt),
         inFlightAtSigterm: inFlight.length,
         inFlightEndedAs: ended,
@@ -824,7 +828,7 @@ async function runScenario(id) {
       r.sideEffects.poisonDeals === 0 &&
       unclean.length === 0 &&
       drained &&
-      (r.gatewayShutdown?.cleanExit ?? true);
+      (r.gatewayShutdown?.graceful ?? true);
   } catch (err) {
     ctx.result.error = err.stack ?? String(err);
     ctx.result.pass = false;
@@ -918,7 +922,7 @@ function markdown(report) {
     ];
     if (r.gatewayShutdown)
       extra.push(
-        `gateway exit ${JSON.stringify(r.gatewayShutdown.exit)} after ${r.gatewayShutdown.shutdownSeconds} s; ${r.gatewayShutdown.inFlightAtSigterm} in flight at SIGTERM ended as ${JSON.stringify(r.gatewayShutdown.inFlightEndedAs)}`,
+        `gateway exit ${JSON.stringify(r.gatewayShutdown.exit)} after ${r.gatewayShutdown.shutdownSeconds} s; ${r.gatewayShutdown.inFlightAtSigterm} in flight at SIGTERM ended as ${JSON.stringify(r.gatewayShutdown.inFlightEndedAs)}${r.gatewayShutdown.problems?.length ? `; NOT graceful: ${r.gatewayShutdown.problems.join('; ')}` : ''}`,
       );
     if (r.poison?.expected) extra.push(`dead letters by code ${JSON.stringify(r.poison.deadLetterCodes)}`);
     if (Object.keys(r.uncleanResponses ?? {}).length)

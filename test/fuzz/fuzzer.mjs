@@ -205,6 +205,9 @@ export function judge(req, res) {
   if (s >= 500) return { bucket: '5xx', finding: '5xx' };
   if (s >= 400) {
     if (!type.includes('application/problem+json')) return { bucket: '4xx', finding: 'non-problem-4xx' };
+    // 429 (RATE_LIMITED, AUTH_LOCKED) tells the peer when to come back.
+    if (s === 429 && !res.headers['retry-after'])
+      return { bucket: '4xx', finding: '429-without-retry-after' };
     if (req.method === 'HEAD') return { bucket: '4xx' };
     try {
       const body = JSON.parse(res.body);
@@ -269,6 +272,8 @@ export async function runFuzz({
   const codes = {};
   const findingCounts = {};
   const findings = [];
+  /** Cases Node's HTTP client would not send (invalid header or method), by its reason: shown, not hidden. */
+  const clientRefused = {};
   const startedAt = Date.now();
   let next = 0;
   let sent = 0;
@@ -292,6 +297,12 @@ export async function runFuzz({
       r[verdict.bucket] += 1;
     }
     if (res.status !== undefined) statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+    if (res.clientRefused) {
+      const why = (clientRefused[res.clientRefused] ??= { count: 0, examples: [] });
+      why.count += 1;
+      if (why.examples.length < 3)
+        why.examples.push(`case ${req.index} (${req.shape} ${req.method} ${req.endpoint})`);
+    }
     if (verdict.code) codes[verdict.code] = (codes[verdict.code] ?? 0) + 1;
     if (!verdict.finding) return;
     findingCounts[verdict.finding] = (findingCounts[verdict.finding] ?? 0) + 1;
@@ -366,6 +377,7 @@ export async function runFuzz({
     shapes,
     statuses,
     codes,
+    clientRefused,
     findingCounts,
     findingTotal: Object.values(findingCounts).reduce((a, b) => a + b, 0),
     findings,

@@ -8,6 +8,7 @@ const COLUMNS = [
   ['reset', 'resets'],
   ['closed', 'closed¹'],
   ['other', 'other'],
+  ['skipped', 'not sent²'],
 ];
 
 function rows(result) {
@@ -43,6 +44,14 @@ export function markdown(report) {
     ...rows(report).map((r) => `| ${r.join(' | ')} |`),
     '',
     '¹ closed: the request was left incomplete on purpose (declared body never sent); closing without an answer is correct.',
+    '',
+    `² not sent: Node's HTTP client refused to build the request, so the gateway never saw it: ${
+      Object.keys(report.clientRefused ?? {}).length
+        ? Object.entries(report.clientRefused)
+            .map(([why, r]) => `${why} ×${r.count} (e.g. ${r.examples.join('; ')})`)
+            .join(', ')
+        : 'none'
+    }.`,
     '',
     `By shape: ${Object.entries(report.shapes)
       .map(([k, v]) => `${k} ${v.requests}`)

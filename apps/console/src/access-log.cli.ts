@@ -4,8 +4,9 @@ import type { FlagValues } from './cli-program';
 
 /**
  * `access-log partitions`: the day partitions (and the default one) with their row counts.
- * `access-log maintain [--now ISO]`: one maintenance pass as the console runs it (partitions for yesterday ..
- * today + partitionsAheadDays, then retention), relative to --now when given.
+ * `access-log maintain [--now ISO] [--yes]`: one maintenance pass as the console runs it (partitions for
+ * yesterday .. today + partitionsAheadDays, then retention), relative to --now when given. Retention relative to
+ * a future --now deletes what is not yet expired (a year ahead: the whole log), so it needs --yes.
  */
 export const ACCESS_LOG_MAINTENANCE_COMMANDS = ['partitions', 'maintain'] as const;
 
@@ -28,8 +29,10 @@ export async function accessLogMaintenanceCommand(sub: string, values: FlagValue
           })),
         };
       case 'maintain': {
-        const now = typeof values.now === 'string' ? new Date(values.now) : new Date();
-        if (Number.isNaN(now.getTime())) throw new Error('--now takes an ISO 8601 date-time');
+        const now = maintenanceTime(
+          values.now as string | undefined,
+          (values.yes as boolean | undefined) ?? false,
+        );
         return {
           now: now.toISOString(),
           ...(await partitions.maintain(now, config.accessLog.partitionsAheadDays)),
@@ -41,4 +44,24 @@ export async function accessLogMaintenanceCommand(sub: string, values: FlagValue
   } finally {
     await partitions.close();
   }
+}
+
+/** Clock skew between hosts that still counts as "now" rather than the future. */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * The time a maintenance pass runs as: the clock, or `--now`. A `--now` in the future is refused unless
+ * confirmed (`yes`): retention as of a future day deletes rows that have not expired yet.
+ */
+export function maintenanceTime(nowArg: string | undefined, yes: boolean, clock: Date = new Date()): Date {
+  if (nowArg === undefined) return clock;
+  const now = new Date(nowArg);
+  if (Number.isNaN(now.getTime())) throw new Error('--now takes an ISO 8601 date-time');
+  if (now.getTime() > clock.getTime() + FUTURE_TOLERANCE_MS && !yes) {
+    throw new Error(
+      `--now ${now.toISOString()} is in the future: retention as of then deletes access-log rows that have not ` +
+        'expired yet (all of them, that far ahead). Add --yes to run it anyway.',
+    );
+  }
+  return now;
 }

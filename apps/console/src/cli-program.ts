@@ -227,6 +227,10 @@ export function buildProgram(
   );
   leaf(accessLog, 'maintain', 'one maintenance pass: create partitions ahead, drop expired ones')
     .option('--now <iso>', 'run as if it were this ISO 8601 date-time (default: now)')
+    .option(
+      '--yes',
+      'confirm a --now in the future (it drops every partition that would have expired by then)',
+    )
     .action(run((cmd) => actions.accessLog('maintain', flags(cmd))));
 
   const limit = (cmd: Command) => (cmd.getOptionValue('limit') as number | undefined) ?? 100;

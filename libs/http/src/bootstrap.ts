@@ -229,7 +229,14 @@ export async function createHttpApp(
     rawBody: opts.rawBody ?? false,
   });
   app.useGlobalFilters(new ProblemFilter());
-  app.enableShutdownHooks();
+  // Fastify's onClose hooks run once the listener is closed and every request in flight has been answered.
+  fastify.addHook('onClose', (_instance, done) => {
+    opts.logger.log('HTTP server closed: every request in flight was answered', 'Shutdown');
+    done();
+  });
+  // SIGTERM/SIGINT: Nest drains HTTP (dispose), stops consumers, runs the shutdown hooks, then exits with code
+  // 0. Exit code 0 is how supervisors and tests tell a graceful stop from one killed by the signal itself.
+  app.enableShutdownHooks([], { useProcessExit: true });
   return app;
 }
 

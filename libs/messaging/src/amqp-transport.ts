@@ -70,10 +70,15 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
 
   async close(): Promise<void> {
     this.closing = true;
+    // Graceful: let in-flight handlers commit and ack; what arrives meanwhile goes back untouched (see subscribe).
+    await Promise.allSettled([...this.inFlight]);
+    // Then cancel the consumer, and only then close the channel. A quorum queue applies a channel's acks
+    // asynchronously: closed right after its last acks, the channel can take some of them along and the broker
+    // redelivers messages already committed (e2e connector-shutdown). basic.cancel is applied by the queue in
+    // order after those acks and answered once applied, so its reply is the barrier.
     const ch = this.channel;
     if (ch && this.consumerTag) await ch.cancel(this.consumerTag).catch(() => undefined);
-    // Graceful: let in-flight handlers commit and ack before the connection goes.
-    await Promise.allSettled([...this.inFlight]);
+    if (this.channel) await this.channel.close().catch(() => undefined);
     await this.connection.stop();
   }
 
@@ -108,6 +113,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
   private async subscribe(ch: Channel): Promise<void> {
     const { consumerTag } = await ch.consume(this.names.queue(this.options.connector), (msg) => {
       if (!msg) return; // consumer cancelled by the broker (queue deleted); reconnect will re-subscribe
+      if (this.closing) return this.nack(ch, msg); // stopping: back to the queue, untouched
       const work = this.handle(ch, msg).finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);
     });

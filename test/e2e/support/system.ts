@@ -35,13 +35,20 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until fn returns a truthy value or the time is up; returns the last value. */
+/**
+ * Polls until fn returns a truthy value and returns it; throws when the time is up. A wait is an assertion:
+ * its result cannot be discarded by mistake (a test that "waited" for something that never happened fails).
+ */
 export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T = await fn();
   while (!last && Date.now() < deadline) {
     await sleep(everyMs);
     last = await fn();
+  }
+  if (!last) {
+    const what = fn.toString().replace(/\s+/g, ' ').slice(0, 300);
+    throw new Error(`not true within ${timeoutMs} ms (last value: ${String(last)}): ${what}`);
   }
   return last;
 }
@@ -61,6 +68,8 @@ async function createDatabase(baseUrl: string, name: string): Promise<string> {
 
 export class RunningApp {
   private exited: Promise<number | null>;
+  /** Everything the process wrote to stdout and stderr (also in .data/test-logs), for assertions on its log. */
+  output = '';
   constructor(
     readonly name: AppName,
     readonly port: number,
@@ -68,7 +77,13 @@ export class RunningApp {
     /** The metrics listener's port (/metrics, detailed /health); the app's own port for connectors. */
     readonly metricsPort = port,
   ) {
-    this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
+    // 'close', not 'exit': by then stdout and stderr are read to the end, so `output` is complete.
+    this.exited = new Promise((r) => proc.once('close', (code) => r(code)));
+    const keep = (d: Buffer) => {
+      this.output += d.toString();
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
   }
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -95,7 +110,6 @@ export class TestSystem {
   readonly pepper = randomBytes(32).toString('base64');
   readonly masterKeys = `k1:${randomBytes(32).toString('base64')}`;
   databaseUrl = '';
-  readonly amqpUrl = process.env.TEST_AMQP_URL!;
   readonly apps = new Map<AppName, RunningApp>();
   private db: Client | null = null;
   private ports = new Map<AppName, number>();
@@ -104,10 +118,20 @@ export class TestSystem {
   constructor(
     private readonly suite: string,
     private readonly extraEnv: Record<string, string> = {},
+    /** The servers to run on; by default the run's (jest global setup). Outage suites pass their own. */
+    private readonly servers: { postgres?: PrivateServer; rabbitmq?: PrivateServer } = {},
   ) {}
 
+  get amqpUrl(): string {
+    return this.servers.rabbitmq?.url || process.env.TEST_AMQP_URL!;
+  }
+
+  private get serverDatabaseUrl(): string {
+    return this.servers.postgres?.url || process.env.TEST_DATABASE_URL!;
+  }
+
   async start(apps: AppName[] = ['gateway', 'website-connector', 'console']): Promise<this> {
-    this.databaseUrl = await createDatabase(process.env.TEST_DATABASE_URL!, `sb_${this.namespace}`);
+    this.databaseUrl = await createDatabase(this.serverDatabaseUrl, `sb_${this.namespace}`);
     const created = await this.cli(
       'peers',
       'create',
@@ -188,7 +212,7 @@ export class TestSystem {
       for (const q of await this.queueNames()) await ch.deleteQueue(q);
       await ch.deleteExchange(`${this.namespace}.events`);
     }).catch(() => undefined);
-    const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+    const admin = new Client({ connectionString: this.serverDatabaseUrl });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS sb_${this.namespace} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
@@ -270,6 +294,63 @@ export class TestSystem {
     }
   }
 
+  /** Messages a connector finished so far, by outcome (ok / retry / dead-letter), from its /metrics. */
+  async consumed(app: 'website-connector' | 'telephony-connector'): Promise<Record<string, number>> {
+    const text = await (await fetch(`${this.app(app).url}/metrics`)).text();
+    const out: Record<string, number> = {};
+    for (const m of text.matchAll(/^switchboard_consumed_total\{([^}]*)\} (\d+)/gm)) {
+      const outcome = /outcome="([^"]*)"/.exec(m[1])![1];
+      out[outcome] = (out[outcome] ?? 0) + Number(m[2]);
+    }
+    return out;
+  }
+
+  /**
+   * Waits until the connector has finished `n` more messages successfully than `before` (from consumed()), so a
+   * test can then assert that those messages changed nothing, rather than sleeping and hoping they ran.
+   */
+  async consumedOk(
+    app: 'website-connector' | 'telephony-connector',
+    before: Record<string, number>,
+    n: number,
+  ) {
+    const target = (before.ok ?? 0) + n;
+    let last: Record<string, number> = {};
+    await eventually(async () => ((last = await this.consumed(app)).ok ?? 0) >= target, 30_000).catch(() => {
+      throw new Error(
+        `${app} consumed ${JSON.stringify(last)}; expected ${n} more ok than ${JSON.stringify(before)}`,
+      );
+    });
+  }
+
+  /**
+   * Publishes raw messages on a confirm channel and waits for the broker's confirms, so they are queued when this
+   * resolves (a plain channel closed right after publish() can drop what it had not written yet).
+   */
+  async publishRaw(
+    messages: Array<{
+      exchange?: string;
+      routingKey: string;
+      content: Buffer | string;
+      options?: amqp.Options.Publish;
+    }>,
+  ): Promise<void> {
+    const conn = await amqp.connect(this.amqpUrl);
+    try {
+      const ch = await conn.createConfirmChannel();
+      for (const m of messages) {
+        const content = typeof m.content === 'string' ? Buffer.from(m.content) : m.content;
+        ch.publish(m.exchange ?? `${this.namespace}.events`, m.routingKey, content, {
+          persistent: true,
+          ...m.options,
+        });
+      }
+      await ch.waitForConfirms();
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+  }
+
   async queueDepth(name: string): Promise<number> {
     return this.withChannel(async (ch) => (await ch.checkQueue(name)).messageCount);
   }
@@ -293,42 +374,98 @@ export function order(overrides: Record<string, unknown> = {}): Record<string, u
 }
 
 /** Calls one of config/stack/stack.mjs's exports in a child process (it is ESM; jest runs CommonJS). */
-export async function stackCall(
-  fn: 'stopRabbit' | 'startRabbit' | 'stopPostgres' | 'startPostgres',
-): Promise<void> {
+async function stackCall(fn: string, ...args: unknown[]): Promise<string> {
   const { execFile } = await import('node:child_process');
-  await new Promise<void>((resolve, reject) =>
+  return new Promise<string>((resolve, reject) =>
     execFile(
       process.execPath,
       [
         '--input-type=module',
         '-e',
-        `const m = await import('./config/stack/stack.mjs'); await m.${fn}(process.cwd());`,
+        `const m = await import('./config/stack/stack.mjs');` +
+          `const r = await m.${fn}(...JSON.parse(process.argv[1])); process.stdout.write(JSON.stringify(r ?? null));`,
+        JSON.stringify(args),
       ],
-      { cwd: ROOT, timeout: 120_000 },
-      (err, _out, stderr) => (err ? reject(new Error(`${fn} failed: ${stderr || err.message}`)) : resolve()),
+      { cwd: ROOT, timeout: 180_000 },
+      (err, out, stderr) =>
+        err ? reject(new Error(`${fn} failed: ${stderr || err.message}`)) : resolve(out),
     ),
   );
 }
 
-/** rabbitmqctl against the local test broker (same node name and cookie as config/stack). */
-export async function rabbitmqctl(...args: string[]): Promise<string> {
-  const { execFile } = await import('node:child_process');
-  const { readFileSync } = await import('node:fs');
-  const home = join(ROOT, '.data/rabbitmq');
-  const node = readFileSync(join(home, 'nodename'), 'utf8').trim();
-  return new Promise((resolve, reject) =>
-    execFile(
-      '/usr/lib/rabbitmq/bin/rabbitmqctl',
-      ['-n', node, ...args],
-      { env: { ...process.env, HOME: home }, timeout: 60_000 },
-      (err, out, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(out)),
-    ),
-  );
-}
+const portFree = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 
-/** True when the suite runs on the servers config/stack started locally (fault tests need to stop them). */
-export const localStack = () => process.env.TEST_STACK_MODE === 'local';
+/** The shared development servers (HELPERS/README): a suite that stops servers must never touch these. */
+const SHARED_PORTS = [55432, 55672, 55673, 55674];
+
+/**
+ * A PostgreSQL or RabbitMQ of one suite's own, under .data/private/<suite>, on free ports (RabbitMQ: a port whose
+ * next two, Erlang distribution and management, are free too; config/stack names the node after its port, so it
+ * never clashes with the shared node). The outage suites stop and start these, in every stack mode (env URLs,
+ * Docker or local), so the guarantees they prove are never skipped and the servers other suites use never stop.
+ * They need the locally installed servers; without them the suite fails, naming what to install.
+ */
+export class PrivateServer {
+  readonly root: string;
+  port = 0;
+  url = '';
+
+  constructor(
+    readonly kind: 'postgres' | 'rabbitmq',
+    suite: string,
+  ) {
+    this.root = join(ROOT, '.data', 'private', suite);
+  }
+
+  async start(): Promise<string> {
+    if (!this.port) this.port = await this.freePorts();
+    if (SHARED_PORTS.includes(this.port)) throw new Error(`refusing the shared port ${this.port}`);
+    mkdirSync(this.root, { recursive: true });
+    const fn = this.kind === 'postgres' ? 'startPostgres' : 'startRabbit';
+    const opts = this.kind === 'postgres' ? { pgPort: this.port } : { amqpPort: this.port };
+    const url = JSON.parse(await stackCall(fn, this.root, opts)) as string;
+    // startPostgres returns the URL of its `switchboard` database; TestSystem creates its own next to it.
+    this.url = url;
+    return url;
+  }
+
+  async stop(): Promise<void> {
+    await stackCall(this.kind === 'postgres' ? 'stopPostgres' : 'stopRabbit', this.root);
+  }
+
+  /** rabbitmqctl against this node (its node name and Erlang cookie live under its root). */
+  async rabbitmqctl(...args: string[]): Promise<string> {
+    const { execFile } = await import('node:child_process');
+    const home = join(this.root, '.data/rabbitmq');
+    const node = readFileSync(join(home, 'nodename'), 'utf8').trim();
+    return new Promise((resolve, reject) =>
+      execFile(
+        '/usr/lib/rabbitmq/bin/rabbitmqctl',
+        ['-n', node, ...args],
+        { env: { ...process.env, HOME: home }, timeout: 60_000 },
+        (err, out, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(out)),
+      ),
+    );
+  }
+
+  private async freePorts(): Promise<number> {
+    if (this.kind === 'postgres') {
+      for (;;) {
+        const p = await freePort();
+        if (!SHARED_PORTS.includes(p)) return p;
+      }
+    }
+    for (let base = 57_000 + Math.floor(Math.random() * 300) * 3; base < 62_000; base += 3) {
+      if ((await portFree(base)) && (await portFree(base + 1)) && (await portFree(base + 2))) return base;
+    }
+    throw new Error('no three free ports for a private RabbitMQ');
+  }
+}
 
 /** Runs tasks with at most `limit` in flight. */
 export async function pool<T>(count: number, limit: number, task: (i: number) => Promise<T>): Promise<T[]> {

@@ -3,7 +3,7 @@ import { CONTRACTS, EventType } from '../registry';
 import { validateContract } from '../validation';
 import { decimalPlaces, OrderSubmittedV1 } from './order-submitted';
 
-export const validOrder = () => ({
+const validOrder = () => ({
   externalId: 'A-1001',
   status: 'new',
   createdAt: '2026-11-20T10:00:00Z',

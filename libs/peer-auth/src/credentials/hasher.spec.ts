@@ -127,14 +127,14 @@ describe('loadPepper', () => {
 
   it('invalid base64: names the variable, never echoes the value', () => {
     const value = 'not base64 at all! hunter2 '.repeat(3);
-    expect(() => loadPepper({ env: { SWITCHBOARD_PEPPER: value } })).toThrow(
-      /SWITCHBOARD_PEPPER is not valid base64/,
-    );
+    let message = '';
     try {
       loadPepper({ env: { SWITCHBOARD_PEPPER: value } });
     } catch (e) {
-      expect((e as Error).message).not.toContain('hunter2');
+      message = (e as Error).message;
     }
+    expect(message).toMatch(/SWITCHBOARD_PEPPER is not valid base64/);
+    expect(message).not.toContain('hunter2');
   });
 
   it('short file pepper: names the variable, never echoes the content', () => {
