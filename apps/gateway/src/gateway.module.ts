@@ -8,12 +8,21 @@ import { GatewayAccessLog } from './access-log.hook';
 import { GatewayAuthModule } from './auth/auth.module';
 import { PeerDirectoryProbe } from './auth/directory-sync.service';
 import { CredentialsController } from './credentials.controller';
+import { ErpController } from './erp/erp.controller';
 import { IngestService } from './ingest.service';
 import { ProvidersController } from './providers.controller';
 import { TelephonyController } from './telephony.controller';
 import { WebsiteController } from './website.controller';
 
-export const GATEWAY_SECTIONS = ['amqp', 'gateway', 'database', 'peerAuth', 'accessLog', 'log'] as const;
+export const GATEWAY_SECTIONS = [
+  'amqp',
+  'gateway',
+  'database',
+  'peerAuth',
+  'accessLog',
+  'erp',
+  'log',
+] as const;
 
 @Module({
   imports: [
@@ -25,7 +34,13 @@ export const GATEWAY_SECTIONS = ['amqp', 'gateway', 'database', 'peerAuth', 'acc
     GatewayAuthModule,
     HealthModule.forProbes([BrokerProbe, PeerDirectoryProbe]),
   ],
-  controllers: [WebsiteController, TelephonyController, CredentialsController, ProvidersController],
+  controllers: [
+    WebsiteController,
+    TelephonyController,
+    ErpController,
+    CredentialsController,
+    ProvidersController,
+  ],
   providers: [IngestService, GatewayAccessLog],
 })
 export class GatewayModule {}

@@ -6,6 +6,7 @@ import { DealPaidAtVersion1763900000000 } from './migrations/1763900000000-deal-
 import { Peers1764000000000 } from './migrations/1764000000000-peers';
 import { CallLogs1764100000000 } from './migrations/1764100000000-call-logs';
 import { AccessLog1764200000000 } from './migrations/1764200000000-access-log';
+import { Erp1765600000000 } from './migrations/1765600000000-erp';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
@@ -15,6 +16,7 @@ export const MIGRATIONS = [
   Peers1764000000000,
   CallLogs1764100000000,
   AccessLog1764200000000,
+  Erp1765600000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {

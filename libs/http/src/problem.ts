@@ -37,6 +37,9 @@ const TABLE: Record<ErrorCode, [status: number, title: string]> = {
   DATABASE_UNAVAILABLE: [503, 'Temporarily unable to serve this request'],
   SHUTTING_DOWN: [503, 'Shutting down; retry on another instance or shortly'],
   UNKNOWN_EVENT_TYPE: [400, 'Unknown event type'],
+  XML_MALFORMED: [400, 'The XML document is not well-formed'],
+  XML_UNSAFE: [400, 'The XML document uses a refused construct (DTD, depth, size)'],
+  UNSUPPORTED_DOCUMENT: [400, 'Unsupported document type'],
   INTERNAL: [500, 'Internal error'],
 };
 
