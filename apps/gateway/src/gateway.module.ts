@@ -9,6 +9,9 @@ import { GatewayAuthModule } from './auth/auth.module';
 import { PeerDirectoryProbe } from './auth/directory-sync.service';
 import { CredentialsController } from './credentials.controller';
 import { ErpController } from './erp/erp.controller';
+import { ExchangeController } from './erp/exchange/exchange.controller';
+import { ExchangeService } from './erp/exchange/exchange.service';
+import { ExchangeStore } from './erp/exchange/exchange.store';
 import { IngestService } from './ingest.service';
 import { ProvidersController } from './providers.controller';
 import { TelephonyController } from './telephony.controller';
@@ -38,9 +41,10 @@ export const GATEWAY_SECTIONS = [
     WebsiteController,
     TelephonyController,
     ErpController,
+    ExchangeController,
     CredentialsController,
     ProvidersController,
   ],
-  providers: [IngestService, GatewayAccessLog],
+  providers: [IngestService, GatewayAccessLog, ExchangeService, ExchangeStore],
 })
 export class GatewayModule {}

@@ -83,6 +83,7 @@ import { StaticKeyStrategy } from './static-key.strategy';
     PeerDirectoryProbe,
     RateLimiter,
     PeerDirectory,
+    PeerAuthenticator,
   ],
 })
 export class GatewayAuthModule {}

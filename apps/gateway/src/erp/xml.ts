@@ -123,6 +123,11 @@ export class XmlStream {
     throw this.failure;
   }
 
+  /** Where the parser is (1-based line and column). */
+  position(): { line: number; column: number } {
+    return { line: this.parser.line, column: this.parser.column + 1 };
+  }
+
   /** Throws XmlError at the first problem (and on every later call). */
   write(chunk: Buffer): void {
     if (this.failure) throw this.failure;

@@ -72,32 +72,29 @@ ON CONFLICT (peer_id, product_external_id, price_type) DO UPDATE SET
 WHERE p.version < EXCLUDED.version
 RETURNING product_external_id, peer_id, (xmax = 0) AS inserted`;
 
-/**
- * The stock of each product: the total row takes the version; for the products written, the warehouse rows
- * are replaced (DELETE on the statement's snapshot removes only the old rows, never those inserted beside).
- */
+/** The stock totals; returns the products written (new or newer version). */
 const UPSERT_STOCK = `
-WITH inp AS (
-  SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::bigint[])
-    AS x(idx, peer_id, product_external_id, total, version)),
-s AS (
-  INSERT INTO product_stock AS s (peer_id, product_external_id, total, version)
-  SELECT peer_id, product_external_id, total, version FROM inp ORDER BY idx
-  ON CONFLICT (peer_id, product_external_id) DO UPDATE SET
-    total = EXCLUDED.total, version = EXCLUDED.version,
-    updated_at = CASE WHEN s.total IS DISTINCT FROM EXCLUDED.total THEN now() ELSE s.updated_at END
-  WHERE s.version < EXCLUDED.version
-  RETURNING peer_id, product_external_id, (xmax = 0) AS inserted),
-written AS (SELECT inp.idx, s.peer_id, s.product_external_id, s.inserted FROM s JOIN inp USING (peer_id, product_external_id)),
-old_rows AS (
-  DELETE FROM stock_levels l USING written w
-   WHERE l.peer_id = w.peer_id AND l.product_external_id = w.product_external_id AND NOT w.inserted),
-new_rows AS (
-  INSERT INTO stock_levels (peer_id, product_external_id, warehouse_id, warehouse_name, quantity)
-  SELECT w.peer_id, w.product_external_id, t.warehouse_id, t.warehouse_name, t.quantity
-    FROM unnest($6::int[], $7::text[], $8::text[], $9::numeric[]) AS t(idx, warehouse_id, warehouse_name, quantity)
-    JOIN written w USING (idx))
-SELECT idx, inserted FROM written`;
+INSERT INTO product_stock AS s (peer_id, product_external_id, total, version)
+SELECT peer_id, product_external_id, total, version
+  FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::bigint[])
+    AS x(idx, peer_id, product_external_id, total, version)
+ ORDER BY idx
+ON CONFLICT (peer_id, product_external_id) DO UPDATE SET
+  total = EXCLUDED.total, version = EXCLUDED.version,
+  updated_at = CASE WHEN s.total IS DISTINCT FROM EXCLUDED.total THEN now() ELSE s.updated_at END
+WHERE s.version < EXCLUDED.version
+RETURNING peer_id, product_external_id, (xmax = 0) AS inserted`;
+
+/** The warehouse rows of the written products are replaced: old ones out, then the new ones in. */
+const DELETE_LEVELS = `
+DELETE FROM stock_levels l USING unnest($1::text[], $2::text[]) AS w(peer_id, product_external_id)
+ WHERE l.peer_id = w.peer_id AND l.product_external_id = w.product_external_id`;
+
+const INSERT_LEVELS = `
+INSERT INTO stock_levels (peer_id, product_external_id, warehouse_id, warehouse_name, quantity)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[])
+ON CONFLICT (peer_id, product_external_id, warehouse_id) DO UPDATE SET
+  warehouse_name = EXCLUDED.warehouse_name, quantity = EXCLUDED.quantity`;
 
 @Injectable()
 export class ProductRepository {
@@ -150,21 +147,40 @@ export class ProductRepository {
 
   async upsertStock(em: EntityManager, rows: StockRow[]): Promise<WriteOutcome[]> {
     if (rows.length === 0) return [];
-    const lines = rows.flatMap((r, idx) => r.warehouses.map((w) => ({ idx, ...w })));
-    const written: Array<{ idx: number; inserted: boolean }> = await em.query(UPSERT_STOCK, [
-      rows.map((_, i) => i),
-      rows.map((r) => r.peerId),
-      rows.map((r) => r.productExternalId),
-      rows.map((r) => r.total),
-      rows.map((r) => r.version),
-      lines.map((l) => l.idx),
-      lines.map((l) => l.warehouseId),
-      lines.map((l) => l.warehouseName),
-      lines.map((l) => l.quantity),
-    ]);
-    const out: WriteOutcome[] = rows.map(() => 'stale');
-    for (const w of written) out[w.idx] = w.inserted ? 'created' : 'updated';
-    return out;
+    const written: Array<{ peer_id: string; product_external_id: string; inserted: boolean }> =
+      await em.query(UPSERT_STOCK, [
+        rows.map((_, i) => i),
+        rows.map((r) => r.peerId),
+        rows.map((r) => r.productExternalId),
+        rows.map((r) => r.total),
+        rows.map((r) => r.version),
+      ]);
+    const keys = new Set(written.map((w) => `${w.peer_id}:${w.product_external_id}`));
+    const replaced = written.filter((w) => !w.inserted);
+    if (replaced.length > 0) {
+      await em.query(DELETE_LEVELS, [
+        replaced.map((w) => w.peer_id),
+        replaced.map((w) => w.product_external_id),
+      ]);
+    }
+    const levels = rows
+      .filter((r) => keys.has(`${r.peerId}:${r.productExternalId}`))
+      .flatMap((r) =>
+        r.warehouses.map((w) => ({ ...w, peerId: r.peerId, productExternalId: r.productExternalId })),
+      );
+    if (levels.length > 0) {
+      await em.query(INSERT_LEVELS, [
+        levels.map((l) => l.peerId),
+        levels.map((l) => l.productExternalId),
+        levels.map((l) => l.warehouseId),
+        levels.map((l) => l.warehouseName),
+        levels.map((l) => l.quantity),
+      ]);
+    }
+    return outcomes(
+      rows.map((r) => `${r.peerId}:${r.productExternalId}`),
+      written.map((w) => [`${w.peer_id}:${w.product_external_id}`, w.inserted]),
+    );
   }
 
   /** Products of the peer listed by the upload of `version` (or changed since). */
