@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as iconv from 'iconv-lite';
 import { ZipFile } from 'yazl';
@@ -84,6 +84,14 @@ describe('erp: 1C CommerceML exchange', () => {
       expect(res.status).toBe(201);
       tokens[id] = res.body.credential.token;
     }
+    // The gateway learns of new credentials by LISTEN/NOTIFY: wait (few tries, far apart: failures count
+    // towards lockout) until it knows the last one.
+    const known = await eventually(
+      async () => (await call('onec-gen', 'type=catalog&mode=checkauth', { basic: true })).status !== 401,
+      5_000,
+      600,
+    );
+    expect(known).toBe(true);
   });
   afterAll(() => sys.destroy());
 
@@ -194,6 +202,16 @@ describe('erp: 1C CommerceML exchange', () => {
     );
     expect(levels).toEqual([{ warehouse_name: 'Магазин "Обувь"', quantity: '20.000' }]);
 
+    const listed = await sys.consoleGet(
+      `/v1/crm/products?externalId=${encodeURIComponent('bd72d910-55bc-11d9-848a-00112f43529a')}`,
+    );
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toHaveLength(1);
+    const card = await sys.consoleGet(`/v1/crm/products/${listed.body.items[0].id}`);
+    expect(card.body).toMatchObject({ sku: 'Б-130001', externalId: 'bd72d910-55bc-11d9-848a-00112f43529a' });
+    const bySku = await sys.consoleGet(`/v1/crm/products?q=${encodeURIComponent('ботфорты')}`);
+    expect(bySku.body.items.map((p: { sku: string }) => p.sku)).toEqual(['Б-130001']);
+
     await runExchange();
     expect(await drained('onec', 26)).toBe(true);
     expect(await snapshot('onec')).toEqual(first);
@@ -248,6 +266,12 @@ describe('erp: 1C CommerceML exchange', () => {
       const s = await snapshot('onec-gen');
       return s.filter((p) => !p.active).length === 2 ? s : null;
     });
+    const products = await sys.consoleGet(`/v1/crm/products?externalId=${all[0].id}`);
+    expect(products.body.items[0]).toMatchObject({
+      name: 'Сапоги зимние',
+      prices: [{ priceType: 'retail', priceTypeName: 'Розничная', currency: 'RUB', value: 100 }],
+      stock: { total: 0, warehouses: [{ warehouseId: 'w1', warehouseName: 'Склад №1', quantity: 0 }] },
+    });
     expect(after!.map((p) => [p.active, p.stock])).toEqual([
       [true, '0.000'],
       [true, '1.000'],
@@ -255,6 +279,29 @@ describe('erp: 1C CommerceML exchange', () => {
       [false, '0.000'],
       [false, '0.000'],
     ]);
+  });
+
+  it('uploads a file once with the operator CLI (erp import FILE --peer ID)', async () => {
+    const dir = join(ROOT, '.data', 'test-logs');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'erp-cli-import.xml');
+    writeFileSync(file, catalog([{ id: 'cli-1', name: 'Из консоли' }], true));
+    const out = await sys.cli(
+      'erp',
+      'import',
+      file,
+      '--peer',
+      'onec-gen',
+      '--token',
+      tokens['onec-gen'],
+      '--gateway',
+      sys.app('gateway').url,
+    );
+    expect(out.imported).toEqual({ 'erp-cli-import.xml': expect.stringMatching(/events accepted/) });
+    const row = await eventually(
+      async () => (await sys.sql(`SELECT name FROM products WHERE external_id = 'cli-1'`))[0],
+    );
+    expect(row).toEqual({ name: 'Из консоли' });
   });
 
   it('refuses bad files with failure and a reason, publishing nothing', async () => {

@@ -20,6 +20,10 @@ describe('erp: JSON stock, prices and invoices; UBL invoices', () => {
     });
     expect(res.status).toBe(201);
     token = res.body.credential.token;
+    // The gateway learns of the new credential by LISTEN/NOTIFY; under load that can take a moment (few
+    // tries, far apart: failures count towards the peer's lockout).
+    const known = await eventually(async () => (await send('/v1/erp/stock', {})).status !== 401, 5_000, 600);
+    expect(known).toBe(true);
   });
   afterAll(() => sys.destroy());
 
@@ -173,5 +177,19 @@ describe('erp: JSON stock, prices and invoices; UBL invoices', () => {
     expect(paid?.status).toBe('paid');
     const [inv] = await sys.sql(`SELECT status FROM invoices WHERE number = 'JS-1'`);
     expect(inv).toEqual({ status: 'paid' });
+    const onDeal = await sys.consoleGet(`/v1/crm/deals/${deal.id}/invoices`);
+    expect(onDeal.body.items.map((i: { number: string }) => i.number).sort()).toEqual([
+      'INV-SB-0001',
+      'JS-1',
+    ]);
+    const paidOnes = await sys.consoleGet(`/v1/crm/invoices?contactId=${deal.contact_id}&status=paid`);
+    expect(paidOnes.body.items).toEqual([
+      expect.objectContaining({
+        number: 'JS-1',
+        total: 100,
+        lines: [expect.objectContaining({ sku: 'SKU-1', quantity: 2 })],
+      }),
+    ]);
+    expect((await sys.consoleGet('/v1/crm/invoices?status=lost')).status).toBe(400);
   });
 });

@@ -8,6 +8,7 @@ import * as amqp from 'amqplib';
 import { DataSource } from 'typeorm';
 import { accessLogSearchCommand } from './access-log-search.cli';
 import { accessLogMaintenanceCommand, isAccessLogMaintenanceCommand } from './access-log.cli';
+import { erpCommand } from './erp/erp-import.cli';
 import { peersCommand, secretsCommand } from './peers.cli';
 
 /**
@@ -107,6 +108,8 @@ const commands: Record<string, (args: string[]) => Promise<unknown>> = {
       const replayed = await replayDeadLetters(ch, names, connectorArg(args), limitArg(args));
       return { replayed: replayed.length, messageIds: replayed.map((d) => d.messageId) };
     }),
+  /** erp import FILE --peer ID: a one-off CommerceML upload through the gateway's 1C exchange. */
+  erp: (args) => erpCommand(args),
 };
 
 async function main(): Promise<void> {

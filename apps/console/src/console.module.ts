@@ -11,6 +11,8 @@ import { AlertsModule } from './alerts/alerts.module';
 import { CallQueryService } from './call-query.service';
 import { CrmController } from './crm.controller';
 import { CrmQueryService } from './crm-query.service';
+import { ErpReadRepository } from '@switchboard/crm';
+import { ErpController } from './erp/erp.controller';
 import { CredentialExpiryMonitor, PeerAdminProvider } from './peer-admin.provider';
 import { PeersController } from './peers.controller';
 
@@ -23,9 +25,10 @@ import { PeersController } from './peers.controller';
     HealthModule.forProbes([DatabaseProbe]),
     AlertsModule,
   ],
-  controllers: [CrmController, PeersController, AccessLogController],
+  controllers: [CrmController, ErpController, PeersController, AccessLogController],
   providers: [
     CrmQueryService,
+    ErpReadRepository,
     CallQueryService,
     AdminAuthGuard,
     PeerAdminProvider,

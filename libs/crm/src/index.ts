@@ -5,3 +5,4 @@ export * from './services/rounds';
 export * from './crm.module';
 export * from './erp/product.repository';
 export * from './erp/invoice.repository';
+export * from './erp/erp-read.repository';
