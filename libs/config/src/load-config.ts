@@ -47,6 +47,7 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   ERP_MAX_UNZIPPED_BYTES: ['erp.maxUnzippedBytes', 'int'],
   ERP_SESSION_TTL_MINUTES: ['erp.sessionTtlMinutes', 'number'],
   ERP_IMPORT_STEP_SECONDS: ['erp.importStepSeconds', 'number'],
+  ERP_INVOICE_XML_LIMIT_BYTES: ['erp.invoiceXmlLimitBytes', 'int'],
   ERP_DEFAULT_ORDER_ENCODING: ['erp.defaultOrderEncoding', 'string'],
   ERP_ORDER_ENCODINGS: ['erp.orderEncodings', 'json'],
   TELEPHONY_CALLBACK_DUE_MINUTES: ['telephony.callbackDueMinutes', 'int'],

@@ -38,11 +38,11 @@ const round = (n: number, places: number) => (Number.isNaN(n) ? n : Number(n.toF
 export function cmlDate(raw: string | undefined): string | undefined {
   if (!raw) return undefined;
   const v = raw.trim();
+  if (/^0001-01-01/.test(v)) return undefined; // 1C's empty date
   const ru = /^(\d\d)\.(\d\d)\.(\d{4})(?:\s+(\d\d:\d\d:\d\d))?$/.exec(v);
   if (ru) return ru[4] ? `${ru[3]}-${ru[2]}-${ru[1]}T${ru[4]}Z` : `${ru[3]}-${ru[2]}-${ru[1]}`;
   const iso = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)$/.exec(v);
   if (iso) return `${iso[1]}T${iso[2]}Z`;
-  if (/^0001-01-01/.test(v)) return undefined; // 1C's empty date
   return v;
 }
 
