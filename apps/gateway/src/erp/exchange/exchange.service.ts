@@ -19,6 +19,7 @@ import { zipEntry, ZipRefused } from './zip-entry';
 export const SESSION_COOKIE = 'sb1c_session';
 const LEASE_SECONDS = 30;
 const PUBLISH_BATCH = 500;
+const SLICE = 64 * 1024;
 const FILENAME = /^[\p{L}\p{N}_.\-/ ]{1,200}$/u;
 
 /** An answer to 1C: the protocol's lines, and the bytes' encoding (orders go in the peer's). */
@@ -139,10 +140,14 @@ export class ExchangeService {
         throw new AuthError('AUTH_INVALID', 'The session has expired or is unknown; run checkauth again.');
     }
     const peer = this.byBasic(call);
-    // Basic without a session: one per peer and day is enough for uploads made this way.
-    const cookie = await this.store.createSession(peer.id, this.config.erp.sessionTtlMinutes);
-    const s = await this.store.touchSession(cookie, this.config.erp.sessionTtlMinutes);
-    return { peer, session: s!.hash };
+    // Basic without a cookie (some 1C builds, scripts): the peer's live session, so chunks of one file meet.
+    const session =
+      (await this.store.latestSession(peer.id, this.config.erp.sessionTtlMinutes)) ??
+      (await this.store.touchSession(
+        await this.store.createSession(peer.id, this.config.erp.sessionTtlMinutes),
+        this.config.erp.sessionTtlMinutes,
+      ))!.hash;
+    return { peer, session };
   }
 
   private async answer(call: ExchangeCall, peer: AuthenticatedPeer, session: string): Promise<ExchangeReply> {
@@ -358,15 +363,17 @@ export class ExchangeService {
       mapper ? (name, attrs) => mapper.onOpen(name, attrs) : undefined,
     );
     for await (const chunk of source()) {
-      stream.write(chunk);
-      progress(elements);
-      if (publish && pending.length >= PUBLISH_BATCH) {
-        const batch = pending;
-        pending = [];
-        await publish(batch);
+      // Slices of 64 KiB with a turn of the event loop between them: a big file must not stall the gateway.
+      for (let at = 0; at < chunk.length; at += SLICE) {
+        stream.write(chunk.subarray(at, at + SLICE));
+        progress(elements);
+        if (publish && pending.length >= PUBLISH_BATCH) {
+          const batch = pending;
+          pending = [];
+          await publish(batch);
+        }
+        await new Promise((r) => setImmediate(r));
       }
-      // Let other requests run between chunks: a big file must not stall the gateway.
-      await new Promise((r) => setImmediate(r));
     }
     stream.end();
     if (publish && pending.length) await publish(pending);

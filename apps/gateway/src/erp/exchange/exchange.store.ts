@@ -78,6 +78,18 @@ export class ExchangeStore implements OnApplicationShutdown {
     return rows[0] ? { hash: hashOf(cookie), peerId: rows[0].peer_id } : null;
   }
 
+  /** The peer's most recently created live session (for calls with HTTP Basic but no cookie), extended. */
+  async latestSession(peerId: string, ttlMinutes: number): Promise<string | null> {
+    const { rows } = await this.pool.query<{ id_hash: string }>(
+      `UPDATE erp_exchange_sessions SET expires_at = now() + make_interval(secs => $2)
+        WHERE id_hash = (SELECT id_hash FROM erp_exchange_sessions WHERE peer_id = $1 AND expires_at > now()
+                          ORDER BY created_at DESC LIMIT 1)
+        RETURNING id_hash`,
+      [peerId, ttlMinutes * 60],
+    );
+    return rows[0]?.id_hash ?? null;
+  }
+
   /**
    * Appends one chunk to the session's upload of `filename`; false (and the upload removed) when the file
    * would exceed maxBytes. A `file` call after the file was imported starts it afresh (1C re-sends).
