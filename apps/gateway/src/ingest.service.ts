@@ -91,6 +91,27 @@ export class IngestService {
     });
   }
 
+  /**
+   * The envelope of a payload already validated by prepare() (the second read of the same 1C file): the scope
+   * is checked again, the contract is not.
+   */
+  envelope(req: IngestRequest): EventEnvelope<object> {
+    if (!scopeAllows(req.peer.scopes, req.type)) {
+      throw new AuthError('AUTH_SCOPE_DENIED', `This peer may not send ${req.type} events.`);
+    }
+    const contract = CONTRACTS[req.type];
+    const payload = req.body as object;
+    return createEnvelope({
+      type: req.type,
+      peerId: req.peer.id,
+      idempotencyKey: req.idempotencyKey ?? contract.naturalKey(payload as never),
+      occurredAt: contract.occurredAt(payload as never),
+      schemaVersion: contract.schemaVersion,
+      traceId: Correlation.id() ?? 'none',
+      payload,
+    });
+  }
+
   /** Returns once the broker confirmed the envelope to a durable queue. */
   async publish(envelope: EventEnvelope<object>): Promise<{ eventId: string }> {
     const stop = this.confirmLatency.startTimer();

@@ -20,6 +20,7 @@ export const SESSION_COOKIE = 'sb1c_session';
 const LEASE_SECONDS = 30;
 const PUBLISH_BATCH = 500;
 const SLICE = 64 * 1024;
+const MAX_BATCHES_IN_FLIGHT = 3;
 const FILENAME = /^[\p{L}\p{N}_.\-/ ]{1,200}$/u;
 
 /** An answer to 1C: the protocol's lines, and the bytes' encoding (orders go in the peer's). */
@@ -335,12 +336,15 @@ export class ExchangeService {
   ): Promise<{ events: number; elements: number; mapper: CatalogMapper | null }> {
     const mapper = type === 'catalog' ? new CatalogMapper(imp.version) : null;
     let pending: Array<EventEnvelope<object>> = [];
+    const inFlight: Array<Promise<void>> = [];
     let events = 0;
     let elements = 0;
     const onEvents = (list: CmlEvent[], stream: XmlStream) => {
       for (const e of list) {
         try {
-          const env = this.ingest.prepare({ type: e.type as EventType, peer, body: e.payload });
+          // Pass 1 validated every event of these same bytes; pass 2 only wraps them.
+          const req = { type: e.type as EventType, peer, body: e.payload };
+          const env = publish ? this.ingest.envelope(req) : this.ingest.prepare(req);
           events++;
           if (publish) pending.push(env);
         } catch (err) {
@@ -368,21 +372,23 @@ export class ExchangeService {
         stream.write(chunk.subarray(at, at + SLICE));
         progress(elements);
         if (publish && pending.length >= PUBLISH_BATCH) {
-          const batch = pending;
+          // A few batches in flight while parsing goes on; confirms come back meanwhile.
+          const sent = publish(pending);
+          sent.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
+          inFlight.push(sent);
           pending = [];
-          await publish(batch);
+          if (inFlight.length >= MAX_BATCHES_IN_FLIGHT) await inFlight.shift();
         }
         await new Promise((r) => setImmediate(r));
       }
     }
     stream.end();
-    if (publish && pending.length) await publish(pending);
+    if (publish && pending.length) inFlight.push(publish(pending));
+    await Promise.all(inFlight);
     return { events, elements, mapper };
   }
 
   private async publishAll(batch: Array<EventEnvelope<object>>): Promise<void> {
-    for (let i = 0; i < batch.length; i += PUBLISH_BATCH) {
-      await Promise.all(batch.slice(i, i + PUBLISH_BATCH).map((e) => this.ingest.publish(e)));
-    }
+    await Promise.all(batch.map((e) => this.ingest.publish(e)));
   }
 }
