@@ -281,6 +281,27 @@ describe('erp: 1C CommerceML exchange', () => {
     ]);
   });
 
+  it('keeps an upload across a gateway restart (chunks and session live in PostgreSQL)', async () => {
+    const cookie = await session('onec-gen');
+    const file = catalog([{ id: 'restart-1', name: 'После перезапуска' }], true);
+    const [first, second] = chunks(file, 2);
+    expect(
+      (await call('onec-gen', 'type=catalog&mode=file&filename=import.xml', { cookie, body: first }))
+        .lines[0],
+    ).toBe('success');
+    await sys.app('gateway').kill('SIGTERM');
+    await sys.startApp('gateway');
+    expect(
+      (await call('onec-gen', 'type=catalog&mode=file&filename=import.xml', { cookie, body: second }))
+        .lines[0],
+    ).toBe('success');
+    expect((await runImport('onec-gen', cookie, 'import.xml'))[0]).toBe('success');
+    const row = await eventually(
+      async () => (await sys.sql(`SELECT name FROM products WHERE external_id = 'restart-1'`))[0],
+    );
+    expect(row).toEqual({ name: 'После перезапуска' });
+  });
+
   it('uploads a file once with the operator CLI (erp import FILE --peer ID)', async () => {
     const dir = join(ROOT, '.data', 'test-logs');
     mkdirSync(dir, { recursive: true });
