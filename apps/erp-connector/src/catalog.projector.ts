@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  CatalogBatchV1,
   CONTRACTS,
   ERP_EVENT_TYPES,
   EventEnvelope,
@@ -10,7 +11,7 @@ import {
   type EventType,
 } from '@switchboard/contracts';
 import { ProductRepository, type WriteOutcome } from '@switchboard/crm';
-import { BatchingInbox, BatchItem } from '@switchboard/database';
+import { BatchingInbox, BatchItem, Inbox } from '@switchboard/database';
 import { EntityManager } from 'typeorm';
 
 export const CATALOG_CONSUMER = 'erp-connector';
@@ -52,6 +53,7 @@ export class CatalogProjector {
 
   constructor(
     private readonly inbox: BatchingInbox,
+    private readonly single: Inbox,
     private readonly products: ProductRepository,
   ) {
     inbox.configure<{ outcome: WriteOutcome }, CatalogFact>(CATALOG_CONSUMER, {
@@ -74,6 +76,26 @@ export class CatalogProjector {
     const result = outcome.duplicate ? 'duplicate' : outcome.result.outcome;
     this.logger.debug(`${type} ${data.key}: ${result}`);
     return result;
+  }
+
+  /** erp.catalog.batch: its facts in one transaction, with the same set-based statements as a batch of events. */
+  async applyBatch(envelope: EventEnvelope): Promise<string> {
+    const batch = validateContract(CatalogBatchV1, envelope.payload);
+    const peer = envelope.peerId;
+    const items: Item[] = [
+      ...batch.products.map((p) => fact(ERP_EVENT_TYPES.productUpserted, peer, p as never)),
+      ...batch.prices.map((p) => fact(ERP_EVENT_TYPES.priceUpdated, peer, p as never)),
+      ...batch.stock.map((p) => fact(ERP_EVENT_TYPES.stockUpdated, peer, p as never)),
+    ]
+      // A fixed order of rows: two batches touching the same products lock them in the same order.
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map((data) => ({ envelope, data }));
+    const outcome = await this.single.process(CATALOG_CONSUMER, envelope, async (em) => {
+      const results = await this.projectBatch(em, items);
+      const written = results.filter((r) => r.outcome !== 'stale').length;
+      return { outcome: written > 0 ? 'updated' : 'stale' };
+    });
+    return outcome.duplicate ? 'duplicate' : outcome.result.outcome;
   }
 
   async projectBatch(em: EntityManager, items: Item[]): Promise<Array<{ outcome: WriteOutcome }>> {

@@ -27,6 +27,11 @@ export class ErpHandler {
     return this.catalog.apply(envelope);
   }
 
+  @EventPattern(ERP_EVENT_TYPES.catalogBatch)
+  catalogBatch(@Payload() envelope: EventEnvelope): Promise<string> {
+    return this.catalog.applyBatch(envelope);
+  }
+
   @EventPattern(ERP_EVENT_TYPES.catalogCompleted)
   catalogCompleted(@Payload() envelope: EventEnvelope): Promise<string> {
     return this.documents.catalogCompleted(envelope);

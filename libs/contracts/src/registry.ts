@@ -24,6 +24,7 @@ export const EventType = {
   ErpPriceUpdated: ERP_EVENT_TYPES.priceUpdated,
   ErpStockUpdated: ERP_EVENT_TYPES.stockUpdated,
   ErpCatalogCompleted: ERP_EVENT_TYPES.catalogCompleted,
+  ErpCatalogBatch: ERP_EVENT_TYPES.catalogBatch,
   ErpInvoiceIssued: ERP_EVENT_TYPES.invoiceIssued,
   ErpInvoicePaid: ERP_EVENT_TYPES.invoicePaid,
   ErpInvoiceCancelled: ERP_EVENT_TYPES.invoiceCancelled,

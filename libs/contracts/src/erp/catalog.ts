@@ -157,3 +157,35 @@ export class CatalogCompletedV1 {
   @IsBoolean()
   full?: boolean;
 }
+
+/**
+ * `erp.catalog.batch` v1: many catalog facts of one 1C upload in one event (the exchange sends a batch per
+ * few hundred elements instead of an event per product, price set and stock). Each fact keeps its own version
+ * and is applied exactly like its single event.
+ */
+export class CatalogBatchV1 {
+  /** `<upload>:<sequence>`: the batch's identity (its natural key). */
+  @IsExternalId()
+  batchId: string;
+
+  @IsArray()
+  @ArrayMaxSize(2000)
+  @IsObject({ each: true })
+  @ValidateNested({ each: true })
+  @Type(() => ProductUpsertedV1)
+  products: ProductUpsertedV1[];
+
+  @IsArray()
+  @ArrayMaxSize(2000)
+  @IsObject({ each: true })
+  @ValidateNested({ each: true })
+  @Type(() => PriceUpdatedV1)
+  prices: PriceUpdatedV1[];
+
+  @IsArray()
+  @ArrayMaxSize(2000)
+  @IsObject({ each: true })
+  @ValidateNested({ each: true })
+  @Type(() => StockUpdatedV1)
+  stock: StockUpdatedV1[];
+}

@@ -1,5 +1,11 @@
 import type { ContractDefinition } from '../registry';
-import { CatalogCompletedV1, PriceUpdatedV1, ProductUpsertedV1, StockUpdatedV1 } from './catalog';
+import {
+  CatalogBatchV1,
+  CatalogCompletedV1,
+  PriceUpdatedV1,
+  ProductUpsertedV1,
+  StockUpdatedV1,
+} from './catalog';
 import { InvoiceV1, OrderStatusChangedV1, type InvoiceStatus } from './documents';
 
 export const ERP_EVENT_TYPES = {
@@ -7,6 +13,7 @@ export const ERP_EVENT_TYPES = {
   priceUpdated: 'erp.price.updated',
   stockUpdated: 'erp.stock.updated',
   catalogCompleted: 'erp.catalog.completed',
+  catalogBatch: 'erp.catalog.batch',
   invoiceIssued: 'erp.invoice.issued',
   invoicePaid: 'erp.invoice.paid',
   invoiceCancelled: 'erp.invoice.cancelled',
@@ -60,6 +67,13 @@ export const ERP_CONTRACTS: Record<ErpEventType, ContractDefinition<object>> = {
     naturalKey: (s: StockUpdatedV1) => `stock:${s.productExternalId}@${s.version}`,
     occurredAt: now,
   },
+  [ERP_EVENT_TYPES.catalogBatch]: {
+    type: ERP_EVENT_TYPES.catalogBatch,
+    schemaVersion: 1,
+    dto: CatalogBatchV1,
+    naturalKey: (b: CatalogBatchV1) => `catalog-batch:${b.batchId}`,
+    occurredAt: now,
+  } as ContractDefinition<CatalogBatchV1> as ContractDefinition<object>,
   [ERP_EVENT_TYPES.catalogCompleted]: {
     type: ERP_EVENT_TYPES.catalogCompleted,
     schemaVersion: 1,

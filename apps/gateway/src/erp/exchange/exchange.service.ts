@@ -21,6 +21,7 @@ const LEASE_SECONDS = 30;
 const PUBLISH_BATCH = 500;
 const SLICE = 64 * 1024;
 const MAX_BATCHES_IN_FLIGHT = 3;
+const FACTS_PER_BATCH = 500;
 const FILENAME = /^[\p{L}\p{N}_.\-/ ]{1,200}$/u;
 
 /** An answer to 1C: the protocol's lines, and the bytes' encoding (orders go in the peer's). */
@@ -337,6 +338,33 @@ export class ExchangeService {
     const mapper = type === 'catalog' ? new CatalogMapper(imp.version) : null;
     let pending: Array<EventEnvelope<object>> = [];
     const inFlight: Array<Promise<void>> = [];
+    // Catalog facts travel as erp.catalog.batch events of FACTS_PER_BATCH (validated one by one in pass 1).
+    let batch = { products: [] as unknown[], prices: [] as unknown[], stock: [] as unknown[] };
+    let batchSize = 0;
+    let batchSeq = 0;
+    const flushBatch = () => {
+      if (batchSize === 0) return;
+      pending.push(
+        this.ingest.envelope({
+          type: ERP_EVENT_TYPES.catalogBatch,
+          peer,
+          body: { batchId: `1c-${imp.id}:${batchSeq++}`, ...batch },
+        }),
+      );
+      batch = { products: [], prices: [], stock: [] };
+      batchSize = 0;
+    };
+    const addToBatch = (e: CmlEvent) => {
+      const list =
+        e.type === ERP_EVENT_TYPES.productUpserted
+          ? batch.products
+          : e.type === ERP_EVENT_TYPES.priceUpdated
+            ? batch.prices
+            : batch.stock;
+      list.push(e.payload);
+      if (++batchSize >= FACTS_PER_BATCH) flushBatch();
+    };
+    const flushAt = mapper ? 1 : PUBLISH_BATCH;
     let events = 0;
     let elements = 0;
     const onEvents = (list: CmlEvent[], stream: XmlStream) => {
@@ -344,9 +372,10 @@ export class ExchangeService {
         try {
           // Pass 1 validated every event of these same bytes; pass 2 only wraps them.
           const req = { type: e.type as EventType, peer, body: e.payload };
-          const env = publish ? this.ingest.envelope(req) : this.ingest.prepare(req);
           events++;
-          if (publish) pending.push(env);
+          if (!publish) this.ingest.prepare(req);
+          else if (mapper) addToBatch(e);
+          else pending.push(this.ingest.envelope(req));
         } catch (err) {
           const { line, column } = stream.position();
           if (err instanceof ContractViolation) {
@@ -371,7 +400,7 @@ export class ExchangeService {
       for (let at = 0; at < chunk.length; at += SLICE) {
         stream.write(chunk.subarray(at, at + SLICE));
         progress(elements);
-        if (publish && pending.length >= PUBLISH_BATCH) {
+        if (publish && pending.length >= flushAt) {
           // A few batches in flight while parsing goes on; confirms come back meanwhile.
           const sent = publish(pending);
           sent.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
@@ -383,6 +412,7 @@ export class ExchangeService {
       }
     }
     stream.end();
+    flushBatch();
     if (publish && pending.length) inFlight.push(publish(pending));
     await Promise.all(inFlight);
     return { events, elements, mapper };
