@@ -73,7 +73,7 @@ export const ERP_CONTRACTS: Record<ErpEventType, ContractDefinition<object>> = {
     dto: CatalogBatchV1,
     naturalKey: (b: CatalogBatchV1) => `catalog-batch:${b.batchId}`,
     occurredAt: now,
-  } as ContractDefinition<CatalogBatchV1> as ContractDefinition<object>,
+  },
   [ERP_EVENT_TYPES.catalogCompleted]: {
     type: ERP_EVENT_TYPES.catalogCompleted,
     schemaVersion: 1,
