@@ -66,6 +66,7 @@ const APPS = [
     port: 8092,
     color: 'blue',
   },
+  { name: 'erp-connector', portVar: 'ERP_CONNECTOR_PORT', hostVar: null, port: 8093, color: 'green' },
 ].map((a) => {
   const port = Number(env[a.portVar] || a.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -117,6 +118,7 @@ const DEMO_PEERS = [
     scopes: 'website.*',
   },
   { id: 'demo-pbx', name: 'Demo office PBX', kind: 'telephony', provider: 'generic', scopes: 'telephony.*' },
+  { id: 'demo-1c', name: 'Demo 1C', kind: 'erp', provider: '1c', scopes: 'erp.*' },
 ];
 
 /**

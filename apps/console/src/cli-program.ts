@@ -32,6 +32,7 @@ export interface CliActions {
   accessLog(sub: AccessLogSubcommand, values: FlagValues): Promise<unknown>;
   dlqList(connector: string, limit: number): Promise<unknown>;
   dlqReplay(connector: string, limit: number): Promise<unknown>;
+  erpImport(file: string, values: FlagValues): Promise<unknown>;
 }
 
 /** Exit codes, also in the README and in `--help`. */
@@ -248,6 +249,18 @@ export function buildProgram(
   )
     .option('--limit <n>', 'at most this many messages (default 100)', positiveInt('--limit'))
     .action(run((cmd) => actions.dlqReplay(connectorArg(cmd.args[0]), limit(cmd))));
+
+  const erp = program.command('erp').description('ERP exchange (1C CommerceML) run by hand');
+  leaf(
+    erp,
+    'import <file>',
+    "upload a CommerceML file (import.xml, offers.xml or a zip) through the gateway's 1C exchange, as 1C does",
+  )
+    .requiredOption('--peer <peerId>', 'the 1C peer to upload as')
+    .option('--token <token>', "the peer's issued credential (default: SWITCHBOARD_PEER_TOKEN)")
+    .option('--gateway <url>', 'gateway base URL (default: SWITCHBOARD_GATEWAY_URL or http://127.0.0.1:8080)')
+    .option('--type <type>', "exchange type: 'catalog' (default) or 'sale'")
+    .action(run((cmd) => actions.erpImport(cmd.args[0], flags(cmd))));
 
   // On every command that prints a result, so scripts may put it anywhere after the command.
   const addJson = (cmd: Command): void => {

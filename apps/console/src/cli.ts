@@ -9,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { accessLogSearchCommand } from './access-log-search.cli';
 import { accessLogMaintenanceCommand, isAccessLogMaintenanceCommand } from './access-log.cli';
 import { buildProgram, CliActions, runCli } from './cli-program';
+import { erpCommand } from './erp/erp-import.cli';
 import { peersCommand, secretsCommand } from './peers.cli';
 
 /**
@@ -85,6 +86,14 @@ const actions: CliActions = {
       const ch = await conn.createChannel();
       return { deadLetters: await peekDeadLetters(ch, names, connector, limit) };
     }),
+  erpImport: (file, values) =>
+    erpCommand([
+      'import',
+      file,
+      ...Object.entries(values)
+        .filter(([k, v]) => k !== 'json' && typeof v === 'string')
+        .flatMap(([k, v]) => [`--${k}`, String(v)]),
+    ]),
   dlqReplay: (connector, limit) =>
     withBroker(async (conn, names) => {
       const ch = await conn.createConfirmChannel();

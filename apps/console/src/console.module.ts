@@ -12,6 +12,8 @@ import { CallQueryService } from './call-query.service';
 import { ConsoleAccessLog } from './console-access-log.hook';
 import { CrmController } from './crm.controller';
 import { CrmQueryService } from './crm-query.service';
+import { ErpReadRepository } from '@switchboard/crm';
+import { ErpController } from './erp/erp.controller';
 import { CredentialExpiryMonitor, PeerAdminProvider } from './peer-admin.provider';
 import { PeersController } from './peers.controller';
 
@@ -25,9 +27,10 @@ import { PeersController } from './peers.controller';
     AlertsModule,
     AccessLogModule,
   ],
-  controllers: [CrmController, PeersController, AccessLogController],
+  controllers: [CrmController, ErpController, PeersController, AccessLogController],
   providers: [
     CrmQueryService,
+    ErpReadRepository,
     CallQueryService,
     AdminAuthGuard,
     PeerAdminProvider,

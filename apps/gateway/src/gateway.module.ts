@@ -8,6 +8,10 @@ import { GatewayAccessLog } from './access-log.hook';
 import { GatewayAuthModule } from './auth/auth.module';
 import { PeerDirectoryProbe } from './auth/directory-sync.service';
 import { CredentialsController } from './credentials.controller';
+import { ErpController } from './erp/erp.controller';
+import { ExchangeController } from './erp/exchange/exchange.controller';
+import { ExchangeService } from './erp/exchange/exchange.service';
+import { ExchangeStore } from './erp/exchange/exchange.store';
 import { IngestService } from './ingest.service';
 import { ProvidersController } from './providers.controller';
 import { TelephonyController } from './telephony.controller';
@@ -20,6 +24,7 @@ export const GATEWAY_SECTIONS = [
   'database',
   'peerAuth',
   'accessLog',
+  'erp',
   'log',
 ] as const;
 
@@ -33,7 +38,14 @@ export const GATEWAY_SECTIONS = [
     GatewayAuthModule,
     HealthModule.forProbes([BrokerProbe, PeerDirectoryProbe]),
   ],
-  controllers: [WebsiteController, TelephonyController, CredentialsController, ProvidersController],
-  providers: [IngestService, GatewayAccessLog],
+  controllers: [
+    WebsiteController,
+    TelephonyController,
+    ErpController,
+    ExchangeController,
+    CredentialsController,
+    ProvidersController,
+  ],
+  providers: [IngestService, GatewayAccessLog, ExchangeService, ExchangeStore],
 })
 export class GatewayModule {}

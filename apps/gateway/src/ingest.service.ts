@@ -4,6 +4,7 @@ import {
   CONTRACTS,
   ContractViolation,
   createEnvelope,
+  type EventEnvelope,
   EventType,
   validateContract,
 } from '@switchboard/contracts';
@@ -45,6 +46,22 @@ export class IngestService {
   }
 
   async accept(req: IngestRequest): Promise<{ eventId: string }> {
+    return this.publish(this.prepare(req));
+  }
+
+  /**
+   * Several events of one request: every one is checked before the first is published, so a batch with one
+   * bad item is refused whole (nothing half-accepted). Published in order, each confirmed by the broker.
+   */
+  async acceptAll(reqs: IngestRequest[]): Promise<{ eventIds: string[] }> {
+    const prepared = reqs.map((r) => this.prepare(r));
+    const eventIds: string[] = [];
+    for (const p of prepared) eventIds.push((await this.publish(p)).eventId);
+    return { eventIds };
+  }
+
+  /** Scope and contract checks, then the envelope; throws (and counts) what is refused. */
+  prepare(req: IngestRequest): EventEnvelope<object> {
     if (!scopeAllows(req.peer.scopes, req.type)) {
       this.accepted.inc({ type: req.type, result: 'denied' });
       throw new AuthError('AUTH_SCOPE_DENIED', `This peer may not send ${req.type} events.`);
@@ -63,7 +80,7 @@ export class IngestService {
       throw err;
     }
 
-    const envelope = createEnvelope({
+    return createEnvelope({
       type: req.type,
       peerId: req.peer.id,
       idempotencyKey: req.idempotencyKey ?? contract.naturalKey(payload as never),
@@ -72,6 +89,31 @@ export class IngestService {
       traceId: Correlation.id() ?? 'none',
       payload,
     });
+  }
+
+  /**
+   * The envelope of a payload already validated by prepare() (the second read of the same 1C file): the scope
+   * is checked again, the contract is not.
+   */
+  envelope(req: IngestRequest): EventEnvelope<object> {
+    if (!scopeAllows(req.peer.scopes, req.type)) {
+      throw new AuthError('AUTH_SCOPE_DENIED', `This peer may not send ${req.type} events.`);
+    }
+    const contract = CONTRACTS[req.type];
+    const payload = req.body as object;
+    return createEnvelope({
+      type: req.type,
+      peerId: req.peer.id,
+      idempotencyKey: req.idempotencyKey ?? contract.naturalKey(payload as never),
+      occurredAt: contract.occurredAt(payload as never),
+      schemaVersion: contract.schemaVersion,
+      traceId: Correlation.id() ?? 'none',
+      payload,
+    });
+  }
+
+  /** Returns once the broker confirmed the envelope to a durable queue. */
+  async publish(envelope: EventEnvelope<object>): Promise<{ eventId: string }> {
     const stop = this.confirmLatency.startTimer();
     try {
       await this.publisher.publish(
@@ -85,12 +127,12 @@ export class IngestService {
         },
       );
     } catch (err) {
-      this.accepted.inc({ type: req.type, result: 'unavailable' });
+      this.accepted.inc({ type: envelope.type, result: 'unavailable' });
       throw err;
     } finally {
       stop();
     }
-    this.accepted.inc({ type: req.type, result: 'accepted' });
+    this.accepted.inc({ type: envelope.type, result: 'accepted' });
     // The request's first accepted event, for its access-log record.
     const ctx = Correlation.current();
     if (ctx && ctx.eventId === undefined) ctx.eventId = envelope.id;

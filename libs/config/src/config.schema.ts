@@ -273,6 +273,54 @@ export class TelephonyConfig {
   lineChannels: Record<string, string>;
 }
 
+/** The ERP side: the 1C exchange on the gateway, invoices, the erp-connector's projection. */
+export class ErpConfig {
+  /** `file_limit` announced to 1C: the largest chunk of one `mode=file` request. */
+  @IsInt()
+  @Min(1024)
+  @Max(1_073_741_824)
+  fileLimitBytes: number;
+
+  /** One uploaded file (all its chunks) at most; over it the upload is refused and removed. */
+  @IsInt()
+  @Min(1024)
+  maxUploadBytes: number;
+
+  /** An entry of an uploaded zip at most, unpacked (zip bombs); also its ratio to the packed size. */
+  @IsInt()
+  @Min(1024)
+  maxUnzippedBytes: number;
+
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  maxZipRatio: number;
+
+  /** A 1C session (cookie) and its uploads live this long after its last call. */
+  @IsNumber()
+  @Min(0.1)
+  sessionTtlMinutes: number;
+
+  /** How long one `mode=import` call works before it answers `progress` (1C then asks again). */
+  @IsNumber()
+  @Min(0.05)
+  @Max(600)
+  importStepSeconds: number;
+
+  /** XML body of `POST /v1/erp/invoices` (UBL) at most. */
+  @IsInt()
+  @Min(1024)
+  invoiceXmlLimitBytes: number;
+
+  /** The encoding of `sale&mode=query` documents for peers not listed in orderEncodings. */
+  @IsIn(['windows-1251', 'utf-8'])
+  defaultOrderEncoding: 'windows-1251' | 'utf-8';
+
+  /** Per 1C peer id: `windows-1251` or `utf-8`. */
+  @IsObject()
+  orderEncodings: Record<string, string>;
+}
+
 export class AccessLogConfig {
   /** Off only for benchmarks comparing the cost; the interface security rules require it on. */
   @IsBoolean()
@@ -451,6 +499,14 @@ export class AppConfig {
   @ValidateNested()
   @Type(() => ConnectorConfig)
   telephonyConnector: ConnectorConfig;
+
+  @ValidateNested()
+  @Type(() => ConnectorConfig)
+  erpConnector: ConnectorConfig;
+
+  @ValidateNested()
+  @Type(() => ErpConfig)
+  erp: ErpConfig;
 
   @ValidateNested()
   @Type(() => CrmConfig)

@@ -5,7 +5,7 @@ import { validateSync, ValidationError } from 'class-validator';
 import { AppConfig } from './config.schema';
 
 type Json = Record<string, unknown>;
-type EnvKind = 'string' | 'int' | 'number' | 'intList' | 'bool';
+type EnvKind = 'string' | 'int' | 'number' | 'intList' | 'bool' | 'json';
 
 /** Environment variables that override config files: name -> [path, kind]. Documented in the README. */
 export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
@@ -53,6 +53,16 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   TELEPHONY_CONNECTOR_PORT: ['telephonyConnector.port', 'int'],
   WEBSITE_CONNECTOR_PREFETCH: ['websiteConnector.prefetch', 'int'],
   TELEPHONY_CONNECTOR_PREFETCH: ['telephonyConnector.prefetch', 'int'],
+  ERP_CONNECTOR_PORT: ['erpConnector.port', 'int'],
+  ERP_CONNECTOR_PREFETCH: ['erpConnector.prefetch', 'int'],
+  ERP_FILE_LIMIT_BYTES: ['erp.fileLimitBytes', 'int'],
+  ERP_MAX_UPLOAD_BYTES: ['erp.maxUploadBytes', 'int'],
+  ERP_MAX_UNZIPPED_BYTES: ['erp.maxUnzippedBytes', 'int'],
+  ERP_SESSION_TTL_MINUTES: ['erp.sessionTtlMinutes', 'number'],
+  ERP_IMPORT_STEP_SECONDS: ['erp.importStepSeconds', 'number'],
+  ERP_INVOICE_XML_LIMIT_BYTES: ['erp.invoiceXmlLimitBytes', 'int'],
+  ERP_DEFAULT_ORDER_ENCODING: ['erp.defaultOrderEncoding', 'string'],
+  ERP_ORDER_ENCODINGS: ['erp.orderEncodings', 'json'],
   TELEPHONY_CALLBACK_DUE_MINUTES: ['telephony.callbackDueMinutes', 'int'],
   ACCESS_LOG_ENABLED: ['accessLog.enabled', 'bool'],
   ACCESS_LOG_BODIES: ['accessLog.bodies', 'string'],
@@ -130,6 +140,13 @@ function parseEnv(name: string, raw: string, kind: EnvKind, problems: string[]):
         problems.push(`${name} must be true or false, got "${raw}"`);
       return ['true', '1', 'yes', 'on'].includes(v);
     }
+    case 'json':
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        problems.push(`${name} must be JSON, got "${raw}"`);
+        return undefined;
+      }
     case 'intList':
       return raw
         .split(',')
@@ -160,6 +177,8 @@ export const ALL_SECTIONS: ConfigSection[] = [
   'console',
   'websiteConnector',
   'telephonyConnector',
+  'erpConnector',
+  'erp',
   'crm',
   'telephony',
   'accessLog',

@@ -4,3 +4,5 @@ export * from './validation';
 export * from './registry';
 export * from './website/order-submitted';
 export * from './telephony';
+export * from './erp';
+export { ERP_EVENT_TYPES, invoiceEventType, type ErpEventType } from './erp/registry';

@@ -10,6 +10,7 @@ import {
   type CallEventType,
 } from './telephony/call-event';
 import { OrderSubmittedV1 } from './website/order-submitted';
+import { ERP_CONTRACTS, ERP_EVENT_TYPES } from './erp/registry';
 
 export const EventType = {
   WebsiteOrderSubmitted: 'website.order.submitted',
@@ -20,11 +21,20 @@ export const EventType = {
   TelephonyCallEnded: TELEPHONY_EVENT_TYPES.ended,
   TelephonyCallRecordingReady: TELEPHONY_EVENT_TYPES.recordingReady,
   TelephonyCallCompleted: TELEPHONY_EVENT_TYPES.cdr,
+  ErpProductUpserted: ERP_EVENT_TYPES.productUpserted,
+  ErpPriceUpdated: ERP_EVENT_TYPES.priceUpdated,
+  ErpStockUpdated: ERP_EVENT_TYPES.stockUpdated,
+  ErpCatalogCompleted: ERP_EVENT_TYPES.catalogCompleted,
+  ErpCatalogBatch: ERP_EVENT_TYPES.catalogBatch,
+  ErpInvoiceIssued: ERP_EVENT_TYPES.invoiceIssued,
+  ErpInvoicePaid: ERP_EVENT_TYPES.invoicePaid,
+  ErpInvoiceCancelled: ERP_EVENT_TYPES.invoiceCancelled,
+  ErpOrderStatusChanged: ERP_EVENT_TYPES.orderStatusChanged,
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
 export interface ContractDefinition<T extends object = object> {
-  type: EventType;
+  type: string;
   schemaVersion: number;
   dto: ClassConstructor<T>;
   /** The peer's natural identity of this fact when it sends no Idempotency-Key header. */
@@ -79,6 +89,7 @@ export const CONTRACTS: Readonly<Record<EventType, ContractDefinition<object>>> 
     naturalKey: callRecordKey,
     occurredAt: callRecordOccurredAt,
   }),
+  ...ERP_CONTRACTS,
 };
 
 /** Whether `value` names a registered event type (e.g. an adapter's output or a peer's `type` field). */
@@ -93,5 +104,6 @@ export const isEventType = (value: unknown): value is EventType =>
 export const CONNECTORS = {
   'website-connector': { bindings: ['website.#'] },
   'telephony-connector': { bindings: ['telephony.#'] },
+  'erp-connector': { bindings: ['erp.#'] },
 } as const;
 export type ConnectorName = keyof typeof CONNECTORS;

@@ -43,6 +43,9 @@ const TABLE: Record<ErrorCode, [status: number, title: string]> = {
   REQUEST_TIMEOUT: [408, 'The request was not received in time'],
   TOO_MANY_CONNECTIONS: [429, 'Too many open connections from this address'],
   UNKNOWN_EVENT_TYPE: [400, 'Unknown event type'],
+  XML_MALFORMED: [400, 'The XML document is not well-formed'],
+  XML_UNSAFE: [400, 'The XML document uses a refused construct (DTD, depth, size)'],
+  UNSUPPORTED_DOCUMENT: [400, 'Unsupported document type'],
   INTERNAL: [500, 'Internal error'],
 };
 

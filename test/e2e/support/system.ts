@@ -7,12 +7,13 @@ import * as amqp from 'amqplib';
 import { Client } from 'pg';
 
 export const ROOT = join(__dirname, '../../..');
-export type AppName = 'gateway' | 'website-connector' | 'telephony-connector' | 'console';
+export type AppName = 'gateway' | 'website-connector' | 'telephony-connector' | 'erp-connector' | 'console';
 
 const PORT_ENV: Record<AppName, string> = {
   gateway: 'GATEWAY_PORT',
   'website-connector': 'WEBSITE_CONNECTOR_PORT',
   'telephony-connector': 'TELEPHONY_CONNECTOR_PORT',
+  'erp-connector': 'ERP_CONNECTOR_PORT',
   console: 'CONSOLE_PORT',
 };
 /** Apps with a public listener have a separate metrics listener; a connector's one listener is its metrics one. */
@@ -279,7 +280,10 @@ export class TestSystem {
     return JSON.parse(out);
   }
 
-  queue(name: 'website-connector' | 'telephony-connector', kind: 'main' | 'dlq' = 'main'): string {
+  queue(
+    name: 'website-connector' | 'telephony-connector' | 'erp-connector',
+    kind: 'main' | 'dlq' = 'main',
+  ): string {
     return kind === 'main' ? `${this.namespace}.${name}` : `${this.namespace}.${name}.dlq`;
   }
 

@@ -87,6 +87,7 @@ import { StaticKeyStrategy } from './static-key.strategy';
     PeerDirectoryProbe,
     RateLimiter,
     PeerDirectory,
+    PeerAuthenticator,
   ],
 })
 export class GatewayAuthModule {}

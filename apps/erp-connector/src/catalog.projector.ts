@@ -1,0 +1,201 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  CatalogBatchV1,
+  CONTRACTS,
+  ERP_EVENT_TYPES,
+  EventEnvelope,
+  PriceUpdatedV1,
+  ProductUpsertedV1,
+  StockUpdatedV1,
+  validateContract,
+  type EventType,
+} from '@switchboard/contracts';
+import { ProductRepository, type WriteOutcome } from '@switchboard/crm';
+import { BatchingInbox, BatchItem, Inbox } from '@switchboard/database';
+import { EntityManager } from 'typeorm';
+
+export const CATALOG_CONSUMER = 'erp-connector';
+
+type CatalogFact =
+  | {
+      type: typeof ERP_EVENT_TYPES.productUpserted;
+      peerId: string;
+      key: string;
+      version: number;
+      p: ProductUpsertedV1;
+    }
+  | {
+      type: typeof ERP_EVENT_TYPES.priceUpdated;
+      peerId: string;
+      key: string;
+      version: number;
+      p: PriceUpdatedV1;
+    }
+  | {
+      type: typeof ERP_EVENT_TYPES.stockUpdated;
+      peerId: string;
+      key: string;
+      version: number;
+      p: StockUpdatedV1;
+    };
+
+type Item = Pick<BatchItem<{ outcome: WriteOutcome }, CatalogFact>, 'envelope'> & { data: CatalogFact };
+
+/**
+ * erp.product.upserted / price.updated / stock.updated -> products, product_prices, product_stock + stock_levels.
+ * A batch is applied set-based: one statement per kind. Versions decide (ProductRepository), so of several
+ * states of one product in a batch only the newest is written, and the others are stale, exactly as if they
+ * had come one by one in any order.
+ */
+@Injectable()
+export class CatalogProjector {
+  private readonly logger = new Logger('CatalogProjector');
+
+  constructor(
+    private readonly inbox: BatchingInbox,
+    private readonly single: Inbox,
+    private readonly products: ProductRepository,
+  ) {
+    inbox.configure<{ outcome: WriteOutcome }, CatalogFact>(CATALOG_CONSUMER, {
+      maxBatch: 500,
+      batchEffects: (em, items) => this.projectBatch(em, items as Item[]),
+    });
+  }
+
+  async apply(envelope: EventEnvelope): Promise<string> {
+    const type = envelope.type as EventType;
+    // Re-validate: the broker accepts anything; a bad payload dead-letters instead of half-applying.
+    const payload = validateContract(CONTRACTS[type].dto, envelope.payload) as never;
+    const data = fact(type, envelope.peerId, payload);
+    const outcome = await this.inbox.submit<{ outcome: WriteOutcome }, CatalogFact>(CATALOG_CONSUMER, {
+      envelope,
+      data,
+      lockKeys: [`erp:${data.type}:${data.key}`],
+      effects: async (em) => (await this.projectBatch(em, [{ envelope, data }]))[0],
+    });
+    const result = outcome.duplicate ? 'duplicate' : outcome.result.outcome;
+    this.logger.debug(`${type} ${data.key}: ${result}`);
+    return result;
+  }
+
+  /** erp.catalog.batch: its facts in one transaction, with the same set-based statements as a batch of events. */
+  async applyBatch(envelope: EventEnvelope): Promise<string> {
+    const batch = validateContract(CatalogBatchV1, envelope.payload);
+    const peer = envelope.peerId;
+    const items: Item[] = [
+      ...batch.products.map((p) => fact(ERP_EVENT_TYPES.productUpserted, peer, p as never)),
+      ...batch.prices.map((p) => fact(ERP_EVENT_TYPES.priceUpdated, peer, p as never)),
+      ...batch.stock.map((p) => fact(ERP_EVENT_TYPES.stockUpdated, peer, p as never)),
+    ]
+      // A fixed order of rows: two batches touching the same products lock them in the same order.
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map((data) => ({ envelope, data }));
+    const outcome = await this.single.process(CATALOG_CONSUMER, envelope, async (em) => {
+      const results = await this.projectBatch(em, items);
+      const written = results.filter((r) => r.outcome !== 'stale').length;
+      return { outcome: written > 0 ? 'updated' : 'stale' };
+    });
+    return outcome.duplicate ? 'duplicate' : outcome.result.outcome;
+  }
+
+  async projectBatch(em: EntityManager, items: Item[]): Promise<Array<{ outcome: WriteOutcome }>> {
+    const out: WriteOutcome[] = items.map(() => 'stale');
+    for (const type of [
+      ERP_EVENT_TYPES.productUpserted,
+      ERP_EVENT_TYPES.priceUpdated,
+      ERP_EVENT_TYPES.stockUpdated,
+    ]) {
+      // The newest state per key of this kind; the rest of the batch's states of that key are stale.
+      const newest = new Map<string, number>();
+      items.forEach((it, i) => {
+        if (it.data.type !== type) return;
+        const prev = newest.get(it.data.key);
+        if (prev === undefined || items[prev].data.version < it.data.version) newest.set(it.data.key, i);
+      });
+      const idx = [...newest.values()];
+      if (idx.length === 0) continue;
+      const facts = idx.map((i) => items[i].data);
+      let written: WriteOutcome[];
+      if (type === ERP_EVENT_TYPES.productUpserted) {
+        written = await this.products.upsertProducts(
+          em,
+          facts.map((f) => {
+            const p = f.p as ProductUpsertedV1;
+            return {
+              peerId: f.peerId,
+              externalId: p.externalId,
+              sku: p.sku ?? null,
+              name: p.name,
+              groupPath: p.groupPath,
+              unit: p.unit ?? null,
+              barcode: p.barcode ?? null,
+              properties: p.properties.map((x) => ({ name: x.name, value: x.value })),
+              active: p.active,
+              version: p.version,
+            };
+          }),
+        );
+      } else if (type === ERP_EVENT_TYPES.priceUpdated) {
+        written = await this.products.upsertPrices(
+          em,
+          facts.map((f) => {
+            const p = f.p as PriceUpdatedV1;
+            return {
+              key: f.key,
+              prices: p.prices.map((x) => ({
+                peerId: f.peerId,
+                productExternalId: p.productExternalId,
+                priceType: x.priceType,
+                priceTypeName: x.priceTypeName ?? null,
+                currency: x.currency,
+                value: x.value,
+                unit: x.unit ?? null,
+                version: p.version,
+              })),
+            };
+          }),
+        );
+      } else {
+        written = await this.products.upsertStock(
+          em,
+          facts.map((f) => {
+            const s = f.p as StockUpdatedV1;
+            return {
+              peerId: f.peerId,
+              productExternalId: s.productExternalId,
+              total: s.total,
+              warehouses: s.warehouses.map((w) => ({
+                warehouseId: w.warehouseId,
+                warehouseName: w.warehouseName ?? null,
+                quantity: w.quantity,
+              })),
+              version: s.version,
+            };
+          }),
+        );
+      }
+      idx.forEach((i, k) => (out[i] = written[k]));
+    }
+    return out.map((outcome) => ({ outcome }));
+  }
+}
+
+/** The key (peer + product) a fact is about, and its version. */
+export function fact(type: EventType, peerId: string, p: never): CatalogFact {
+  switch (type) {
+    case ERP_EVENT_TYPES.productUpserted: {
+      const v = p as ProductUpsertedV1;
+      return { type, peerId, key: `${peerId}:${v.externalId}`, version: v.version, p: v };
+    }
+    case ERP_EVENT_TYPES.priceUpdated: {
+      const v = p as PriceUpdatedV1;
+      return { type, peerId, key: `${peerId}:${v.productExternalId}`, version: v.version, p: v };
+    }
+    case ERP_EVENT_TYPES.stockUpdated: {
+      const v = p as StockUpdatedV1;
+      return { type, peerId, key: `${peerId}:${v.productExternalId}`, version: v.version, p: v };
+    }
+    default:
+      throw new Error(`not a catalog fact: ${type}`);
+  }
+}

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@switchboard/config';
+import { CrmModule } from '@switchboard/crm';
+import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
+import { BrokerProbe, ConsumerProbe, MessagingModule } from '@switchboard/messaging';
+import { HealthModule, MetricsModule } from '@switchboard/observability';
+import { CatalogProjector } from './catalog.projector';
+import { DocumentProjector } from './document.projector';
+import { ErpHandler } from './erp.handler';
+
+export const ERP_CONNECTOR_SECTIONS = ['database', 'amqp', 'erpConnector', 'crm', 'log'] as const;
+
+@Module({
+  imports: [
+    ConfigModule.forRoot([...ERP_CONNECTOR_SECTIONS]),
+    DatabaseModule,
+    MessagingModule,
+    CrmModule,
+    MetricsModule,
+    HealthModule.forProbes([DatabaseProbe, BrokerProbe, ConsumerProbe]),
+  ],
+  controllers: [ErpHandler],
+  providers: [CatalogProjector, DocumentProjector],
+})
+export class ErpConnectorModule {}

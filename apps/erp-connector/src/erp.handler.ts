@@ -1,0 +1,59 @@
+import { Controller } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { ERP_EVENT_TYPES, EventEnvelope } from '@switchboard/contracts';
+import { CatalogProjector } from './catalog.projector';
+import { DocumentProjector } from './document.projector';
+
+/** Thin edge: catalog facts go to the set-based catalog projector, documents to the document projector. */
+@Controller()
+export class ErpHandler {
+  constructor(
+    private readonly catalog: CatalogProjector,
+    private readonly documents: DocumentProjector,
+  ) {}
+
+  @EventPattern(ERP_EVENT_TYPES.productUpserted)
+  product(@Payload() envelope: EventEnvelope): Promise<string> {
+    return this.catalog.apply(envelope);
+  }
+
+  @EventPattern(ERP_EVENT_TYPES.priceUpdated)
+  price(@Payload() envelope: EventEnvelope): Promise<string> {
+    return this.catalog.apply(envelope);
+  }
+
+  @EventPattern(ERP_EVENT_TYPES.stockUpdated)
+  stock(@Payload() envelope: EventEnvelope): Promise<string> {
+    return this.catalog.apply(envelope);
+  }
+
+  @EventPattern(ERP_EVENT_TYPES.catalogBatch)
+  catalogBatch(@Payload() envelope: EventEnvelope): Promise<string> {
+    return this.catalog.applyBatch(envelope);
+  }
+
+  @EventPattern(ERP_EVENT_TYPES.catalogCompleted)
+  catalogCompleted(@Payload() envelope: EventEnvelope): Promise<string> {
+    return this.documents.catalogCompleted(envelope);
+  }
+
+  @EventPattern(ERP_EVENT_TYPES.invoiceIssued)
+  invoiceIssued(@Payload() envelope: EventEnvelope): Promise<string> {
+    return this.documents.invoice(envelope);
+  }
+
+  @EventPattern(ERP_EVENT_TYPES.invoicePaid)
+  invoicePaid(@Payload() envelope: EventEnvelope): Promise<string> {
+    return this.documents.invoice(envelope);
+  }
+
+  @EventPattern(ERP_EVENT_TYPES.invoiceCancelled)
+  invoiceCancelled(@Payload() envelope: EventEnvelope): Promise<string> {
+    return this.documents.invoice(envelope);
+  }
+
+  @EventPattern(ERP_EVENT_TYPES.orderStatusChanged)
+  orderStatus(@Payload() envelope: EventEnvelope): Promise<string> {
+    return this.documents.orderStatus(envelope);
+  }
+}

@@ -1,0 +1,428 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '@switchboard/config';
+import {
+  AuthError,
+  ContractViolation,
+  DomainError,
+  ERP_EVENT_TYPES,
+  type EventEnvelope,
+  type EventType,
+} from '@switchboard/contracts';
+import { PeerAuthenticator, PeerDirectory, type AuthenticatedPeer } from '@switchboard/peer-auth';
+import { IngestService } from '../../ingest.service';
+import { XmlError, XmlStream, type XmlNode } from '../xml';
+import { CatalogMapper, captureOrderDocuments, orderStatusEvent, type CmlEvent } from './commerceml';
+import { ExchangeStore, type ImportRow } from './exchange.store';
+import { renderOrders } from './sale-document';
+import { zipEntry, ZipRefused } from './zip-entry';
+
+export const SESSION_COOKIE = 'sb1c_session';
+const LEASE_SECONDS = 30;
+const PUBLISH_BATCH = 500;
+const SLICE = 64 * 1024;
+const MAX_BATCHES_IN_FLIGHT = 3;
+const FACTS_PER_BATCH = 500;
+const FILENAME = /^[\p{L}\p{N}_.\-/ ]{1,200}$/u;
+
+/** An answer to 1C: the protocol's lines, and the bytes' encoding (orders go in the peer's). */
+export interface ExchangeReply {
+  status: number;
+  body: string | Buffer;
+  contentType: string;
+  /** For the access log: the error code of a refused call. */
+  code?: string;
+}
+
+export interface ExchangeCall {
+  peerId: string;
+  type: string;
+  mode: string;
+  filename?: string;
+  cookie?: string;
+  basic?: { user: string; password: string };
+  ip: string;
+  body?: Buffer;
+}
+
+/** What 1C's operator reads after `failure`. */
+class ExchangeFailure extends Error {
+  constructor(
+    message: string,
+    readonly code = 'EXCHANGE_FAILED',
+  ) {
+    super(message);
+  }
+}
+
+const text = (lines: string[], status = 200, code?: string): ExchangeReply => ({
+  status,
+  body: lines.join('\n'),
+  contentType: 'text/plain; charset=utf-8',
+  code,
+});
+const failure = (reason: string, code: string, status = 200) =>
+  text(['failure', reason.replace(/\r?\n/g, ' ')], status, code);
+
+/**
+ * The 1C "exchange with a site" protocol (CommerceML 2), as 1C drives it: checkauth (HTTP Basic = peer id +
+ * issued credential) -> session cookie; init -> zip and file_limit; file -> chunks appended to the session's
+ * upload in PostgreSQL; import -> the gateway replica holding the import's lease parses the file streaming
+ * (twice: first everything is validated, then published with broker confirms), answering `progress` until
+ * done, then `success`; a bad file publishes nothing and answers `failure` with line, column and what.
+ */
+@Injectable()
+export class ExchangeService {
+  private readonly logger = new Logger('1C exchange');
+  /** Imports this process is running, by id: a later `import` call waits on them. */
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: ExchangeStore,
+    private readonly auth: PeerAuthenticator,
+    private readonly directory: PeerDirectory,
+    private readonly ingest: IngestService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Authenticates the call (sets nothing on failure) and answers it; `peer` is set for the access log. */
+  async handle(call: ExchangeCall, seen: (peer: AuthenticatedPeer) => void): Promise<ExchangeReply> {
+    try {
+      if (call.mode === 'checkauth') {
+        const peer = this.byBasic(call);
+        seen(peer);
+        const cookie = await this.store.createSession(peer.id, this.config.erp.sessionTtlMinutes);
+        return text(['success', SESSION_COOKIE, cookie]);
+      }
+      const { peer, session } = await this.bySession(call);
+      seen(peer);
+      return await this.answer(call, peer, session);
+    } catch (err) {
+      if (err instanceof AuthError) return failure(err.message, err.code, 401);
+      if (err instanceof ExchangeFailure) return failure(err.message, err.code);
+      if (err instanceof DomainError) return failure(err.message, err.code);
+      this.logger.error(`exchange call failed: ${(err as Error).stack ?? String(err)}`);
+      return failure('internal error; it has been logged, try the exchange again', 'INTERNAL', 500);
+    }
+  }
+
+  private byBasic(call: ExchangeCall): AuthenticatedPeer {
+    if (!call.basic)
+      throw new AuthError('AUTH_MISSING', 'checkauth needs HTTP Basic: the peer id and its credential.');
+    if (call.basic.user !== call.peerId)
+      throw new AuthError('AUTH_INVALID', 'The credentials were not accepted.');
+    const peer = this.auth.byToken(call.basic.password, call.ip, {
+      via: 'basic',
+      claimedPeerId: call.peerId,
+    });
+    if (peer.provider !== '1c') throw new AuthError('AUTH_INVALID', 'This peer is not a 1C peer.');
+    return peer;
+  }
+
+  /** Later calls: the session cookie (or HTTP Basic again, which some 1C versions send on every call). */
+  private async bySession(call: ExchangeCall): Promise<{ peer: AuthenticatedPeer; session: string }> {
+    if (call.cookie) {
+      const s = await this.store.touchSession(call.cookie, this.config.erp.sessionTtlMinutes);
+      const dir = s && s.peerId === call.peerId ? this.directory.peer(s.peerId) : undefined;
+      if (s && dir && dir.status === 'active') {
+        if (!dir.allowlist.allows(call.ip))
+          throw new AuthError('AUTH_IP_DENIED', 'Calls from this address are not allowed.');
+        return {
+          session: s.hash,
+          peer: {
+            id: dir.id,
+            kind: dir.kind,
+            provider: dir.provider,
+            scopes: dir.scopes,
+            rateLimitPerMinute: dir.rateLimitPerMinute,
+            timezone: dir.timezone,
+            testDeliveries: dir.testDeliveries,
+            credentialId: null,
+            via: 'basic',
+            expiryWarning: null,
+          },
+        };
+      }
+      if (!call.basic)
+        throw new AuthError('AUTH_INVALID', 'The session has expired or is unknown; run checkauth again.');
+    }
+    const peer = this.byBasic(call);
+    // Basic without a cookie (some 1C builds, scripts): the peer's live session, so chunks of one file meet.
+    const session =
+      (await this.store.latestSession(peer.id, this.config.erp.sessionTtlMinutes)) ??
+      (await this.store.touchSession(
+        await this.store.createSession(peer.id, this.config.erp.sessionTtlMinutes),
+        this.config.erp.sessionTtlMinutes,
+      ))!.hash;
+    return { peer, session };
+  }
+
+  private async answer(call: ExchangeCall, peer: AuthenticatedPeer, session: string): Promise<ExchangeReply> {
+    if (call.type !== 'catalog' && call.type !== 'sale') {
+      throw new ExchangeFailure(`unknown type "${call.type}": expected catalog or sale`, 'VALIDATION_FAILED');
+    }
+    switch (call.mode) {
+      case 'init':
+        return text(['zip=yes', `file_limit=${this.config.erp.fileLimitBytes}`]);
+      case 'file': {
+        const filename = this.filename(call.filename);
+        const body = call.body ?? Buffer.alloc(0);
+        if (body.length === 0) throw new ExchangeFailure(`empty upload of ${filename}`, 'VALIDATION_FAILED');
+        const stored = await this.store.appendChunk(
+          session,
+          peer.id,
+          filename,
+          body,
+          this.config.erp.maxUploadBytes,
+        );
+        if (!stored) {
+          throw new ExchangeFailure(
+            `${filename} is over ${this.config.erp.maxUploadBytes} bytes; the upload was removed`,
+            'PAYLOAD_TOO_LARGE',
+          );
+        }
+        // 1C sends no import call for orders: they are taken as soon as the file is in.
+        if (call.type === 'sale') return this.importFile(session, peer, filename, 'sale', true);
+        return text(['success']);
+      }
+      case 'import':
+        return this.importFile(session, peer, this.filename(call.filename), call.type, false);
+      case 'query': {
+        if (call.type !== 'sale') break;
+        const orders = await this.store.unconfirmedOrders(peer.id, 500);
+        const encoding = this.orderEncoding(peer.id);
+        return {
+          status: 200,
+          body: renderOrders(orders, encoding),
+          contentType: `application/xml; charset=${encoding}`,
+        };
+      }
+      case 'success':
+        if (call.type !== 'sale') break;
+        await this.store.confirmOrders(peer.id);
+        return text(['success']);
+      case 'deactivate':
+      case 'complete':
+        // Newer 1C modules close a catalog session with these; nothing is pending by then.
+        return text(['success']);
+    }
+    throw new ExchangeFailure(`unknown mode "${call.mode}" for type=${call.type}`, 'VALIDATION_FAILED');
+  }
+
+  private orderEncoding(peerId: string): 'windows-1251' | 'utf-8' {
+    const configured = this.config.erp.orderEncodings[peerId];
+    return configured === 'utf-8' || configured === 'windows-1251'
+      ? configured
+      : this.config.erp.defaultOrderEncoding;
+  }
+
+  private filename(raw: string | undefined): string {
+    if (!raw || !FILENAME.test(raw) || raw.split('/').includes('..')) {
+      throw new ExchangeFailure(`filename "${raw ?? ''}" is missing or not allowed`, 'VALIDATION_FAILED');
+    }
+    return raw;
+  }
+
+  /** Runs or continues the import of `filename`: waits up to importStepSeconds, else `progress`. */
+  private async importFile(
+    session: string,
+    peer: AuthenticatedPeer,
+    filename: string,
+    type: 'catalog' | 'sale',
+    untilDone: boolean,
+  ): Promise<ExchangeReply> {
+    const source = await this.sourceOf(session, filename);
+    let imp = await this.store.importOf(session, peer.id, filename);
+    if (imp.state === 'pending' || imp.state === 'running') {
+      let job = this.running.get(imp.id);
+      if (!job && (await this.store.claim(imp.id, LEASE_SECONDS))) {
+        job = this.run(imp, peer, source, filename, type).finally(() => this.running.delete(imp.id));
+        this.running.set(imp.id, job);
+      }
+      const step = untilDone ? 600_000 : this.config.erp.importStepSeconds * 1000;
+      if (job) await Promise.race([job, new Promise((r) => setTimeout(r, step).unref())]);
+      else await new Promise((r) => setTimeout(r, Math.min(step, 1000)));
+      imp = (await this.store.readImport(imp.id)) ?? imp;
+    }
+    if (imp.state === 'done') return text(['success', `${imp.events} events accepted`]);
+    if (imp.state === 'failed') return failure(imp.failure ?? 'import failed', 'EXCHANGE_FAILED');
+    return text(['progress', `${filename}: ${imp.processed} elements read`]);
+  }
+
+  /** Where the bytes of `filename` are: its own upload, or an entry of a zip uploaded in this session. */
+  private async sourceOf(session: string, filename: string): Promise<() => AsyncIterable<Buffer>> {
+    const uploads = await this.store.uploads(session);
+    const own = uploads.find((u) => u.filename === filename);
+    const limits = {
+      maxUnzippedBytes: this.config.erp.maxUnzippedBytes,
+      maxRatio: this.config.erp.maxZipRatio,
+      maxEntries: 10_000,
+    };
+    const isZip = async (id: string) =>
+      (await this.store.head(id)).subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'));
+    if (own) {
+      if (await isZip(own.id))
+        return () => zipEntry(this.store.chunks(own.id), filename.replace(/\.zip$/i, '.xml'), limits);
+      return () => this.store.chunks(own.id);
+    }
+    for (const u of uploads) {
+      if (await isZip(u.id)) return () => zipEntry(this.store.chunks(u.id), filename, limits);
+    }
+    throw new ExchangeFailure(`${filename} was not uploaded in this session (mode=file first)`, 'NOT_FOUND');
+  }
+
+  /** Pass 1 validates every element, pass 2 publishes; the import's state is the outcome. */
+  private async run(
+    imp: ImportRow,
+    peer: AuthenticatedPeer,
+    source: () => AsyncIterable<Buffer>,
+    filename: string,
+    type: 'catalog' | 'sale',
+  ): Promise<void> {
+    let processed = 0;
+    const beat = setInterval(
+      () => {
+        void this.store.heartbeat(imp.id, LEASE_SECONDS, processed).catch(() => undefined);
+      },
+      (LEASE_SECONDS * 1000) / 3,
+    );
+    try {
+      const checked = await this.pass(imp, peer, source, type, null, (n) => (processed = n));
+      const published = await this.pass(
+        imp,
+        peer,
+        source,
+        type,
+        (batch) => this.publishAll(batch),
+        (n) => (processed = checked.elements + n),
+      );
+      let events = published.events;
+      if (published.mapper && published.mapper.hasCatalog && published.mapper.changesOnly !== true) {
+        await this.publishAll([
+          this.ingest.prepare({
+            type: ERP_EVENT_TYPES.catalogCompleted,
+            peer,
+            body: {
+              uploadId: `1c-${imp.id}`,
+              version: imp.version,
+              listed: published.mapper.products,
+              full: true,
+            },
+          }),
+        ]);
+        events++;
+      }
+      await this.store.finish(imp.id, 'done', events, null);
+      this.logger.log(`${peer.id}: ${filename} imported, ${events} events`);
+    } catch (err) {
+      const reason =
+        err instanceof XmlError
+          ? `${filename}: ${err.message}`
+          : err instanceof ZipRefused || err instanceof ExchangeFailure
+            ? `${filename}: ${err.message}`
+            : err instanceof DomainError
+              ? `${filename}: ${err.message}`
+              : `${filename}: internal error (${(err as Error).message})`;
+      if (!(err instanceof XmlError || err instanceof ZipRefused || err instanceof DomainError)) {
+        this.logger.error(`${peer.id}: ${filename} import failed: ${(err as Error).stack ?? String(err)}`);
+      }
+      await this.store.finish(imp.id, 'failed', 0, reason).catch(() => undefined);
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  private async pass(
+    imp: ImportRow,
+    peer: AuthenticatedPeer,
+    source: () => AsyncIterable<Buffer>,
+    type: 'catalog' | 'sale',
+    publish: ((batch: Array<EventEnvelope<object>>) => Promise<void>) | null,
+    progress: (elements: number) => void,
+  ): Promise<{ events: number; elements: number; mapper: CatalogMapper | null }> {
+    const mapper = type === 'catalog' ? new CatalogMapper(imp.version) : null;
+    let pending: Array<EventEnvelope<object>> = [];
+    const inFlight: Array<Promise<void>> = [];
+    // Catalog facts travel as erp.catalog.batch events of FACTS_PER_BATCH (validated one by one in pass 1).
+    let batch = { products: [] as unknown[], prices: [] as unknown[], stock: [] as unknown[] };
+    let batchSize = 0;
+    let batchSeq = 0;
+    const flushBatch = () => {
+      if (batchSize === 0) return;
+      pending.push(
+        this.ingest.envelope({
+          type: ERP_EVENT_TYPES.catalogBatch,
+          peer,
+          body: { batchId: `1c-${imp.id}:${batchSeq++}`, ...batch },
+        }),
+      );
+      batch = { products: [], prices: [], stock: [] };
+      batchSize = 0;
+    };
+    const addToBatch = (e: CmlEvent) => {
+      const list =
+        e.type === ERP_EVENT_TYPES.productUpserted
+          ? batch.products
+          : e.type === ERP_EVENT_TYPES.priceUpdated
+            ? batch.prices
+            : batch.stock;
+      list.push(e.payload);
+      if (++batchSize >= FACTS_PER_BATCH) flushBatch();
+    };
+    const flushAt = mapper ? 1 : PUBLISH_BATCH;
+    let events = 0;
+    let elements = 0;
+    const onEvents = (list: CmlEvent[], stream: XmlStream) => {
+      for (const e of list) {
+        try {
+          // Pass 1 validated every event of these same bytes; pass 2 only wraps them.
+          const req = { type: e.type as EventType, peer, body: e.payload };
+          events++;
+          if (!publish) this.ingest.prepare(req);
+          else if (mapper) addToBatch(e);
+          else pending.push(this.ingest.envelope(req));
+        } catch (err) {
+          const { line, column } = stream.position();
+          if (err instanceof ContractViolation) {
+            const what = err.errors.map((f) => `${f.field}: ${f.message}`).join('; ');
+            throw new XmlError(line, column, `${e.what}: ${what}`);
+          }
+          if (err instanceof AuthError) throw new XmlError(line, column, `${e.what}: ${err.message}`);
+          throw err;
+        }
+      }
+    };
+    const stream: XmlStream = new XmlStream(
+      mapper ? (p) => CatalogMapper.capture(p) : captureOrderDocuments,
+      (node: XmlNode) => {
+        elements++;
+        onEvents(mapper ? mapper.onNode(node) : [orderStatusEvent(node, imp.version)], stream);
+      },
+      mapper ? (name, attrs) => mapper.onOpen(name, attrs) : undefined,
+    );
+    for await (const chunk of source()) {
+      // Slices of 64 KiB with a turn of the event loop between them: a big file must not stall the gateway.
+      for (let at = 0; at < chunk.length; at += SLICE) {
+        stream.write(chunk.subarray(at, at + SLICE));
+        progress(elements);
+        if (publish && pending.length >= flushAt) {
+          // A few batches in flight while parsing goes on; confirms come back meanwhile.
+          const sent = publish(pending);
+          sent.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
+          inFlight.push(sent);
+          pending = [];
+          if (inFlight.length >= MAX_BATCHES_IN_FLIGHT) await inFlight.shift();
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    stream.end();
+    flushBatch();
+    if (publish && pending.length) inFlight.push(publish(pending));
+    await Promise.all(inFlight);
+    return { events, elements, mapper };
+  }
+
+  private async publishAll(batch: Array<EventEnvelope<object>>): Promise<void> {
+    await Promise.all(batch.map((e) => this.ingest.publish(e)));
+  }
+}

@@ -1,0 +1,221 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+
+export interface ProductRow {
+  peerId: string;
+  externalId: string;
+  sku: string | null;
+  name: string;
+  groupPath: string[];
+  unit: string | null;
+  barcode: string | null;
+  properties: Array<{ name: string; value: string }>;
+  active: boolean;
+  version: number;
+}
+
+export interface PriceRow {
+  peerId: string;
+  productExternalId: string;
+  priceType: string;
+  priceTypeName: string | null;
+  currency: string;
+  value: number;
+  unit: string | null;
+  version: number;
+}
+
+export interface StockRow {
+  peerId: string;
+  productExternalId: string;
+  total: number;
+  warehouses: Array<{ warehouseId: string; warehouseName: string | null; quantity: number }>;
+  version: number;
+}
+
+/** Written = the row took this version (new or newer); stale = a newer or equal version was there. */
+export type WriteOutcome = 'created' | 'updated' | 'stale';
+
+/**
+ * Products, prices and stock: every write is one set-based statement guarded by the ERP's version, so any
+ * order of delivery ends in the newest state, and re-applying a state changes no data (updated_at moves only
+ * when a value changed). Rows are keyed by (peer, external id); the caller passes one row per key.
+ */
+const UPSERT_PRODUCTS = `
+INSERT INTO products AS p (peer_id, external_id, sku, name, group_path, unit, barcode, properties, active, version)
+SELECT peer_id, external_id, sku, name, ARRAY(SELECT jsonb_array_elements_text(group_path)), unit, barcode,
+       properties, active, version
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::jsonb[],
+              $9::boolean[], $10::bigint[])
+    AS x(peer_id, external_id, sku, name, group_path, unit, barcode, properties, active, version)
+ON CONFLICT (peer_id, external_id) DO UPDATE SET
+  sku = EXCLUDED.sku, name = EXCLUDED.name, group_path = EXCLUDED.group_path, unit = EXCLUDED.unit,
+  barcode = EXCLUDED.barcode, properties = EXCLUDED.properties, active = EXCLUDED.active,
+  version = EXCLUDED.version,
+  updated_at = CASE WHEN (p.sku, p.name, p.group_path, p.unit, p.barcode, p.properties, p.active)
+                    IS DISTINCT FROM (EXCLUDED.sku, EXCLUDED.name, EXCLUDED.group_path, EXCLUDED.unit,
+                                      EXCLUDED.barcode, EXCLUDED.properties, EXCLUDED.active)
+                    THEN now() ELSE p.updated_at END
+WHERE p.version < EXCLUDED.version
+RETURNING external_id, peer_id, (xmax = 0) AS inserted`;
+
+const UPSERT_PRICES = `
+INSERT INTO product_prices AS p (peer_id, product_external_id, price_type, price_type_name, currency, value, unit,
+                                 version)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::text[],
+                     $8::bigint[])
+ON CONFLICT (peer_id, product_external_id, price_type) DO UPDATE SET
+  price_type_name = EXCLUDED.price_type_name, currency = EXCLUDED.currency, value = EXCLUDED.value,
+  unit = EXCLUDED.unit, version = EXCLUDED.version,
+  updated_at = CASE WHEN (p.currency, p.value, p.unit) IS DISTINCT FROM (EXCLUDED.currency, EXCLUDED.value, EXCLUDED.unit)
+                    THEN now() ELSE p.updated_at END
+WHERE p.version < EXCLUDED.version
+RETURNING product_external_id, peer_id, (xmax = 0) AS inserted`;
+
+/** The stock totals; returns the products written (new or newer version). */
+const UPSERT_STOCK = `
+INSERT INTO product_stock AS s (peer_id, product_external_id, total, version)
+SELECT peer_id, product_external_id, total, version
+  FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::bigint[])
+    AS x(idx, peer_id, product_external_id, total, version)
+ ORDER BY idx
+ON CONFLICT (peer_id, product_external_id) DO UPDATE SET
+  total = EXCLUDED.total, version = EXCLUDED.version,
+  updated_at = CASE WHEN s.total IS DISTINCT FROM EXCLUDED.total THEN now() ELSE s.updated_at END
+WHERE s.version < EXCLUDED.version
+RETURNING peer_id, product_external_id, (xmax = 0) AS inserted`;
+
+/** The warehouse rows of the written products are replaced: old ones out, then the new ones in. */
+const DELETE_LEVELS = `
+DELETE FROM stock_levels l USING unnest($1::text[], $2::text[]) AS w(peer_id, product_external_id)
+ WHERE l.peer_id = w.peer_id AND l.product_external_id = w.product_external_id`;
+
+const INSERT_LEVELS = `
+INSERT INTO stock_levels (peer_id, product_external_id, warehouse_id, warehouse_name, quantity)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[])
+ON CONFLICT (peer_id, product_external_id, warehouse_id) DO UPDATE SET
+  warehouse_name = EXCLUDED.warehouse_name, quantity = EXCLUDED.quantity`;
+
+@Injectable()
+export class ProductRepository {
+  async upsertProducts(em: EntityManager, rows: ProductRow[]): Promise<WriteOutcome[]> {
+    if (rows.length === 0) return [];
+    const written: Array<{ peer_id: string; external_id: string; inserted: boolean }> = await em.query(
+      UPSERT_PRODUCTS,
+      [
+        rows.map((r) => r.peerId),
+        rows.map((r) => r.externalId),
+        rows.map((r) => r.sku),
+        rows.map((r) => r.name),
+        rows.map((r) => JSON.stringify(r.groupPath)),
+        rows.map((r) => r.unit),
+        rows.map((r) => r.barcode),
+        rows.map((r) => JSON.stringify(r.properties)),
+        rows.map((r) => r.active),
+        rows.map((r) => r.version),
+      ],
+    );
+    return outcomes(
+      rows.map((r) => `${r.peerId}:${r.externalId}`),
+      written.map((w) => [`${w.peer_id}:${w.external_id}`, w.inserted]),
+    );
+  }
+
+  /** Prices of several products; one outcome per product (written when any of its prices was). */
+  async upsertPrices(
+    em: EntityManager,
+    products: Array<{ key: string; prices: PriceRow[] }>,
+  ): Promise<WriteOutcome[]> {
+    const rows = products.flatMap((p) => p.prices);
+    if (rows.length === 0) return products.map(() => 'stale');
+    const written: Array<{ peer_id: string; product_external_id: string; inserted: boolean }> =
+      await em.query(UPSERT_PRICES, [
+        rows.map((r) => r.peerId),
+        rows.map((r) => r.productExternalId),
+        rows.map((r) => r.priceType),
+        rows.map((r) => r.priceTypeName),
+        rows.map((r) => r.currency),
+        rows.map((r) => r.value),
+        rows.map((r) => r.unit),
+        rows.map((r) => r.version),
+      ]);
+    return outcomes(
+      products.map((p) => p.key),
+      written.map((w) => [`${w.peer_id}:${w.product_external_id}`, w.inserted]),
+    );
+  }
+
+  async upsertStock(em: EntityManager, rows: StockRow[]): Promise<WriteOutcome[]> {
+    if (rows.length === 0) return [];
+    const written: Array<{ peer_id: string; product_external_id: string; inserted: boolean }> =
+      await em.query(UPSERT_STOCK, [
+        rows.map((_, i) => i),
+        rows.map((r) => r.peerId),
+        rows.map((r) => r.productExternalId),
+        rows.map((r) => r.total),
+        rows.map((r) => r.version),
+      ]);
+    const keys = new Set(written.map((w) => `${w.peer_id}:${w.product_external_id}`));
+    const replaced = written.filter((w) => !w.inserted);
+    if (replaced.length > 0) {
+      await em.query(DELETE_LEVELS, [
+        replaced.map((w) => w.peer_id),
+        replaced.map((w) => w.product_external_id),
+      ]);
+    }
+    const levels = rows
+      .filter((r) => keys.has(`${r.peerId}:${r.productExternalId}`))
+      .flatMap((r) =>
+        r.warehouses.map((w) => ({ ...w, peerId: r.peerId, productExternalId: r.productExternalId })),
+      );
+    if (levels.length > 0) {
+      await em.query(INSERT_LEVELS, [
+        levels.map((l) => l.peerId),
+        levels.map((l) => l.productExternalId),
+        levels.map((l) => l.warehouseId),
+        levels.map((l) => l.warehouseName),
+        levels.map((l) => l.quantity),
+      ]);
+    }
+    return outcomes(
+      rows.map((r) => `${r.peerId}:${r.productExternalId}`),
+      written.map((w) => [`${w.peer_id}:${w.product_external_id}`, w.inserted]),
+    );
+  }
+
+  /** Products of the peer listed by the upload of `version` (or changed since). */
+  async countSeen(em: EntityManager, peerId: string, version: number): Promise<number> {
+    const [row]: Array<{ n: string }> = await em.query(
+      `SELECT count(*) AS n FROM products WHERE peer_id = $1 AND version >= $2`,
+      [peerId, version],
+    );
+    return Number(row.n);
+  }
+
+  /**
+   * A full catalog upload of `version` ended: products it did not list (older version) become inactive with
+   * zero stock; never deleted. They take the version, so an older event cannot bring them back.
+   */
+  async deactivateUnlisted(em: EntityManager, peerId: string, version: number): Promise<number> {
+    const rows: Array<{ external_id: string }> = await em.query(
+      `WITH gone AS (
+         UPDATE products SET active = false, version = $2, updated_at = now()
+          WHERE peer_id = $1 AND version < $2 RETURNING external_id),
+       zero AS (
+         INSERT INTO product_stock (peer_id, product_external_id, total, version)
+         SELECT $1, external_id, 0, $2 FROM gone
+         ON CONFLICT (peer_id, product_external_id) DO UPDATE SET total = 0, version = $2, updated_at = now()
+         WHERE product_stock.version < $2),
+       cleared AS (
+         DELETE FROM stock_levels l USING gone g WHERE l.peer_id = $1 AND l.product_external_id = g.external_id)
+       SELECT external_id FROM gone`,
+      [peerId, version],
+    );
+    return rows.length;
+  }
+}
+
+function outcomes(keys: string[], written: Array<[string, boolean]>): WriteOutcome[] {
+  const byKey = new Map(written);
+  return keys.map((k) => (byKey.has(k) ? (byKey.get(k) ? 'created' : 'updated') : 'stale'));
+}
