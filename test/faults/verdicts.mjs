@@ -1,5 +1,5 @@
 // Pure verdicts of test/faults/run.mjs, kept apart so that they can be checked without servers:
-// node --test test/faults/
+// node --test test/faults/verdicts.test.mjs
 /** The answers a request in flight at the gateway's SIGTERM may get: accepted, or refused in the contract. */
 export const DRAIN_ANSWERS = ['202', '503 SHUTTING_DOWN'];
 

@@ -1,4 +1,4 @@
-// node --test test/faults/  (no servers needed)
+// node --test test/faults/verdicts.test.mjs  (no servers needed)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gatewayShutdownProblems } from './verdicts.mjs';
