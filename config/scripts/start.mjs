@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { styleText } from 'node:util';
 import { ensureStack } from '../stack/stack.mjs';
 import { printBanner } from './banner.mjs';
+import { withAppV8Flags } from './v8-flags.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // SWITCHBOARD_DEMO_FILE: another place for it (the quick-start e2e test keeps a checkout's own demo untouched).
@@ -235,7 +236,7 @@ const running = new Map(); // name -> { child, exited: Promise, tail: string[] }
 const width = Math.max(...APPS.map((a) => a.name.length));
 
 function startApp(app, childEnv) {
-  const child = spawn(process.execPath, [app.main], {
+  const child = spawn(process.execPath, withAppV8Flags([app.main]), {
     cwd: ROOT,
     env: {
       ...childEnv,

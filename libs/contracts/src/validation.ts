@@ -1,5 +1,6 @@
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
+import { compiledContract } from './compiled-validation';
 import { ContractViolation, FieldError } from './errors';
 
 function toFieldErrors(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -19,11 +20,40 @@ function toFieldErrors(errors: ValidationError[], prefix = ''): FieldError[] {
  * silently dropped (a peer that misspells a field must hear about it), and nothing is coerced.
  */
 export function validateContract<T extends object>(cls: ClassConstructor<T>, body: unknown): T {
+  precheckBody(body);
+  // The hot path: a body the compiled checker accepts is one class-validator accepts (see
+  // compiled-validation.ts). A pure-data contract's body is returned as is: it has exactly the instance's
+  // fields and values (no methods, no defaults to apply), only not its prototype, which nothing reads.
+  const compiled = compiledContract(cls);
+  if (compiled?.accepts(body)) {
+    return compiled.plainData ? (body as T) : plainToInstance(cls, body, { enableImplicitConversion: false });
+  }
+  return classValidatorContract(cls, body);
+}
+
+function precheckBody(body: unknown): asserts body is object {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ContractViolation([{ field: '', rule: 'isObject', message: 'the body must be a JSON object' }]);
   }
   const bad = scanBody(body);
   if (bad) throw new ContractViolation([bad]);
+}
+
+/** validateContract with class-validator alone (no compiled checker): the reference the tests compare with. */
+export function validateContractWithClassValidator<T extends object>(
+  cls: ClassConstructor<T>,
+  body: unknown,
+): T {
+  precheckBody(body);
+  return classValidatorContract(cls, body);
+}
+
+/**
+ * validateContract's class-validator path, without the compiled checker: the authority on refusals (its
+ * errors are what a peer is told), and the reference the compiled checker is tested against. The caller has
+ * already checked the body is an object that passes the pre-checks.
+ */
+export function classValidatorContract<T extends object>(cls: ClassConstructor<T>, body: object): T {
   const instance = plainToInstance(cls, body, { enableImplicitConversion: false });
   const errors = validateSync(instance, {
     whitelist: true,

@@ -1,0 +1,170 @@
+// class-transformer exports its @Type metadata only from this file (typed in class-transformer-storage.d.ts).
+import { defaultMetadataStorage } from 'class-transformer/cjs/storage';
+import { getMetadataStorage, ValidationTypes } from 'class-validator';
+import type { ValidationArguments } from 'class-validator';
+
+/**
+ * A checker compiled from the class-validator metadata of a contract, so the decorators on the DTOs stay the
+ * single source of truth. It answers one question, "would validateSync accept this plain body?", and it calls
+ * the very same constraint functions class-validator would (isString, maxLength, the custom money and
+ * timestamp rules...), with the same conditional (IsOptional/ValidateIf), defined, whitelist, `each` and
+ * nested semantics as class-validator 0.14's ValidationExecutor under validateContract's options. What it
+ * skips is the per-call work around them: class-transformer's instance copy, metadata lookups and grouping,
+ * and a ValidationError tree for every property even when nothing fails.
+ *
+ * It never produces errors: a body it refuses goes through class-validator, whose answer is authoritative
+ * (so the problem details are class-validator's, byte for byte). A contract it cannot compile (async or
+ * promise validation, a nested property without a class-transformer @Type) returns null and is always
+ * checked by class-validator. validation.compiled.spec.ts runs both over the fuzz corpus and fixtures.
+ */
+export type CompiledCheck = (body: object) => boolean;
+
+export interface CompiledContract {
+  accepts: CompiledCheck;
+  /**
+   * The class and every nested class are pure data (no methods, accessors or field initializers), so an
+   * accepted plain body is already what plainToInstance would make of it, but for the prototype: the caller
+   * may use the body as is and skip the copy (half the cost of the fast path).
+   */
+  plainData: boolean;
+}
+
+/** A contract class; class-validator and class-transformer key their metadata by it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyClass = abstract new (...args: any[]) => object;
+type Metadata = ReturnType<ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']>[number];
+type ValueCheck = (object: object, value: unknown) => boolean;
+
+const storage = getMetadataStorage();
+const compiledContracts = new Map<AnyClass, CompiledContract | null>();
+const classChecks = new Map<AnyClass, CompiledCheck>();
+
+class NotCompilable extends Error {}
+
+const isCollection = (v: unknown): boolean => Array.isArray(v) || v instanceof Set || v instanceof Map;
+
+function constraintCheck(meta: Metadata): ValueCheck {
+  const constraints = storage.getTargetValidatorConstraints(meta.constraintCls);
+  if (constraints.some((c) => c.async)) throw new NotCompilable('async constraint');
+  const validators = constraints.map((c) => c.instance);
+  return (object, value) => {
+    const args: ValidationArguments = {
+      targetName: object.constructor?.name,
+      property: meta.propertyName,
+      object,
+      value,
+      constraints: meta.constraints,
+    };
+    for (const v of validators) {
+      if (meta.each && isCollection(value)) {
+        const items =
+          value instanceof Map || value instanceof Set ? [...value.values()] : (value as unknown[]);
+        for (const item of items) if (v.validate(item, args) !== true) return false;
+      } else if (v.validate(value, args) !== true) return false;
+    }
+    return true;
+  };
+}
+
+/** Classes met as @Type targets while compiling: their purity decides plainData as well. */
+let nestedClasses: AnyClass[] = [];
+
+function isPureData(cls: AnyClass): boolean {
+  for (
+    let proto = cls.prototype as object | null;
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
+    if (Object.getOwnPropertyNames(proto).some((name) => name !== 'constructor')) return false;
+  }
+  const sample = new (cls as new () => object)();
+  return Object.values(sample).every((v) => v === undefined);
+}
+
+function nestedCheck(target: AnyClass, propertyName: string): (value: unknown) => boolean {
+  // class-transformer's @Type decides which class a nested plain object becomes before class-validator sees
+  // it; without one the object stays a plain Object, which forbidUnknownValues refuses.
+  const typeMeta = defaultMetadataStorage.findTypeMetadata(target, propertyName);
+  if (!typeMeta) throw new NotCompilable(`no @Type on ${target.name}.${propertyName}`);
+  const nestedClass = typeMeta.typeFunction() as AnyClass;
+  nestedClasses.push(nestedClass);
+  let nested: CompiledCheck | undefined;
+  const checkNested = (value: unknown): boolean => {
+    if (Array.isArray(value)) return value.every(checkNested);
+    if (value instanceof Set || value instanceof Map) return false;
+    if (!(value instanceof Object)) return false;
+    nested ??= classChecks.get(nestedClass) ?? compileClass(nestedClass);
+    return nested(value);
+  };
+  return checkNested;
+}
+
+function compileClass(cls: AnyClass): CompiledCheck {
+  const metas = storage.getTargetValidationMetadatas(cls, undefined as unknown as string, false, false);
+  // forbidUnknownValues: an object of a class without metadata is refused.
+  if (!metas.length) return () => false;
+  const grouped = storage.groupByPropertyName(metas);
+  const allowed = new Set(Object.keys(grouped).filter((p) => grouped[p].length > 0));
+  const properties = Object.entries(grouped).map(([propertyName, list]) => {
+    const conditions: Array<(o: object, v: unknown) => boolean> = [];
+    const checks: ValueCheck[] = [];
+    const defined: ValueCheck[] = [];
+    let nested: ((value: unknown) => boolean) | null = null;
+    for (const meta of list) {
+      switch (meta.type) {
+        case ValidationTypes.CONDITIONAL_VALIDATION:
+          conditions.push(meta.constraints[0] as (o: object, v: unknown) => boolean);
+          break;
+        case ValidationTypes.IS_DEFINED:
+          defined.push(constraintCheck(meta));
+          break;
+        case ValidationTypes.CUSTOM_VALIDATION:
+          checks.push(constraintCheck(meta));
+          break;
+        case ValidationTypes.NESTED_VALIDATION:
+          nested = nestedCheck(meta.target as AnyClass, propertyName);
+          break;
+        case ValidationTypes.WHITELIST:
+          break;
+        default:
+          throw new NotCompilable(`validation type ${meta.type}`);
+      }
+    }
+    return { propertyName, conditions, defined, checks, nested };
+  });
+  const check: CompiledCheck = (object) => {
+    for (const key of Object.keys(object)) if (!allowed.has(key)) return false;
+    for (const p of properties) {
+      const value = (object as Record<string, unknown>)[p.propertyName];
+      // class-validator reduces every condition (no short circuit); they are pure predicates here.
+      let validate = true;
+      for (const c of p.conditions) validate = c(object, value) && validate;
+      if (!validate) continue;
+      for (const d of p.defined) if (!d(object, value)) return false;
+      for (const c of p.checks) if (!c(object, value)) return false;
+      if (p.nested && value !== undefined && !p.nested(value)) return false;
+    }
+    return true;
+  };
+  classChecks.set(cls, check);
+  return check;
+}
+
+/** The compiled checker of a contract class, built once; null when the contract must go to class-validator. */
+export function compiledContract(cls: AnyClass): CompiledContract | null {
+  let compiled = compiledContracts.get(cls);
+  if (compiled === undefined) {
+    nestedClasses = [];
+    try {
+      const accepts = compileClass(cls);
+      // Nested checkers compile lazily; walk them now so every nested class is known (and compilable).
+      for (let i = 0; i < nestedClasses.length; i++) compileClass(nestedClasses[i]);
+      compiled = { accepts, plainData: [cls, ...nestedClasses].every(isPureData) };
+    } catch (err) {
+      if (!(err instanceof NotCompilable)) throw err;
+      compiled = null;
+    }
+    compiledContracts.set(cls, compiled);
+  }
+  return compiled;
+}
