@@ -744,8 +744,10 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
       : await accounting(
           db,
           ackedEvents,
-          `SELECT provider_call_id || '|' || type AS k FROM call_events
-            WHERE id > ${baseId} AND provider_call_id || '|' || type = ANY($1::text[])`,
+          // call_events.type is the routing key (telephony.call.started); the bench keys by the body's type.
+          `SELECT k FROM (SELECT provider_call_id || '|' || substr(type, length('telephony.call.') + 1) AS k
+                            FROM call_events WHERE id > ${baseId}) e
+            WHERE k = ANY($1::text[])`,
         );
     const lossOrDuplicates = eventAccounting.lost > 0 || eventAccounting.duplicated > 0;
     const report = {
