@@ -82,7 +82,7 @@ export class CrmQueryService {
         where: { contactId: id, status: 'open' },
         order: { dueAt: { direction: 'ASC', nulls: 'LAST' }, createdAt: 'ASC', id: 'ASC' },
       }),
-      // Provenance: which peer attached each phone/email, and whether it is verified (see ContactService).
+      // Provenance: which peer attached each phone/email, and whether it is verified (see ContactsRepository).
       this.ds.getRepository(ContactIdentity).find({
         where: { contactId: id },
         order: { attachedAt: 'ASC', kind: 'ASC', value: 'ASC' },

@@ -7,7 +7,13 @@ import {
   OrderSubmittedV1,
   validateContract,
 } from '@switchboard/contracts';
-import { ContactCandidate, ContactService, normalizeEmail, normalizePhone, rounds } from '@switchboard/crm';
+import {
+  ContactCandidate,
+  ContactsRepository,
+  normalizeEmail,
+  normalizePhone,
+  rounds,
+} from '@switchboard/crm';
 import { BatchingInbox, BatchItem } from '@switchboard/database';
 import { EntityManager } from 'typeorm';
 import { FaultInjector } from './fault-injector';
@@ -76,7 +82,7 @@ export class OrderProjector {
 
   constructor(
     private readonly inbox: BatchingInbox,
-    private readonly contacts: ContactService,
+    private readonly contacts: ContactsRepository,
     private readonly config: AppConfig,
     private readonly faults: FaultInjector,
   ) {

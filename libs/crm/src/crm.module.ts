@@ -1,5 +1,19 @@
 import { Module } from '@nestjs/common';
-import { ContactService } from './services/contact.service';
+import { CallsRepository } from './repositories/calls.repository';
+import { ContactsRepository } from './repositories/contacts.repository';
+import { DealsRepository } from './repositories/deals.repository';
+import { LeadsRepository } from './repositories/leads.repository';
+import { ManagersRepository } from './repositories/managers.repository';
+import { TasksRepository } from './repositories/tasks.repository';
 
-@Module({ providers: [ContactService], exports: [ContactService] })
+const REPOSITORIES = [
+  ContactsRepository,
+  LeadsRepository,
+  DealsRepository,
+  TasksRepository,
+  ManagersRepository,
+  CallsRepository,
+];
+
+@Module({ providers: REPOSITORIES, exports: REPOSITORIES })
 export class CrmModule {}

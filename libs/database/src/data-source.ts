@@ -9,6 +9,7 @@ import { AccessLog1764200000000 } from './migrations/1764200000000-access-log';
 import { CallTimesEstimated1765000000000 } from './migrations/1765000000000-call-times-estimated';
 import { DealUtmTestDeliveries1765100000000 } from './migrations/1765100000000-deal-utm-test-deliveries';
 import { SecurityHardening1765200000000 } from './migrations/1765200000000-security-hardening';
+import { Leads1765700000000 } from './migrations/1765700000000-leads';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   CallTimesEstimated1765000000000,
   DealUtmTestDeliveries1765100000000,
   SecurityHardening1765200000000,
+  Leads1765700000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {
