@@ -5,6 +5,7 @@ import { DealsRepository } from './repositories/deals.repository';
 import { LeadsRepository } from './repositories/leads.repository';
 import { ManagersRepository } from './repositories/managers.repository';
 import { TasksRepository } from './repositories/tasks.repository';
+import { LeadIntake } from './services/lead-intake';
 
 const REPOSITORIES = [
   ContactsRepository,
@@ -13,6 +14,7 @@ const REPOSITORIES = [
   TasksRepository,
   ManagersRepository,
   CallsRepository,
+  LeadIntake,
 ];
 
 @Module({ providers: REPOSITORIES, exports: REPOSITORIES })

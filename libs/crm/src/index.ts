@@ -10,4 +10,5 @@ export * from './repositories/deals.repository';
 export * from './repositories/tasks.repository';
 export * from './repositories/managers.repository';
 export * from './repositories/calls.repository';
+export * from './services/lead-intake';
 export * from './crm.module';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { CardCandidate } from '../rules/dedup';
+import { returnedRows } from './rows';
 
 export type LeadStatusValue = 'new' | 'in_progress' | 'unqualified' | 'junk' | 'converted' | 'refused';
 export const OPEN_LEAD_STATUSES: LeadStatusValue[] = ['new', 'in_progress'];
@@ -195,10 +196,12 @@ export class LeadsRepository {
     change: Partial<Pick<LeadRow, Field & keyof LeadRow>>,
   ): Promise<LeadRow | null> {
     const cols = COLUMNS.filter(([f]) => change[f] !== undefined);
-    const rows: Array<Record<string, unknown>> = await em.query(
-      `UPDATE leads SET ${[...cols.map((c, i) => `${c[1]} = $${i + 3}::${c[2]}`), 'updated_at = now()'].join(', ')}
+    const rows: Array<Record<string, unknown>> = returnedRows(
+      await em.query(
+        `UPDATE leads SET ${[...cols.map((c, i) => `${c[1]} = $${i + 3}::${c[2]}`), 'updated_at = now()'].join(', ')}
         WHERE id = $1 AND status = ANY($2::text[]) RETURNING ${SELECT_COLUMNS}`,
-      [id, from, ...cols.map(([f]) => change[f])],
+        [id, from, ...cols.map(([f]) => change[f])],
+      ),
     );
     return rows[0] ? toLead(rows[0]) : null;
   }

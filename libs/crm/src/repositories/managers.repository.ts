@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AssignmentRule, ManagerProfile, WorkingHours } from '../rules/assignment';
+import { returnedRows } from './rows';
 
 export interface ManagerRow extends ManagerProfile {
   name: string;
@@ -82,11 +83,13 @@ export class ManagersRepository {
   async update(em: EntityManager, id: string, m: ManagerInput): Promise<ManagerRow | null> {
     const cols = COLUMNS.filter(([k]) => m[k] !== undefined);
     if (cols.length === 0) return this.get(em, id);
-    const rows: Row[] = await em.query(
-      `UPDATE managers SET ${cols.map((c, i) => `${c[1]} = $${i + 2}::${c[2]}`).join(', ')} WHERE id = $1
+    const rows: Row[] = returnedRows(
+      await em.query(
+        `UPDATE managers SET ${cols.map((c, i) => `${c[1]} = $${i + 2}::${c[2]}`).join(', ')} WHERE id = $1
        RETURNING id, name, email, extension, active, capacity, working_hours, time_zone, regions, sources,
                  product_groups, created_at`,
-      [id, ...cols.map(([k]) => param(k, m[k]))],
+        [id, ...cols.map(([k]) => param(k, m[k]))],
+      ),
     );
     return rows[0] ? toManager(rows[0]) : null;
   }

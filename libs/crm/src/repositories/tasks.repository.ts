@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { TaskKind, TaskStatus } from '../entities';
+import { returnedRows } from './rows';
 
 export interface TaskRow {
   id: string;
@@ -102,30 +103,34 @@ export class TasksRepository {
     id: string,
     change: { responsibleManagerId?: string | null; dueAt?: Date | null; title?: string },
   ): Promise<TaskRow | null> {
-    const rows: Row[] = await em.query(
-      `UPDATE tasks SET
+    const rows: Row[] = returnedRows(
+      await em.query(
+        `UPDATE tasks SET
          responsible_manager_id = CASE WHEN $2 THEN $3::uuid ELSE responsible_manager_id END,
          due_at = CASE WHEN $4 THEN $5::timestamptz ELSE due_at END,
          title = COALESCE($6, title), updated_at = now()
        WHERE id = $1 AND status = 'open' RETURNING ${RETURNING}`,
-      [
-        id,
-        change.responsibleManagerId !== undefined,
-        change.responsibleManagerId ?? null,
-        change.dueAt !== undefined,
-        change.dueAt ?? null,
-        change.title ?? null,
-      ],
+        [
+          id,
+          change.responsibleManagerId !== undefined,
+          change.responsibleManagerId ?? null,
+          change.dueAt !== undefined,
+          change.dueAt ?? null,
+          change.title ?? null,
+        ],
+      ),
     );
     return rows[0] ? toTask(rows[0]) : null;
   }
 
   /** Close an open task with its result; null when it was not open (completed twice: the first wins). */
   async complete(em: EntityManager, id: string, result: string, at: Date): Promise<TaskRow | null> {
-    const rows: Row[] = await em.query(
-      `UPDATE tasks SET status = 'done', result = $2, closed_at = $3, updated_at = now()
+    const rows: Row[] = returnedRows(
+      await em.query(
+        `UPDATE tasks SET status = 'done', result = $2, closed_at = $3, updated_at = now()
         WHERE id = $1 AND status = 'open' RETURNING ${RETURNING}`,
-      [id, result, at],
+        [id, result, at],
+      ),
     );
     return rows[0] ? toTask(rows[0]) : null;
   }
