@@ -3,4 +3,5 @@ export * from './envelope';
 export * from './validation';
 export * from './registry';
 export * from './website/order-submitted';
+export * from './website/lead-submitted';
 export * from './telephony';

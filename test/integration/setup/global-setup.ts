@@ -22,8 +22,15 @@ export default async function globalSetup(): Promise<void> {
   const { DataSource } = await import('typeorm');
   const { dataSourceOptions, migrate } = await import(`${ROOT}/libs/database/src/data-source`);
   const ds = new DataSource(dataSourceOptions(url, 2, 'switchboard-integration-setup'));
-  await ds.initialize();
-  await migrate(ds); // holds one connection for its lock, migrates on the other
+  try {
+    await ds.initialize();
+    await migrate(ds); // holds one connection for its lock, migrates on the other
+  } catch (e) {
+    // Jest skips globalTeardown when setup fails: leave no template behind.
+    await ds.destroy().catch(() => undefined);
+    await dropRunDatabases(stack.databaseUrl, runId);
+    throw e;
+  }
   await ds.destroy();
   process.env.TEST_INTEGRATION_SERVER_URL = stack.databaseUrl;
   process.env.TEST_INTEGRATION_TEMPLATE = template;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { AssignmentContext, decideAssignment } from '../rules/assignment';
+import { AssignmentContext, AssignmentRule, decideAssignment } from '../rules/assignment';
 import { matchCard } from '../rules/dedup';
 import { DISPOSABLE_DOMAINS, qualify, requestFingerprint } from '../rules/qualify';
 import { ContactsRepository } from '../repositories/contacts.repository';
@@ -36,6 +36,8 @@ export interface LeadIntakeSettings {
   firstContactDueMinutes: Record<string, number>;
   /** Call-back tasks for `callback` requests are due this many minutes after the request. */
   callbackDueMinutes: number;
+  /** Rules from config, used while none are stored (PUT /v1/admin/assignment-rules). */
+  assignmentRules?: readonly AssignmentRule[];
 }
 
 export type IntakeOutcome =
@@ -152,8 +154,9 @@ export class LeadIntake {
         phone: q.phone,
         now,
       };
+      const stored = await this.managers.rules(em);
       const decision = decideAssignment(
-        await this.managers.rules(em),
+        stored.length ? stored : (settings.assignmentRules ?? []),
         await this.managers.list(em),
         await this.managers.loads(em),
         ctx,
