@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@switchboard/config';
+import { CrmModule } from '@switchboard/crm';
 import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
 import { PeerSecurityModule } from '@switchboard/peer-auth';
@@ -12,6 +13,12 @@ import { CallQueryService } from './call-query.service';
 import { ConsoleAccessLog } from './console-access-log.hook';
 import { CrmController } from './crm.controller';
 import { CrmQueryService } from './crm-query.service';
+import { CLOCK, systemClock } from './leads/clock';
+import { LeadReportService } from './leads/lead-report.service';
+import { LeadsController } from './leads/leads.controller';
+import { LeadsService } from './leads/leads.service';
+import { ManagersController } from './leads/managers.controller';
+import { TasksController } from './leads/tasks.controller';
 import { CredentialExpiryMonitor, PeerAdminProvider } from './peer-admin.provider';
 import { PeersController } from './peers.controller';
 
@@ -20,12 +27,20 @@ import { PeersController } from './peers.controller';
     ConfigModule.forRoot(['database', 'amqp', 'console', 'crm', 'peerAuth', 'alerts', 'accessLog', 'log']),
     PeerSecurityModule,
     DatabaseModule,
+    CrmModule,
     MetricsModule,
     HealthModule.forProbes([DatabaseProbe]),
     AlertsModule,
     AccessLogModule,
   ],
-  controllers: [CrmController, PeersController, AccessLogController],
+  controllers: [
+    CrmController,
+    PeersController,
+    AccessLogController,
+    LeadsController,
+    ManagersController,
+    TasksController,
+  ],
   providers: [
     CrmQueryService,
     CallQueryService,
@@ -36,6 +51,9 @@ import { PeersController } from './peers.controller';
     AccessLogPartitions,
     AccessLogMaintenance,
     ConsoleAccessLog,
+    LeadsService,
+    LeadReportService,
+    { provide: CLOCK, useValue: systemClock },
   ],
 })
 export class ConsoleModule {}
