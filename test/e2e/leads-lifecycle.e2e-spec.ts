@@ -2,7 +2,11 @@ import { eventually, order, TestSystem } from './support/system';
 
 /** Issue 14 acceptance: managers and rules API, the lead lifecycle, tasks under a given clock, the report. */
 describe('leads: managers, rules, lifecycle, tasks, report', () => {
-  const sys = new TestSystem('leads-lifecycle');
+  // Alerts evaluated every second, a lead unassigned for 1 s is late: the "nobody on duty" alert shows quickly.
+  const sys = new TestSystem('leads-lifecycle', {
+    ALERTS_EVALUATE_INTERVAL_SECONDS: '1',
+    ALERTS_UNASSIGNED_LEAD_MINUTES: '0.0167',
+  });
   const TILDA_KEY = 'tilda-key-77a1';
   let pbxToken = '';
   const managers: Record<string, string> = {};
@@ -261,14 +265,30 @@ describe('leads: managers, rules, lifecycle, tasks, report', () => {
     expect((await sys.consoleCall('POST', '/v1/crm/tasks', { kind: 'nap', title: '' })).status).toBe(400);
   });
 
+  it('nobody on duty: the lead waits unassigned and an alert fires', async () => {
+    for (const id of Object.values(managers))
+      expect((await sys.consoleCall('PATCH', `/v1/admin/managers/${id}`, { active: false })).status).toBe(
+        200,
+      );
+    const lead = await newLead('Night', '+79161110005');
+    expect(lead).toMatchObject({ status: 'new', responsibleManagerId: null, assignmentRule: null });
+    const alert = await eventually(async () => {
+      const { body } = await sys.consoleGet('/v1/admin/alerts?status=firing&rule=unassignedLeads');
+      return body.items?.[0] ?? null;
+    }, 30_000);
+    expect(alert).toMatchObject({ rule: 'unassignedLeads', subject: 'leads' });
+    for (const id of Object.values(managers))
+      await sys.consoleCall('PATCH', `/v1/admin/managers/${id}`, { active: true });
+  });
+
   it('reports leads per source with exact figures', async () => {
     const from = new Date(Date.now() - 3600_000).toISOString();
     const to = new Date(Date.now() + 3600_000).toISOString();
     const rep = await sys.consoleGet(`/v1/crm/reports/leads?from=${from}&to=${to}&groupBy=source`);
     expect(rep.status).toBe(200);
     const site = rep.body.items.find((i: any) => i.key === 'website:shop-test');
-    // Leads from shop-test in this suite: partner form, Claimed (reopened), Hand (converted), Tasked.
-    expect(site).toMatchObject({ leads: 4, qualified: 4, converted: 1, refused: 0 });
+    // Leads from shop-test in this suite: partner form, Claimed (reopened), Hand (converted), Tasked, Night.
+    expect(site).toMatchObject({ leads: 5, qualified: 5, converted: 1, refused: 0 });
     expect(rep.body.items.find((i: any) => i.key === 'website:landing')).toMatchObject({
       leads: 1,
       converted: 1,

@@ -464,6 +464,16 @@ export class AlertsConfig {
   @IsNumber()
   @Min(0)
   peerSilentHours: number;
+
+  /** A new lead nobody is assigned to (nobody on duty) for this many minutes raises an alert; 0: off. */
+  @IsNumber()
+  @Min(0)
+  unassignedLeadMinutes: number;
+
+  /** This many open tasks past their due time raise an alert; 0: off. */
+  @IsInt()
+  @Min(0)
+  overdueTaskThreshold: number;
 }
 
 export class LogConfig {

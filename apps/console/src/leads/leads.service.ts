@@ -28,7 +28,11 @@ const encodeCursor = (l: LeadRow) =>
 function decodeCursor(raw: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
   const ms = Date.parse(at ?? '');
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(raw) || Number.isNaN(ms) || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id ?? ''))
+  if (
+    !/^[A-Za-z0-9_-]{1,200}$/.test(raw) ||
+    Number.isNaN(ms) ||
+    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id ?? '')
+  )
     throw violation('cursor', 'isCursor', 'cursor is not one this API issued');
   return { createdAt: new Date(ms), id };
 }
