@@ -145,8 +145,6 @@ export class LeadIntake {
     let managerId: string | null = null;
     let rule: string | null = null;
     if (q.status === 'new') {
-      // The loads and the turn are read under the assignment lock, so concurrent intake stays fair.
-      await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('crm:assignment', 0))`);
       const ctx: AssignmentContext = {
         source: sourceChannel,
         peerId: source.peerId,
@@ -155,10 +153,18 @@ export class LeadIntake {
         now,
       };
       const stored = await this.managers.rules(em);
+      const rules = stored.length ? stored : (settings.assignmentRules ?? []);
+      const managers = await this.managers.list(em);
+      // Capacity and least-loaded decisions read the open loads: those are read under the assignment lock, so
+      // two concurrent leads cannot both take a manager's last free slot. Round robin alone needs no lock (the
+      // turn is a sequence value), so intake without limits does not queue on it.
+      const needsLoads =
+        managers.some((m) => m.capacity !== null) || rules.some((r) => r.strategy === 'leastLoaded');
+      if (needsLoads) await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('crm:assignment', 0))`);
       const decision = decideAssignment(
-        stored.length ? stored : (settings.assignmentRules ?? []),
-        await this.managers.list(em),
-        await this.managers.loads(em),
+        rules,
+        managers,
+        needsLoads ? await this.managers.loads(em) : new Map<string, number>(),
         ctx,
         await this.managers.nextTurn(em),
       );
