@@ -224,6 +224,7 @@ describe('leads: managers, rules, lifecycle, tasks, report', () => {
     expect(res).toMatchObject({ status: 200, body: { status: 'converted' } });
     const card = (await sys.consoleGet(`/v1/crm/contacts/${res.body.convertedContactId}`)).body;
     expect(card.deals.map((d: any) => d.id)).toEqual([res.body.convertedDealId]);
+    expect(card.leads.map((l: any) => l.id)).toEqual([lead.id]);
     expect((await sys.consoleCall('POST', `/v1/crm/leads/${lead.id}/convert`, {})).status).toBe(409);
   });
 
