@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@switchboard/config';
+import { CrmModule } from '@switchboard/crm';
 import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
 import { PeerSecurityModule } from '@switchboard/peer-auth';
@@ -14,6 +15,12 @@ import { CrmController } from './crm.controller';
 import { CrmQueryService } from './crm-query.service';
 import { ErpReadRepository } from '@switchboard/crm';
 import { ErpController } from './erp/erp.controller';
+import { CLOCK, systemClock } from './leads/clock';
+import { LeadReportService } from './leads/lead-report.service';
+import { LeadsController } from './leads/leads.controller';
+import { LeadsService } from './leads/leads.service';
+import { ManagersController } from './leads/managers.controller';
+import { TasksController } from './leads/tasks.controller';
 import { CredentialExpiryMonitor, PeerAdminProvider } from './peer-admin.provider';
 import { PeersController } from './peers.controller';
 
@@ -22,12 +29,21 @@ import { PeersController } from './peers.controller';
     ConfigModule.forRoot(['database', 'amqp', 'console', 'crm', 'peerAuth', 'alerts', 'accessLog', 'log']),
     PeerSecurityModule,
     DatabaseModule,
+    CrmModule,
     MetricsModule,
     HealthModule.forProbes([DatabaseProbe]),
     AlertsModule,
     AccessLogModule,
   ],
-  controllers: [CrmController, ErpController, PeersController, AccessLogController],
+  controllers: [
+    CrmController,
+    ErpController,
+    PeersController,
+    AccessLogController,
+    LeadsController,
+    ManagersController,
+    TasksController,
+  ],
   providers: [
     CrmQueryService,
     ErpReadRepository,
@@ -39,6 +55,9 @@ import { PeersController } from './peers.controller';
     AccessLogPartitions,
     AccessLogMaintenance,
     ConsoleAccessLog,
+    LeadsService,
+    LeadReportService,
+    { provide: CLOCK, useValue: systemClock },
   ],
 })
 export class ConsoleModule {}

@@ -6,6 +6,7 @@ import {
   Contact,
   ContactIdentity,
   Deal,
+  Lead,
   normalizeEmail,
   normalizePhone,
   Task,
@@ -63,11 +64,13 @@ export class CrmQueryService {
   /** The contact card: deals, the most recent calls (no timeline) and open tasks. */
   async contact(
     id: string,
-  ): Promise<Contact & { deals: Deal[]; calls: CallLog[]; tasks: Task[]; identities: ContactIdentity[] }> {
+  ): Promise<
+    Contact & { deals: Deal[]; calls: CallLog[]; tasks: Task[]; identities: ContactIdentity[]; leads: Lead[] }
+  > {
     if (!UUID.test(id)) throw new NotFoundError(`No contact ${id}.`);
     const contact = await this.ds.getRepository(Contact).findOne({ where: { id } });
     if (!contact) throw new NotFoundError(`No contact ${id}.`);
-    const [deals, calls, tasks, identities] = await Promise.all([
+    const [deals, calls, tasks, identities, leads] = await Promise.all([
       this.ds.getRepository(Deal).find({
         where: { contactId: id },
         relations: { items: true },
@@ -82,13 +85,17 @@ export class CrmQueryService {
         where: { contactId: id, status: 'open' },
         order: { dueAt: { direction: 'ASC', nulls: 'LAST' }, createdAt: 'ASC', id: 'ASC' },
       }),
-      // Provenance: which peer attached each phone/email, and whether it is verified (see ContactService).
+      // Provenance: which peer attached each phone/email, and whether it is verified (see ContactsRepository).
       this.ds.getRepository(ContactIdentity).find({
         where: { contactId: id },
         order: { attachedAt: 'ASC', kind: 'ASC', value: 'ASC' },
       }),
+      // The leads converted into this contact: the other half of the lead's convertedContactId link.
+      this.ds
+        .getRepository(Lead)
+        .find({ where: { convertedContactId: id }, order: { createdAt: 'ASC', id: 'ASC' } }),
     ]);
-    return { ...contact, deals, calls, tasks, identities };
+    return { ...contact, deals, calls, tasks, identities, leads };
   }
 
   async deals(q: DealQuery): Promise<Deal[]> {

@@ -19,4 +19,15 @@ export class WebsiteController {
   ): Promise<{ eventId: string }> {
     return this.ingest.accept({ type: EventType.WebsiteOrderSubmitted, peer, body, idempotencyKey });
   }
+
+  /** A site request (form, callback, subscription, quiz, chat) as website.lead.submitted v1; 202 as for orders. */
+  @Post('leads')
+  @HttpCode(202)
+  submitLead(
+    @Body() body: unknown,
+    @Peer() peer: AuthenticatedPeer,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<{ eventId: string }> {
+    return this.ingest.accept({ type: EventType.WebsiteLeadSubmitted, peer, body, idempotencyKey });
+  }
 }

@@ -8,7 +8,7 @@ import {
   type CallPayload,
   type TelephonyEventType,
 } from '@switchboard/contracts';
-import { normalizePhone } from '@switchboard/crm';
+import { normalizePhone, roundRobinSql } from '@switchboard/crm';
 import { BatchingInbox, type BatchItem } from '@switchboard/database';
 import { DataSource, EntityManager } from 'typeorm';
 import { callKeyOf, foldCall, type CallFact, type CallState } from './call-fold';
@@ -327,15 +327,13 @@ export class CallProjector {
          SELECT DISTINCT ON (phone) i, name, phone, tracking_channel, extension_manager, peer_id FROM known
           WHERE contact_id IS NULL AND lead_id IS NULL AND phone IS NOT NULL AND direction = 'inbound'
           ORDER BY phone, i),
-       -- Round robin over active managers (as for new contacts): one sequence value per new lead, in batch order.
+       -- Round robin over active managers (libs/crm roundRobinSql, as for new contacts): one sequence value per new lead, in batch order.
        rr AS (SELECT i, nextval('manager_assignment_seq') AS v
                 FROM (SELECT i FROM makers WHERE extension_manager IS NULL ORDER BY i) s),
-       active AS (SELECT id, row_number() OVER (ORDER BY created_at, id) - 1 AS n, count(*) OVER () AS total
-                    FROM managers WHERE active),
        created AS (
          INSERT INTO leads (name, phone, source_channel, tracking_channel, responsible_manager_id, peer_id)
          SELECT mk.name, mk.phone, 'phone call', mk.tracking_channel,
-                COALESCE(mk.extension_manager, (SELECT a.id FROM active a WHERE a.n = rr.v % a.total)), mk.peer_id
+                COALESCE(mk.extension_manager, ${roundRobinSql('rr.v')}), mk.peer_id
            FROM makers mk LEFT JOIN rr USING (i) ORDER BY mk.i
          RETURNING id, phone, responsible_manager_id),
        -- The lead was made before we knew who took the call: the one who talked to the caller owns it.

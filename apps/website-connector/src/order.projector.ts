@@ -7,7 +7,13 @@ import {
   OrderSubmittedV1,
   validateContract,
 } from '@switchboard/contracts';
-import { ContactCandidate, ContactService, normalizeEmail, normalizePhone, rounds } from '@switchboard/crm';
+import {
+  ContactCandidate,
+  ContactsRepository,
+  normalizeEmail,
+  normalizePhone,
+  rounds,
+} from '@switchboard/crm';
 import { BatchingInbox, BatchItem } from '@switchboard/database';
 import { EntityManager } from 'typeorm';
 import { FaultInjector } from './fault-injector';
@@ -62,7 +68,31 @@ new_items AS (
     FROM unnest($17::int[], $18::int[], $19::text[], $20::text[], $21::int[], $22::numeric[])
       AS t(idx, pos, sku, name, qty, price)
     JOIN written w USING (idx))
-SELECT idx, inserted FROM written`;
+SELECT idx, inserted, id FROM written`;
+
+/**
+ * A new order from an open lead's phone or email converts that lead: linked to the order's contact and deal,
+ * with the order in its history (one activity per deal, so a redelivery adds nothing).
+ */
+const CONVERT_LEADS = `
+WITH x AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[])
+    AS x(phone, email, contact_id, deal_id, external_id, peer_id)),
+hit AS (
+  SELECT DISTINCT ON (l.id) l.id, x.contact_id, x.deal_id, x.external_id, x.peer_id
+    FROM x JOIN leads l ON l.status IN ('new', 'in_progress')
+     AND ((x.phone IS NOT NULL AND l.phone = x.phone) OR (x.email IS NOT NULL AND l.email = x.email))
+   ORDER BY l.id),
+converted AS (
+  UPDATE leads l SET status = 'converted', converted_contact_id = hit.contact_id, converted_deal_id = hit.deal_id,
+         closed_at = now(), updated_at = now()
+    FROM hit WHERE l.id = hit.id RETURNING l.id)
+INSERT INTO lead_activities (lead_id, kind, summary, details, actor, ref_id)
+SELECT id, 'order', 'order ' || external_id || ': converted',
+       jsonb_build_object('dealId', deal_id, 'contactId', contact_id, 'externalId', external_id), 'website:' || peer_id,
+       deal_id::text
+  FROM hit
+ON CONFLICT (lead_id, kind, ref_id) WHERE ref_id IS NOT NULL DO NOTHING`;
 
 /**
  * website.order.submitted -> contact (found or created) + deal keyed by (peer, externalId). The deal keeps the
@@ -76,7 +106,7 @@ export class OrderProjector {
 
   constructor(
     private readonly inbox: BatchingInbox,
-    private readonly contacts: ContactService,
+    private readonly contacts: ContactsRepository,
     private readonly config: AppConfig,
     private readonly faults: FaultInjector,
   ) {
@@ -128,7 +158,7 @@ export class OrderProjector {
       const lines = inRound.flatMap(({ data }, k) =>
         data.order.items.map((line, pos) => ({ idx: round[k], pos: pos + 1, line })),
       );
-      const written: Array<{ idx: number; inserted: boolean }> = await em.query(UPSERT_DEALS, [
+      const written: Array<{ idx: number; inserted: boolean; id: string }> = await em.query(UPSERT_DEALS, [
         round,
         inRound.map((i) => i.envelope.peerId),
         inRound.map((i) => i.data.order.externalId),
@@ -156,6 +186,17 @@ export class OrderProjector {
         inRound.map((i) => i.data.order.test === true),
       ]);
       for (const w of written) outcomes[w.idx] = w.inserted ? 'created' : 'updated';
+      const fresh = written.filter((w) => w.inserted && !items[w.idx].data.order.test);
+      if (fresh.length > 0) {
+        await em.query(CONVERT_LEADS, [
+          fresh.map((w) => items[w.idx].data.customer.phone ?? null),
+          fresh.map((w) => items[w.idx].data.customer.email ?? null),
+          fresh.map((w) => contacts[w.idx].id),
+          fresh.map((w) => w.id),
+          fresh.map((w) => items[w.idx].data.order.externalId),
+          fresh.map((w) => items[w.idx].envelope.peerId),
+        ]);
+      }
       // An older version still knows when the order was paid if no newer version said so.
       const stalePaid = round.filter((i) => outcomes[i] === 'stale' && items[i].data.order.paidAt);
       if (stalePaid.length > 0) {

@@ -4,7 +4,10 @@ import { CrmModule } from '@switchboard/crm';
 import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
 import { BrokerProbe, ConsumerProbe, MessagingModule } from '@switchboard/messaging';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
+import { CLOCK, systemClock } from './clock';
 import { FaultInjector } from './fault-injector';
+import { LeadHandler } from './lead.handler';
+import { LeadProjector } from './lead.projector';
 import { OrderHandler } from './order.handler';
 import { OrderProjector } from './order.projector';
 
@@ -17,7 +20,7 @@ import { OrderProjector } from './order.projector';
     MetricsModule,
     HealthModule.forProbes([DatabaseProbe, BrokerProbe, ConsumerProbe], { metricsOnThisListener: true }),
   ],
-  controllers: [OrderHandler],
-  providers: [OrderProjector, FaultInjector],
+  controllers: [OrderHandler, LeadHandler],
+  providers: [OrderProjector, LeadProjector, FaultInjector, { provide: CLOCK, useValue: systemClock }],
 })
 export class WebsiteConnectorModule {}

@@ -13,8 +13,10 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateBy,
   ValidateNested,
 } from 'class-validator';
+import { assignmentRuleProblems, type AssignmentRule } from '@switchboard/crm';
 
 /** Each section is validated on its own so a bad value names the concern it belongs to. */
 export class DatabaseConfig {
@@ -251,11 +253,65 @@ export class ConnectorConfig {
   prefetch?: number;
 }
 
+export class LeadsConfig {
+  /** The same request (person, form, message) again within this many minutes collapses into the first. */
+  @IsInt()
+  @Min(0)
+  @Max(10_080)
+  repeatWindowMinutes: number;
+
+  /** Minutes to a new lead's first-contact task, per source ("website:<peer>", "website", "default"). */
+  @IsObject()
+  @ValidateBy({
+    name: 'isMinutesMap',
+    validator: {
+      validate: (v: unknown) =>
+        typeof v === 'object' &&
+        v !== null &&
+        Object.values(v).every((x) => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 100_000),
+      defaultMessage: () => 'firstContactDueMinutes must map sources to whole minutes (0-100000)',
+    },
+  })
+  firstContactDueMinutes: Record<string, number>;
+
+  /** Minutes from a `callback` request to its call-back task's due time. */
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  callbackDueMinutes: number;
+
+  /** Extra disposable-mail domains (added to the shipped list). */
+  @IsArray()
+  @IsString({ each: true })
+  disposableDomains: string[];
+
+  /** The reasons a lead may be refused with (POST /v1/crm/leads/:id/refuse). */
+  @IsArray()
+  @ArrayMinSize(1)
+  @IsString({ each: true })
+  refuseReasons: string[];
+
+  /** Ordered assignment rules used while none are stored through PUT /v1/admin/assignment-rules. */
+  @IsArray()
+  @ValidateBy({
+    name: 'isAssignmentRules',
+    validator: {
+      validate: (v: unknown) => assignmentRuleProblems(v).length === 0,
+      defaultMessage: (a) => assignmentRuleProblems(a?.value).join('; '),
+    },
+  })
+  assignmentRules: AssignmentRule[];
+}
+
 export class CrmConfig {
   /** ISO 3166 region used to read national phone numbers ("8 912 …" in RU). */
   @IsString()
   @Matches(/^[A-Z]{2}$/)
   defaultRegion: string;
+
+  @ValidateNested()
+  @Type(() => LeadsConfig)
+  leads: LeadsConfig;
 }
 
 export class TelephonyConfig {
@@ -456,6 +512,16 @@ export class AlertsConfig {
   @IsNumber()
   @Min(0)
   peerSilentHours: number;
+
+  /** A new lead nobody is assigned to (nobody on duty) for this many minutes raises an alert; 0: off. */
+  @IsNumber()
+  @Min(0)
+  unassignedLeadMinutes: number;
+
+  /** This many open tasks past their due time raise an alert; 0: off. */
+  @IsInt()
+  @Min(0)
+  overdueTaskThreshold: number;
 }
 
 export class LogConfig {

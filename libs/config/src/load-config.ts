@@ -88,6 +88,8 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   ALERTS_CREDENTIAL_EXPIRING_DAYS: ['alerts.credentialExpiringDays', 'int'],
   ALERTS_CREDENTIAL_ROTATED_MINUTES: ['alerts.credentialRotatedMinutes', 'number'],
   ALERTS_PEER_SILENT_HOURS: ['alerts.peerSilentHours', 'number'],
+  ALERTS_UNASSIGNED_LEAD_MINUTES: ['alerts.unassignedLeadMinutes', 'number'],
+  ALERTS_OVERDUE_TASK_THRESHOLD: ['alerts.overdueTaskThreshold', 'int'],
   CRM_DEFAULT_REGION: ['crm.defaultRegion', 'string'],
   LOG_LEVEL: ['log.level', 'string'],
   LOG_FORMAT: ['log.format', 'string'],

@@ -9,11 +9,13 @@ import {
   TELEPHONY_EVENT_TYPES,
   type CallEventType,
 } from './telephony/call-event';
+import { LeadSubmittedV1 } from './website/lead-submitted';
 import { OrderSubmittedV1 } from './website/order-submitted';
 import { ERP_CONTRACTS, ERP_EVENT_TYPES } from './erp/registry';
 
 export const EventType = {
   WebsiteOrderSubmitted: 'website.order.submitted',
+  WebsiteLeadSubmitted: 'website.lead.submitted',
   TelephonyCallStarted: TELEPHONY_EVENT_TYPES.started,
   TelephonyCallRinging: TELEPHONY_EVENT_TYPES.ringing,
   TelephonyCallAnswered: TELEPHONY_EVENT_TYPES.answered,
@@ -69,6 +71,17 @@ export const CONTRACTS: Readonly<Record<EventType, ContractDefinition<object>>> 
     dto: OrderSubmittedV1,
     naturalKey: (o) => `order:${o.externalId}@${o.updatedAt ?? o.createdAt}:${o.status}`,
     occurredAt: (o) => o.updatedAt ?? o.createdAt,
+  }),
+  [EventType.WebsiteLeadSubmitted]: define<LeadSubmittedV1>({
+    type: EventType.WebsiteLeadSubmitted,
+    schemaVersion: 1,
+    dto: LeadSubmittedV1,
+    // Without a submission id, the same person, form and moment is the same request.
+    naturalKey: (l) =>
+      l.submissionId
+        ? `lead:${l.submissionId}`
+        : `lead:${l.formId ?? ''}:${l.phone ?? ''}:${l.email ?? ''}@${l.occurredAt}`,
+    occurredAt: (l) => l.occurredAt,
   }),
   [EventType.TelephonyCallStarted]: callEvent(EventType.TelephonyCallStarted),
   [EventType.TelephonyCallRinging]: callEvent(EventType.TelephonyCallRinging),

@@ -1,11 +1,27 @@
 import { Module } from '@nestjs/common';
-import { ContactService } from './services/contact.service';
 import { InvoiceRepository } from './erp/invoice.repository';
 import { ProductRepository } from './erp/product.repository';
 import { ErpReadRepository } from './erp/erp-read.repository';
+import { CallsRepository } from './repositories/calls.repository';
+import { ContactsRepository } from './repositories/contacts.repository';
+import { DealsRepository } from './repositories/deals.repository';
+import { LeadsRepository } from './repositories/leads.repository';
+import { ManagersRepository } from './repositories/managers.repository';
+import { TasksRepository } from './repositories/tasks.repository';
+import { LeadIntake } from './services/lead-intake';
 
-@Module({
-  providers: [ContactService, ProductRepository, InvoiceRepository, ErpReadRepository],
-  exports: [ContactService, ProductRepository, InvoiceRepository, ErpReadRepository],
-})
+const REPOSITORIES = [
+  ContactsRepository,
+  LeadsRepository,
+  DealsRepository,
+  TasksRepository,
+  ManagersRepository,
+  CallsRepository,
+  LeadIntake,
+  ProductRepository,
+  InvoiceRepository,
+  ErpReadRepository,
+];
+
+@Module({ providers: REPOSITORIES, exports: REPOSITORIES })
 export class CrmModule {}

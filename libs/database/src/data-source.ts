@@ -10,6 +10,7 @@ import { CallTimesEstimated1765000000000 } from './migrations/1765000000000-call
 import { DealUtmTestDeliveries1765100000000 } from './migrations/1765100000000-deal-utm-test-deliveries';
 import { SecurityHardening1765200000000 } from './migrations/1765200000000-security-hardening';
 import { Erp1765600000000 } from './migrations/1765600000000-erp';
+import { Leads1765700000000 } from './migrations/1765700000000-leads';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   DealUtmTestDeliveries1765100000000,
   SecurityHardening1765200000000,
   Erp1765600000000,
+  Leads1765700000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {

@@ -15,6 +15,8 @@ import {
   Query,
   silentPeerFacts,
   rotationFacts,
+  unassignedLeadFacts,
+  overdueTaskFacts,
 } from './alert-facts';
 import { AlertNotifier, DeliveryReport } from './alert-notifier';
 import {
@@ -28,6 +30,8 @@ import {
   errorRateConditions,
   peerSilentConditions,
   credentialRotatedConditions,
+  unassignedLeadConditions,
+  overdueTaskConditions,
   planTransitions,
   ruleEnabled,
   RuleSettings,
@@ -82,6 +86,8 @@ export class AlertEvaluator implements OnModuleInit, BeforeApplicationShutdown, 
         credentialExpiringConditions(await expiringCredentialFacts(q, now, s), s, now),
       peerSilent: async (q, now, s) => peerSilentConditions(await silentPeerFacts(q, now, s), s, now),
       credentialRotated: async (q, now, s) => credentialRotatedConditions(await rotationFacts(q, now, s), s),
+      unassignedLeads: async (q, now, s) => unassignedLeadConditions(await unassignedLeadFacts(q, now, s), s),
+      overdueTasks: async (q, now, s) => overdueTaskConditions(await overdueTaskFacts(q, now), s),
     };
   }
 

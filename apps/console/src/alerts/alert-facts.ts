@@ -10,6 +10,8 @@ import {
   RotationFact,
   RuleSettings,
   SilentPeerFact,
+  OverdueTaskFact,
+  UnassignedLeadFact,
 } from './alert-rules';
 
 /** A parameterised query resolving to the result rows (also of UPDATE ... RETURNING). */
@@ -146,4 +148,24 @@ export async function deadLetterFacts(
   } finally {
     await conn.close().catch(() => undefined);
   }
+}
+
+export async function unassignedLeadFacts(q: Query, now: Date, s: RuleSettings): Promise<UnassignedLeadFact> {
+  const [r] = await rows<{ n: number; oldest: Date | null }>(
+    q,
+    `SELECT count(*)::int AS n, min(created_at) AS oldest FROM leads
+      WHERE status = 'new' AND responsible_manager_id IS NULL
+        AND created_at < $1::timestamptz - make_interval(secs => $2)`,
+    [now, s.unassignedLeadMinutes * 60],
+  );
+  return { count: r.n, oldestAt: r.oldest ?? now };
+}
+
+export async function overdueTaskFacts(q: Query, now: Date): Promise<OverdueTaskFact> {
+  const [r] = await rows<{ n: number; oldest: Date | null }>(
+    q,
+    `SELECT count(*)::int AS n, min(due_at) AS oldest FROM tasks WHERE status = 'open' AND due_at < $1`,
+    [now],
+  );
+  return { count: r.n, oldestDueAt: r.oldest };
 }

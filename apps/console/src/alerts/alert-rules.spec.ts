@@ -8,6 +8,8 @@ import {
   errorRateConditions,
   peerSilentConditions,
   credentialRotatedConditions,
+  overdueTaskConditions,
+  unassignedLeadConditions,
   planTransitions,
   ruleEnabled,
   RuleSettings,
@@ -23,6 +25,8 @@ const S: RuleSettings = {
   credentialExpiringDays: 7,
   peerSilentHours: 6,
   credentialRotatedMinutes: 60,
+  unassignedLeadMinutes: 5,
+  overdueTaskThreshold: 1,
 };
 const NOW = new Date('2025-06-01T12:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
@@ -38,6 +42,8 @@ describe('ruleEnabled', () => {
       credentialExpiringDays: 0,
       peerSilentHours: 0,
       credentialRotatedMinutes: 0,
+      unassignedLeadMinutes: 0,
+      overdueTaskThreshold: 0,
     };
     for (const r of [
       'authFailures',
@@ -46,6 +52,8 @@ describe('ruleEnabled', () => {
       'credentialExpiring',
       'peerSilent',
       'credentialRotated',
+      'unassignedLeads',
+      'overdueTasks',
     ] as const) {
       expect([r, ruleEnabled(r, S)]).toEqual([r, true]);
       expect([r, ruleEnabled(r, off)]).toEqual([r, false]);
@@ -245,5 +253,32 @@ describe('credentialRotated', () => {
       }),
     ]);
     expect(credentialRotatedConditions([], S)).toEqual([]);
+  });
+});
+
+describe('lead and task rules', () => {
+  it('fires one unassignedLeads alert while new leads wait without a manager', () => {
+    expect(unassignedLeadConditions({ count: 0, oldestAt: NOW }, S)).toEqual([]);
+    expect(unassignedLeadConditions({ count: 3, oldestAt: hoursAgo(1) }, S)).toEqual([
+      expect.objectContaining({
+        rule: 'unassignedLeads',
+        subject: 'leads',
+        summary: '3 new leads unassigned for over 5 minutes',
+      }),
+    ]);
+    expect(unassignedLeadConditions({ count: 3, oldestAt: NOW }, { ...S, unassignedLeadMinutes: 0 })).toEqual(
+      [],
+    );
+  });
+
+  it('fires overdueTasks from the threshold on', () => {
+    expect(
+      overdueTaskConditions({ count: 1, oldestDueAt: hoursAgo(2) }, { ...S, overdueTaskThreshold: 2 }),
+    ).toEqual([]);
+    expect(
+      overdueTaskConditions({ count: 2, oldestDueAt: hoursAgo(2) }, { ...S, overdueTaskThreshold: 2 }),
+    ).toEqual([
+      expect.objectContaining({ rule: 'overdueTasks', subject: 'tasks', summary: '2 open tasks past due' }),
+    ]);
   });
 });

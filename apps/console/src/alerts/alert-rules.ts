@@ -13,6 +13,8 @@ export const ALERT_RULES = [
   'credentialExpiring',
   'peerSilent',
   'credentialRotated',
+  'unassignedLeads',
+  'overdueTasks',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
@@ -43,6 +45,8 @@ export type RuleSettings = Pick<
   | 'credentialExpiringDays'
   | 'peerSilentHours'
   | 'credentialRotatedMinutes'
+  | 'unassignedLeadMinutes'
+  | 'overdueTaskThreshold'
 >;
 
 /** Rules switched off in config (0, or -1 for deadLetterDepth): evaluated as "nothing holds". */
@@ -60,6 +64,10 @@ export function ruleEnabled(rule: AlertRule, s: RuleSettings): boolean {
       return s.peerSilentHours > 0;
     case 'credentialRotated':
       return s.credentialRotatedMinutes > 0;
+    case 'unassignedLeads':
+      return s.unassignedLeadMinutes > 0;
+    case 'overdueTasks':
+      return s.overdueTaskThreshold > 0;
   }
 }
 
@@ -270,4 +278,39 @@ export function planTransitions(
     if (evaluated.has(a.rule) && !seen.has(conditionKey(a))) plan.resolve.push(a);
   }
   return plan;
+}
+
+export interface UnassignedLeadFact {
+  count: number;
+  oldestAt: Date;
+}
+
+/** New leads left without a manager (nobody was on duty): one alert while any waits too long. */
+export function unassignedLeadConditions(fact: UnassignedLeadFact, s: RuleSettings): AlertCondition[] {
+  if (!ruleEnabled('unassignedLeads', s) || fact.count === 0) return [];
+  return [
+    {
+      rule: 'unassignedLeads',
+      subject: 'leads',
+      summary: `${plural(fact.count, 'new lead')} unassigned for over ${fmt(s.unassignedLeadMinutes)} minutes`,
+      details: { count: fact.count, oldestAt: fact.oldestAt.toISOString(), minutes: s.unassignedLeadMinutes },
+    },
+  ];
+}
+
+export interface OverdueTaskFact {
+  count: number;
+  oldestDueAt: Date | null;
+}
+
+export function overdueTaskConditions(fact: OverdueTaskFact, s: RuleSettings): AlertCondition[] {
+  if (!ruleEnabled('overdueTasks', s) || fact.count < s.overdueTaskThreshold) return [];
+  return [
+    {
+      rule: 'overdueTasks',
+      subject: 'tasks',
+      summary: `${plural(fact.count, 'open task')} past due`,
+      details: { count: fact.count, oldestDueAt: fact.oldestDueAt?.toISOString() ?? null },
+    },
+  ];
 }

@@ -67,7 +67,7 @@ function IsMoney(): PropertyDecorator {
 }
 
 /** ISO 8601 with a date and time, in years a business event can have (PostgreSQL has no year 0). */
-function IsTimestamp(): PropertyDecorator {
+export function IsTimestamp(): PropertyDecorator {
   return applyDecorators(
     IsISO8601({ strict: true, strictSeparator: true }),
     Matches(/^(19|20|21)\d\d-\d\d-\d\dT\d\d:\d\d/, {

@@ -26,6 +26,13 @@ export class Manager {
   @Column('text', { array: true, default: '{}' }) queues: string[];
   @Column('text', { array: true, default: '{}' }) productGroups: string[];
   @Column({ default: true }) active: boolean;
+  /** Most open leads + deals at once (null: no limit). */
+  @Column({ type: 'int', nullable: true }) capacity: number | null;
+  /** {"mon": ["09:00-18:00"], ...} in timeZone; null: always on duty. */
+  @Column({ type: 'jsonb', nullable: true }) workingHours: Record<string, string[]> | null;
+  @Column({ type: 'text', default: 'UTC' }) timeZone: string;
+  @Column('text', { array: true, default: '{}' }) regions: string[];
+  @Column('text', { array: true, default: '{}' }) sources: string[];
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
 }
 
@@ -75,7 +82,7 @@ export class ContactIdentity {
   @Column({ type: 'timestamptz' }) attachedAt: Date;
 }
 
-export type LeadStatus = 'new' | 'in_progress' | 'converted' | 'refused';
+export type LeadStatus = 'new' | 'in_progress' | 'unqualified' | 'junk' | 'converted' | 'refused';
 
 @Entity('leads')
 export class Lead {
@@ -95,6 +102,24 @@ export class Lead {
   @Column({ type: 'text', nullable: true }) peerId: string | null;
   /** Call tracking: the ad channel of the line the lead first called. */
   @Column({ type: 'text', nullable: true }) trackingChannel: string | null;
+  /** form | callback | subscription | quiz | chat (website requests). */
+  @Column({ type: 'text', nullable: true }) kind: string | null;
+  @Column({ type: 'text', nullable: true }) formId: string | null;
+  @Column({ type: 'text', nullable: true }) formName: string | null;
+  @Column({ type: 'text', nullable: true }) message: string | null;
+  @Column({ type: 'jsonb', nullable: true }) consents: Record<string, unknown> | null;
+  @Column({ type: 'text', nullable: true }) pageUrl: string | null;
+  @Column({ type: 'text', nullable: true }) referrer: string | null;
+  @Column({ type: 'text', nullable: true }) utmTerm: string | null;
+  @Column({ type: 'text', nullable: true }) utmContent: string | null;
+  @Column({ type: 'text', nullable: true }) analyticsClientId: string | null;
+  @Column({ type: 'text', nullable: true }) siteCustomerId: string | null;
+  /** Why unqualified/junk (qualification). */
+  @Column({ type: 'text', nullable: true }) statusReason: string | null;
+  /** The assignment rule that chose the responsible manager. */
+  @Column({ type: 'text', nullable: true }) assignmentRule: string | null;
+  @Column({ type: 'timestamptz', nullable: true }) firstContactAt: Date | null;
+  @Column({ type: 'timestamptz', nullable: true }) closedAt: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
 }

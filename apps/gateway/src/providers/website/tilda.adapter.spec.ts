@@ -44,8 +44,47 @@ describe('tildaAdapter', () => {
     expect(tildaAdapter.verify(request('a=1'), secret)).toEqual({ ok: false, reason: 'missing' });
   });
 
-  it('refuses form leads visibly until a lead contract exists', () => {
-    expect(() => tildaAdapter.toEvents(request('Name=Anna'), { id: 'site', timezone: null })).toThrow(
+  it('maps a form-urlencoded form post to one website.lead.submitted event', () => {
+    // Shape of Tilda's fields per /work/shared/fixtures/tilda/payload-examples.md (synthetic values).
+    const body =
+      'Name=Anna+Petrova&Phone=%2B7+(912)+345-67-89&Email=anna%40example.com&Comments=Call+me&Question=Blue' +
+      '&tranid=7807982%3A7606836802&formid=form1069343426&formname=Callback&utm_source=yandex' +
+      '&COOKIES=_ga%3DGA1.2.111.222%3B+_ym_uid%3D333';
+    const [event] = tildaAdapter.toEvents(
+      request(body, { headers: { referer: 'https://site.example/p?utm_medium=cpc&utm_source=ignored' } }),
+      { id: 'site', timezone: null },
+    );
+    expect(event).toMatchObject({
+      type: 'website.lead.submitted',
+      idempotencyKey: 'tilda:7807982:7606836802',
+      payload: {
+        kind: 'callback',
+        formId: 'form1069343426',
+        formName: 'Callback',
+        name: 'Anna Petrova',
+        phone: '+7 (912) 345-67-89',
+        email: 'anna@example.com',
+        message: 'Call me\nquestion: Blue',
+        pageUrl: 'https://site.example/p?utm_medium=cpc&utm_source=ignored',
+        utm: { source: 'yandex', medium: 'cpc' },
+        analyticsClientId: '111.222',
+        submissionId: '7807982:7606836802',
+      },
+    });
+  });
+
+  it('maps a JSON form-integration post and accepts its API key as a body field', () => {
+    const json = { Name: 'Ivan', Phone: '89123456789', tranid: '1111111:6161583731', 'X-API-Key': 'k-1' };
+    const req: ProviderRequest = { ...request(JSON.stringify(json)), body: json };
+    expect(tildaAdapter.verify(req, 'k-1')).toEqual({ ok: true });
+    expect(tildaAdapter.verify(req, 'k-2')).toEqual({ ok: false, reason: 'mismatch' });
+    const [event] = tildaAdapter.toEvents(req, { id: 'site', timezone: null });
+    expect(event.payload).toMatchObject({ kind: 'form', name: 'Ivan', phone: '89123456789' });
+    expect(JSON.stringify(event.payload)).not.toContain('k-1');
+  });
+
+  it('refuses an empty post visibly', () => {
+    expect(() => tildaAdapter.toEvents({ ...request(''), body: {} }, { id: 'site', timezone: null })).toThrow(
       ContractViolation,
     );
   });

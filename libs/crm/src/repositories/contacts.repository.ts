@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rounds } from './rounds';
+import { roundRobinSql } from '../rules/assignment';
+import { rounds } from '../services/rounds';
 
 export interface ContactCandidate {
   name?: string | null;
@@ -47,9 +48,8 @@ found AS (
     JOIN contacts c ON c.id = i.contact_id
    WHERE i.verified OR i.peer_id IS NOT DISTINCT FROM inp.peer_id
    ORDER BY cand.idx, (i.kind = 'phone') DESC, i.verified DESC),
--- Round robin over active managers: one sequence value per new card, in candidate order.
-managers_in_turn AS (SELECT array_agg(id ORDER BY created_at, id) AS ids FROM managers WHERE active),
 fresh AS MATERIALIZED (
+  -- Round robin over active managers: one sequence value per new card, in candidate order.
   SELECT inp.*, gen_random_uuid() AS id, nextval('manager_assignment_seq') AS turn
     FROM inp WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.idx = inp.idx) ORDER BY inp.idx),
 created AS (
@@ -57,7 +57,7 @@ created AS (
   SELECT f.id, f.name,
          CASE WHEN f.phone IS NULL THEN '{}' ELSE ARRAY[f.phone] END,
          CASE WHEN f.email IS NULL THEN '{}' ELSE ARRAY[f.email] END,
-         (SELECT ids[1 + (f.turn % cardinality(ids))::int] FROM managers_in_turn), f.source, f.site_customer_id
+         ${roundRobinSql('f.turn')}, f.source, f.site_customer_id
     FROM fresh f ORDER BY f.idx
   RETURNING id, responsible_manager_id),
 chosen AS (
@@ -100,10 +100,45 @@ function identitiesOf(c: Pick<ContactCandidate, 'phone' | 'email'>): Array<['pho
  * email because people share office emails more often than mobile numbers.
  */
 @Injectable()
-export class ContactService {
+export class ContactsRepository {
   /** The advisory-lock keys a find-or-create of this candidate needs. */
   lockKeys(c: Pick<ContactCandidate, 'phone' | 'email'>): string[] {
     return identitiesOf(c).map(([k, v]) => `${k}:${v}`);
+  }
+
+  /** Cards (contacts) holding this phone or email, for dedup (rules/dedup matchCard). Verified identities only. */
+  async findByIdentity(
+    em: EntityManager,
+    phone: string | null,
+    email: string | null,
+  ): Promise<
+    Array<{
+      id: string;
+      phones: string[];
+      emails: string[];
+      responsibleManagerId: string | null;
+      createdAt: Date;
+    }>
+  > {
+    const rows: Array<{
+      id: string;
+      phones: string[];
+      emails: string[];
+      responsible_manager_id: string | null;
+      created_at: Date;
+    }> = await em.query(
+      `SELECT DISTINCT c.id, c.phones, c.emails, c.responsible_manager_id, c.created_at
+         FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
+        WHERE i.verified AND ((i.kind = 'phone' AND i.value = $1) OR (i.kind = 'email' AND i.value = $2))`,
+      [phone, email],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      phones: r.phones,
+      emails: r.emails,
+      responsibleManagerId: r.responsible_manager_id,
+      createdAt: r.created_at,
+    }));
   }
 
   /** The caller holds lockKeys(c) in the current transaction (the inbox takes them; see lockAll). */

@@ -1,0 +1,86 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { AdminAuthGuard } from '../admin-auth.guard';
+import { RawQuery } from '../query-params';
+import { BodyReader } from './body';
+import { LeadsService } from './leads.service';
+import { LeadReportService } from './lead-report.service';
+
+/** Leads: the list, the card with its history, and the lifecycle. */
+@Controller('v1/crm')
+@UseGuards(AdminAuthGuard)
+export class LeadsController {
+  constructor(
+    private readonly leads: LeadsService,
+    private readonly report: LeadReportService,
+  ) {}
+
+  @Get('leads')
+  list(@Query() q: RawQuery) {
+    return this.leads.list(q ?? {});
+  }
+
+  @Get('leads/:id')
+  card(@Param('id') id: string) {
+    return this.leads.card(id);
+  }
+
+  @Post('leads/:id/claim')
+  @HttpCode(200)
+  claim(@Param('id') id: string, @Body() body: unknown) {
+    return this.leads.claim(id, managerIdOf(body));
+  }
+
+  @Post('leads/:id/assign')
+  @HttpCode(200)
+  assign(@Param('id') id: string, @Body() body: unknown) {
+    return this.leads.assign(id, managerIdOf(body));
+  }
+
+  @Post('leads/:id/convert')
+  @HttpCode(200)
+  convert(@Param('id') id: string, @Body() body: unknown) {
+    const b = new BodyReader(body ?? {});
+    let deal: { title: string; amount: number; currency: string } | undefined;
+    if (b.has('deal')) {
+      const d = new BodyReader(b.body.deal);
+      const title = d.string('title', { required: true, max: 500 });
+      const amount = d.body.amount;
+      if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0 || amount > 1e12)
+        d.fail('amount', 'isNumber', 'amount must be a number 0-1e12');
+      const currency = d.string('currency', { required: true, max: 3 });
+      if (currency && !/^[A-Z]{3}$/.test(currency))
+        d.fail('currency', 'isCurrency', 'currency must be an ISO 4217 code');
+      b.errors.push(...d.errors.map((e) => ({ ...e, field: `deal.${e.field}`.replace(/\.$/, '') })));
+      deal = { title: title!, amount: amount as number, currency: currency! };
+    }
+    b.done();
+    return this.leads.convert(id, { deal });
+  }
+
+  @Post('leads/:id/refuse')
+  @HttpCode(200)
+  refuse(@Param('id') id: string, @Body() body: unknown) {
+    const b = new BodyReader(body);
+    const reason = b.string('reason', { required: true, max: 200 });
+    b.done();
+    return this.leads.refuse(id, reason!);
+  }
+
+  @Post('leads/:id/reopen')
+  @HttpCode(200)
+  reopen(@Param('id') id: string) {
+    return this.leads.reopen(id);
+  }
+
+  @Get('reports/leads')
+  leadReport(@Query() q: RawQuery) {
+    return this.report.report(q ?? {});
+  }
+}
+
+function managerIdOf(body: unknown): string {
+  const b = new BodyReader(body);
+  const id = b.uuid('managerId', { required: true });
+  b.done();
+  return id!;
+}
