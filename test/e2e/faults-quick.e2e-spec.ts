@@ -80,7 +80,7 @@ describe('fault scenarios (quick)', () => {
     const out = await new Promise<string>((resolve, reject) =>
       execFile(
         process.execPath,
-        ['--test', 'test/faults/verdicts.test.mjs'],
+        ['--test', '--test-reporter=tap', 'test/faults/verdicts.test.mjs'],
         { cwd: ROOT, timeout: 60_000 },
         (err, stdout) => (err ? reject(new Error(stdout || err.message)) : resolve(stdout)),
       ),
