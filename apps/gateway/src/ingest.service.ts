@@ -23,6 +23,20 @@ export interface IngestRequest {
 }
 
 /** Validate -> envelope -> confirmed publish. Returns only once the broker holds the event durably. */
+/** The envelope of a validated payload: its key and time as its contract defines them, under this request's trace. */
+function envelopeOf(req: IngestRequest, payload: object): EventEnvelope<object> {
+  const contract = CONTRACTS[req.type];
+  return createEnvelope({
+    type: req.type,
+    peerId: req.peer.id,
+    idempotencyKey: req.idempotencyKey ?? contract.naturalKey(payload as never),
+    occurredAt: contract.occurredAt(payload as never),
+    schemaVersion: contract.schemaVersion,
+    traceId: Correlation.id() ?? 'none',
+    payload,
+  });
+}
+
 @Injectable()
 export class IngestService {
   private readonly accepted: Counter<string>;
@@ -80,15 +94,7 @@ export class IngestService {
       throw err;
     }
 
-    return createEnvelope({
-      type: req.type,
-      peerId: req.peer.id,
-      idempotencyKey: req.idempotencyKey ?? contract.naturalKey(payload as never),
-      occurredAt: contract.occurredAt(payload as never),
-      schemaVersion: contract.schemaVersion,
-      traceId: Correlation.id() ?? 'none',
-      payload,
-    });
+    return envelopeOf(req, payload);
   }
 
   /**
@@ -99,17 +105,7 @@ export class IngestService {
     if (!scopeAllows(req.peer.scopes, req.type)) {
       throw new AuthError('AUTH_SCOPE_DENIED', `This peer may not send ${req.type} events.`);
     }
-    const contract = CONTRACTS[req.type];
-    const payload = req.body as object;
-    return createEnvelope({
-      type: req.type,
-      peerId: req.peer.id,
-      idempotencyKey: req.idempotencyKey ?? contract.naturalKey(payload as never),
-      occurredAt: contract.occurredAt(payload as never),
-      schemaVersion: contract.schemaVersion,
-      traceId: Correlation.id() ?? 'none',
-      payload,
-    });
+    return envelopeOf(req, req.body as object);
   }
 
   /** Returns once the broker confirmed the envelope to a durable queue. */
