@@ -126,6 +126,9 @@ function trustProxyOption(value = ''): boolean | number | string {
  * Every app serves HTTP the same way: Fastify, correlation ids from `X-Request-Id`, problem+json for every
  * error (including Fastify's own body-parser errors, which happen before Nest sees the request).
  */
+/** How long a stopping app keeps answering 503 SHUTTING_DOWN before it closes its listener. */
+const SHUTDOWN_GRACE_MS = 300;
+
 export async function createHttpApp(
   module: Type<unknown>,
   opts: HttpAppOptions,
@@ -203,6 +206,10 @@ export async function createHttpApp(
   let closing = false;
   fastify.addHook('preClose', async () => {
     closing = true;
+    // A lame-duck moment before the listener closes: Node's server.close() resets idle keep-alive sockets, and a
+    // request already sent on one but not yet read would die with it. Until then every request is still read
+    // and answered (503 SHUTTING_DOWN, Connection: close), so clients see an answer, never a reset.
+    await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS));
   });
   fastify.addHook('onRequest', (req, reply, done) => {
     if (!closing) return done();
