@@ -3,6 +3,7 @@ import { InvoiceRepository } from './erp/invoice.repository';
 import { ProductRepository } from './erp/product.repository';
 import { ErpReadRepository } from './erp/erp-read.repository';
 import { CallsRepository } from './repositories/calls.repository';
+import { CrmChangesRepository } from './repositories/changes.repository';
 import { ContactsRepository } from './repositories/contacts.repository';
 import { DealsRepository } from './repositories/deals.repository';
 import { LeadsRepository } from './repositories/leads.repository';
@@ -17,6 +18,7 @@ const REPOSITORIES = [
   TasksRepository,
   ManagersRepository,
   CallsRepository,
+  CrmChangesRepository,
   LeadIntake,
   ProductRepository,
   InvoiceRepository,

@@ -10,6 +10,7 @@ export * from './repositories/deals.repository';
 export * from './repositories/tasks.repository';
 export * from './repositories/managers.repository';
 export * from './repositories/calls.repository';
+export * from './repositories/changes.repository';
 export * from './services/lead-intake';
 export * from './crm.module';
 export * from './erp/product.repository';

@@ -11,6 +11,7 @@ import { DealUtmTestDeliveries1765100000000 } from './migrations/1765100000000-d
 import { SecurityHardening1765200000000 } from './migrations/1765200000000-security-hardening';
 import { Erp1765600000000 } from './migrations/1765600000000-erp';
 import { Leads1765700000000 } from './migrations/1765700000000-leads';
+import { CrmChanges1765800000000 } from './migrations/1765800000000-crm-changes';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   SecurityHardening1765200000000,
   Erp1765600000000,
   Leads1765700000000,
+  CrmChanges1765800000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {
