@@ -8,14 +8,14 @@ import {
   parseAccessLogRange,
   parseAuditLimit,
 } from './access-log-query.service';
-import { AdminAuthGuard } from './admin-auth.guard';
+import { OperatorGuard } from './operators/operator.guard';
 import { RawQuery } from './call-query.service';
 
 const ACTOR = 'admin-api';
 
 /** The interface access log for operators: search, export (backup), deletion of a range, its audit trail. */
 @Controller('v1/admin/access-log')
-@UseGuards(AdminAuthGuard)
+@UseGuards(OperatorGuard)
 export class AccessLogController {
   private readonly logger = new Logger(AccessLogController.name);
 

@@ -7,7 +7,7 @@ import { PeerSecurityModule } from '@switchboard/peer-auth';
 import { AccessLogMaintenance, AccessLogModule, AccessLogPartitions } from '@switchboard/access-log';
 import { AccessLogQueryService } from './access-log-query.service';
 import { AccessLogController } from './access-log.controller';
-import { AdminAuthGuard } from './admin-auth.guard';
+import { OperatorGuard } from './operators/operator.guard';
 import { AlertsModule } from './alerts/alerts.module';
 import { CallQueryService } from './call-query.service';
 import { ConsoleAccessLog } from './console-access-log.hook';
@@ -48,7 +48,7 @@ import { PeersController } from './peers.controller';
     CrmQueryService,
     ErpReadRepository,
     CallQueryService,
-    AdminAuthGuard,
+    OperatorGuard,
     PeerAdminProvider,
     CredentialExpiryMonitor,
     AccessLogQueryService,

@@ -1,10 +1,10 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import { AdminAuthGuard } from './admin-auth.guard';
+import { OperatorGuard } from './operators/operator.guard';
 import { CallQueryService, RawQuery } from './call-query.service';
 import { ContactQuery, CrmQueryService, DealQuery } from './crm-query.service';
 
 @Controller('v1/crm')
-@UseGuards(AdminAuthGuard)
+@UseGuards(OperatorGuard)
 export class CrmController {
   constructor(
     private readonly crm: CrmQueryService,

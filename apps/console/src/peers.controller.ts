@@ -12,14 +12,14 @@ import {
 } from '@nestjs/common';
 import { validateContract } from '@switchboard/contracts';
 import { CreatePeerDto, IssueCredentialDto, PeerAdmin, UpdatePeerDto } from '@switchboard/peer-auth';
-import { AdminAuthGuard } from './admin-auth.guard';
+import { OperatorGuard } from './operators/operator.guard';
 import { limitOf, RawQuery, single } from './query-params';
 
 const OPERATOR = 'operator:console';
 
 /** Peers and their credentials. Secrets appear only in the response that issues them. */
 @Controller('v1/admin/peers')
-@UseGuards(AdminAuthGuard)
+@UseGuards(OperatorGuard)
 export class PeersController {
   constructor(private readonly admin: PeerAdmin) {}
 

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
 import { ContractViolation } from '@switchboard/contracts';
 import { DataSource } from 'typeorm';
-import { AdminAuthGuard } from '../admin-auth.guard';
+import { OperatorGuard } from '../operators/operator.guard';
 import { AlertEvaluator } from './alert-evaluator';
 import { AlertListFilter, AlertStore } from './alert-store';
 
@@ -31,7 +31,7 @@ export function parseAlertListQuery(q: Record<string, unknown>): AlertListFilter
 
 /** Alerts raised by the rules (apps/console/src/alerts), newest first; and a round on demand. */
 @Controller('v1/admin/alerts')
-@UseGuards(AdminAuthGuard)
+@UseGuards(OperatorGuard)
 export class AlertsController {
   constructor(
     private readonly ds: DataSource,

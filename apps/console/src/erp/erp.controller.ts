@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { INVOICE_STATUSES, NotFoundError } from '@switchboard/contracts';
 import { ErpReadRepository } from '@switchboard/crm';
 import { DataSource } from 'typeorm';
-import { AdminAuthGuard } from '../admin-auth.guard';
+import { OperatorGuard } from '../operators/operator.guard';
 import { single, UUID, violation, type RawQuery } from '../query-params';
 
 const PAGE = 50;
@@ -24,7 +24,7 @@ function uuidParam(q: RawQuery, field: string): string | undefined {
 
 /** Products (with prices and stock per warehouse) and invoices of the ERPs, for operators. */
 @Controller('v1/crm')
-@UseGuards(AdminAuthGuard)
+@UseGuards(OperatorGuard)
 export class ErpController {
   constructor(
     private readonly ds: DataSource,

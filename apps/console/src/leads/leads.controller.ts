@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { AdminAuthGuard } from '../admin-auth.guard';
+import { OperatorGuard } from '../operators/operator.guard';
 import { RawQuery } from '../query-params';
 import { BodyReader } from './body';
 import { LeadsService } from './leads.service';
@@ -7,7 +7,7 @@ import { LeadReportService } from './lead-report.service';
 
 /** Leads: the list, the card with its history, and the lifecycle. */
 @Controller('v1/crm')
-@UseGuards(AdminAuthGuard)
+@UseGuards(OperatorGuard)
 export class LeadsController {
   constructor(
     private readonly leads: LeadsService,

@@ -11,7 +11,7 @@ import {
   ManagersRepository,
 } from '@switchboard/crm';
 import { DataSource } from 'typeorm';
-import { AdminAuthGuard } from '../admin-auth.guard';
+import { OperatorGuard } from '../operators/operator.guard';
 import { BodyReader } from './body';
 
 function managerInput(raw: unknown, creating: boolean): ManagerInput {
@@ -46,7 +46,7 @@ const view = (m: ManagerRow, load: Map<string, number>) => ({ ...m, openItems: l
 
 /** Managers (who can take leads, when, how many) and the ordered assignment rules. */
 @Controller('v1/admin')
-@UseGuards(AdminAuthGuard)
+@UseGuards(OperatorGuard)
 export class ManagersController {
   constructor(
     private readonly ds: DataSource,

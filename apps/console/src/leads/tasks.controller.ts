@@ -13,7 +13,7 @@ import {
 import { ConflictError, NotFoundError } from '@switchboard/contracts';
 import { TaskKind, TasksRepository } from '@switchboard/crm';
 import { DataSource } from 'typeorm';
-import { AdminAuthGuard } from '../admin-auth.guard';
+import { OperatorGuard } from '../operators/operator.guard';
 import { instant, limitOf, oneOf, RawQuery, single, uuid, violation } from '../query-params';
 import { BodyReader } from './body';
 import { CLOCK, Clock } from './clock';
@@ -25,7 +25,7 @@ const KINDS: TaskKind[] = ['call_back', 'call_lead', 'follow_up'];
  * assigns, reschedules, completes with a result and, with `next`, creates the follow-up in the same step.
  */
 @Controller('v1/crm/tasks')
-@UseGuards(AdminAuthGuard)
+@UseGuards(OperatorGuard)
 export class TasksController {
   constructor(
     private readonly ds: DataSource,

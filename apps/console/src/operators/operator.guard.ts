@@ -4,17 +4,18 @@ import { AuthError, ErrorCode } from '@switchboard/contracts';
 import { FailureTracker } from '@switchboard/peer-auth';
 import type { FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { OperatorPrincipal } from './operator';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 /**
- * Operator access until operator accounts exist: one admin token, held only as its digest in memory. Wrong
+ * Sets `request.operator` (OperatorPrincipal) for every console handler. Operator access until operator accounts exist: one admin token, held only as its digest in memory. Wrong
  * tokens are counted per source address; an address that guessed console.adminLockoutMaxFailures times is
  * refused (AUTH_LOCKED, Retry-After, back-off doubling) before the token is even compared. Keyed by source
  * only, so a guesser elsewhere never locks the operator out. Every refusal is in the access log (ConsoleAccessLog).
  */
 @Injectable()
-export class AdminAuthGuard implements CanActivate {
+export class OperatorGuard implements CanActivate {
   private readonly digest: Buffer;
   private readonly failures: FailureTracker;
 
@@ -49,6 +50,14 @@ export class AdminAuthGuard implements CanActivate {
       this.failures.record(key);
       throw new AuthError(ErrorCode.AUTH_INVALID, 'The admin token was not accepted.');
     }
+    const operator: OperatorPrincipal = {
+      id: 'bootstrap',
+      name: 'ADMIN_TOKEN',
+      role: 'admin',
+      managerId: null,
+      via: 'admin-token',
+    };
+    (req as FastifyRequest & { operator: OperatorPrincipal }).operator = operator;
     return true;
   }
 }
