@@ -22,10 +22,16 @@ export class CrmChanges1765800000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now()
       );
       CREATE INDEX crm_changes_aggregate ON crm_changes (aggregate_key, seq);
+      -- how far each reader of crm_changes has got (outbound webhooks, order-status messages, ...)
+      CREATE TABLE crm_change_cursors (
+        consumer text PRIMARY KEY,
+        seq bigint NOT NULL DEFAULT 0,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
     `);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE crm_changes`);
+    await q.query(`DROP TABLE crm_change_cursors; DROP TABLE crm_changes`);
   }
 }
