@@ -280,6 +280,16 @@ describe('asterisk adapter: cdr_custom JSON and AMI Cdr', () => {
     );
   });
 
+  it('keeps ids sent as JSON numbers digit for digit (1711876200.10 is not call 1711876200.1)', () => {
+    // a template that leaves ${CDR(uniqueid)} unquoted: JSON.parse would read 1711876200.1, another call's id
+    const body = JSON.stringify({ ...custom, sequence: 12 })
+      .replace('"uniqueid":"1711876200.10"', '"uniqueid":1711876200.10')
+      .replace('"linkedid":"1711876200.10"', '"linkedid":9007199254740993123');
+    const [cdr] = asteriskAdapter.toEvents(req(body, 'application/json'), moscow);
+    expect(cdr.idempotencyKey).toBe('asterisk:1711876200.10:cdr:12');
+    expect(cdr.payload).toMatchObject({ providerCallId: '1711876200.10', linkedId: '9007199254740993123' });
+  });
+
   it('keeps times that carry their own offset, whatever the peer zone', () => {
     const zoned = {
       ...custom,

@@ -2,6 +2,7 @@ import type { CallDirection, CallDisposition, CallRecordV1 } from '@switchboard/
 import { verifyAsteriskSignature } from '@switchboard/peer-auth';
 import type { AdaptedEvent, ProviderAdapter, ProviderPeer } from '../provider-adapter';
 import { callRecord, Fields, localToUtc, mediaType, parseCallerId, parseCsv, violation } from './parse';
+import { parseExactJson } from '../lossless-json';
 
 /** cdr_csv `build_csv_record()` column order; uniqueid and userfield follow when cdr_csv logs them. */
 export const CDR_CSV_COLUMNS = [
@@ -196,7 +197,7 @@ export const asteriskAdapter: ProviderAdapter = {
     }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = parseExactJson(text);
     } catch {
       throw violation('', 'isJson', 'the body must be JSON');
     }

@@ -11,6 +11,7 @@ import {
 } from '@switchboard/contracts';
 import { createHash } from 'node:crypto';
 import type { AdaptedEvent, ProviderRequest } from '../provider-adapter';
+import { parseExactJson } from '../lossless-json';
 
 export const violation = (field: string, rule: string, message: string): ContractViolation =>
   new ContractViolation([{ field, rule, message }]);
@@ -54,7 +55,7 @@ export class Fields {
   static fromJson(text: string, field = ''): Fields {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = parseExactJson(text);
     } catch {
       throw violation(field, 'isJson', `${field || 'the body'} must be JSON`);
     }
