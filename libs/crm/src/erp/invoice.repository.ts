@@ -155,16 +155,20 @@ export class InvoiceRepository {
     return rows[0] ? { id: rows[0].id, inserted: rows[0].inserted, dealId: rows[0].deal_id } : null;
   }
 
-  /** A paid invoice marks its deal paid (the first payment date stays; a shipped deal keeps its status). */
-  async markDealPaid(em: EntityManager, dealId: string, paidAt: string | null): Promise<void> {
-    await em.query(
+  /**
+   * A paid invoice marks its deal paid (the first payment date stays; a shipped deal keeps its status). Returns
+   * the deal's contact (whose loyalty spend the payment changes), null when there is no such deal.
+   */
+  async markDealPaid(em: EntityManager, dealId: string, paidAt: string | null): Promise<string | null> {
+    const rows: Array<{ contact_id: string }> = await em.query(
       `UPDATE deals SET paid_at = COALESCE(paid_at, $2::timestamptz, now()),
               status = CASE WHEN status IN ('new', 'pending', 'processing', 'on_hold', 'failed') THEN 'paid'
                             ELSE status END,
               updated_at = now()
-        WHERE id = $1`,
+        WHERE id = $1 RETURNING contact_id`,
       [dealId, paidAt],
     );
+    return rows[0]?.contact_id ?? null;
   }
 
   /**

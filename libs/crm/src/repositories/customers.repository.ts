@@ -107,7 +107,8 @@ export class CustomersRepository {
     let verified: boolean;
     let outcome: SiteCustomerOutcome = 'updated';
     if (linked[0]) {
-      if (Number(linked[0].version) >= r.version) return { outcome: 'stale', contactId: linked[0].contact_id };
+      if (Number(linked[0].version) >= r.version)
+        return { outcome: 'stale', contactId: linked[0].contact_id };
       contactId = linked[0].contact_id;
       verified = linked[0].verified;
     } else {
@@ -207,9 +208,10 @@ export class CustomersRepository {
    * identities it adds (`phone:<e164>`, `email:<address>`).
    */
   async edit(em: EntityManager, contactId: string, e: ContactEdit, now: Date): Promise<ContactEditResult> {
-    const before: ContactFields[] = await em.query(`SELECT ${FIELDS_SQL} FROM contacts WHERE id = $1 FOR UPDATE`, [
-      contactId,
-    ]);
+    const before: ContactFields[] = await em.query(
+      `SELECT ${FIELDS_SQL} FROM contacts WHERE id = $1 FOR UPDATE`,
+      [contactId],
+    );
     if (!before[0]) return { status: 'not_found' };
     const old = before[0];
     const next: ContactFields = {
@@ -222,10 +224,7 @@ export class CustomersRepository {
     const changed = CONTACT_SHARED_FIELDS.filter((f) => canonical(old[f]) !== canonical(next[f]));
     if (changed.length === 0) return { status: 'ok', contact: { id: contactId, ...old }, changed: [] };
 
-    const want = [
-      ...next.phones.map((v) => ['phone', v]),
-      ...next.emails.map((v) => ['email', v]),
-    ];
+    const want = [...next.phones.map((v) => ['phone', v]), ...next.emails.map((v) => ['email', v])];
     // Attach (or confirm as this card's, verified) every identity the card now lists; another card's stays.
     const owned: Array<{ kind: string; value: string }> = await em.query(
       `INSERT INTO contact_identities AS i (kind, value, contact_id, peer_id, verified)

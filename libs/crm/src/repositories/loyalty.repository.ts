@@ -74,13 +74,29 @@ export class LoyaltyRepository {
         WHERE contact_id = ANY($1::uuid[]) AND paid_at IS NOT NULL AND paid_at > $2
           AND currency = $3 AND NOT test AND status <> ALL($4::text[])
         GROUP BY contact_id`,
-      [state.map((s) => s.id), windowStart(now, settings.windowDays), settings.currency, SPEND_EXCLUDED_STATUSES],
+      [
+        state.map((s) => s.id),
+        windowStart(now, settings.windowDays),
+        settings.currency,
+        SPEND_EXCLUDED_STATUSES,
+      ],
     );
     const spendOf = new Map(spendRows.map((r) => [r.contact_id, Number(r.spend)]));
 
-    const writes: Array<{ id: string; spend: number; tier: string | null; percent: number | null; source: string | null }> =
-      [];
-    const outbox: Array<{ id: string; before: Snapshot; after: Snapshot; spend: number; tier: string | null }> = [];
+    const writes: Array<{
+      id: string;
+      spend: number;
+      tier: string | null;
+      percent: number | null;
+      source: string | null;
+    }> = [];
+    const outbox: Array<{
+      id: string;
+      before: Snapshot;
+      after: Snapshot;
+      spend: number;
+      tier: string | null;
+    }> = [];
     for (const s of state) {
       const spend = spendOf.get(s.id) ?? 0;
       const tier = tierFor(spend, settings.tiers);
@@ -128,25 +144,23 @@ export class LoyaltyRepository {
       );
       await this.changes.record(
         em,
-        outbox.map(
-          (o): CrmChange => ({
-            type: 'crm.contact.discount_changed',
-            aggregateKey: contactKey(o.id),
+        outbox.map((o): CrmChange => ({
+          type: 'crm.contact.discount_changed',
+          aggregateKey: contactKey(o.id),
+          contactId: o.id,
+          payload: {
             contactId: o.id,
-            payload: {
-              contactId: o.id,
-              siteAccounts: accounts.get(o.id) ?? [],
-              discount: {
-                percent: o.after.percent,
-                source: o.after.source,
-                expiresAt: o.after.expiresAt?.toISOString() ?? null,
-              },
-              previous: { percent: o.before.percent, source: o.before.source },
-              loyalty: { spend: o.spend, currency: settings.currency, tier: o.tier },
+            siteAccounts: accounts.get(o.id) ?? [],
+            discount: {
+              percent: o.after.percent,
+              source: o.after.source,
+              expiresAt: o.after.expiresAt?.toISOString() ?? null,
             },
-            occurredAt: now,
-          }),
-        ),
+            previous: { percent: o.before.percent, source: o.before.source },
+            loyalty: { spend: o.spend, currency: settings.currency, tier: o.tier },
+          },
+          occurredAt: now,
+        })),
       );
     }
     return { changed: outbox.length, skipped: ids.length - state.length };
@@ -197,7 +211,10 @@ export class LoyaltyRepository {
   }
 
   /** The site accounts linked to each contact. */
-  async siteAccounts(em: EntityManager, contactIds: readonly string[]): Promise<Map<string, SiteAccountRef[]>> {
+  async siteAccounts(
+    em: EntityManager,
+    contactIds: readonly string[],
+  ): Promise<Map<string, SiteAccountRef[]>> {
     const rows: Array<{ contact_id: string; peer_id: string; site_customer_id: string }> = await em.query(
       `SELECT contact_id, peer_id, site_customer_id FROM contact_site_accounts
         WHERE contact_id = ANY($1::uuid[]) ORDER BY contact_id, peer_id, site_customer_id`,

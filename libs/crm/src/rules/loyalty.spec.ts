@@ -35,7 +35,9 @@ describe('loyalty rules', () => {
       expiresAt: until,
     });
     // Expiry is exclusive: at that very moment the tier applies again.
-    expect(effectiveDiscount(gold, { percent: 15, expiresAt: until }, until)).toMatchObject({ source: 'tier' });
+    expect(effectiveDiscount(gold, { percent: 15, expiresAt: until }, until)).toMatchObject({
+      source: 'tier',
+    });
     expect(effectiveDiscount(null, { percent: 2, expiresAt: null }, NOW)).toMatchObject({ percent: 2 });
     // A manual 0 % is a decision too (no discount for this customer), not "none".
     expect(effectiveDiscount(gold, { percent: 0, expiresAt: null }, NOW)).toEqual({

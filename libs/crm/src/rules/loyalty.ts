@@ -79,7 +79,8 @@ export function tierFor(spend: number, tiers: readonly LoyaltyTier[]): LoyaltyTi
 }
 
 /** The first moment whose payments still count at `now`. */
-export const windowStart = (now: Date, windowDays: number): Date => new Date(now.getTime() - windowDays * DAY_MS);
+export const windowStart = (now: Date, windowDays: number): Date =>
+  new Date(now.getTime() - windowDays * DAY_MS);
 
 /** Whether a manual discount still applies at `now` (it ends at expiresAt, exclusive). */
 export const manualActive = (m: ManualDiscount | null, now: Date): m is ManualDiscount =>
@@ -91,7 +92,8 @@ export function effectiveDiscount(
   manual: ManualDiscount | null,
   now: Date,
 ): EffectiveDiscount {
-  if (manualActive(manual, now)) return { percent: manual.percent, source: 'manual', expiresAt: manual.expiresAt };
+  if (manualActive(manual, now))
+    return { percent: manual.percent, source: 'manual', expiresAt: manual.expiresAt };
   if (tier && tier.percent > 0) return { percent: tier.percent, source: 'tier', expiresAt: null };
   return { percent: 0, source: null, expiresAt: null };
 }
