@@ -160,7 +160,8 @@ export class InvoiceRepository {
    * the deal's contact (whose loyalty spend the payment changes), null when there is no such deal.
    */
   async markDealPaid(em: EntityManager, dealId: string, paidAt: string | null): Promise<string | null> {
-    const rows: Array<{ contact_id: string }> = await em.query(
+    // typeorm answers an UPDATE with [rows, affected].
+    const [rows]: [Array<{ contact_id: string }>, number] = await em.query(
       `UPDATE deals SET paid_at = COALESCE(paid_at, $2::timestamptz, now()),
               status = CASE WHEN status IN ('new', 'pending', 'processing', 'on_hold', 'failed') THEN 'paid'
                             ELSE status END,

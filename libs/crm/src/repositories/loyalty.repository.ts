@@ -176,13 +176,14 @@ export class LoyaltyRepository {
     settings: LoyaltySettings,
     now: Date,
   ): Promise<boolean> {
-    const rows: unknown[] = await em.query(
+    // typeorm answers an UPDATE with [rows, affected].
+    const [, affected]: [unknown[], number] = await em.query(
       `UPDATE contacts SET manual_discount = $2, manual_discount_expires_at = $3, manual_discount_set_by = $4,
               updated_at = now()
-        WHERE id = $1 RETURNING 1`,
+        WHERE id = $1`,
       [contactId, manual?.percent ?? null, manual?.expiresAt ?? null, manual?.setBy ?? null],
     );
-    if (rows.length === 0) return false;
+    if (affected === 0) return false;
     await this.recompute(em, [contactId], settings, now);
     return true;
   }
