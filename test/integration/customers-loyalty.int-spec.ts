@@ -69,11 +69,11 @@ async function deal(
   return id as string;
 }
 
-const rowsOf = (contactId: string, type: string) =>
+const rowsOf = (contactId: string, type: string): Promise<Array<{ payload: Record<string, any> }>> =>
   em().query(`SELECT payload FROM crm_changes WHERE contact_id = $1 AND type = $2 ORDER BY seq`, [
     contactId,
     type,
-  ]) as Promise<Array<{ payload: Record<string, any> }>>;
+  ]);
 
 describe('loyalty SQL', () => {
   it('counts paid deals of the window in the currency, excludes refunded, cancelled, test and foreign ones', async () => {

@@ -62,15 +62,10 @@ describe('website.customer.updated v1', () => {
     ['an unknown field', { password: 'x' }, 'password'],
     ['a consent that is no yes/no', { consents: { sms: 'yes' } }, 'consents'],
   ])('refuses %s, naming the field', (_name, change, field) => {
-    const body = { ...CUSTOMER, ...change };
-    expect(() => validateContract(CustomerUpdatedV1, JSON.parse(JSON.stringify(body)))).toThrow(
-      ContractViolation,
+    const body = JSON.parse(JSON.stringify({ ...CUSTOMER, ...change })) as unknown;
+    expect(verdict(() => validateContract(CustomerUpdatedV1, body))).toMatch(
+      new RegExp(`^refused .*"field":"${field.replace('.', '\\.')}(\\.\\d+)?"`),
     );
-    try {
-      validateContract(CustomerUpdatedV1, JSON.parse(JSON.stringify(body)));
-    } catch (err) {
-      expect((err as ContractViolation).errors.map((e) => e.field)).toContain(field);
-    }
   });
 
   it('the compiled check agrees with class-validator on every field removed or given a wrong value', () => {
