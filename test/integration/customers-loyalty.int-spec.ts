@@ -1,6 +1,7 @@
 import {
   CrmChangesRepository,
   CustomersRepository,
+  InvoiceRepository,
   LoyaltyRepository,
   LoyaltySettings,
   tierFor,
@@ -174,6 +175,22 @@ describe('loyalty SQL', () => {
       await runner.release();
     }
     expect((await loyalty.recompute(em(), [c], SETTINGS, NOW, { skipLocked: true })).changed).toBe(1);
+  });
+});
+
+describe('ERP invoice-paid path', () => {
+  it('marks the deal paid and names its contact, whose recompute then counts it', async () => {
+    const c = await contact({ phone: '+79120000107' });
+    const d = await deal(c, { amount: 20_000, paidAt: null, status: 'new' });
+    const invoices = new InvoiceRepository();
+    expect(await invoices.markDealPaid(em(), d, NOW.toISOString())).toBe(c);
+    expect(await invoices.markDealPaid(em(), randomUUID(), null)).toBeNull();
+    expect((await loyalty.recompute(em(), [c], SETTINGS, NOW)).changed).toBe(1);
+    expect((await rowsOf(c, 'crm.contact.discount_changed'))[0].payload.discount).toEqual({
+      percent: 3,
+      source: 'tier',
+      expiresAt: null,
+    });
   });
 });
 
