@@ -271,11 +271,17 @@ describe('site accounts SQL', () => {
     const other = await contact({ phone: '+79120000203', peerId: 'crm-import' });
     const r = await customers.applySiteRevision(
       em(),
-      revision({ phones: ['+79120000203'], emails: ['graft@example.com'] }),
+      revision({
+        phones: ['+79120000203'],
+        emails: ['graft@example.com'],
+        name: 'Mallory',
+        birthday: '2000-01-01',
+      }),
       'website:shop',
     );
     expect(r).toEqual({ outcome: 'linked', contactId: other });
-    expect((await card(other)).emails).toEqual([]);
+    // Another peer's card: the account fills blanks (birthday) but does not overwrite (name) or add identities.
+    expect(await card(other)).toMatchObject({ name: 'Anna', birthday: '2000-01-01', emails: [] });
     expect(
       await em().query(`SELECT peer_id, verified FROM contact_identities WHERE value = 'graft@example.com'`),
     ).toEqual([{ peer_id: 'shop', verified: false }]);

@@ -91,7 +91,8 @@ export class CustomersRepository {
    * the one already linked; else the one this site created for this customer id; else the one holding one of
    * its phones (in the order sent), then one of its emails — under the cross-peer rules of ContactsRepository
    * (another peer's unverified identities never match; linking through another peer's identity holds what the
-   * account attaches unverified); else a new card. The caller holds lockKeys(r).
+   * account attaches unverified, and its name, birthday, address and consents only fill what the card lacks);
+   * else a new card. The caller holds lockKeys(r).
    */
   async applySiteRevision(
     em: EntityManager,
@@ -138,10 +139,11 @@ export class CustomersRepository {
        UPDATE contacts c SET
          phones = c.phones || COALESCE((SELECT array_agg(value) FROM added WHERE kind = 'phone' AND verified), '{}'),
          emails = c.emails || COALESCE((SELECT array_agg(value) FROM added WHERE kind = 'email' AND verified), '{}'),
-         name = CASE WHEN $6 THEN $7 ELSE c.name END,
-         birthday = CASE WHEN $8 THEN $9::date ELSE c.birthday END,
-         address = CASE WHEN $10 THEN $11::jsonb ELSE c.address END,
-         consents = c.consents || $12::jsonb,
+         -- Linked through another peer's identity ($5 false): the account only fills what the card lacks.
+         name = CASE WHEN $6 AND ($5 OR c.name IS NULL) THEN $7 ELSE c.name END,
+         birthday = CASE WHEN $8 AND ($5 OR c.birthday IS NULL) THEN $9::date ELSE c.birthday END,
+         address = CASE WHEN $10 AND ($5 OR c.address IS NULL) THEN $11::jsonb ELSE c.address END,
+         consents = CASE WHEN $5 THEN c.consents || $12::jsonb ELSE $12::jsonb || c.consents END,
          site_customer_id = COALESCE(c.site_customer_id, $13),
          updated_at = now()
        WHERE c.id = $1`,
