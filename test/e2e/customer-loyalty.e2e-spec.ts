@@ -16,7 +16,7 @@ describe('customer sync and loyalty discount', () => {
     CRM_LOYALTY_TIERS: JSON.stringify(TIERS),
     CRM_LOYALTY_CURRENCY: 'RUB',
   });
-  beforeAll(() => sys.start());
+  beforeAll(() => sys.start(['gateway', 'website-connector', 'erp-connector', 'console']));
   afterAll(() => sys.destroy());
 
   let seq = 0;
@@ -351,6 +351,60 @@ describe('customer sync and loyalty discount', () => {
       );
       expect([missing.status, missing.body.code]).toEqual([404, 'NOT_FOUND']);
       expect(await changes(newCard, 'crm.contact.updated')).toHaveLength(1);
+    });
+  });
+
+  describe('the ERP path', () => {
+    it('an invoice paid in the ERP marks the deal paid and records the discount change once', async () => {
+      const peer = await sys.consoleCall('POST', '/v1/admin/peers', {
+        id: 'erp-loyalty',
+        name: 'ERP',
+        kind: 'erp',
+        scopes: ['erp.*'],
+      });
+      expect(peer.status).toBe(201);
+      const send = (body: unknown) =>
+        sys.post('/v1/erp/invoices', body, { authorization: `Bearer ${peer.body.credential.token}` });
+      // The gateway learns of the credential by LISTEN/NOTIFY: few tries, far apart (lockout counts failures).
+      expect(await eventually(async () => (await send({})).status !== 401, 5_000, 600)).toBe(true);
+
+      const contactId = await paidOrder(uniquePhone(), 20_000, { status: 'new', paidAt: undefined });
+      const o = await sys.sql<{ external_id: string }>(
+        `SELECT external_id FROM deals WHERE contact_id = $1`,
+        [contactId],
+      );
+      const invoice = {
+        number: 'LOY-1',
+        kind: 'invoice',
+        status: 'paid',
+        issueDate: '2026-11-21',
+        paidAt: new Date().toISOString(),
+        currency: 'RUB',
+        dealExternalId: o[0].external_id,
+        seller: { name: 'Us' },
+        buyer: { name: 'Anna' },
+        lines: [{ sku: 'SKU-1', name: 'Thing', quantity: 1, price: 20_000, amount: 20_000 }],
+        taxTotal: 0,
+        total: 20_000,
+        version: 1,
+      };
+      expect((await send(invoice)).status).toBe(202);
+      const rows = await eventually(async () => {
+        const r = await changes(contactId, 'crm.contact.discount_changed');
+        return r.length ? r : null;
+      });
+      expect(rows).toHaveLength(1);
+      expect(rows[0].payload).toMatchObject({
+        discount: { percent: 3, source: 'tier' },
+        loyalty: { spend: 20_000, tier: 'silver' },
+      });
+      // The same invoice again (a newer version, still paid): nothing changes, nothing recorded.
+      expect((await send({ ...invoice, version: 2 })).status).toBe(202);
+      await eventually(async () => {
+        const [i] = await sys.sql<{ version: string }>(`SELECT version FROM invoices WHERE number = 'LOY-1'`);
+        return Number(i?.version) === 2;
+      });
+      expect(await changes(contactId, 'crm.contact.discount_changed')).toHaveLength(1);
     });
   });
 });
