@@ -185,6 +185,10 @@ describe('ERP invoice-paid path', () => {
     const invoices = new InvoiceRepository();
     expect(await invoices.markDealPaid(em(), d, NOW.toISOString())).toBe(c);
     expect(await invoices.markDealPaid(em(), randomUUID(), null)).toBeNull();
+    // A 1C order state applies only when newer: the stale one answers false (what decides a recompute).
+    const state = { status: 'paid', erpNumber: null, paidAt: null, shippedAt: null, version: 2 };
+    expect(await invoices.applyOrderStatus(em(), d, state)).toBe(true);
+    expect(await invoices.applyOrderStatus(em(), d, { ...state, version: 1 })).toBe(false);
     expect((await loyalty.recompute(em(), [c], SETTINGS, NOW)).changed).toBe(1);
     expect((await rowsOf(c, 'crm.contact.discount_changed'))[0].payload.discount).toEqual({
       percent: 3,

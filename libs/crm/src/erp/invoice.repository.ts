@@ -187,7 +187,8 @@ export class InvoiceRepository {
       version: number;
     },
   ): Promise<boolean> {
-    const rows: unknown[] = await em.query(
+    // typeorm answers an UPDATE with [rows, affected]: the length of that pair is no answer.
+    const [, affected]: [unknown[], number] = await em.query(
       `UPDATE deals SET status = $2, erp_number = COALESCE($3, erp_number),
               paid_at = COALESCE(paid_at, $4::timestamptz, CASE WHEN $2 = 'paid' THEN now() END),
               shipped_at = COALESCE($5::timestamptz, shipped_at), erp_status_version = $6, updated_at = now()
@@ -195,6 +196,6 @@ export class InvoiceRepository {
         RETURNING 1`,
       [dealId, s.status, s.erpNumber, s.paidAt, s.shippedAt, s.version],
     );
-    return rows.length > 0;
+    return affected > 0;
   }
 }
