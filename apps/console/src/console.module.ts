@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@switchboard/config';
+import { clockFromEnv, ConfigModule } from '@switchboard/config';
 import { CrmModule } from '@switchboard/crm';
 import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
@@ -15,7 +15,10 @@ import { CrmController } from './crm.controller';
 import { CrmQueryService } from './crm-query.service';
 import { ErpReadRepository } from '@switchboard/crm';
 import { ErpController } from './erp/erp.controller';
-import { CLOCK, systemClock } from './leads/clock';
+import { CLOCK } from './leads/clock';
+import { ContactsController } from './customers/contacts.controller';
+import { CustomersService } from './customers/customers.service';
+import { LoyaltyJob } from './customers/loyalty.job';
 import { LeadReportService } from './leads/lead-report.service';
 import { LeadsController } from './leads/leads.controller';
 import { LeadsService } from './leads/leads.service';
@@ -37,6 +40,7 @@ import { PeersController } from './peers.controller';
   ],
   controllers: [
     CrmController,
+    ContactsController,
     ErpController,
     PeersController,
     AccessLogController,
@@ -57,7 +61,9 @@ import { PeersController } from './peers.controller';
     ConsoleAccessLog,
     LeadsService,
     LeadReportService,
-    { provide: CLOCK, useValue: systemClock },
+    CustomersService,
+    LoyaltyJob,
+    { provide: CLOCK, useValue: clockFromEnv() },
   ],
 })
 export class ConsoleModule {}

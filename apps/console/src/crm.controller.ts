@@ -2,6 +2,7 @@ import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { OperatorGuard } from './operators/operator.guard';
 import { CallQueryService, RawQuery } from './call-query.service';
 import { ContactQuery, CrmQueryService, DealQuery } from './crm-query.service';
+import { CustomersService } from './customers/customers.service';
 
 @Controller('v1/crm')
 @UseGuards(OperatorGuard)
@@ -9,6 +10,7 @@ export class CrmController {
   constructor(
     private readonly crm: CrmQueryService,
     private readonly calls: CallQueryService,
+    private readonly customers: CustomersService,
   ) {}
 
   @Get('contacts')
@@ -16,9 +18,11 @@ export class CrmController {
     return { items: await this.crm.contacts(q ?? {}) };
   }
 
+  /** The card, with its loyalty (spend, tier, discount and its source) and linked site accounts. */
   @Get('contacts/:id')
-  contact(@Param('id') id: string) {
-    return this.crm.contact(id);
+  async contact(@Param('id') id: string) {
+    const card = await this.crm.contact(id);
+    return { ...card, ...(await this.customers.cardExtras(id)) };
   }
 
   @Get('deals')

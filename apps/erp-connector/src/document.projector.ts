@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@switchboard/config';
 import {
   CatalogCompletedV1,
@@ -9,7 +9,15 @@ import {
   OrderStatusChangedV1,
   validateContract,
 } from '@switchboard/contracts';
-import { InvoiceRepository, normalizeEmail, normalizePhone, ProductRepository } from '@switchboard/crm';
+import {
+  InvoiceRepository,
+  LoyaltyRepository,
+  normalizeEmail,
+  normalizePhone,
+  ProductRepository,
+} from '@switchboard/crm';
+import { EntityManager } from 'typeorm';
+import { CLOCK, Clock } from './clock';
 import { Inbox } from '@switchboard/database';
 
 const CONSUMER = 'erp-connector';
@@ -34,7 +42,16 @@ export class DocumentProjector {
     private readonly invoices: InvoiceRepository,
     private readonly products: ProductRepository,
     private readonly config: AppConfig,
+    private readonly loyalty: LoyaltyRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
+
+  /** A deal paid or refunded changes its contact's loyalty spend: recomputed in the same transaction. */
+  private async recomputeLoyalty(em: EntityManager, contactId: string | null): Promise<void> {
+    if (!contactId) return;
+    const { tiers, currency, windowDays } = this.config.crm.loyalty;
+    await this.loyalty.recompute(em, [contactId], { tiers, currency, windowDays }, this.clock.now());
+  }
 
   async invoice(envelope: EventEnvelope): Promise<string> {
     const inv = validateContract(InvoiceV1, envelope.payload);
@@ -90,7 +107,7 @@ export class DocumentProjector {
         if (!written) return { outcome: 'stale' };
         const dealId = written.dealId ?? deal?.id ?? null;
         if (inv.status === 'paid' && inv.kind === 'invoice' && dealId) {
-          await this.invoices.markDealPaid(em, dealId, inv.paidAt ?? null);
+          await this.recomputeLoyalty(em, await this.invoices.markDealPaid(em, dealId, inv.paidAt ?? null));
         }
         return { outcome: written.inserted ? 'created' : 'updated' };
       },
@@ -115,6 +132,8 @@ export class DocumentProjector {
           shippedAt: s.shippedAt ?? null,
           version: s.version,
         });
+        if (applied && ['paid', 'refunded', 'cancelled'].includes(s.status))
+          await this.recomputeLoyalty(em, deal.contactId);
         return { outcome: applied ? 'updated' : 'stale' };
       },
       [`deal-erp:${s.orderId}`],

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@switchboard/config';
+import { clockFromEnv, ConfigModule } from '@switchboard/config';
 import { CrmModule } from '@switchboard/crm';
 import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
 import { BrokerProbe, ConsumerProbe, MessagingModule } from '@switchboard/messaging';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
 import { CatalogProjector } from './catalog.projector';
+import { CLOCK } from './clock';
 import { DocumentProjector } from './document.projector';
 import { ErpHandler } from './erp.handler';
 
@@ -20,6 +21,6 @@ export const ERP_CONNECTOR_SECTIONS = ['database', 'amqp', 'erpConnector', 'crm'
     HealthModule.forProbes([DatabaseProbe, BrokerProbe, ConsumerProbe]),
   ],
   controllers: [ErpHandler],
-  providers: [CatalogProjector, DocumentProjector],
+  providers: [CatalogProjector, DocumentProjector, { provide: CLOCK, useValue: clockFromEnv() }],
 })
 export class ErpConnectorModule {}

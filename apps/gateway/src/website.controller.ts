@@ -30,4 +30,18 @@ export class WebsiteController {
   ): Promise<{ eventId: string }> {
     return this.ingest.accept({ type: EventType.WebsiteLeadSubmitted, peer, body, idempotencyKey });
   }
+
+  /**
+   * A personal account changed on the site (website.customer.updated v1); 202 as for orders. The connector links
+   * it to a card and applies it when its version is newer than the card's.
+   */
+  @Post('customers')
+  @HttpCode(202)
+  submitCustomer(
+    @Body() body: unknown,
+    @Peer() peer: AuthenticatedPeer,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<{ eventId: string }> {
+    return this.ingest.accept({ type: EventType.WebsiteCustomerUpdated, peer, body, idempotencyKey });
+  }
 }

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@switchboard/config';
 import {
   DomainError,
@@ -10,13 +10,18 @@ import {
 import {
   ContactCandidate,
   ContactsRepository,
+  LoyaltyRepository,
   normalizeEmail,
   normalizePhone,
   rounds,
 } from '@switchboard/crm';
 import { BatchingInbox, BatchItem } from '@switchboard/database';
 import { EntityManager } from 'typeorm';
+import { CLOCK, Clock } from './clock';
 import { FaultInjector } from './fault-injector';
+
+/** Statuses that change what counts towards the loyalty spend (with any order carrying paidAt). */
+const LOYALTY_STATUSES: ReadonlySet<string> = new Set(['paid', 'refunded', 'cancelled']);
 
 export const CONSUMER = 'website-connector';
 
@@ -109,6 +114,8 @@ export class OrderProjector {
     private readonly contacts: ContactsRepository,
     private readonly config: AppConfig,
     private readonly faults: FaultInjector,
+    private readonly loyalty: LoyaltyRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     inbox.configure<{ outcome: OrderOutcome }, OrderItem>(CONSUMER, {
       batchEffects: (em, items) => this.projectBatch(em, items as Item[]),
@@ -215,7 +222,28 @@ export class OrderProjector {
         );
       }
     }
+    await this.recomputeLoyalty(em, items, contacts, outcomes);
     return outcomes.map((outcome) => ({ outcome }));
+  }
+
+  /**
+   * A deal paid, refunded or cancelled changes its contact's spend: recompute those contacts (set-based, one
+   * crm.contact.discount_changed per contact whose discount changed) in the transaction that marked the deal.
+   */
+  private async recomputeLoyalty(
+    em: EntityManager,
+    items: Item[],
+    contacts: Array<{ id: string }>,
+    outcomes: OrderOutcome[],
+  ): Promise<void> {
+    const touched = items.flatMap(({ data: { order } }, i) =>
+      (outcomes[i] !== 'stale' || order.paidAt) && (order.paidAt || LOYALTY_STATUSES.has(order.status))
+        ? [contacts[i].id]
+        : [],
+    );
+    if (touched.length === 0) return;
+    const { tiers, currency, windowDays } = this.config.crm.loyalty;
+    await this.loyalty.recompute(em, touched, { tiers, currency, windowDays }, this.clock.now());
   }
 }
 

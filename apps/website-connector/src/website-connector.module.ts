@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@switchboard/config';
+import { clockFromEnv, ConfigModule } from '@switchboard/config';
 import { CrmModule } from '@switchboard/crm';
 import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
 import { BrokerProbe, ConsumerProbe, MessagingModule } from '@switchboard/messaging';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
-import { CLOCK, systemClock } from './clock';
+import { CLOCK } from './clock';
+import { CustomerHandler } from './customer.handler';
+import { CustomerProjector } from './customer.projector';
 import { FaultInjector } from './fault-injector';
 import { LeadHandler } from './lead.handler';
 import { LeadProjector } from './lead.projector';
@@ -20,7 +22,13 @@ import { OrderProjector } from './order.projector';
     MetricsModule,
     HealthModule.forProbes([DatabaseProbe, BrokerProbe, ConsumerProbe], { metricsOnThisListener: true }),
   ],
-  controllers: [OrderHandler, LeadHandler],
-  providers: [OrderProjector, LeadProjector, FaultInjector, { provide: CLOCK, useValue: systemClock }],
+  controllers: [OrderHandler, LeadHandler, CustomerHandler],
+  providers: [
+    OrderProjector,
+    LeadProjector,
+    CustomerProjector,
+    FaultInjector,
+    { provide: CLOCK, useValue: clockFromEnv() },
+  ],
 })
 export class WebsiteConnectorModule {}

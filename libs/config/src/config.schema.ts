@@ -16,7 +16,12 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
-import { assignmentRuleProblems, type AssignmentRule } from '@switchboard/crm';
+import {
+  assignmentRuleProblems,
+  loyaltyTierProblems,
+  type AssignmentRule,
+  type LoyaltyTier,
+} from '@switchboard/crm';
 
 /** Each section is validated on its own so a bad value names the concern it belongs to. */
 export class DatabaseConfig {
@@ -303,6 +308,37 @@ export class LeadsConfig {
   assignmentRules: AssignmentRule[];
 }
 
+/** Loyalty discount (issue 16): spend of paid deals over a rolling window -> tier -> percent. */
+export class LoyaltyConfig {
+  /** Ascending spend thresholds, each with its percent; [] turns tiers off (manual discounts still work). */
+  @IsArray()
+  @ValidateBy({
+    name: 'isLoyaltyTiers',
+    validator: {
+      validate: (v: unknown) => loyaltyTierProblems(v).length === 0,
+      defaultMessage: (a) => loyaltyTierProblems(a?.value).join('; '),
+    },
+  })
+  tiers: LoyaltyTier[];
+
+  /** Only paid deals in this currency count towards the spend (ISO 4217). */
+  @IsString()
+  @Matches(/^[A-Z]{3}$/)
+  currency: string;
+
+  /** The rolling window of paid deals, in days. */
+  @IsInt()
+  @Min(1)
+  @Max(3660)
+  windowDays: number;
+
+  /** How often the console recomputes every contact (old spend ages out, manual discounts expire). */
+  @IsNumber()
+  @Min(0.05)
+  @Max(1440)
+  recomputeEveryMinutes: number;
+}
+
 export class CrmConfig {
   /** ISO 3166 region used to read national phone numbers ("8 912 …" in RU). */
   @IsString()
@@ -312,6 +348,10 @@ export class CrmConfig {
   @ValidateNested()
   @Type(() => LeadsConfig)
   leads: LeadsConfig;
+
+  @ValidateNested()
+  @Type(() => LoyaltyConfig)
+  loyalty: LoyaltyConfig;
 }
 
 export class TelephonyConfig {

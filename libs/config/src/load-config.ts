@@ -91,6 +91,10 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   ALERTS_UNASSIGNED_LEAD_MINUTES: ['alerts.unassignedLeadMinutes', 'number'],
   ALERTS_OVERDUE_TASK_THRESHOLD: ['alerts.overdueTaskThreshold', 'int'],
   CRM_DEFAULT_REGION: ['crm.defaultRegion', 'string'],
+  CRM_LOYALTY_TIERS: ['crm.loyalty.tiers', 'json'],
+  CRM_LOYALTY_CURRENCY: ['crm.loyalty.currency', 'string'],
+  CRM_LOYALTY_WINDOW_DAYS: ['crm.loyalty.windowDays', 'int'],
+  CRM_LOYALTY_RECOMPUTE_EVERY_MINUTES: ['crm.loyalty.recomputeEveryMinutes', 'number'],
   LOG_LEVEL: ['log.level', 'string'],
   LOG_FORMAT: ['log.format', 'string'],
 };

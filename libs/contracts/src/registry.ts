@@ -11,11 +11,13 @@ import {
 } from './telephony/call-event';
 import { LeadSubmittedV1 } from './website/lead-submitted';
 import { OrderSubmittedV1 } from './website/order-submitted';
+import { CustomerUpdatedV1 } from './website/customer-updated';
 import { ERP_CONTRACTS, ERP_EVENT_TYPES } from './erp/registry';
 
 export const EventType = {
   WebsiteOrderSubmitted: 'website.order.submitted',
   WebsiteLeadSubmitted: 'website.lead.submitted',
+  WebsiteCustomerUpdated: 'website.customer.updated',
   TelephonyCallStarted: TELEPHONY_EVENT_TYPES.started,
   TelephonyCallRinging: TELEPHONY_EVENT_TYPES.ringing,
   TelephonyCallAnswered: TELEPHONY_EVENT_TYPES.answered,
@@ -82,6 +84,14 @@ export const CONTRACTS: Readonly<Record<EventType, ContractDefinition<object>>> 
         ? `lead:${l.submissionId}`
         : `lead:${l.formId ?? ''}:${l.phone ?? ''}:${l.email ?? ''}@${l.occurredAt}`,
     occurredAt: (l) => l.occurredAt,
+  }),
+  [EventType.WebsiteCustomerUpdated]: define<CustomerUpdatedV1>({
+    type: EventType.WebsiteCustomerUpdated,
+    schemaVersion: 1,
+    dto: CustomerUpdatedV1,
+    // One revision of one account is one fact: a re-post of it is the same event.
+    naturalKey: (c) => `customer:${c.siteCustomerId}@${c.version}`,
+    occurredAt: (c) => c.updatedAt ?? new Date().toISOString(),
   }),
   [EventType.TelephonyCallStarted]: callEvent(EventType.TelephonyCallStarted),
   [EventType.TelephonyCallRinging]: callEvent(EventType.TelephonyCallRinging),

@@ -4,6 +4,8 @@ import { ProductRepository } from './erp/product.repository';
 import { ErpReadRepository } from './erp/erp-read.repository';
 import { CallsRepository } from './repositories/calls.repository';
 import { CrmChangesRepository } from './repositories/changes.repository';
+import { CustomersRepository } from './repositories/customers.repository';
+import { LoyaltyRepository } from './repositories/loyalty.repository';
 import { ContactsRepository } from './repositories/contacts.repository';
 import { DealsRepository } from './repositories/deals.repository';
 import { LeadsRepository } from './repositories/leads.repository';
@@ -19,6 +21,8 @@ const REPOSITORIES = [
   ManagersRepository,
   CallsRepository,
   CrmChangesRepository,
+  LoyaltyRepository,
+  CustomersRepository,
   LeadIntake,
   ProductRepository,
   InvoiceRepository,

@@ -15,7 +15,7 @@ export const LEAD_KINDS = ['form', 'callback', 'subscription', 'quiz', 'chat'] a
 export type LeadKind = (typeof LEAD_KINDS)[number];
 
 /** Consents as the form recorded them: at most 20 named yes/no answers ({"personalData": true}). */
-function IsConsents(): PropertyDecorator {
+export function IsConsents(): PropertyDecorator {
   return ValidateBy({
     name: 'isConsents',
     validator: {

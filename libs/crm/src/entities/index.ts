@@ -63,7 +63,21 @@ export class Contact {
   responsibleManager?: Manager | null;
   @Column({ type: 'text', nullable: true }) source: string | null;
   @Column({ type: 'text', nullable: true }) siteCustomerId: string | null;
+  /** The effective discount percent (null: none): an unexpired manual one, else the loyalty tier's. */
   @Column({ type: 'numeric', precision: 5, scale: 2, nullable: true }) discount: string | null;
+  @Column({ type: 'text', nullable: true }) discountSource: 'tier' | 'manual' | null;
+  @Column({ type: 'timestamptz', nullable: true }) discountChangedAt: Date | null;
+  /** Paid deals of the loyalty window, in the loyalty currency, as of loyaltyComputedAt. */
+  @Column(money) loyaltySpend: string;
+  @Column({ type: 'text', nullable: true }) loyaltyTier: string | null;
+  @Column({ type: 'timestamptz', nullable: true }) loyaltyComputedAt: Date | null;
+  @Column({ type: 'numeric', precision: 5, scale: 2, nullable: true }) manualDiscount: string | null;
+  @Column({ type: 'timestamptz', nullable: true }) manualDiscountExpiresAt: Date | null;
+  @Column({ type: 'text', nullable: true }) manualDiscountSetBy: string | null;
+  /** YYYY-MM-DD */
+  @Column({ type: 'date', nullable: true }) birthday: string | null;
+  @Column({ type: 'jsonb', nullable: true }) address: Record<string, string> | null;
+  @Column({ type: 'jsonb', default: {} }) consents: Record<string, boolean>;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
   @OneToMany(() => Deal, (d) => d.contact) deals?: Deal[];

@@ -155,16 +155,21 @@ export class InvoiceRepository {
     return rows[0] ? { id: rows[0].id, inserted: rows[0].inserted, dealId: rows[0].deal_id } : null;
   }
 
-  /** A paid invoice marks its deal paid (the first payment date stays; a shipped deal keeps its status). */
-  async markDealPaid(em: EntityManager, dealId: string, paidAt: string | null): Promise<void> {
-    await em.query(
+  /**
+   * A paid invoice marks its deal paid (the first payment date stays; a shipped deal keeps its status). Returns
+   * the deal's contact (whose loyalty spend the payment changes), null when there is no such deal.
+   */
+  async markDealPaid(em: EntityManager, dealId: string, paidAt: string | null): Promise<string | null> {
+    // typeorm answers an UPDATE with [rows, affected].
+    const [rows]: [Array<{ contact_id: string }>, number] = await em.query(
       `UPDATE deals SET paid_at = COALESCE(paid_at, $2::timestamptz, now()),
               status = CASE WHEN status IN ('new', 'pending', 'processing', 'on_hold', 'failed') THEN 'paid'
                             ELSE status END,
               updated_at = now()
-        WHERE id = $1`,
+        WHERE id = $1 RETURNING contact_id`,
       [dealId, paidAt],
     );
+    return rows[0]?.contact_id ?? null;
   }
 
   /**
@@ -182,7 +187,8 @@ export class InvoiceRepository {
       version: number;
     },
   ): Promise<boolean> {
-    const rows: unknown[] = await em.query(
+    // typeorm answers an UPDATE with [rows, affected]: the length of that pair is no answer.
+    const [, affected]: [unknown[], number] = await em.query(
       `UPDATE deals SET status = $2, erp_number = COALESCE($3, erp_number),
               paid_at = COALESCE(paid_at, $4::timestamptz, CASE WHEN $2 = 'paid' THEN now() END),
               shipped_at = COALESCE($5::timestamptz, shipped_at), erp_status_version = $6, updated_at = now()
@@ -190,6 +196,6 @@ export class InvoiceRepository {
         RETURNING 1`,
       [dealId, s.status, s.erpNumber, s.paidAt, s.shippedAt, s.version],
     );
-    return rows.length > 0;
+    return affected > 0;
   }
 }
