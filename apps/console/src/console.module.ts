@@ -23,6 +23,7 @@ import { ManagersController } from './leads/managers.controller';
 import { TasksController } from './leads/tasks.controller';
 import { CredentialExpiryMonitor, PeerAdminProvider } from './peer-admin.provider';
 import { PeersController } from './peers.controller';
+import { WEB_CONTROLLERS, WEB_PROVIDERS } from './web';
 
 @Module({
   imports: [
@@ -43,6 +44,7 @@ import { PeersController } from './peers.controller';
     LeadsController,
     ManagersController,
     TasksController,
+    ...WEB_CONTROLLERS,
   ],
   providers: [
     CrmQueryService,
@@ -58,6 +60,7 @@ import { PeersController } from './peers.controller';
     LeadsService,
     LeadReportService,
     { provide: CLOCK, useValue: systemClock },
+    ...WEB_PROVIDERS,
   ],
 })
 export class ConsoleModule {}
