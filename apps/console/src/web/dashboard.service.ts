@@ -68,7 +68,7 @@ export class DashboardService {
   async dashboard(): Promise<Dashboard> {
     const q = (sql: string, params?: unknown[]) => this.ds.query(sql, params);
     const [minutes, depth, alerts, silent] = await Promise.all([
-      this.ds.query(THROUGHPUT_SQL, [DASHBOARD_MINUTES]) as Promise<MinuteRow[]>,
+      this.ds.query<MinuteRow[]>(THROUGHPUT_SQL, [DASHBOARD_MINUTES]),
       this.deadLetterDepths().then(
         (v) => ({ value: v, error: null }),
         (err: Error) => ({ value: null, error: err.message }),

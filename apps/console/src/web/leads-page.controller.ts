@@ -40,9 +40,9 @@ export class LeadsPageController {
     if (operator?.role === 'manager' && operator.managerId) q.managerId = operator.managerId;
     const [page, managers] = await Promise.all([
       this.leads.list({ limit: '50', ...q }),
-      this.ds.query(`SELECT id, name FROM managers WHERE active ORDER BY name, id`) as Promise<
-        Array<{ id: string; name: string }>
-      >,
+      this.ds.query<Array<{ id: string; name: string }>>(
+        `SELECT id, name FROM managers WHERE active ORDER BY name, id`,
+      ),
     ]);
     const { cursor: _c, ...filters } = form;
     const here = `/console/leads${queryString(form)}`;

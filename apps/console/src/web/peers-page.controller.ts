@@ -43,7 +43,7 @@ export class PeersPageController {
   async list(@Req() req: WebRequest): Promise<string> {
     const [peers, seen] = await Promise.all([
       this.admin.list(),
-      this.ds.query(LAST_SEEN_SQL) as Promise<Array<{ id: string; last_seen_at: Date | null }>>,
+      this.ds.query<Array<{ id: string; last_seen_at: Date | null }>>(LAST_SEEN_SQL),
     ]);
     const lastSeen = new Map(seen.map((s) => [s.id, s.last_seen_at]));
     return this.views.render('pages/peers.njk', pageOf(req), {
@@ -110,9 +110,7 @@ export class PeersPageController {
     const [peer, audit, seen] = await Promise.all([
       this.admin.get(id),
       this.admin.auditLog(id, 20),
-      this.ds.query(`${LAST_SEEN_SQL} WHERE p.id = $1`, [id]) as Promise<
-        Array<{ last_seen_at: Date | null }>
-      >,
+      this.ds.query<Array<{ last_seen_at: Date | null }>>(`${LAST_SEEN_SQL} WHERE p.id = $1`, [id]),
     ]);
     return this.views.render('pages/peer.njk', pageOf(req), {
       title: `Peer ${peer.name}`,

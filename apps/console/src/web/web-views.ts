@@ -75,8 +75,8 @@ export class WebViews {
       trimBlocks: true,
       lstripBlocks: true,
     });
-    this.env.addFilter('dt', (v: unknown) => formatInstant(v));
-    this.env.addFilter('qs', (q: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    this.env.addFilter('dt', (v: Date | string | null) => formatInstant(v));
+    this.env.addFilter('qs', (q: Record<string, string>, extra: Record<string, string> = {}) =>
       queryString({ ...q, ...extra }),
     );
   }
@@ -94,15 +94,15 @@ export class WebViews {
 }
 
 /** `2026-12-07 03:41:05 UTC`: one unambiguous form everywhere (the console runs in UTC). */
-export function formatInstant(v: unknown): string {
+export function formatInstant(v: Date | string | number | null | undefined): string {
   if (v === null || v === undefined || v === '') return '';
-  const d = v instanceof Date ? v : new Date(String(v));
+  const d = v instanceof Date ? v : new Date(v);
   if (Number.isNaN(d.getTime())) return String(v);
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
 /** A query string of the non-empty values, for links that keep the current filters. */
-export function queryString(q: Record<string, unknown>): string {
+export function queryString(q: Record<string, string | number | undefined | null>): string {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
   const s = p.toString();
