@@ -6,7 +6,7 @@ import type { Alert } from '../alerts/alert-rules';
 import { AlertStore } from '../alerts/alert-store';
 
 /** Minutes the dashboard's throughput table covers. */
-export const DASHBOARD_MINUTES = 30;
+export const DASHBOARD_MINUTES = 20;
 /** The broker is asked at most this often for dead-letter depths (a dashboard left open refreshes often). */
 const DEPTH_CACHE_MS = 5_000;
 
@@ -24,7 +24,9 @@ export interface Dashboard {
   deadLetters: Array<{ connector: string; depth: number }> | null;
   deadLetterError: string | null;
   alerts: Alert[];
-  silentPeers: Array<{ peerId: string; lastAcceptedAt: Date | null; createdAt: Date }>;
+  silentPeers: Array<{ peerId: string; createdAt: Date }>;
+  /** The alert rule's window: a peer with no accepted call for this long is silent. */
+  silentHours: number;
 }
 
 /*
@@ -74,7 +76,8 @@ export class DashboardService {
         (err: Error) => ({ value: null, error: err.message }),
       ),
       AlertStore.firing(q),
-      silentPeerFacts(q, new Date(), this.config.alerts),
+      // alerts.peerSilentHours 0 switches the rule off: then nobody is "silent".
+      this.config.alerts.peerSilentHours > 0 ? silentPeerFacts(q, new Date(), this.config.alerts) : [],
     ]);
     const peak = Math.max(1, ...minutes.map((m) => Math.max(m.accepted + m.refused, m.processed)));
     return {
@@ -83,11 +86,11 @@ export class DashboardService {
       deadLetters: depth.value,
       deadLetterError: depth.error && 'The broker could not be asked for dead-letter depths.',
       alerts,
-      silentPeers: silent.map((s) => ({
-        peerId: s.peerId,
-        lastAcceptedAt: s.lastAcceptedAt,
-        createdAt: s.createdAt,
-      })),
+      // The facts cover every active peer old enough to judge; silent is none accepted within the window.
+      silentPeers: silent
+        .filter((s) => s.lastAcceptedAt === null)
+        .map((s) => ({ peerId: s.peerId, createdAt: s.createdAt })),
+      silentHours: this.config.alerts.peerSilentHours,
     };
   }
 
