@@ -44,6 +44,12 @@ describe('web console', () => {
               1, 59, 'answered', 'https://pbx.example.com/rec/c1.mp3'
          FROM contacts c WHERE '+79161230001' = ANY(c.phones)`,
     );
+    await sys.sql(
+      `INSERT INTO call_events (call_log_id, event_id, type, provider_call_id, sequence, occurred_at, payload)
+       SELECT id, gen_random_uuid(), t.type, 'c1', t.seq, started_at + t.seq * interval '1 second', '{}'::jsonb
+         FROM call_logs, (VALUES ('started', 1), ('answered', 2), ('ended', 60)) t(type, seq)
+        WHERE provider_call_id = 'c1'`,
+    );
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -101,7 +107,12 @@ describe('web console', () => {
     );
     // The call's timeline opens in place (htmx) and is a plain link without JavaScript.
     await page.getByRole('link', { name: 'Timeline' }).click();
-    await page.locator('[id^="tl-"] #timeline').waitFor();
+    await page.locator('[id^="tl-"] #timeline-events').waitFor();
+    expect(await page.locator('[id^="tl-"] #timeline-events li').allTextContents()).toEqual([
+      expect.stringContaining('started'),
+      expect.stringContaining('answered'),
+      expect.stringContaining('ended'),
+    ]);
     await expectAccessible(page);
     await screenshot(page, 'contact-card');
 
