@@ -282,18 +282,25 @@ describe('web console', () => {
     await context.close();
   }, 60_000);
 
-  it('answers a bad form with an HTML problem page that names the field, changing nothing', async () => {
-    const { context, page } = await signedIn(false);
-    await page.goto('/console/peers');
-    await page.getByLabel('Name').fill('Bad scopes');
-    await page.getByLabel(/^Scopes/).fill('not a scope!');
-    const [res] = await Promise.all([
-      page.waitForResponse((r) => r.url().endsWith('/console/peers') && r.request().method() === 'POST'),
-      page.getByRole('button', { name: 'Create peer and issue a token' }).click(),
-    ]);
-    expect(res.status()).toBe(400);
-    expect(await page.getByRole('alert').textContent()).toContain('VALIDATION_FAILED');
-    expect(await sys.sql(`SELECT 1 FROM peers WHERE name = 'Bad scopes'`)).toEqual([]);
-    await context.close();
-  });
+  it.each([
+    ['without JavaScript', false],
+    ['with htmx', true],
+  ])(
+    'answers a bad form with an HTML problem page that names the field, changing nothing (%s)',
+    async (_, js) => {
+      const { context, page } = await signedIn(js);
+      await page.goto('/console/peers');
+      await page.getByLabel('Name').fill('Bad scopes');
+      await page.getByLabel(/^Scopes/).fill('not a scope!');
+      const [res] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/console/peers') && r.request().method() === 'POST'),
+        page.getByRole('button', { name: 'Create peer and issue a token' }).click(),
+      ]);
+      expect(res.status()).toBe(400);
+      expect(res.request().headers()['hx-request']).toBe(js ? 'true' : undefined); // htmx sent it, or the browser
+      expect(await page.getByRole('alert').textContent()).toContain('VALIDATION_FAILED');
+      expect(await sys.sql(`SELECT 1 FROM peers WHERE name = 'Bad scopes'`)).toEqual([]);
+      await context.close();
+    },
+  );
 });
