@@ -98,6 +98,9 @@ const actions: CliActions = {
     withBroker(async (conn, names) => {
       const ch = await conn.createConfirmChannel();
       const replayed = await replayDeadLetters(ch, names, connector, limit);
+      // Close the channel before the connection: acks still in flight when the connection closes were seen
+      // dropped by RabbitMQ quorum queues, leaving the replayed message in the dead-letter queue.
+      await ch.close();
       return { replayed: replayed.length, messageIds: replayed.map((d) => d.messageId) };
     }),
 };

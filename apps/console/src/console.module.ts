@@ -26,6 +26,7 @@ import { ManagersController } from './leads/managers.controller';
 import { TasksController } from './leads/tasks.controller';
 import { CredentialExpiryMonitor, PeerAdminProvider } from './peer-admin.provider';
 import { PeersController } from './peers.controller';
+import { WEB_CONTROLLERS, WEB_PROVIDERS } from './web';
 
 @Module({
   imports: [
@@ -47,6 +48,7 @@ import { PeersController } from './peers.controller';
     LeadsController,
     ManagersController,
     TasksController,
+    ...WEB_CONTROLLERS,
   ],
   providers: [
     CrmQueryService,
@@ -64,6 +66,7 @@ import { PeersController } from './peers.controller';
     CustomersService,
     LoyaltyJob,
     { provide: CLOCK, useValue: clockFromEnv() },
+    ...WEB_PROVIDERS,
   ],
 })
 export class ConsoleModule {}

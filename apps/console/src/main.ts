@@ -6,6 +6,7 @@ import { sinkConfigProblems } from './alerts/alert-sinks';
 import { ConsoleAccessLog } from './console-access-log.hook';
 import { ConsoleModule } from './console.module';
 import { refuseUnusableParams } from './query-params';
+import { installWebConsole } from './web';
 
 async function main(): Promise<void> {
   process.title = 'switchboard-console';
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   // Before listen(): Fastify gives routes the hooks present when they are registered (at init).
   refuseUnusableParams(app.getHttpAdapter().getInstance());
   app.get(ConsoleAccessLog).install(app.getHttpAdapter().getInstance());
+  installWebConsole(app);
   const url = await listen(app, config.console.port, config.console.host);
   const metricsUrl = await app
     .get(MetricsListener)

@@ -9,6 +9,7 @@ import { AccessLog1764200000000 } from './migrations/1764200000000-access-log';
 import { CallTimesEstimated1765000000000 } from './migrations/1765000000000-call-times-estimated';
 import { DealUtmTestDeliveries1765100000000 } from './migrations/1765100000000-deal-utm-test-deliveries';
 import { SecurityHardening1765200000000 } from './migrations/1765200000000-security-hardening';
+import { WebConsoleIndexes1765400000000 } from './migrations/1765400000000-web-console-indexes';
 import { Erp1765600000000 } from './migrations/1765600000000-erp';
 import { Leads1765700000000 } from './migrations/1765700000000-leads';
 import { CrmChanges1765800000000 } from './migrations/1765800000000-crm-changes';
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   CallTimesEstimated1765000000000,
   DealUtmTestDeliveries1765100000000,
   SecurityHardening1765200000000,
+  WebConsoleIndexes1765400000000,
   Erp1765600000000,
   Leads1765700000000,
   CrmChanges1765800000000,

@@ -1,0 +1,306 @@
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, openPage, screenshot } from './support/browser';
+import { eventually, order, TestSystem } from './support/system';
+
+/**
+ * Issue 17 part 4: the web console in real Chromium. Pages render real data, work by keyboard and without
+ * JavaScript, and their actions change what they say: a dead letter replayed from the page is processed once,
+ * a peer created on the page can post with its token, a lead is claimed and converted from the inbox.
+ * Sign-in is the temporary `sb_admin` cookie bridge (WebAuthGuard) until operator sessions land.
+ */
+describe('web console', () => {
+  // config/test.json: retry ladder 200 ms, 400 ms -> a POISON- order is dead-lettered after 3 attempts.
+  const sys = new TestSystem('web-console', { FAULT_FAIL_ORDER_PREFIX: 'POISON-' });
+  let browser: Browser;
+  const managers: Record<string, string> = {};
+  const healthy = order({
+    customer: { name: 'Vera Webpage', phone: '+79161230001', email: 'vera@example.com' },
+  });
+
+  const console_ = () => sys.app('console').url;
+  const signedIn = async (javaScriptEnabled = true) =>
+    openPage(browser, console_(), { cookies: { sb_admin: sys.adminToken }, javaScriptEnabled });
+
+  beforeAll(async () => {
+    await sys.start(['gateway', 'website-connector', 'console']);
+    browser = await launchBrowser();
+    for (const name of ['Maria', 'Oleg']) {
+      const res = await sys.consoleCall('POST', '/v1/admin/managers', { name });
+      expect(res.status).toBe(201);
+      managers[name] = res.body.id;
+    }
+    expect((await sys.post('/v1/website/orders', healthy)).status).toBe(202);
+    await eventually(
+      async () =>
+        (await sys.sql(`SELECT 1 FROM deals WHERE external_id = $1`, [healthy.externalId])).length === 1,
+    );
+    // A call with a recording, so the contact card and the calls list have one to show.
+    await sys.sql(
+      `INSERT INTO call_logs (peer_id, provider, call_key, provider_call_id, direction, from_number, to_number,
+                              customer_phone, contact_id, status, started_at, answered_at, ended_at,
+                              wait_seconds, talk_seconds, disposition, recording_url)
+       SELECT 'pbx', 'generic', 'k1', 'c1', 'inbound', '+79161230001', '101', '+79161230001', c.id, 'completed',
+              now() - interval '5 minutes', now() - interval '299 seconds', now() - interval '4 minutes',
+              1, 59, 'answered', 'https://pbx.example.com/rec/c1.mp3'
+         FROM contacts c WHERE '+79161230001' = ANY(c.phones)`,
+    );
+    await sys.sql(
+      `INSERT INTO call_events (call_log_id, event_id, type, provider_call_id, sequence, occurred_at, payload)
+       SELECT id, gen_random_uuid(), t.type, 'c1', t.seq, started_at + t.seq * interval '1 second', '{}'::jsonb
+         FROM call_logs, (VALUES ('started', 1), ('answered', 2), ('ended', 60)) t(type, seq)
+        WHERE provider_call_id = 'c1'`,
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await sys.destroy();
+  });
+
+  async function expectAccessible(page: Page): Promise<void> {
+    // Landmarks, one h1, and every visible form control has a label (by <label for>, aria-label or wrapping).
+    expect(await page.locator('main#main').count()).toBe(1);
+    expect(await page.locator('h1').count()).toBe(1);
+    const unlabelled = await page.$$eval('input:not([type=hidden]), select, textarea', (els) =>
+      els
+        .filter((e) => !(e as HTMLInputElement).labels?.length && !e.getAttribute('aria-label'))
+        .map((e) => e.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+  }
+
+  it('sends a browser without sign-in to the sign-in page, as HTML', async () => {
+    const { context, page } = await openPage(browser, console_());
+    const res = await page.goto('/console/');
+    expect(res!.status()).toBe(401);
+    expect(res!.headers()['content-type']).toContain('text/html');
+    expect(await page.getByRole('link', { name: 'Sign in' }).getAttribute('href')).toBe('/console/login');
+    await context.close();
+  });
+
+  it('renders every main page with real data, labelled and keyboard-usable', async () => {
+    const { context, page } = await signedIn();
+    // The dashboard: the accepted order is counted once the access log has written it.
+    await eventually(async () => {
+      await page.goto('/console/');
+      const accepted = await page.$$eval('table.flow tbody tr td:nth-child(2)', (tds) =>
+        tds.reduce((n, td) => n + Number(td.textContent), 0),
+      );
+      return accepted >= 1;
+    }, 30_000);
+    expect(await page.getByRole('heading', { name: 'Dead letters' }).count()).toBe(1);
+    expect(await page.getByRole('rowheader', { name: 'website-connector' }).count()).toBe(1);
+    // Keyboard: the first Tab reaches the skip link, which moves focus to the main content.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to main content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    await expectAccessible(page);
+    await screenshot(page, 'dashboard');
+
+    await page.goto('/console/contacts?phone=%2B79161230001');
+    await page.getByRole('link', { name: 'Vera Webpage' }).click();
+    await page.waitForURL(/\/console\/contacts\/[0-9a-f-]{36}$/);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Contact Vera Webpage');
+    expect(await page.locator('#deals-h + table').textContent()).toContain(healthy.externalId as string);
+    expect(await page.getByRole('link', { name: 'Recording' }).getAttribute('href')).toBe(
+      'https://pbx.example.com/rec/c1.mp3',
+    );
+    // The call's timeline opens in place (htmx) and is a plain link without JavaScript.
+    await page.getByRole('link', { name: 'Timeline' }).click();
+    await page.locator('[id^="tl-"] #timeline-events').waitFor();
+    expect(await page.locator('[id^="tl-"] #timeline-events li').allTextContents()).toEqual([
+      expect.stringContaining('started'),
+      expect.stringContaining('answered'),
+      expect.stringContaining('ended'),
+    ]);
+    await expectAccessible(page);
+    await screenshot(page, 'contact-card');
+
+    await page.goto('/console/calls');
+    expect(await page.locator('table tbody tr').count()).toBe(1);
+    await expectAccessible(page);
+    await screenshot(page, 'calls');
+
+    await page.goto('/console/peers');
+    expect(await page.getByRole('row', { name: /Test shop/ }).textContent()).toMatch(/\d{4}-\d\d-\d\d/); // last seen
+    await expectAccessible(page);
+    await screenshot(page, 'peers');
+
+    await page.goto('/console/access-log?peer=shop-test');
+    expect(await page.getByRole('row', { name: /website\/orders/ }).count()).toBeGreaterThanOrEqual(1);
+    await expectAccessible(page);
+    await screenshot(page, 'access-log');
+    const csv = await page.request.get(
+      (await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href'))!,
+    );
+    expect(csv.status()).toBe(200);
+    expect(csv.headers()['content-type']).toContain('text/csv');
+    expect(await csv.text()).toContain('shop-test');
+
+    await page.goto('/console/operators');
+    expect(
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents(),
+    ).toEqual([
+      'Dashboard',
+      'Leads',
+      'Contacts',
+      'Calls',
+      'Access log',
+      'Dead letters',
+      'Peers',
+      'Operators',
+    ]);
+    await context.close();
+  }, 120_000);
+
+  it('replays a dead letter from the page, and it is processed once', async () => {
+    const poison = order({ externalId: 'POISON-WEB-1' });
+    const res = await sys.post('/v1/website/orders', poison);
+    expect(res.status).toBe(202);
+    const { eventId } = (await res.json()) as { eventId: string };
+    const dlq = sys.queue('website-connector', 'dlq');
+    expect(await eventually(async () => (await sys.queueDepth(dlq)) === 1, 20_000)).toBe(true);
+
+    const { context, page } = await signedIn();
+    await page.goto('/console/dead-letters');
+    const section = page.locator('section', { has: page.locator('h2#website-connector') });
+    expect(await section.locator('tbody tr').count()).toBe(1);
+    expect(await section.locator('tbody').textContent()).toContain('HANDLER_FAILED');
+    expect(await section.locator('tbody').textContent()).toContain('injected fault for POISON-WEB-1');
+    await expectAccessible(page);
+    await screenshot(page, 'dead-letters');
+    expect(await sys.queueDepth(dlq)).toBe(1); // looking leaves it in place
+
+    // Fix the cause: the connector comes back without the fault; then replay from the page.
+    await sys.app('website-connector').kill('SIGTERM');
+    await sys.startApp('website-connector', { FAULT_FAIL_ORDER_PREFIX: undefined });
+    await section.getByRole('button', { name: 'Replay website-connector' }).click();
+    await page.getByText('Replayed 1 dead letter(s) of website-connector.').waitFor();
+
+    expect(
+      await eventually(
+        async () => (await sys.sql(`SELECT 1 FROM deals WHERE external_id = 'POISON-WEB-1'`)).length === 1,
+      ),
+    ).toBe(true);
+    expect(await eventually(async () => (await sys.queueDepth(dlq)) === 0)).toBe(true);
+    // Reloading the page after the replay repeats nothing (Post/Redirect/Get).
+    await page.reload();
+    expect(
+      await page
+        .locator('section', { has: page.locator('h2#website-connector') })
+        .locator('tbody tr')
+        .count(),
+    ).toBe(0);
+    const before = await sys.consumed('website-connector');
+    expect(await sys.sql(`SELECT 1 FROM deals WHERE external_id = 'POISON-WEB-1'`)).toHaveLength(1);
+    expect(await sys.sql(`SELECT 1 FROM processed_events WHERE event_id = $1`, [eventId])).toHaveLength(1);
+    expect((await sys.consumed('website-connector')).ok ?? 0).toBe(before.ok ?? 0);
+    await context.close();
+  }, 120_000);
+
+  it('creates a peer on the page whose token works once, then revokes it', async () => {
+    const { context, page } = await signedIn();
+    await page.goto('/console/peers');
+    await page.getByLabel('Name').fill('Web shop');
+    await page.getByLabel(/^Id/).fill('web-shop');
+    await page.getByLabel('Kind').selectOption('website');
+    await page.getByLabel(/^Scopes/).fill('website.*');
+    await page.getByRole('button', { name: 'Create peer and issue a token' }).click();
+    const token = await page.getByLabel(/Token for/).inputValue();
+    expect(token.length).toBeGreaterThan(20);
+    await screenshot(page, 'peer-created');
+
+    const o = order();
+    expect((await sys.post('/v1/website/orders', o, { authorization: `Bearer ${token}` })).status).toBe(202);
+    expect(
+      await eventually(
+        async () =>
+          (await sys.sql(`SELECT peer_id FROM deals WHERE external_id = $1`, [o.externalId]))[0]?.peer_id ===
+          'web-shop',
+      ),
+    ).toBe(true);
+
+    // Shown once: the peer's page never shows it again.
+    await page.goto('/console/peers/web-shop');
+    expect(await page.content()).not.toContain(token);
+    await page.getByRole('button', { name: /^Revoke credential/ }).click();
+    await page.getByRole('cell', { name: 'revoked', exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: /^Revoke credential/ }).count()).toBe(0);
+    expect(
+      await eventually(
+        async () =>
+          (await sys.post('/v1/website/orders', order(), { authorization: `Bearer ${token}` })).status ===
+          401,
+      ),
+    ).toBe(true);
+    await context.close();
+  }, 60_000);
+
+  it('claims a lead from the inbox without JavaScript, and converts it with htmx', async () => {
+    const res = await sys.post('/v1/website/leads', {
+      kind: 'form',
+      name: 'Lena Inbox',
+      phone: '+79161230077',
+      occurredAt: new Date().toISOString(),
+    });
+    expect(res.status).toBe(202);
+    const [lead] = await eventually(async () => {
+      const rows = await sys.sql<{ id: string }>(`SELECT id FROM leads WHERE phone = '+79161230077'`);
+      return rows.length ? rows : null;
+    });
+
+    // Plain HTML forms: JavaScript off.
+    const plain = await signedIn(false);
+    await plain.page.goto('/console/leads');
+    const row = plain.page.locator(`#lead-${lead.id}`);
+    await row.getByLabel('Manager claiming Lena Inbox').selectOption(managers.Oleg);
+    await row.getByRole('button', { name: 'Claim lead Lena Inbox' }).click();
+    await plain.page.waitForURL(/\/console\/leads/);
+    expect(
+      await sys.sql(`SELECT status, responsible_manager_id FROM leads WHERE id = $1`, [lead.id]),
+    ).toEqual([{ status: 'in_progress', responsible_manager_id: managers.Oleg }]);
+    await plain.context.close();
+
+    const { context, page } = await signedIn();
+    await page.goto('/console/leads?status=in_progress');
+    await expectAccessible(page);
+    await screenshot(page, 'leads-inbox');
+    const mine = page.locator(`#lead-${lead.id}`);
+    await mine.locator('summary', { hasText: 'Convert' }).click(); // opens the <details>
+    await mine.getByLabel('Deal title').fill('Kettle for Lena');
+    await mine.getByLabel('Amount').fill('1500');
+    await mine.getByRole('button', { name: 'Convert lead Lena Inbox' }).click();
+    await page.waitForURL(/\/console\/contacts\/[0-9a-f-]{36}$/);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Contact Lena Inbox');
+    expect(await page.locator('#deals-h + table').textContent()).toContain('Kettle for Lena');
+    const [converted] = await sys.sql<{ status: string; converted_contact_id: string }>(
+      `SELECT status, converted_contact_id FROM leads WHERE id = $1`,
+      [lead.id],
+    );
+    expect(converted.status).toBe('converted');
+    expect(page.url()).toContain(converted.converted_contact_id);
+    await context.close();
+  }, 60_000);
+
+  it.each([
+    ['without JavaScript', false],
+    ['with htmx', true],
+  ])(
+    'answers a bad form with an HTML problem page that names the field, changing nothing (%s)',
+    async (_, js) => {
+      const { context, page } = await signedIn(js);
+      await page.goto('/console/peers');
+      await page.getByLabel('Name').fill('Bad scopes');
+      await page.getByLabel(/^Scopes/).fill('not a scope!');
+      const [res] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/console/peers') && r.request().method() === 'POST'),
+        page.getByRole('button', { name: 'Create peer and issue a token' }).click(),
+      ]);
+      expect(res.status()).toBe(400);
+      expect(res.request().headers()['hx-request']).toBe(js ? 'true' : undefined); // htmx sent it, or the browser
+      expect(await page.getByRole('alert').textContent()).toContain('VALIDATION_FAILED');
+      expect(await sys.sql(`SELECT 1 FROM peers WHERE name = 'Bad scopes'`)).toEqual([]);
+      await context.close();
+    },
+  );
+});
