@@ -30,6 +30,7 @@ import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { APPS, appEntry } from '../../config/apps.mjs';
 import { ensureStack, createDatabase } from '../../config/stack/stack.mjs';
 import { createCallMix, EXTENSIONS, KNOWN_CONTACTS, POOL } from './call-mix.mjs';
 import { freePort, sleep, spawnLogged, stopProcess, waitHealthy } from '../support/processes.mjs';
@@ -122,7 +123,7 @@ async function startApp(app, env, name = app) {
     name,
     [join(ROOT, 'dist/apps', app, 'src/main.js')],
     env,
-    env.GATEWAY_PORT ?? env.WEBSITE_CONNECTOR_PORT ?? env.TELEPHONY_CONNECTOR_PORT,
+    env[appEntry(app).portEnv],
   );
 }
 
@@ -133,7 +134,8 @@ async function spawnProcess(name, argv, env, port) {
   // Every process gets its own metrics listener port: two gateways at once would both want the default.
   const metricsPort = await freePort();
   metricsPortOf.set(port, metricsPort);
-  env = { ...env, GATEWAY_METRICS_PORT: String(metricsPort), CONSOLE_METRICS_PORT: String(metricsPort) };
+  const metricsEnv = APPS.filter((a) => a.metricsPortEnv).map((a) => [a.metricsPortEnv, String(metricsPort)]);
+  env = { ...env, ...Object.fromEntries(metricsEnv) };
   const logDir = join(ROOT, '.data', 'bench-logs');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
