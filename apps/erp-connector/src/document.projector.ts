@@ -90,7 +90,7 @@ export class DocumentProjector {
         if (!written) return { outcome: 'stale' };
         const dealId = written.dealId ?? deal?.id ?? null;
         if (inv.status === 'paid' && inv.kind === 'invoice' && dealId) {
-          await this.invoices.markDealPaid(em, dealId, inv.paidAt ?? null);
+          await this.invoices.markDealPaid(em, dealId, inv.paidAt ?? null, envelope.occurredAt);
         }
         return { outcome: written.inserted ? 'created' : 'updated' };
       },
@@ -114,6 +114,7 @@ export class DocumentProjector {
           paidAt: s.paidAt ?? null,
           shippedAt: s.shippedAt ?? null,
           version: s.version,
+          occurredAt: envelope.occurredAt,
         });
         return { outcome: applied ? 'updated' : 'stale' };
       },

@@ -10,6 +10,7 @@ import {
 import {
   ContactCandidate,
   ContactsRepository,
+  DealStatusChanges,
   normalizeEmail,
   normalizePhone,
   rounds,
@@ -60,6 +61,8 @@ d AS (
     last_event_id = EXCLUDED.last_event_id, updated_at = now()
   WHERE deals.source_updated_at < EXCLUDED.source_updated_at
   RETURNING id, peer_id, external_id, (xmax = 0) AS inserted),
+-- The statement's snapshot: each existing deal's status before this write (for crm.deal.status_changed).
+prev AS (SELECT dl.id, dl.status FROM deals dl JOIN inp ON dl.peer_id = inp.peer_id AND dl.external_id = inp.external_id),
 written AS (SELECT inp.idx, d.id, d.inserted FROM d JOIN inp USING (peer_id, external_id)),
 old_items AS (DELETE FROM deal_items WHERE deal_id IN (SELECT id FROM d WHERE NOT inserted)),
 new_items AS (
@@ -68,7 +71,7 @@ new_items AS (
     FROM unnest($17::int[], $18::int[], $19::text[], $20::text[], $21::int[], $22::numeric[])
       AS t(idx, pos, sku, name, qty, price)
     JOIN written w USING (idx))
-SELECT idx, inserted, id FROM written`;
+SELECT w.idx, w.inserted, w.id, prev.status AS previous_status FROM written w LEFT JOIN prev ON prev.id = w.id`;
 
 /**
  * A new order from an open lead's phone or email converts that lead: linked to the order's contact and deal,
@@ -109,6 +112,7 @@ export class OrderProjector {
     private readonly contacts: ContactsRepository,
     private readonly config: AppConfig,
     private readonly faults: FaultInjector,
+    private readonly dealStatus: DealStatusChanges,
   ) {
     inbox.configure<{ outcome: OrderOutcome }, OrderItem>(CONSUMER, {
       batchEffects: (em, items) => this.projectBatch(em, items as Item[]),
@@ -158,7 +162,8 @@ export class OrderProjector {
       const lines = inRound.flatMap(({ data }, k) =>
         data.order.items.map((line, pos) => ({ idx: round[k], pos: pos + 1, line })),
       );
-      const written: Array<{ idx: number; inserted: boolean; id: string }> = await em.query(UPSERT_DEALS, [
+      const written: Array<{ idx: number; inserted: boolean; id: string; previous_status: string | null }> =
+        await em.query(UPSERT_DEALS, [
         round,
         inRound.map((i) => i.envelope.peerId),
         inRound.map((i) => i.data.order.externalId),
@@ -186,6 +191,17 @@ export class OrderProjector {
         inRound.map((i) => i.data.order.test === true),
       ]);
       for (const w of written) outcomes[w.idx] = w.inserted ? 'created' : 'updated';
+      // A site order's new status is a deal status change (a new order is not: it has no status to change from).
+      await this.dealStatus.record(
+        em,
+        written
+          .filter((w) => !w.inserted && items[w.idx].data.order.status !== w.previous_status)
+          .map((w) => ({
+            dealId: w.id,
+            previousStatus: w.previous_status,
+            occurredAt: versionOf(items[w.idx].data.order),
+          })),
+      );
       const fresh = written.filter((w) => w.inserted && !items[w.idx].data.order.test);
       if (fresh.length > 0) {
         await em.query(CONVERT_LEADS, [

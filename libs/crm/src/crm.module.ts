@@ -4,6 +4,7 @@ import { ProductRepository } from './erp/product.repository';
 import { ErpReadRepository } from './erp/erp-read.repository';
 import { CallsRepository } from './repositories/calls.repository';
 import { CrmChangesRepository } from './repositories/changes.repository';
+import { DealStatusChanges } from './repositories/deal-status-changes';
 import { ContactsRepository } from './repositories/contacts.repository';
 import { DealsRepository } from './repositories/deals.repository';
 import { LeadsRepository } from './repositories/leads.repository';
@@ -19,6 +20,7 @@ const REPOSITORIES = [
   ManagersRepository,
   CallsRepository,
   CrmChangesRepository,
+  DealStatusChanges,
   LeadIntake,
   ProductRepository,
   InvoiceRepository,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { DealStatusChanges } from '../repositories/deal-status-changes';
 
 export interface InvoiceParty {
   name?: string;
@@ -79,6 +80,8 @@ SELECT id, inserted, deal_id FROM i`;
 /** Invoices (with lines) and their effect on the deal; all SQL of the invoice aggregate. */
 @Injectable()
 export class InvoiceRepository {
+  constructor(private readonly dealStatus: DealStatusChanges) {}
+
   /**
    * The deal an ERP document refers to: our deal id, or the site's order id (the newest deal with it when
    * several sites share one).
@@ -155,16 +158,29 @@ export class InvoiceRepository {
     return rows[0] ? { id: rows[0].id, inserted: rows[0].inserted, dealId: rows[0].deal_id } : null;
   }
 
-  /** A paid invoice marks its deal paid (the first payment date stays; a shipped deal keeps its status). */
-  async markDealPaid(em: EntityManager, dealId: string, paidAt: string | null): Promise<void> {
-    await em.query(
-      `UPDATE deals SET paid_at = COALESCE(paid_at, $2::timestamptz, now()),
-              status = CASE WHEN status IN ('new', 'pending', 'processing', 'on_hold', 'failed') THEN 'paid'
-                            ELSE status END,
+  /**
+   * A paid invoice marks its deal paid (the first payment date stays; a shipped deal keeps its status). A status
+   * change is announced (crm.deal.status_changed) in the same transaction.
+   */
+  async markDealPaid(
+    em: EntityManager,
+    dealId: string,
+    paidAt: string | null,
+    occurredAt?: string | null,
+  ): Promise<void> {
+    const rows: Array<{ previous_status: string }> = await em.query(
+      `WITH prev AS (SELECT id, status FROM deals WHERE id = $1 FOR UPDATE)
+       UPDATE deals d SET paid_at = COALESCE(d.paid_at, $2::timestamptz, now()),
+              status = CASE WHEN d.status IN ('new', 'pending', 'processing', 'on_hold', 'failed') THEN 'paid'
+                            ELSE d.status END,
               updated_at = now()
-        WHERE id = $1`,
+         FROM prev WHERE d.id = prev.id
+       RETURNING prev.status AS previous_status`,
       [dealId, paidAt],
     );
+    if (rows[0]) {
+      await this.dealStatus.record(em, [{ dealId, previousStatus: rows[0].previous_status, occurredAt }]);
+    }
   }
 
   /**
@@ -180,16 +196,24 @@ export class InvoiceRepository {
       paidAt: string | null;
       shippedAt: string | null;
       version: number;
+      /** When the ERP changed it (the event's occurredAt). */
+      occurredAt?: string | null;
     },
   ): Promise<boolean> {
-    const rows: unknown[] = await em.query(
-      `UPDATE deals SET status = $2, erp_number = COALESCE($3, erp_number),
-              paid_at = COALESCE(paid_at, $4::timestamptz, CASE WHEN $2 = 'paid' THEN now() END),
-              shipped_at = COALESCE($5::timestamptz, shipped_at), erp_status_version = $6, updated_at = now()
-        WHERE id = $1 AND COALESCE(erp_status_version, -1) < $6
-        RETURNING 1`,
+    const rows: Array<{ previous_status: string }> = await em.query(
+      `WITH prev AS (SELECT id, status FROM deals WHERE id = $1 FOR UPDATE)
+       UPDATE deals d SET status = $2, erp_number = COALESCE($3, d.erp_number),
+              paid_at = COALESCE(d.paid_at, $4::timestamptz, CASE WHEN $2 = 'paid' THEN now() END),
+              shipped_at = COALESCE($5::timestamptz, d.shipped_at), erp_status_version = $6, updated_at = now()
+         FROM prev WHERE d.id = prev.id AND COALESCE(d.erp_status_version, -1) < $6
+       RETURNING prev.status AS previous_status`,
       [dealId, s.status, s.erpNumber, s.paidAt, s.shippedAt, s.version],
     );
+    if (rows[0]) {
+      await this.dealStatus.record(em, [
+        { dealId, previousStatus: rows[0].previous_status, occurredAt: s.occurredAt },
+      ]);
+    }
     return rows.length > 0;
   }
 }
