@@ -119,12 +119,7 @@ function procStats(pid) {
 
 /** A built app (dist/apps/<app>/src/main.js); `name` names its log file. */
 async function startApp(app, env, name = app) {
-  return spawnProcess(
-    name,
-    [join(ROOT, 'dist/apps', app, 'src/main.js')],
-    env,
-    env[appEntry(app).portEnv],
-  );
+  return spawnProcess(name, [join(ROOT, 'dist/apps', app, 'src/main.js')], env, env[appEntry(app).portEnv]);
 }
 
 /** An app's public port -> its metrics listener's port (gateway and console; a connector's are the same). */

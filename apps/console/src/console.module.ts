@@ -3,7 +3,8 @@ import { ConfigModule } from '@switchboard/config';
 import { CrmModule } from '@switchboard/crm';
 import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
-import { PeerSecurityModule } from '@switchboard/peer-auth';
+import { OutboundDeliveries, PeerSecurityModule, sqlFromDataSource } from '@switchboard/peer-auth';
+import { DataSource } from 'typeorm';
 import { AccessLogMaintenance, AccessLogModule, AccessLogPartitions } from '@switchboard/access-log';
 import { AccessLogQueryService } from './access-log-query.service';
 import { AccessLogController } from './access-log.controller';
@@ -23,6 +24,7 @@ import { ManagersController } from './leads/managers.controller';
 import { TasksController } from './leads/tasks.controller';
 import { CredentialExpiryMonitor, PeerAdminProvider } from './peer-admin.provider';
 import { PeersController } from './peers.controller';
+import { OutboundController } from './outbound/outbound.controller';
 
 @Module({
   imports: [
@@ -43,6 +45,7 @@ import { PeersController } from './peers.controller';
     LeadsController,
     ManagersController,
     TasksController,
+    OutboundController,
   ],
   providers: [
     CrmQueryService,
@@ -58,6 +61,11 @@ import { PeersController } from './peers.controller';
     LeadsService,
     LeadReportService,
     { provide: CLOCK, useValue: systemClock },
+    {
+      provide: OutboundDeliveries,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new OutboundDeliveries(sqlFromDataSource(ds)),
+    },
   ],
 })
 export class ConsoleModule {}

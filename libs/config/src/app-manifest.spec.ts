@@ -20,7 +20,10 @@ describe('config/apps.json, the one list of apps', () => {
 
   it('gives every app its port as the config default and its env var as the override', () => {
     const env = { SWITCHBOARD_CONFIG_DIR: join(ROOT, 'config') };
-    const config = loadConfig(env, ['log']) as unknown as Record<string, { port: number; metricsPort?: number }>;
+    const config = loadConfig(env, ['log']) as unknown as Record<
+      string,
+      { port: number; metricsPort?: number }
+    >;
     for (const a of apps) {
       expect(config[a.configSection].port).toBe(a.port);
       if (a.metricsPort) expect(config[a.configSection].metricsPort).toBe(a.metricsPort);

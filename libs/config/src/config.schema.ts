@@ -596,6 +596,10 @@ export class AlertsConfig {
   @IsInt()
   @Min(0)
   overdueTaskThreshold: number;
+
+  /** An outbound webhook endpoint paused after failing for outbound.pauseAfterHours raises an alert; false: off. */
+  @IsBoolean()
+  outboundEndpointPaused: boolean;
 }
 
 export class LogConfig {

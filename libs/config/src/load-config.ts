@@ -98,6 +98,7 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   ALERTS_PEER_SILENT_HOURS: ['alerts.peerSilentHours', 'number'],
   ALERTS_UNASSIGNED_LEAD_MINUTES: ['alerts.unassignedLeadMinutes', 'number'],
   ALERTS_OVERDUE_TASK_THRESHOLD: ['alerts.overdueTaskThreshold', 'int'],
+  ALERTS_OUTBOUND_ENDPOINT_PAUSED: ['alerts.outboundEndpointPaused', 'bool'],
   CRM_DEFAULT_REGION: ['crm.defaultRegion', 'string'],
   LOG_LEVEL: ['log.level', 'string'],
   LOG_FORMAT: ['log.format', 'string'],
@@ -201,7 +202,10 @@ export const ALL_SECTIONS: ConfigSection[] = [
 function manifestDefaults(apps: AppManifestEntry[]): Json {
   const out: Json = {};
   for (const a of apps) {
-    out[a.configSection] = { port: a.port, ...(a.metricsPort !== undefined && { metricsPort: a.metricsPort }) };
+    out[a.configSection] = {
+      port: a.port,
+      ...(a.metricsPort !== undefined && { metricsPort: a.metricsPort }),
+    };
   }
   return out;
 }

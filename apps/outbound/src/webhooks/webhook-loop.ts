@@ -24,7 +24,10 @@ export class WebhookLoop implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap(): Promise<void> {
     await this.reader.init();
-    this.loops = [this.run('reader', () => this.reader.readOnce()), this.run('sender', () => this.sender.sendOnce())];
+    this.loops = [
+      this.run('reader', () => this.reader.readOnce()),
+      this.run('sender', () => this.sender.sendOnce()),
+    ];
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -43,7 +46,8 @@ export class WebhookLoop implements OnApplicationBootstrap, OnApplicationShutdow
         this.logger.warn(`${name} step failed: ${(err as Error).message}`);
         pause = Math.max(idle, 1000);
       }
-      if (pause && !this.stopping) await sleep(pause, undefined, { signal: this.wake.signal }).catch(() => undefined);
+      if (pause && !this.stopping)
+        await sleep(pause, undefined, { signal: this.wake.signal }).catch(() => undefined);
     }
   }
 }

@@ -41,9 +41,11 @@ export class WebhookSender {
     metrics: Metrics,
   ) {
     this.cfg = config.outbound;
-    this.attemptsTotal = metrics.counter('switchboard_outbound_attempts_total', 'Webhook attempts by outcome', [
-      'outcome',
-    ]);
+    this.attemptsTotal = metrics.counter(
+      'switchboard_outbound_attempts_total',
+      'Webhook attempts by outcome',
+      ['outcome'],
+    );
   }
 
   /** The lease outlives one POST's deadline with room to record it; a crashed replica's claims free up after it. */
@@ -84,18 +86,22 @@ export class WebhookSender {
     } else {
       const timestamp = Math.floor(at.getTime() / 1000);
       try {
-        const res = await this.http.fetch({ service: WEBHOOK_SERVICE, peerId: d.peerId, eventId: d.id }, d.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'Switchboard-Webhooks/1',
-            'webhook-id': d.id,
-            'webhook-timestamp': String(timestamp),
-            'webhook-signature': signStandardWebhook(d.id, timestamp, d.body, key),
+        const res = await this.http.fetch(
+          { service: WEBHOOK_SERVICE, peerId: d.peerId, eventId: d.id },
+          d.url,
+          {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'user-agent': 'Switchboard-Webhooks/1',
+              'webhook-id': d.id,
+              'webhook-timestamp': String(timestamp),
+              'webhook-signature': signStandardWebhook(d.id, timestamp, d.body, key),
+            },
+            body: d.body,
+            timeoutMs: this.cfg.requestTimeoutMs,
           },
-          body: d.body,
-          timeoutMs: this.cfg.requestTimeoutMs,
-        });
+        );
         // Read to the end so the connection goes back to the pool.
         await res.arrayBuffer().catch(() => undefined);
         result = { httpStatus: res.status, retryAfter: res.headers.get('retry-after') };

@@ -59,7 +59,12 @@ export function retryAfterMs(value: string | null | undefined, now: Date): numbe
  * Exponential backoff with full jitter: a random wait in [0, min(max, base * 2^(attempt-1))] (AWS's "full jitter",
  * so endpoints coming back are not hit by every replica at once), but never shorter than the site's Retry-After.
  */
-export function backoffMs(attempt: number, p: DeliveryPolicy, random: () => number, retryAfter: number | null): number {
+export function backoffMs(
+  attempt: number,
+  p: DeliveryPolicy,
+  random: () => number,
+  retryAfter: number | null,
+): number {
   const cap = Math.min(p.retryMaxMs, p.retryBaseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 40));
   const jittered = Math.floor(random() * cap);
   return Math.max(jittered, retryAfter ?? 0);
@@ -116,8 +121,11 @@ export function nextEndpointHealth(
   const consecutiveFailures = prev.consecutiveFailures + results.length;
   const failingSince = prev.failingSince ?? now;
   const breakerOpenUntil =
-    consecutiveFailures >= p.breakerFailures ? new Date(now.getTime() + p.breakerCooldownMs) : prev.breakerOpenUntil;
-  const pause = prev.state === 'active' && now.getTime() - failingSince.getTime() >= p.pauseAfterHours * 3_600_000;
+    consecutiveFailures >= p.breakerFailures
+      ? new Date(now.getTime() + p.breakerCooldownMs)
+      : prev.breakerOpenUntil;
+  const pause =
+    prev.state === 'active' && now.getTime() - failingSince.getTime() >= p.pauseAfterHours * 3_600_000;
   return {
     state: pause ? 'paused' : prev.state,
     consecutiveFailures,

@@ -207,7 +207,8 @@ export class OutboundDeliveries {
         ],
       );
       const byPeer = new Map<string, AttemptResult[]>();
-      for (const a of attempts) byPeer.set(a.delivery.peerId, [...(byPeer.get(a.delivery.peerId) ?? []), a.result]);
+      for (const a of attempts)
+        byPeer.set(a.delivery.peerId, [...(byPeer.get(a.delivery.peerId) ?? []), a.result]);
       const endpoints = await tx.query<Row>(
         `SELECT peer_id, state, consecutive_failures, failing_since, breaker_open_until, paused_at
            FROM outbound_endpoints WHERE peer_id = ANY ($1::text[]) ORDER BY peer_id FOR UPDATE`,
@@ -237,7 +238,9 @@ export class OutboundDeliveries {
   /** Gives up leases (a replica stopping): the deliveries are claimable again at once. */
   async release(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.query(`UPDATE outbound_deliveries SET lease_until = NULL WHERE id = ANY ($1::uuid[])`, [ids]);
+    await this.db.query(`UPDATE outbound_deliveries SET lease_until = NULL WHERE id = ANY ($1::uuid[])`, [
+      ids,
+    ]);
   }
 
   /** Newest first; `before` is the last id of the previous page (keyset on created_at, id). */
@@ -271,10 +274,14 @@ export class OutboundDeliveries {
    */
   async replay(id: string, now: Date): Promise<DeliveryView> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.query<Row>(`SELECT status FROM outbound_deliveries WHERE id = $1 FOR UPDATE`, [id]);
+      const [row] = await tx.query<Row>(`SELECT status FROM outbound_deliveries WHERE id = $1 FOR UPDATE`, [
+        id,
+      ]);
       if (!row) throw new NotFoundError(`No outbound delivery "${id}".`);
       if (row.status !== 'failed') {
-        throw new ConflictError(`Delivery ${id} is ${String(row.status)}; only failed deliveries can be replayed.`);
+        throw new ConflictError(
+          `Delivery ${id} is ${String(row.status)}; only failed deliveries can be replayed.`,
+        );
       }
       const [updated] = await tx.query<Row>(
         `UPDATE outbound_deliveries SET status = 'pending', next_attempt_at = $2, first_attempt_at = NULL,

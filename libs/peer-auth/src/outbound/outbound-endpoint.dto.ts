@@ -27,13 +27,18 @@ export class OutboundEndpointDto {
 
   @IsOptional()
   @IsString()
-  @Matches(WHSEC, { message: 'outbound.secret must be a whsec_ secret: whsec_ + base64 of 24-64 random bytes' })
+  @Matches(WHSEC, {
+    message: 'outbound.secret must be a whsec_ secret: whsec_ + base64 of 24-64 random bytes',
+  })
   @MaxLength(200)
   secret?: string;
 
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(CRM_CHANGE_TYPES.length)
-  @IsIn(CRM_CHANGE_TYPES, { each: true, message: `each event type must be one of ${CRM_CHANGE_TYPES.join(', ')}` })
+  @IsIn(CRM_CHANGE_TYPES, {
+    each: true,
+    message: `each event type must be one of ${CRM_CHANGE_TYPES.join(', ')}`,
+  })
   eventTypes: string[];
 }

@@ -38,13 +38,21 @@ export async function setOutboundEndpoint(
   }
   if (dto.secret !== undefined && !whsecKey(dto.secret)) {
     throw new ContractViolation([
-      { field: 'outbound.secret', rule: 'whsec', message: 'the key after whsec_ must be 24-64 bytes (base64)' },
+      {
+        field: 'outbound.secret',
+        rule: 'whsec',
+        message: 'the key after whsec_ must be 24-64 bytes (base64)',
+      },
     ]);
   }
   const [existing] = await tx.query(`SELECT 1 FROM outbound_endpoints WHERE peer_id = $1`, [peerId]);
   if (!existing && dto.secret === undefined) {
     throw new ContractViolation([
-      { field: 'outbound.secret', rule: 'required', message: 'a new outbound endpoint needs its whsec_ secret' },
+      {
+        field: 'outbound.secret',
+        rule: 'required',
+        message: 'a new outbound endpoint needs its whsec_ secret',
+      },
     ]);
   }
   const sealed = dto.secret === undefined ? null : box.seal(dto.secret, outboundSecretAad(peerId));
