@@ -191,8 +191,8 @@ export class OutboundDeliveries {
            first_attempt_at = COALESCE(d.first_attempt_at, x.at), last_attempt_at = x.at,
            next_attempt_at = COALESCE(x.next_at, d.next_attempt_at), last_http_status = x.http_status,
            last_error_code = x.error_code,
-           delivered_at = CASE WHEN x.status = 'delivered' THEN $7 END,
-           failed_at = CASE WHEN x.status = 'failed' THEN $7 END
+           delivered_at = CASE WHEN x.status = 'delivered' THEN $7::timestamptz END,
+           failed_at = CASE WHEN x.status = 'failed' THEN $7::timestamptz END
           FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::text[])
             AS x(id, status, at, next_at, http_status, error_code)
          WHERE d.id = x.id AND d.status = 'pending'`,
