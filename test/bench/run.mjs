@@ -4,6 +4,7 @@
 //                [--repeat-callers SHARE] [--keep-db] [--no-pipeline]
 //                [--access-log-compare-only | --no-access-log-compare] [--access-log-duration S] [--access-log-rounds N]
 //                [--access-log-search | --access-log-search-only | --no-access-log-search] [--access-log-rows N]
+//                [--outbound-only | --no-outbound] [--outbound-changes N]   (issue 16: outbound webhooks to a local sink)
 // Drives authenticated website-order traffic through the real gateway and website connector on real
 // PostgreSQL + RabbitMQ, and reports: accepted/s, ack latency p50/p90/p97.5/p99, end-to-end processed/s, lag
 // (gateway receipt -> CRM transaction) p50/p99, CPU and peak RSS per app, errors, the floor (floor.mjs) and
@@ -33,6 +34,7 @@ import pg from 'pg';
 import { APPS, appEntry } from '../../config/apps.mjs';
 import { ensureStack, createDatabase } from '../../config/stack/stack.mjs';
 import { createCallMix, EXTENSIONS, KNOWN_CONTACTS, POOL } from './call-mix.mjs';
+import { outboundMarkdown, runOutbound } from './outbound.mjs';
 import { freePort, sleep, spawnLogged, stopProcess, waitHealthy } from '../support/processes.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -52,8 +54,12 @@ const AUTH_ONLY = args.includes('--auth-compare');
 const TELEPHONY_ONLY = args.includes('--telephony-only');
 const ACCESS_LOG_COMPARE_ONLY = args.includes('--access-log-compare-only');
 const ACCESS_LOG_SEARCH_ONLY = args.includes('--access-log-search-only');
+const OUTBOUND_ONLY = args.includes('--outbound-only');
 // Any `--…-only` flag (and --auth-compare, which predates them) runs only the phases so named.
-const ONLY = AUTH_ONLY || TELEPHONY_ONLY || ACCESS_LOG_COMPARE_ONLY || ACCESS_LOG_SEARCH_ONLY;
+const ONLY = AUTH_ONLY || TELEPHONY_ONLY || ACCESS_LOG_COMPARE_ONLY || ACCESS_LOG_SEARCH_ONLY || OUTBOUND_ONLY;
+// Issue 16: outbound webhooks to a local sink (on by default, quick included).
+const OUTBOUND = OUTBOUND_ONLY || (!ONLY && !args.includes('--no-outbound'));
+const OUTBOUND_CHANGES = Number(flag('outbound-changes', QUICK ? 10_000 : 30_000));
 const PIPELINE = !ONLY && !args.includes('--no-pipeline');
 const AUTH_COMPARE = AUTH_ONLY || (!ONLY && !args.includes('--no-auth-compare'));
 const TELEPHONY = TELEPHONY_ONLY || (!ONLY && !args.includes('--no-telephony'));
@@ -1627,6 +1633,7 @@ async function main() {
   let authCompare = null;
   let telephony = null;
   const accessLog = { compare: null, search: null };
+  let outbound = null;
   try {
     // Also migrates the database (the CLI does before any peer command).
     const token =
@@ -1638,6 +1645,18 @@ async function main() {
     if (AUTH_COMPARE) authCompare = await runAuthCompare({ stack, ns, appEnv, token });
     if (ACCESS_LOG_COMPARE)
       accessLog.compare = await runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token });
+    if (OUTBOUND) {
+      outbound = await runOutbound({
+        databaseUrl,
+        appEnv,
+        startApp,
+        stopProcess,
+        procStats,
+        cli,
+        count: OUTBOUND_CHANGES,
+        log,
+      });
+    }
     // Last: the fill loads the disk for minutes, and its checkpoint and WAL must not land in another phase.
     if (ACCESS_LOG_SEARCH) accessLog.search = await runAccessLogSearch({ stack, ns, appEnv });
   } finally {
@@ -1662,9 +1681,10 @@ async function main() {
     telephony,
     authCompare,
     accessLog,
+    outbound,
   };
   writeFileSync(join(ROOT, 'bench-report.json'), JSON.stringify(report, null, 2));
-  const md = markdown(report);
+  const md = markdown(report) + outboundMarkdown(outbound);
   writeFileSync(join(ROOT, 'bench-report.md'), md + '\n');
   console.log(md);
   // Throughput of a run that lost or duplicated acknowledged data is no result: the run fails.
