@@ -21,7 +21,9 @@ async function startSink(secret) {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const id = req.headers['webhook-id'];
-      const mac = createHmac('sha256', key).update(`${id}.${req.headers['webhook-timestamp']}.${body}`).digest();
+      const mac = createHmac('sha256', key)
+        .update(`${id}.${req.headers['webhook-timestamp']}.${body}`)
+        .digest();
       const got = Buffer.from(String(req.headers['webhook-signature'] ?? '').slice(3), 'base64');
       const ok = got.length === mac.length && timingSafeEqual(got, mac);
       if (!ok) stats.badSignatures += 1;
@@ -42,7 +44,16 @@ async function startSink(secret) {
 /**
  * `deps`: { databaseUrl, appEnv, startApp(name, env), stopProcess, procStats(pid), cli(args, env), count, log }.
  */
-export async function runOutbound({ databaseUrl, appEnv, startApp, stopProcess, procStats, cli, count, log }) {
+export async function runOutbound({
+  databaseUrl,
+  appEnv,
+  startApp,
+  stopProcess,
+  procStats,
+  cli,
+  count,
+  log,
+}) {
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
   const sink = await startSink(secret);
   const db = new pg.Client({ connectionString: databaseUrl });
@@ -50,12 +61,30 @@ export async function runOutbound({ databaseUrl, appEnv, startApp, stopProcess, 
   let app = null;
   try {
     await cli(
-      ['peers', 'create', '--id', 'bench-site', '--name', 'Bench site', '--kind', 'website', '--outbound-url',
-        sink.url, '--outbound-events', 'crm.deal.status_changed', '--outbound-secret', secret],
+      [
+        'peers',
+        'create',
+        '--id',
+        'bench-site',
+        '--name',
+        'Bench site',
+        '--kind',
+        'website',
+        '--outbound-url',
+        sink.url,
+        '--outbound-events',
+        'crm.deal.status_changed',
+        '--outbound-secret',
+        secret,
+      ],
       appEnv,
     );
     const port = await freePort();
-    app = await startApp('outbound', { ...appEnv, OUTBOUND_PORT: String(port), OUTBOUND_POLL_INTERVAL_MS: '20' });
+    app = await startApp('outbound', {
+      ...appEnv,
+      OUTBOUND_PORT: String(port),
+      OUTBOUND_POLL_INTERVAL_MS: '20',
+    });
     await db.query(`DELETE FROM access_log WHERE service = 'outbound.webhook'`);
     const before = procStats(app.pid);
     const t0 = Date.now();
@@ -75,7 +104,9 @@ export async function runOutbound({ databaseUrl, appEnv, startApp, stopProcess, 
       await sleep(100);
     }
     const delivered = async () =>
-      Number((await db.query(`SELECT count(*) n FROM outbound_deliveries WHERE status = 'delivered'`)).rows[0].n);
+      Number(
+        (await db.query(`SELECT count(*) n FROM outbound_deliveries WHERE status = 'delivered'`)).rows[0].n,
+      );
     let recorded = await delivered();
     while (recorded < count && Date.now() < deadline) {
       await sleep(100);
@@ -85,8 +116,11 @@ export async function runOutbound({ databaseUrl, appEnv, startApp, stopProcess, 
     const after = procStats(app.pid);
     await sleep(1500); // the access log flushes every 200 ms
     const logged = Number(
-      (await db.query(`SELECT count(*) n FROM access_log WHERE service = 'outbound.webhook' AND direction = 'outbound'`))
-        .rows[0].n,
+      (
+        await db.query(
+          `SELECT count(*) n FROM access_log WHERE service = 'outbound.webhook' AND direction = 'outbound'`,
+        )
+      ).rows[0].n,
     );
     const result = {
       changes: count,
@@ -112,7 +146,8 @@ export async function runOutbound({ databaseUrl, appEnv, startApp, stopProcess, 
 
 export function outboundMarkdown(o) {
   if (!o) return '';
-  const pass = o.deliveriesPerSecond >= o.target && o.received === o.changes && !o.duplicates && !o.badSignatures;
+  const pass =
+    o.deliveriesPerSecond >= o.target && o.received === o.changes && !o.duplicates && !o.badSignatures;
   return [
     '',
     '## Outbound webhooks (apps/outbound -> local sink, signed, access log on)',

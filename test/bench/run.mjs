@@ -56,7 +56,8 @@ const ACCESS_LOG_COMPARE_ONLY = args.includes('--access-log-compare-only');
 const ACCESS_LOG_SEARCH_ONLY = args.includes('--access-log-search-only');
 const OUTBOUND_ONLY = args.includes('--outbound-only');
 // Any `--…-only` flag (and --auth-compare, which predates them) runs only the phases so named.
-const ONLY = AUTH_ONLY || TELEPHONY_ONLY || ACCESS_LOG_COMPARE_ONLY || ACCESS_LOG_SEARCH_ONLY || OUTBOUND_ONLY;
+const ONLY =
+  AUTH_ONLY || TELEPHONY_ONLY || ACCESS_LOG_COMPARE_ONLY || ACCESS_LOG_SEARCH_ONLY || OUTBOUND_ONLY;
 // Issue 16: outbound webhooks to a local sink (on by default, quick included).
 const OUTBOUND = OUTBOUND_ONLY || (!ONLY && !args.includes('--no-outbound'));
 const OUTBOUND_CHANGES = Number(flag('outbound-changes', QUICK ? 10_000 : 30_000));

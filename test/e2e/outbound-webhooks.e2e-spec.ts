@@ -241,7 +241,9 @@ describe('outbound webhooks (apps/outbound)', () => {
     ]);
     expect(seen.every((r) => r.verified && r.at >= upAt)).toBe(true);
     // The site has answered; the outcome is recorded right after.
-    await eventually(async () => (await delivery(b.externalId as string, 'shipped'))[0]?.status === 'delivered');
+    await eventually(
+      async () => (await delivery(b.externalId as string, 'shipped'))[0]?.status === 'delivered',
+    );
     expect((await delivery(a.externalId as string, 'processing'))[0].status).toBe('delivered');
     expect(site.of(b.externalId as string)).toHaveLength(1);
     // The failures did not last a day: the endpoint is active, and its breaker closed on the first success.

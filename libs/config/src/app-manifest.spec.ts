@@ -26,7 +26,7 @@ describe('config/apps.json, the one list of apps', () => {
     >;
     for (const a of apps) {
       expect(config[a.configSection].port).toBe(a.port);
-      if (a.metricsPort) expect(config[a.configSection].metricsPort).toBe(a.metricsPort);
+      expect(config[a.configSection].metricsPort).toBe(a.metricsPort);
       const overridden = loadConfig({ ...env, [a.portEnv]: '1234' }, ['log']) as unknown as typeof config;
       expect(overridden[a.configSection].port).toBe(1234);
     }
@@ -59,7 +59,7 @@ describe('config/apps.json, the one list of apps', () => {
     for (const a of apps) {
       expect(readme).toContain(`apps/${a.name}`);
       expect(readme).toContain(a.portEnv);
-      if (a.metricsPortEnv) expect(readme).toContain(a.metricsPortEnv);
+      expect(readme).toContain(a.metricsPortEnv ?? a.portEnv);
     }
   });
 });

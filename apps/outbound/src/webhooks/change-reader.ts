@@ -49,10 +49,11 @@ export class ChangeReader {
   /** One step; returns how many changes it read (0: nothing new, a gap, or another replica is reading). */
   async readOnce(): Promise<number> {
     return this.ds.transaction(async (em) => {
-      const [row] = (await em.query(
+      const locked: Array<{ seq: string }> = await em.query(
         `SELECT seq FROM crm_change_cursors WHERE consumer = $1 FOR UPDATE SKIP LOCKED`,
         [CURSOR_CONSUMER],
-      )) as Array<{ seq: string }>;
+      );
+      const [row] = locked;
       if (!row) return 0;
       const rows = await this.changes.after(em, String(row.seq), this.batch);
       if (rows.length === 0) return 0;

@@ -55,7 +55,8 @@ export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'superseded'
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 type Row = Record<string, unknown>;
-const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null ? null : String(v));
+const iso = (v: unknown): string | null =>
+  v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : null;
 const view = (r: Row, withBody = false): DeliveryView => ({
   id: r.id as string,
   peerId: r.peer_id as string,
