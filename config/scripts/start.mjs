@@ -12,6 +12,7 @@ import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { styleText } from 'node:util';
+import { APPS as MANIFEST } from '../apps.mjs';
 import { ensureStack } from '../stack/stack.mjs';
 import { printBanner } from './banner.mjs';
 import { withAppV8Flags } from './v8-flags.mjs';
@@ -34,41 +35,17 @@ const dim = (s) => paint('dim', s);
 const say = (msg) => console.log(`${paint(['bold', 'green'], '[start]')} ${msg}`);
 const warn = (msg) => console.error(`${paint(['bold', 'red'], '[start]', process.stderr)} ${msg}`);
 
-const APPS = [
-  {
-    name: 'gateway',
-    portVar: 'GATEWAY_PORT',
-    hostVar: 'GATEWAY_HOST',
-    port: 8080,
-    metricsPortVar: 'GATEWAY_METRICS_PORT',
-    metricsPort: 9080,
-    color: 'cyan',
-  },
-  {
-    name: 'console',
-    portVar: 'CONSOLE_PORT',
-    hostVar: 'CONSOLE_HOST',
-    port: 8081,
-    metricsPortVar: 'CONSOLE_METRICS_PORT',
-    metricsPort: 9081,
-    color: 'yellow',
-  },
-  {
-    name: 'website-connector',
-    portVar: 'WEBSITE_CONNECTOR_PORT',
-    hostVar: null,
-    port: 8091,
-    color: 'magenta',
-  },
-  {
-    name: 'telephony-connector',
-    portVar: 'TELEPHONY_CONNECTOR_PORT',
-    hostVar: null,
-    port: 8092,
-    color: 'blue',
-  },
-  { name: 'erp-connector', portVar: 'ERP_CONNECTOR_PORT', hostVar: null, port: 8093, color: 'green' },
-].map((a) => {
+// Every app of config/apps.json, on its port (or the one its env var names).
+const APPS = MANIFEST.map((m) => ({
+  name: m.name,
+  portVar: m.portEnv,
+  hostVar: m.hostEnv ?? null,
+  port: m.port,
+  metricsPortVar: m.metricsPortEnv,
+  metricsPort: m.metricsPort,
+  color: m.color,
+  healthPath: m.health.path,
+})).map((a) => {
   const port = Number(env[a.portVar] || a.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     warn(`${a.portVar} must be a port number, got "${env[a.portVar]}"`);
@@ -282,7 +259,7 @@ async function waitHealthy(app) {
       );
     }
     try {
-      const res = await fetch(`${app.url}/health`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${app.url}${app.healthPath}`, { signal: AbortSignal.timeout(2000) });
       const body = await res.text();
       if (res.status === 200) return;
       last = `${res.status} ${body.slice(0, 300)}`;
@@ -292,7 +269,7 @@ async function waitHealthy(app) {
     if (Date.now() > deadline) {
       throw new Error(
         `${app.name} was not healthy within ${HEALTH_TIMEOUT_MS / 1000} s ` +
-          `(GET ${app.url}/health: ${last}). Its last output:\n${lastLines(app.name)}`,
+          `(GET ${app.url}${app.healthPath}: ${last}). Its last output:\n${lastLines(app.name)}`,
       );
     }
     await sleep(250);

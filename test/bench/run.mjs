@@ -4,6 +4,7 @@
 //                [--repeat-callers SHARE] [--keep-db] [--no-pipeline]
 //                [--access-log-compare-only | --no-access-log-compare] [--access-log-duration S] [--access-log-rounds N]
 //                [--access-log-search | --access-log-search-only | --no-access-log-search] [--access-log-rows N]
+//                [--outbound-only | --no-outbound] [--outbound-changes N]   (issue 16: outbound webhooks to a local sink)
 // Drives authenticated website-order traffic through the real gateway and website connector on real
 // PostgreSQL + RabbitMQ, and reports: accepted/s, ack latency p50/p90/p97.5/p99, end-to-end processed/s, lag
 // (gateway receipt -> CRM transaction) p50/p99, CPU and peak RSS per app, errors, the floor (floor.mjs) and
@@ -30,8 +31,10 @@ import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { APPS, appEntry } from '../../config/apps.mjs';
 import { ensureStack, createDatabase } from '../../config/stack/stack.mjs';
 import { createCallMix, EXTENSIONS, KNOWN_CONTACTS, POOL } from './call-mix.mjs';
+import { outboundMarkdown, runOutbound } from './outbound.mjs';
 import { freePort, sleep, spawnLogged, stopProcess, waitHealthy } from '../support/processes.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -51,8 +54,13 @@ const AUTH_ONLY = args.includes('--auth-compare');
 const TELEPHONY_ONLY = args.includes('--telephony-only');
 const ACCESS_LOG_COMPARE_ONLY = args.includes('--access-log-compare-only');
 const ACCESS_LOG_SEARCH_ONLY = args.includes('--access-log-search-only');
+const OUTBOUND_ONLY = args.includes('--outbound-only');
 // Any `--…-only` flag (and --auth-compare, which predates them) runs only the phases so named.
-const ONLY = AUTH_ONLY || TELEPHONY_ONLY || ACCESS_LOG_COMPARE_ONLY || ACCESS_LOG_SEARCH_ONLY;
+const ONLY =
+  AUTH_ONLY || TELEPHONY_ONLY || ACCESS_LOG_COMPARE_ONLY || ACCESS_LOG_SEARCH_ONLY || OUTBOUND_ONLY;
+// Issue 16: outbound webhooks to a local sink (on by default, quick included).
+const OUTBOUND = OUTBOUND_ONLY || (!ONLY && !args.includes('--no-outbound'));
+const OUTBOUND_CHANGES = Number(flag('outbound-changes', QUICK ? 10_000 : 30_000));
 const PIPELINE = !ONLY && !args.includes('--no-pipeline');
 const AUTH_COMPARE = AUTH_ONLY || (!ONLY && !args.includes('--no-auth-compare'));
 const TELEPHONY = TELEPHONY_ONLY || (!ONLY && !args.includes('--no-telephony'));
@@ -118,12 +126,7 @@ function procStats(pid) {
 
 /** A built app (dist/apps/<app>/src/main.js); `name` names its log file. */
 async function startApp(app, env, name = app) {
-  return spawnProcess(
-    name,
-    [join(ROOT, 'dist/apps', app, 'src/main.js')],
-    env,
-    env.GATEWAY_PORT ?? env.WEBSITE_CONNECTOR_PORT ?? env.TELEPHONY_CONNECTOR_PORT,
-  );
+  return spawnProcess(name, [join(ROOT, 'dist/apps', app, 'src/main.js')], env, env[appEntry(app).portEnv]);
 }
 
 /** An app's public port -> its metrics listener's port (gateway and console; a connector's are the same). */
@@ -133,7 +136,8 @@ async function spawnProcess(name, argv, env, port) {
   // Every process gets its own metrics listener port: two gateways at once would both want the default.
   const metricsPort = await freePort();
   metricsPortOf.set(port, metricsPort);
-  env = { ...env, GATEWAY_METRICS_PORT: String(metricsPort), CONSOLE_METRICS_PORT: String(metricsPort) };
+  const metricsEnv = APPS.filter((a) => a.metricsPortEnv).map((a) => [a.metricsPortEnv, String(metricsPort)]);
+  env = { ...env, ...Object.fromEntries(metricsEnv) };
   const logDir = join(ROOT, '.data', 'bench-logs');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
@@ -1630,6 +1634,7 @@ async function main() {
   let authCompare = null;
   let telephony = null;
   const accessLog = { compare: null, search: null };
+  let outbound = null;
   try {
     // Also migrates the database (the CLI does before any peer command).
     const token =
@@ -1641,6 +1646,18 @@ async function main() {
     if (AUTH_COMPARE) authCompare = await runAuthCompare({ stack, ns, appEnv, token });
     if (ACCESS_LOG_COMPARE)
       accessLog.compare = await runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token });
+    if (OUTBOUND) {
+      outbound = await runOutbound({
+        databaseUrl,
+        appEnv,
+        startApp,
+        stopProcess,
+        procStats,
+        cli,
+        count: OUTBOUND_CHANGES,
+        log,
+      });
+    }
     // Last: the fill loads the disk for minutes, and its checkpoint and WAL must not land in another phase.
     if (ACCESS_LOG_SEARCH) accessLog.search = await runAccessLogSearch({ stack, ns, appEnv });
   } finally {
@@ -1665,9 +1682,10 @@ async function main() {
     telephony,
     authCompare,
     accessLog,
+    outbound,
   };
   writeFileSync(join(ROOT, 'bench-report.json'), JSON.stringify(report, null, 2));
-  const md = markdown(report);
+  const md = markdown(report) + outboundMarkdown(outbound);
   writeFileSync(join(ROOT, 'bench-report.md'), md + '\n');
   console.log(md);
   // Throughput of a run that lost or duplicated acknowledged data is no result: the run fails.

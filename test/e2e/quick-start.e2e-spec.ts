@@ -1,5 +1,5 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, freePort, ROOT, TestSystem } from './support/system';
@@ -47,13 +47,13 @@ describe("quick start: the npm start banner's commands work as printed", () => {
 
   beforeAll(async () => {
     await sys.start([]); // this suite's own database; start.mjs does the rest
-    const ports = {
-      GATEWAY_PORT: 0,
-      CONSOLE_PORT: 0,
-      WEBSITE_CONNECTOR_PORT: 0,
-      TELEPHONY_CONNECTOR_PORT: 0,
+    // Every app of config/apps.json on free ports (its listener and, for gateway and console, its metrics one).
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'config/apps.json'), 'utf8')) as {
+      apps: Array<{ portEnv: string; metricsPortEnv?: string }>;
     };
-    for (const name of Object.keys(ports) as Array<keyof typeof ports>) ports[name] = await freePort();
+    const ports: Record<string, number> = {};
+    for (const a of manifest.apps)
+      for (const name of [a.portEnv, a.metricsPortEnv]) if (name) ports[name] = await freePort();
     start = spawn(process.execPath, [join(ROOT, 'config/scripts/start.mjs')], {
       cwd: ROOT,
       env: {

@@ -97,7 +97,17 @@ function peerFieldOptions(cmd: Command, creating: boolean): Command {
     .option(
       '--signing-secret-stdin',
       'read the signing secret from standard input (keeps it out of ps/history)',
-    );
+    )
+    .option(
+      '--outbound-url <url>',
+      'where CRM changes are POSTed to this peer as signed webhooks (apps/outbound)',
+    )
+    .option(
+      '--outbound-events <list>',
+      'comma-separated change types it gets: crm.deal.status_changed, crm.contact.updated, crm.contact.discount_changed',
+    )
+    .option('--outbound-secret <whsec>', 'the webhook signing secret: whsec_ + base64 of 24-64 random bytes')
+    .option('--outbound-secret-stdin', 'read the webhook signing secret from standard input');
 }
 
 /** Filters shared by access-log search and export; the console API checks their values. */
@@ -174,6 +184,7 @@ export function buildProgram(
   peerFieldOptions(leaf(peers, 'update <peerId>', 'change a peer; only the options given change'), false)
     .option('--status <status>', `${statuses}: a disabled peer is refused at once`)
     .option('--clear-signing-secret', 'remove the stored signing secret')
+    .option('--clear-outbound', 'remove the outbound webhook endpoint (and its deliveries)')
     .action(run((cmd) => actions.peers('update', cmd.args, flags(cmd))));
   leaf(
     peers,

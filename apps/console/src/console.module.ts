@@ -3,7 +3,8 @@ import { clockFromEnv, ConfigModule } from '@switchboard/config';
 import { CrmModule } from '@switchboard/crm';
 import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
-import { PeerSecurityModule } from '@switchboard/peer-auth';
+import { OutboundDeliveries, PeerSecurityModule, sqlFromDataSource } from '@switchboard/peer-auth';
+import { DataSource } from 'typeorm';
 import { AccessLogMaintenance, AccessLogModule, AccessLogPartitions } from '@switchboard/access-log';
 import { AccessLogQueryService } from './access-log-query.service';
 import { AccessLogController } from './access-log.controller';
@@ -27,6 +28,7 @@ import { TasksController } from './leads/tasks.controller';
 import { CredentialExpiryMonitor, PeerAdminProvider } from './peer-admin.provider';
 import { PeersController } from './peers.controller';
 import { WEB_CONTROLLERS, WEB_PROVIDERS } from './web';
+import { OutboundController } from './outbound/outbound.controller';
 
 @Module({
   imports: [
@@ -49,6 +51,7 @@ import { WEB_CONTROLLERS, WEB_PROVIDERS } from './web';
     ManagersController,
     TasksController,
     ...WEB_CONTROLLERS,
+    OutboundController,
   ],
   providers: [
     CrmQueryService,
@@ -67,6 +70,11 @@ import { WEB_CONTROLLERS, WEB_PROVIDERS } from './web';
     LoyaltyJob,
     { provide: CLOCK, useValue: clockFromEnv() },
     ...WEB_PROVIDERS,
+    {
+      provide: OutboundDeliveries,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new OutboundDeliveries(sqlFromDataSource(ds)),
+    },
   ],
 })
 export class ConsoleModule {}

@@ -46,8 +46,19 @@ function peerFields(v: FlagValues): Record<string, unknown> {
     allowUrlCredentials: bool(s('allow-url-credentials')),
     signingSecret,
     expiresInDays: num(s('expires-in-days')),
+    outbound: outboundField(v),
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+/** --outbound-url/--outbound-events/--outbound-secret(-stdin) -> `outbound`; --clear-outbound -> null. */
+function outboundField(v: FlagValues): Record<string, unknown> | null | undefined {
+  if (v['clear-outbound']) return null;
+  const s = (k: string) => v[k] as string | undefined;
+  const secret = v['outbound-secret-stdin'] ? readFileSync(0, 'utf8').trim() : s('outbound-secret');
+  if (s('outbound-url') === undefined && s('outbound-events') === undefined && secret === undefined)
+    return undefined;
+  return { url: s('outbound-url'), eventTypes: list(s('outbound-events')), secret };
 }
 
 function positional(args: string[], i: number, what: string): string {

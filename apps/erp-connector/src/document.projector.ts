@@ -107,7 +107,10 @@ export class DocumentProjector {
         if (!written) return { outcome: 'stale' };
         const dealId = written.dealId ?? deal?.id ?? null;
         if (inv.status === 'paid' && inv.kind === 'invoice' && dealId) {
-          await this.recomputeLoyalty(em, await this.invoices.markDealPaid(em, dealId, inv.paidAt ?? null));
+          await this.recomputeLoyalty(
+            em,
+            await this.invoices.markDealPaid(em, dealId, inv.paidAt ?? null, envelope.occurredAt),
+          );
         }
         return { outcome: written.inserted ? 'created' : 'updated' };
       },
@@ -131,6 +134,7 @@ export class DocumentProjector {
           paidAt: s.paidAt ?? null,
           shippedAt: s.shippedAt ?? null,
           version: s.version,
+          occurredAt: envelope.occurredAt,
         });
         if (applied && ['paid', 'refunded', 'cancelled'].includes(s.status))
           await this.recomputeLoyalty(em, deal.contactId);

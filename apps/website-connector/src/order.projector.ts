@@ -11,6 +11,7 @@ import {
   ContactCandidate,
   ContactsRepository,
   LoyaltyRepository,
+  DealStatusChanges,
   normalizeEmail,
   normalizePhone,
   rounds,
@@ -65,6 +66,8 @@ d AS (
     last_event_id = EXCLUDED.last_event_id, updated_at = now()
   WHERE deals.source_updated_at < EXCLUDED.source_updated_at
   RETURNING id, peer_id, external_id, (xmax = 0) AS inserted),
+-- The statement's snapshot: each existing deal's status before this write (for crm.deal.status_changed).
+prev AS (SELECT dl.id, dl.status FROM deals dl JOIN inp ON dl.peer_id = inp.peer_id AND dl.external_id = inp.external_id),
 written AS (SELECT inp.idx, d.id, d.inserted FROM d JOIN inp USING (peer_id, external_id)),
 old_items AS (DELETE FROM deal_items WHERE deal_id IN (SELECT id FROM d WHERE NOT inserted)),
 new_items AS (
@@ -73,7 +76,7 @@ new_items AS (
     FROM unnest($17::int[], $18::int[], $19::text[], $20::text[], $21::int[], $22::numeric[])
       AS t(idx, pos, sku, name, qty, price)
     JOIN written w USING (idx))
-SELECT idx, inserted, id FROM written`;
+SELECT w.idx, w.inserted, w.id, prev.status AS previous_status FROM written w LEFT JOIN prev ON prev.id = w.id`;
 
 /**
  * A new order from an open lead's phone or email converts that lead: linked to the order's contact and deal,
@@ -116,6 +119,7 @@ export class OrderProjector {
     private readonly faults: FaultInjector,
     private readonly loyalty: LoyaltyRepository,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly dealStatus: DealStatusChanges,
   ) {
     inbox.configure<{ outcome: OrderOutcome }, OrderItem>(CONSUMER, {
       batchEffects: (em, items) => this.projectBatch(em, items as Item[]),
@@ -165,34 +169,46 @@ export class OrderProjector {
       const lines = inRound.flatMap(({ data }, k) =>
         data.order.items.map((line, pos) => ({ idx: round[k], pos: pos + 1, line })),
       );
-      const written: Array<{ idx: number; inserted: boolean; id: string }> = await em.query(UPSERT_DEALS, [
-        round,
-        inRound.map((i) => i.envelope.peerId),
-        inRound.map((i) => i.data.order.externalId),
-        inRound.map((i) => i.contact.id),
-        inRound.map((i) => i.data.order.status),
-        inRound.map((i) => i.data.order.total),
-        inRound.map((i) => i.data.order.currency),
-        inRound.map((i) => i.data.order.deliveryAddress ?? null),
-        inRound.map((i) => i.data.order.utm?.source ?? null),
-        inRound.map((i) => i.data.order.utm?.medium ?? null),
-        inRound.map((i) => i.data.order.utm?.campaign ?? null),
-        inRound.map((i) => i.data.order.createdAt),
-        inRound.map((i) => versionOf(i.data.order)),
-        inRound.map((i) => i.data.order.paidAt ?? null),
-        inRound.map((i) => i.contact.responsibleManagerId),
-        inRound.map((i) => i.envelope.id),
-        lines.map((l) => l.idx),
-        lines.map((l) => l.pos),
-        lines.map((l) => l.line.sku),
-        lines.map((l) => l.line.name),
-        lines.map((l) => l.line.quantity),
-        lines.map((l) => l.line.price),
-        inRound.map((i) => i.data.order.utm?.term ?? null),
-        inRound.map((i) => i.data.order.utm?.content ?? null),
-        inRound.map((i) => i.data.order.test === true),
-      ]);
+      const written: Array<{ idx: number; inserted: boolean; id: string; previous_status: string | null }> =
+        await em.query(UPSERT_DEALS, [
+          round,
+          inRound.map((i) => i.envelope.peerId),
+          inRound.map((i) => i.data.order.externalId),
+          inRound.map((i) => i.contact.id),
+          inRound.map((i) => i.data.order.status),
+          inRound.map((i) => i.data.order.total),
+          inRound.map((i) => i.data.order.currency),
+          inRound.map((i) => i.data.order.deliveryAddress ?? null),
+          inRound.map((i) => i.data.order.utm?.source ?? null),
+          inRound.map((i) => i.data.order.utm?.medium ?? null),
+          inRound.map((i) => i.data.order.utm?.campaign ?? null),
+          inRound.map((i) => i.data.order.createdAt),
+          inRound.map((i) => versionOf(i.data.order)),
+          inRound.map((i) => i.data.order.paidAt ?? null),
+          inRound.map((i) => i.contact.responsibleManagerId),
+          inRound.map((i) => i.envelope.id),
+          lines.map((l) => l.idx),
+          lines.map((l) => l.pos),
+          lines.map((l) => l.line.sku),
+          lines.map((l) => l.line.name),
+          lines.map((l) => l.line.quantity),
+          lines.map((l) => l.line.price),
+          inRound.map((i) => i.data.order.utm?.term ?? null),
+          inRound.map((i) => i.data.order.utm?.content ?? null),
+          inRound.map((i) => i.data.order.test === true),
+        ]);
       for (const w of written) outcomes[w.idx] = w.inserted ? 'created' : 'updated';
+      // A site order's new status is a deal status change (a new order is not: it has no status to change from).
+      await this.dealStatus.record(
+        em,
+        written
+          .filter((w) => !w.inserted && items[w.idx].data.order.status !== w.previous_status)
+          .map((w) => ({
+            dealId: w.id,
+            previousStatus: w.previous_status,
+            occurredAt: versionOf(items[w.idx].data.order),
+          })),
+      );
       const fresh = written.filter((w) => w.inserted && !items[w.idx].data.order.test);
       if (fresh.length > 0) {
         await em.query(CONVERT_LEADS, [

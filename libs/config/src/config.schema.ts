@@ -258,6 +258,80 @@ export class ConnectorConfig {
   prefetch?: number;
 }
 
+/** apps/outbound: signed webhooks to peers (README "Outbound webhooks"). */
+export class OutboundConfig {
+  /** HTTP port for /health and /metrics (config/apps.json, OUTBOUND_PORT). */
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  port: number;
+
+  @IsString()
+  host: string;
+
+  /** How often an idle replica looks for new CRM changes and due deliveries. */
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  pollIntervalMs: number;
+
+  /** Deliveries one replica claims at a time. */
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  batchSize: number;
+
+  /** Requests in flight per replica. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  concurrency: number;
+
+  /** Deadline of one POST, answer body included. */
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  requestTimeoutMs: number;
+
+  /** Exponential backoff: the first retry waits up to this (full jitter), doubling per attempt... */
+  @IsInt()
+  @Min(10)
+  retryBaseMs: number;
+
+  /** ...up to this; a Retry-After answer may ask for longer. */
+  @IsInt()
+  @Min(10)
+  retryMaxMs: number;
+
+  /** A delivery still failing this long after its first attempt becomes a dead letter (OUTBOUND_RETRIES_EXHAUSTED). */
+  @IsNumber()
+  @Min(0.001)
+  retryForHours: number;
+
+  /** Failed attempts in a row that open an endpoint's circuit breaker... */
+  @IsInt()
+  @Min(1)
+  breakerFailures: number;
+
+  /** ...for this long; then one probe delivery decides whether it closes. */
+  @IsInt()
+  @Min(10)
+  breakerCooldownMs: number;
+
+  /** An endpoint failing without a success for this long is paused and raises an alert. */
+  @IsNumber()
+  @Min(0.001)
+  pauseAfterHours: number;
+
+  /**
+   * A gap in crm_changes.seq (a producer's transaction still open) holds the reader back this long at most; after
+   * it the gap is taken for a rolled-back transaction.
+   */
+  @IsInt()
+  @Min(0)
+  gapWaitMs: number;
+}
+
 export class LeadsConfig {
   /** The same request (person, form, message) again within this many minutes collapses into the first. */
   @IsInt()
@@ -562,6 +636,10 @@ export class AlertsConfig {
   @IsInt()
   @Min(0)
   overdueTaskThreshold: number;
+
+  /** An outbound webhook endpoint paused after failing for outbound.pauseAfterHours raises an alert; false: off. */
+  @IsBoolean()
+  outboundEndpointPaused: boolean;
 }
 
 export class LogConfig {
@@ -613,6 +691,10 @@ export class AppConfig {
   @ValidateNested()
   @Type(() => ErpConfig)
   erp: ErpConfig;
+
+  @ValidateNested()
+  @Type(() => OutboundConfig)
+  outbound: OutboundConfig;
 
   @ValidateNested()
   @Type(() => CrmConfig)

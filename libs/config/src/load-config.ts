@@ -2,12 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
+import { AppManifestEntry } from './app-manifest';
 import { AppConfig } from './config.schema';
 
 type Json = Record<string, unknown>;
 type EnvKind = 'string' | 'int' | 'number' | 'intList' | 'bool' | 'json';
 
-/** Environment variables that override config files: name -> [path, kind]. Documented in the README. */
+/**
+ * Environment variables that override config files: name -> [path, kind]. Documented in the README. Each app's
+ * port variables (GATEWAY_PORT, OUTBOUND_PORT, ...) come from config/apps.json: see appPortOverrides().
+ */
 export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   DATABASE_URL: ['database.url', 'string'],
   DATABASE_POOL_SIZE: ['database.poolSize', 'int'],
@@ -19,12 +23,9 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   AMQP_RETRY_DELAYS_MS: ['amqp.retryDelaysMs', 'intList'],
   AMQP_DELIVERY_LIMIT: ['amqp.deliveryLimit', 'int'],
   AMQP_RECONNECT_DELAY_MS: ['amqp.reconnectDelayMs', 'int'],
-  GATEWAY_PORT: ['gateway.port', 'int'],
   GATEWAY_HOST: ['gateway.host', 'string'],
   GATEWAY_BODY_LIMIT_BYTES: ['gateway.bodyLimitBytes', 'int'],
   GATEWAY_TRUST_PROXY: ['gateway.trustProxy', 'string'],
-  GATEWAY_METRICS_PORT: ['gateway.metricsPort', 'int'],
-  CONSOLE_METRICS_PORT: ['console.metricsPort', 'int'],
   METRICS_HOST: ['http.metricsHost', 'string'],
   HTTP_HEADERS_TIMEOUT_MS: ['http.headersTimeoutMs', 'int'],
   HTTP_REQUEST_TIMEOUT_MS: ['http.requestTimeoutMs', 'int'],
@@ -45,15 +46,11 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   PEER_EXPIRY_SWEEP_SECONDS: ['peerAuth.expirySweepSeconds', 'int'],
   PEER_ROTATION_MAX_PER_HOUR: ['peerAuth.rotationMaxPerHour', 'int'],
   PEER_CREDENTIAL_RETENTION_DAYS: ['peerAuth.credentialRetentionDays', 'number'],
-  CONSOLE_PORT: ['console.port', 'int'],
   CONSOLE_HOST: ['console.host', 'string'],
   ADMIN_TOKEN: ['console.adminToken', 'string'],
   CONSOLE_ADMIN_LOCKOUT_MAX_FAILURES: ['console.adminLockoutMaxFailures', 'int'],
-  WEBSITE_CONNECTOR_PORT: ['websiteConnector.port', 'int'],
-  TELEPHONY_CONNECTOR_PORT: ['telephonyConnector.port', 'int'],
   WEBSITE_CONNECTOR_PREFETCH: ['websiteConnector.prefetch', 'int'],
   TELEPHONY_CONNECTOR_PREFETCH: ['telephonyConnector.prefetch', 'int'],
-  ERP_CONNECTOR_PORT: ['erpConnector.port', 'int'],
   ERP_CONNECTOR_PREFETCH: ['erpConnector.prefetch', 'int'],
   ERP_FILE_LIMIT_BYTES: ['erp.fileLimitBytes', 'int'],
   ERP_MAX_UPLOAD_BYTES: ['erp.maxUploadBytes', 'int'],
@@ -63,6 +60,17 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   ERP_INVOICE_XML_LIMIT_BYTES: ['erp.invoiceXmlLimitBytes', 'int'],
   ERP_DEFAULT_ORDER_ENCODING: ['erp.defaultOrderEncoding', 'string'],
   ERP_ORDER_ENCODINGS: ['erp.orderEncodings', 'json'],
+  OUTBOUND_POLL_INTERVAL_MS: ['outbound.pollIntervalMs', 'int'],
+  OUTBOUND_BATCH_SIZE: ['outbound.batchSize', 'int'],
+  OUTBOUND_CONCURRENCY: ['outbound.concurrency', 'int'],
+  OUTBOUND_REQUEST_TIMEOUT_MS: ['outbound.requestTimeoutMs', 'int'],
+  OUTBOUND_RETRY_BASE_MS: ['outbound.retryBaseMs', 'int'],
+  OUTBOUND_RETRY_MAX_MS: ['outbound.retryMaxMs', 'int'],
+  OUTBOUND_RETRY_FOR_HOURS: ['outbound.retryForHours', 'number'],
+  OUTBOUND_BREAKER_FAILURES: ['outbound.breakerFailures', 'int'],
+  OUTBOUND_BREAKER_COOLDOWN_MS: ['outbound.breakerCooldownMs', 'int'],
+  OUTBOUND_PAUSE_AFTER_HOURS: ['outbound.pauseAfterHours', 'number'],
+  OUTBOUND_GAP_WAIT_MS: ['outbound.gapWaitMs', 'int'],
   TELEPHONY_CALLBACK_DUE_MINUTES: ['telephony.callbackDueMinutes', 'int'],
   ACCESS_LOG_ENABLED: ['accessLog.enabled', 'bool'],
   ACCESS_LOG_BODIES: ['accessLog.bodies', 'string'],
@@ -90,6 +98,7 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   ALERTS_PEER_SILENT_HOURS: ['alerts.peerSilentHours', 'number'],
   ALERTS_UNASSIGNED_LEAD_MINUTES: ['alerts.unassignedLeadMinutes', 'number'],
   ALERTS_OVERDUE_TASK_THRESHOLD: ['alerts.overdueTaskThreshold', 'int'],
+  ALERTS_OUTBOUND_ENDPOINT_PAUSED: ['alerts.outboundEndpointPaused', 'bool'],
   CRM_DEFAULT_REGION: ['crm.defaultRegion', 'string'],
   CRM_LOYALTY_TIERS: ['crm.loyalty.tiers', 'json'],
   CRM_LOYALTY_CURRENCY: ['crm.loyalty.currency', 'string'],
@@ -185,12 +194,35 @@ export const ALL_SECTIONS: ConfigSection[] = [
   'telephonyConnector',
   'erpConnector',
   'erp',
+  'outbound',
   'crm',
   'telephony',
   'accessLog',
   'alerts',
   'log',
 ];
+
+/** `<section>.port` (and `.metricsPort`) of every app in config/apps.json. */
+function manifestDefaults(apps: AppManifestEntry[]): Json {
+  const out: Json = {};
+  for (const a of apps) {
+    out[a.configSection] = {
+      port: a.port,
+      ...(a.metricsPort !== undefined && { metricsPort: a.metricsPort }),
+    };
+  }
+  return out;
+}
+
+/** PORT env vars of config/apps.json -> their config paths (GATEWAY_PORT -> gateway.port). */
+export function appPortOverrides(apps: AppManifestEntry[]): Record<string, [string, EnvKind]> {
+  const out: Record<string, [string, EnvKind]> = {};
+  for (const a of apps) {
+    out[a.portEnv] = [`${a.configSection}.port`, 'int'];
+    if (a.metricsPortEnv) out[a.metricsPortEnv] = [`${a.configSection}.metricsPort`, 'int'];
+  }
+  return out;
+}
 
 /** Rules across fields of the http section (Node refuses a head timeout longer than the request timeout). */
 function httpProblems(config: AppConfig): string[] {
@@ -212,11 +244,14 @@ export function loadConfig(
     const path = join(dir, file);
     return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Json) : {};
   };
-  let raw = read('default.json');
+  const manifest = (read('apps.json').apps ?? []) as AppManifestEntry[];
+  // Ports are named once, in config/apps.json: they are the defaults under default.json and any environment file.
+  let raw = deepMerge(manifestDefaults(manifest), read('default.json'));
   if (env.NODE_ENV) raw = deepMerge(raw, read(`${env.NODE_ENV}.json`));
 
   const problems: string[] = [];
-  for (const [name, [path, kind]] of Object.entries(ENV_OVERRIDES)) {
+  const overrides = { ...ENV_OVERRIDES, ...appPortOverrides(manifest) };
+  for (const [name, [path, kind]] of Object.entries(overrides)) {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(raw, path, parseEnv(name, value, kind, problems));
   }

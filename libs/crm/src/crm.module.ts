@@ -6,6 +6,7 @@ import { CallsRepository } from './repositories/calls.repository';
 import { CrmChangesRepository } from './repositories/changes.repository';
 import { CustomersRepository } from './repositories/customers.repository';
 import { LoyaltyRepository } from './repositories/loyalty.repository';
+import { DealStatusChanges } from './repositories/deal-status-changes';
 import { ContactsRepository } from './repositories/contacts.repository';
 import { DealsRepository } from './repositories/deals.repository';
 import { LeadsRepository } from './repositories/leads.repository';
@@ -23,6 +24,7 @@ const REPOSITORIES = [
   CrmChangesRepository,
   LoyaltyRepository,
   CustomersRepository,
+  DealStatusChanges,
   LeadIntake,
   ProductRepository,
   InvoiceRepository,

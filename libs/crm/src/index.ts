@@ -19,3 +19,4 @@ export * from './crm.module';
 export * from './erp/product.repository';
 export * from './erp/invoice.repository';
 export * from './erp/erp-read.repository';
+export * from './repositories/deal-status-changes';

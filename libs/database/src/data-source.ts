@@ -13,6 +13,7 @@ import { WebConsoleIndexes1765400000000 } from './migrations/1765400000000-web-c
 import { Erp1765600000000 } from './migrations/1765600000000-erp';
 import { Leads1765700000000 } from './migrations/1765700000000-leads';
 import { CrmChanges1765800000000 } from './migrations/1765800000000-crm-changes';
+import { OutboundWebhooks1765810000000 } from './migrations/1765810000000-outbound-webhooks';
 import { CustomerSyncLoyalty1765850000000 } from './migrations/1765850000000-customer-sync-loyalty';
 import { ProcessedEvent } from './processed-event.entity';
 
@@ -30,6 +31,7 @@ export const MIGRATIONS = [
   Erp1765600000000,
   Leads1765700000000,
   CrmChanges1765800000000,
+  OutboundWebhooks1765810000000,
   CustomerSyncLoyalty1765850000000,
 ];
 

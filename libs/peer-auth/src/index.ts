@@ -5,3 +5,4 @@ export * from './signatures';
 export * from './peers';
 export * from './auth';
 export * from './peer-security.module';
+export * from './outbound';

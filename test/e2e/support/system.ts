@@ -5,22 +5,21 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as amqp from 'amqplib';
 import { Client } from 'pg';
+import type { AppManifestEntry } from '@switchboard/config';
 
 export const ROOT = join(__dirname, '../../..');
-export type AppName = 'gateway' | 'website-connector' | 'telephony-connector' | 'erp-connector' | 'console';
-
-const PORT_ENV: Record<AppName, string> = {
-  gateway: 'GATEWAY_PORT',
-  'website-connector': 'WEBSITE_CONNECTOR_PORT',
-  'telephony-connector': 'TELEPHONY_CONNECTOR_PORT',
-  'erp-connector': 'ERP_CONNECTOR_PORT',
-  console: 'CONSOLE_PORT',
+/** An app of config/apps.json (the one list of apps); an unknown name fails when started. */
+export type AppName = string;
+const MANIFEST = (
+  JSON.parse(readFileSync(join(ROOT, 'config/apps.json'), 'utf8')) as { apps: AppManifestEntry[] }
+).apps;
+const manifestEntry = (app: AppName) => {
+  const entry = MANIFEST.find((a) => a.name === app);
+  if (!entry) throw new Error(`no app "${app}" in config/apps.json`);
+  return entry;
 };
-/** Apps with a public listener have a separate metrics listener; a connector's one listener is its metrics one. */
-const METRICS_PORT_ENV: Partial<Record<AppName, string>> = {
-  gateway: 'GATEWAY_METRICS_PORT',
-  console: 'CONSOLE_METRICS_PORT',
-};
+/** Connectors fed by the broker: the apps whose queue binds routing keys. */
+const QUEUE_APPS = MANIFEST.filter((a) => a.bindings.length > 0).map((a) => a.name);
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -163,15 +162,18 @@ export class TestSystem {
       SWITCHBOARD_PEPPER: this.pepper,
       SWITCHBOARD_MASTER_KEYS: this.masterKeys,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-      ...(this.ports.has(app) ? { [PORT_ENV[app]]: String(this.ports.get(app)) } : {}),
-      ...(this.metricsPorts.has(app) ? { [METRICS_PORT_ENV[app]!]: String(this.metricsPorts.get(app)) } : {}),
+      ...(this.ports.has(app) ? { [manifestEntry(app).portEnv]: String(this.ports.get(app)) } : {}),
+      ...(this.metricsPorts.has(app)
+        ? { [manifestEntry(app).metricsPortEnv!]: String(this.metricsPorts.get(app)) }
+        : {}),
       ...this.extraEnv,
     };
   }
 
   async startApp(app: AppName, overrides: Record<string, string | undefined> = {}): Promise<RunningApp> {
+    const entry = manifestEntry(app);
     if (!this.ports.has(app)) this.ports.set(app, await freePort());
-    if (METRICS_PORT_ENV[app] && !this.metricsPorts.has(app)) this.metricsPorts.set(app, await freePort());
+    if (entry.metricsPortEnv && !this.metricsPorts.has(app)) this.metricsPorts.set(app, await freePort());
     const port = this.ports.get(app)!;
     const logDir = join(ROOT, '.data', 'test-logs');
     mkdirSync(logDir, { recursive: true });
@@ -187,7 +189,7 @@ export class TestSystem {
     this.apps.set(app, running);
     const ready = await eventually(async () => {
       if (proc.exitCode !== null) throw new Error(`${app} exited with ${proc.exitCode}; see .data/test-logs`);
-      const res = await fetch(`${running.url}/health`).catch(() => null);
+      const res = await fetch(`${running.url}${entry.health.path}`).catch(() => null);
       return res?.status === 200;
     }, 60_000);
     if (!ready) throw new Error(`${app} not ready within 60 s; see .data/test-logs/${this.suite}-${app}.log`);
@@ -221,12 +223,11 @@ export class TestSystem {
 
   private async queueNames(): Promise<string[]> {
     const { loadConfig } = await import('@switchboard/config');
-    const { CONNECTORS } = await import('@switchboard/contracts');
     const delays = loadConfig(
       { ...process.env, NODE_ENV: 'test', SWITCHBOARD_CONFIG_DIR: join(ROOT, 'config') },
       ['amqp'],
     ).amqp.retryDelaysMs;
-    return Object.keys(CONNECTORS).flatMap((c) => [
+    return QUEUE_APPS.flatMap((c) => [
       `${this.namespace}.${c}`,
       `${this.namespace}.${c}.dlq`,
       ...delays.map((d) => `${this.namespace}.${c}.retry.${d}ms`),

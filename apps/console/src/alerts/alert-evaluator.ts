@@ -17,6 +17,7 @@ import {
   rotationFacts,
   unassignedLeadFacts,
   overdueTaskFacts,
+  pausedEndpointFacts,
 } from './alert-facts';
 import { AlertNotifier, DeliveryReport } from './alert-notifier';
 import {
@@ -34,6 +35,7 @@ import {
   overdueTaskConditions,
   planTransitions,
   ruleEnabled,
+  outboundEndpointPausedConditions,
   RuleSettings,
 } from './alert-rules';
 import { AlertStore } from './alert-store';
@@ -88,6 +90,8 @@ export class AlertEvaluator implements OnModuleInit, BeforeApplicationShutdown, 
       credentialRotated: async (q, now, s) => credentialRotatedConditions(await rotationFacts(q, now, s), s),
       unassignedLeads: async (q, now, s) => unassignedLeadConditions(await unassignedLeadFacts(q, now, s), s),
       overdueTasks: async (q, now, s) => overdueTaskConditions(await overdueTaskFacts(q, now), s),
+      outboundEndpointPaused: async (q, _now, s) =>
+        outboundEndpointPausedConditions(await pausedEndpointFacts(q), s),
     };
   }
 

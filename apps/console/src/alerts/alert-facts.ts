@@ -6,6 +6,7 @@ import {
   AuthFailureFact,
   DeadLetterFact,
   ErrorRateFact,
+  PausedEndpointFact,
   ExpiringCredentialFact,
   RotationFact,
   RuleSettings,
@@ -168,4 +169,28 @@ export async function overdueTaskFacts(q: Query, now: Date): Promise<OverdueTask
     [now],
   );
   return { count: r.n, oldestDueAt: r.oldest };
+}
+
+/** Paused outbound webhook endpoints with the deliveries waiting for each. */
+export async function pausedEndpointFacts(q: Query): Promise<PausedEndpointFact[]> {
+  const found = await rows<{
+    peer_id: string;
+    url: string;
+    failing_since: Date | null;
+    paused_at: Date | null;
+    pending: number;
+  }>(
+    q,
+    `SELECT e.peer_id, e.url, e.failing_since, e.paused_at,
+            (SELECT count(*)::int FROM outbound_deliveries d WHERE d.peer_id = e.peer_id AND d.status = 'pending') AS pending
+       FROM outbound_endpoints e WHERE e.state = 'paused' ORDER BY e.peer_id`,
+    [],
+  );
+  return found.map((r) => ({
+    peerId: r.peer_id,
+    url: r.url,
+    failingSince: r.failing_since,
+    pausedAt: r.paused_at,
+    pending: r.pending,
+  }));
 }

@@ -1,4 +1,5 @@
 import {
+  outboundEndpointPausedConditions,
   Alert,
   AlertCondition,
   AUTH_FAILURE_CODES,
@@ -27,6 +28,7 @@ const S: RuleSettings = {
   credentialRotatedMinutes: 60,
   unassignedLeadMinutes: 5,
   overdueTaskThreshold: 1,
+  outboundEndpointPaused: true,
 };
 const NOW = new Date('2025-06-01T12:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
@@ -44,6 +46,7 @@ describe('ruleEnabled', () => {
       credentialRotatedMinutes: 0,
       unassignedLeadMinutes: 0,
       overdueTaskThreshold: 0,
+      outboundEndpointPaused: false,
     };
     for (const r of [
       'authFailures',
@@ -54,6 +57,7 @@ describe('ruleEnabled', () => {
       'credentialRotated',
       'unassignedLeads',
       'overdueTasks',
+      'outboundEndpointPaused',
     ] as const) {
       expect([r, ruleEnabled(r, S)]).toEqual([r, true]);
       expect([r, ruleEnabled(r, off)]).toEqual([r, false]);
@@ -280,5 +284,25 @@ describe('lead and task rules', () => {
     ).toEqual([
       expect.objectContaining({ rule: 'overdueTasks', subject: 'tasks', summary: '2 open tasks past due' }),
     ]);
+  });
+});
+
+describe('outboundEndpointPaused', () => {
+  it('fires one alert per paused endpoint, none when switched off', () => {
+    const fact = {
+      peerId: 'shop',
+      url: 'https://shop.example/hooks',
+      failingSince: hoursAgo(25),
+      pausedAt: hoursAgo(1),
+      pending: 3,
+    };
+    expect(outboundEndpointPausedConditions([fact], S)).toEqual([
+      expect.objectContaining({
+        rule: 'outboundEndpointPaused',
+        subject: 'shop',
+        details: expect.objectContaining({ pending: 3 }),
+      }),
+    ]);
+    expect(outboundEndpointPausedConditions([fact], { ...S, outboundEndpointPaused: false })).toEqual([]);
   });
 });

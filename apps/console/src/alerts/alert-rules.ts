@@ -15,6 +15,7 @@ export const ALERT_RULES = [
   'credentialRotated',
   'unassignedLeads',
   'overdueTasks',
+  'outboundEndpointPaused',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
@@ -47,6 +48,7 @@ export type RuleSettings = Pick<
   | 'credentialRotatedMinutes'
   | 'unassignedLeadMinutes'
   | 'overdueTaskThreshold'
+  | 'outboundEndpointPaused'
 >;
 
 /** Rules switched off in config (0, or -1 for deadLetterDepth): evaluated as "nothing holds". */
@@ -68,6 +70,8 @@ export function ruleEnabled(rule: AlertRule, s: RuleSettings): boolean {
       return s.unassignedLeadMinutes > 0;
     case 'overdueTasks':
       return s.overdueTaskThreshold > 0;
+    case 'outboundEndpointPaused':
+      return s.outboundEndpointPaused;
   }
 }
 
@@ -313,4 +317,32 @@ export function overdueTaskConditions(fact: OverdueTaskFact, s: RuleSettings): A
       details: { count: fact.count, oldestDueAt: fact.oldestDueAt?.toISOString() ?? null },
     },
   ];
+}
+
+export interface PausedEndpointFact {
+  peerId: string;
+  url: string;
+  failingSince: Date | null;
+  pausedAt: Date | null;
+  /** Deliveries waiting for it. */
+  pending: number;
+}
+
+/** One alert per paused outbound endpoint (apps/outbound paused it after failing for a day); resolves on resume. */
+export function outboundEndpointPausedConditions(
+  facts: PausedEndpointFact[],
+  s: RuleSettings,
+): AlertCondition[] {
+  if (!ruleEnabled('outboundEndpointPaused', s)) return [];
+  return facts.map((f) => ({
+    rule: 'outboundEndpointPaused' as const,
+    subject: f.peerId,
+    summary: `outbound webhooks to ${f.peerId} paused: failing since ${f.failingSince?.toISOString() ?? '?'}, ${plural(f.pending, 'delivery', 'deliveries')} waiting`,
+    details: {
+      url: f.url,
+      failingSince: f.failingSince?.toISOString() ?? null,
+      pausedAt: f.pausedAt?.toISOString() ?? null,
+      pending: f.pending,
+    },
+  }));
 }

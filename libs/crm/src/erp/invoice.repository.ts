@@ -1,5 +1,7 @@
+import { returnedRows } from '../repositories/rows';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { DealStatusChanges } from '../repositories/deal-status-changes';
 
 export interface InvoiceParty {
   name?: string;
@@ -79,6 +81,8 @@ SELECT id, inserted, deal_id FROM i`;
 /** Invoices (with lines) and their effect on the deal; all SQL of the invoice aggregate. */
 @Injectable()
 export class InvoiceRepository {
+  constructor(private readonly dealStatus: DealStatusChanges) {}
+
   /**
    * The deal an ERP document refers to: our deal id, or the site's order id (the newest deal with it when
    * several sites share one).
@@ -156,20 +160,31 @@ export class InvoiceRepository {
   }
 
   /**
-   * A paid invoice marks its deal paid (the first payment date stays; a shipped deal keeps its status). Returns
-   * the deal's contact (whose loyalty spend the payment changes), null when there is no such deal.
+   * A paid invoice marks its deal paid (the first payment date stays; a shipped deal keeps its status). A status
+   * change is announced (crm.deal.status_changed) in the same transaction. Returns the deal's contact (whose
+   * loyalty spend the payment changes), null when there is no such deal.
    */
-  async markDealPaid(em: EntityManager, dealId: string, paidAt: string | null): Promise<string | null> {
-    // typeorm answers an UPDATE with [rows, affected].
-    const [rows]: [Array<{ contact_id: string }>, number] = await em.query(
-      `UPDATE deals SET paid_at = COALESCE(paid_at, $2::timestamptz, now()),
-              status = CASE WHEN status IN ('new', 'pending', 'processing', 'on_hold', 'failed') THEN 'paid'
-                            ELSE status END,
-              updated_at = now()
-        WHERE id = $1 RETURNING contact_id`,
-      [dealId, paidAt],
+  async markDealPaid(
+    em: EntityManager,
+    dealId: string,
+    paidAt: string | null,
+    occurredAt?: string | null,
+  ): Promise<string | null> {
+    const rows = returnedRows<{ previous_status: string; contact_id: string }>(
+      await em.query(
+        `WITH prev AS (SELECT id, status FROM deals WHERE id = $1 FOR UPDATE)
+         UPDATE deals d SET paid_at = COALESCE(d.paid_at, $2::timestamptz, now()),
+                status = CASE WHEN d.status IN ('new', 'pending', 'processing', 'on_hold', 'failed') THEN 'paid'
+                              ELSE d.status END,
+                updated_at = now()
+           FROM prev WHERE d.id = prev.id
+         RETURNING prev.status AS previous_status, d.contact_id`,
+        [dealId, paidAt],
+      ),
     );
-    return rows[0]?.contact_id ?? null;
+    if (!rows[0]) return null;
+    await this.dealStatus.record(em, [{ dealId, previousStatus: rows[0].previous_status, occurredAt }]);
+    return rows[0].contact_id;
   }
 
   /**
@@ -185,17 +200,26 @@ export class InvoiceRepository {
       paidAt: string | null;
       shippedAt: string | null;
       version: number;
+      /** When the ERP changed it (the event's occurredAt). */
+      occurredAt?: string | null;
     },
   ): Promise<boolean> {
-    // typeorm answers an UPDATE with [rows, affected]: the length of that pair is no answer.
-    const [, affected]: [unknown[], number] = await em.query(
-      `UPDATE deals SET status = $2, erp_number = COALESCE($3, erp_number),
-              paid_at = COALESCE(paid_at, $4::timestamptz, CASE WHEN $2 = 'paid' THEN now() END),
-              shipped_at = COALESCE($5::timestamptz, shipped_at), erp_status_version = $6, updated_at = now()
-        WHERE id = $1 AND COALESCE(erp_status_version, -1) < $6
-        RETURNING 1`,
-      [dealId, s.status, s.erpNumber, s.paidAt, s.shippedAt, s.version],
+    const rows = returnedRows<{ previous_status: string }>(
+      await em.query(
+        `WITH prev AS (SELECT id, status FROM deals WHERE id = $1 FOR UPDATE)
+         UPDATE deals d SET status = $2, erp_number = COALESCE($3, d.erp_number),
+                paid_at = COALESCE(d.paid_at, $4::timestamptz, CASE WHEN $2 = 'paid' THEN now() END),
+                shipped_at = COALESCE($5::timestamptz, d.shipped_at), erp_status_version = $6, updated_at = now()
+           FROM prev WHERE d.id = prev.id AND COALESCE(d.erp_status_version, -1) < $6
+         RETURNING prev.status AS previous_status`,
+        [dealId, s.status, s.erpNumber, s.paidAt, s.shippedAt, s.version],
+      ),
     );
-    return affected > 0;
+    if (rows[0]) {
+      await this.dealStatus.record(em, [
+        { dealId, previousStatus: rows[0].previous_status, occurredAt: s.occurredAt },
+      ]);
+    }
+    return rows.length > 0;
   }
 }

@@ -1,3 +1,4 @@
+import type { OutboundEndpointView } from '../outbound/outbound-endpoints';
 export const PEER_KINDS = ['website', 'telephony', 'erp', 'crm'] as const;
 export type PeerKind = (typeof PEER_KINDS)[number];
 
@@ -44,6 +45,8 @@ export interface PeerView {
   /** Token accepted in the URL (legacy systems only). */
   allowUrlCredentials: boolean;
   hasSigningSecret: boolean;
+  /** The outbound webhook endpoint (apps/outbound), without its secret; null when none. */
+  outbound: OutboundEndpointView | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -12,6 +12,12 @@ import { issueToken } from '../credentials/token';
 import type { CreatePeerDto, UpdatePeerDto } from './peer.dto';
 import { signingSecretAad, type CredentialView, type IssuedCredential, type PeerView } from './model';
 import { defaultScopes } from './scopes';
+import {
+  OUTBOUND_VIEW_SQL,
+  outboundSecretAad,
+  setOutboundEndpoint,
+  type OutboundEndpointView,
+} from '../outbound/outbound-endpoints';
 import type { Sql, SqlDb } from './sql';
 
 export interface CredentialPolicyConfig {
@@ -45,6 +51,7 @@ interface PeerRow {
   timezone: string | null;
   test_deliveries: PeerView['testDeliveries'];
   allow_url_credentials: boolean;
+  outbound: OutboundEndpointView | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -74,7 +81,7 @@ export interface AuditEntry {
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const PEER_COLUMNS = `id, name, kind, provider, scopes, ip_allowlist::text[] AS ip_allowlist, rate_limit_per_minute,
-  status, signing_secret, timezone, test_deliveries, allow_url_credentials, created_at, updated_at`;
+  status, signing_secret, timezone, test_deliveries, allow_url_credentials, created_at, updated_at, ${OUTBOUND_VIEW_SQL}`;
 
 const toRecord = (c: CredentialRow): CredentialRecord => ({
   id: c.id,
@@ -120,6 +127,7 @@ function peerView(r: PeerRow): PeerView {
     testDeliveries: r.test_deliveries,
     allowUrlCredentials: r.allow_url_credentials,
     hasSigningSecret: r.signing_secret !== null,
+    outbound: r.outbound,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
@@ -177,7 +185,13 @@ export class PeerAdmin {
         ],
       );
       if (!rows.length) throw new ConflictError(`A peer with id "${id}" already exists.`);
+      let outbound: Record<string, unknown> | undefined;
+      if (input.outbound) {
+        outbound = await setOutboundEndpoint(tx, this.box, id, input.outbound);
+        [rows[0]] = await tx.query<PeerRow>(`SELECT ${PEER_COLUMNS} FROM peers WHERE id = $1`, [id]);
+      }
       await this.audit(tx, actor, 'peer.created', id, null, {
+        ...(outbound && { outbound }),
         kind: input.kind,
         provider: input.provider ?? 'generic',
         scopes,
@@ -215,6 +229,13 @@ export class PeerAdmin {
         sets.push(`${column} = $${params.length}${cast}`);
       };
       const changed: Record<string, unknown> = {};
+      if (patch.outbound !== undefined) {
+        const [peer] = await tx.query(`SELECT 1 FROM peers WHERE id = $1 FOR UPDATE`, [id]);
+        if (!peer) throw new NotFoundError(`No peer "${id}".`);
+        changed.outbound = await setOutboundEndpoint(tx, this.box, id, patch.outbound);
+        // The peer row is touched so its RETURNING (and updated_at) reflects the endpoint.
+        sets.push('id = id');
+      }
       if (patch.name !== undefined) set('name', (changed.name = patch.name));
       if (patch.provider !== undefined) set('provider', (changed.provider = patch.provider));
       if (patch.scopes !== undefined) set('scopes', (changed.scopes = patch.scopes));
@@ -367,11 +388,26 @@ export class PeerAdmin {
       for (const row of changed) {
         await tx.query(`UPDATE peers SET signing_secret = $2 WHERE id = $1`, [row.id, row.token]);
       }
+      // Outbound webhook secrets are sealed under the same keyring.
+      const endpoints = await tx.query<{ peer_id: string; secret: string }>(
+        `SELECT peer_id, secret FROM outbound_endpoints FOR UPDATE`,
+      );
+      const changedEndpoints = await rewrapAll(
+        endpoints.map((r) => ({ id: r.peer_id, token: r.secret, aad: outboundSecretAad(r.peer_id) })),
+        this.box,
+      );
+      for (const row of changedEndpoints) {
+        await tx.query(`UPDATE outbound_endpoints SET secret = $2 WHERE peer_id = $1`, [row.id, row.token]);
+      }
       await this.audit(tx, actor, 'secrets.rewrapped', null, null, {
         keyId: this.box.primaryKeyId,
         peers: changed.map((r) => r.id),
+        outboundEndpoints: changedEndpoints.map((r) => r.id),
       });
-      return { rewrapped: changed.length, total: rows.length };
+      return {
+        rewrapped: changed.length + changedEndpoints.length,
+        total: rows.length + endpoints.length,
+      };
     });
   }
 

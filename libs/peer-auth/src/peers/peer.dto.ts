@@ -16,7 +16,10 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
   IsBoolean,
+  ValidateNested,
 } from 'class-validator';
+import { Type } from 'class-transformer';
+import { OutboundEndpointDto } from '../outbound/outbound-endpoint.dto';
 import { parseCidr } from './ip-allowlist';
 import { PEER_ID, PEER_KINDS, PEER_PROVIDERS, PEER_STATUSES, TEST_DELIVERIES } from './model';
 import type { PeerKind, PeerProvider, PeerStatus, TestDeliveries } from './model';
@@ -108,6 +111,13 @@ export class UpdatePeerDto {
   @IsOptional()
   @IsBoolean()
   allowUrlCredentials?: boolean;
+
+  /** Where Switchboard POSTs CRM changes for this peer (signed webhooks); null removes it. */
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @ValidateNested()
+  @Type(() => OutboundEndpointDto)
+  outbound?: OutboundEndpointDto | null;
 }
 
 export class CreatePeerDto extends UpdatePeerDto {

@@ -68,3 +68,8 @@ export function sqlFromPool(pool: PgPoolLike): SqlDb {
     },
   };
 }
+
+/** A TypeORM EntityManager (inside a transaction) as Sql. */
+export function sqlFromManager(em: { query(text: string, params?: unknown[]): Promise<unknown> }): Sql {
+  return { query: async <T>(t: string, p?: unknown[]) => rowsOf<T>(await em.query(t, p)) };
+}

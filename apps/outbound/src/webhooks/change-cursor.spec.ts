@@ -1,0 +1,28 @@
+import { ChangeCursor } from './change-cursor';
+
+describe('ChangeCursor: reading crm_changes in seq order despite open transactions', () => {
+  it('takes a contiguous run and moves past it', () => {
+    expect(new ChangeCursor(1000).advance('10', ['11', '12', '13'], 0)).toEqual({ take: 3, cursor: '13' });
+  });
+
+  it('stops at a gap (a producer still committing) and takes the rest once it fills', () => {
+    const c = new ChangeCursor(1000);
+    expect(c.advance('10', ['11', '13', '14'], 0)).toEqual({ take: 1, cursor: '11' });
+    expect(c.advance('11', ['12', '13', '14'], 500)).toEqual({ take: 3, cursor: '14' });
+  });
+
+  it('passes a gap that stays open gapWaitMs (a rolled-back transaction), not before', () => {
+    const c = new ChangeCursor(1000);
+    expect(c.advance('10', ['12'], 0)).toEqual({ take: 0, cursor: '10' });
+    expect(c.advance('10', ['12'], 999)).toEqual({ take: 0, cursor: '10' });
+    expect(c.advance('10', ['12', '13'], 1000)).toEqual({ take: 2, cursor: '13' });
+  });
+
+  it('waits for each gap on its own clock', () => {
+    const c = new ChangeCursor(1000);
+    c.advance('0', ['2'], 0);
+    expect(c.advance('0', ['2', '4'], 1500)).toEqual({ take: 1, cursor: '2' });
+    expect(c.advance('2', ['4'], 2499)).toEqual({ take: 0, cursor: '2' });
+    expect(c.advance('2', ['4'], 2500)).toEqual({ take: 1, cursor: '4' });
+  });
+});
