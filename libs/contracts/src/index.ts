@@ -7,3 +7,5 @@ export * from './website/lead-submitted';
 export * from './telephony';
 export * from './erp';
 export { ERP_EVENT_TYPES, invoiceEventType, type ErpEventType } from './erp/registry';
+export * from './json-schema';
+export type { AnyClass } from './compiled-validation';

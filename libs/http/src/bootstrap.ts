@@ -9,6 +9,7 @@ import { Correlation, correlationIdFrom, type CorrelationContext } from '@switch
 import { ErrorCode } from '@switchboard/contracts';
 import { problem, ProblemDetails } from './problem';
 import { ProblemFilter, sendProblem, toProblem } from './problem.filter';
+import { recordRoutes } from './openapi/route-table';
 
 /** A whole HTTP/1.1 problem+json response for answers written straight to the socket (Node-level errors). */
 function rawProblem(details: ProblemDetails, reason: string, headers = ''): string {
@@ -158,6 +159,8 @@ export async function createHttpApp(
     },
   });
   const fastify = adapter.getInstance();
+  // Every route from the first one on, for the OpenAPI document (openapi/openapi.module.ts).
+  recordRoutes(fastify);
   if (opts.limits) {
     // Fastify has no option for Node's headersTimeout. Node checks both timeouts on a timer (every 30 s by
     // default) started when the server listens: a quarter of the shorter timeout keeps the overrun small.
