@@ -19,12 +19,15 @@ function controllersOf(root: unknown, seen = new Set<unknown>()): Array<new () =
   if (!root || seen.has(root)) return [];
   seen.add(root);
   const dynamic = typeof root === 'object' ? (root as Exclude<AnyModule, new () => object>) : undefined;
-  const cls = (dynamic?.module ?? root) as object;
+  const cls = dynamic?.module ?? root;
   const controllers = [
     ...((Reflect.getMetadata('controllers', cls) as Array<new () => object>) ?? []),
     ...((dynamic?.controllers as Array<new () => object>) ?? []),
   ];
-  const imports = [...((Reflect.getMetadata('imports', cls) as unknown[]) ?? []), ...(dynamic?.imports ?? [])];
+  const imports = [
+    ...((Reflect.getMetadata('imports', cls) as unknown[]) ?? []),
+    ...(dynamic?.imports ?? []),
+  ];
   return [...controllers, ...imports.flatMap((m) => controllersOf(m, seen))];
 }
 
@@ -55,7 +58,9 @@ function declaredRoutes(controllers: Array<new () => object>): string[] {
 
 function documentedRoutes(doc: { paths: Record<string, Record<string, unknown>> }): Set<string> {
   return new Set(
-    Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)),
+    Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    ),
   );
 }
 
@@ -86,27 +91,30 @@ describe('OpenAPI: generated, complete, valid', () => {
     { app: 'console' as const, module: 'dist/apps/console/src/console.module.js', root: 'ConsoleModule' },
   ];
 
-  it.each(apps)('$app: every route Nest declares is in /openapi.json, and it is valid OpenAPI 3.1', async (a) => {
-    const res = await fetch(`${sys.app(a.app).url}/openapi.json`); // no credentials: public
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(res.headers.get('cache-control')).toMatch(/max-age/);
-    const doc = await res.json();
-    expect(doc.openapi).toMatch(/^3\.1\./);
+  it.each(apps)(
+    '$app: every route Nest declares is in /openapi.json, and it is valid OpenAPI 3.1',
+    async (a) => {
+      const res = await fetch(`${sys.app(a.app).url}/openapi.json`); // no credentials: public
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.headers.get('cache-control')).toMatch(/max-age/);
+      const doc = await res.json();
+      expect(doc.openapi).toMatch(/^3\.1\./);
 
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(join(ROOT, a.module)) as Record<string, unknown>;
-    const declared = declaredRoutes(controllersOf(mod[a.root]));
-    expect(declared.length).toBeGreaterThan(5);
-    const documented = documentedRoutes(doc);
-    expect(declared.filter((r) => !documented.has(r))).toEqual([]);
-    // Routes no controller declares (none today) would still be listed: the document comes from Fastify's table.
-    expect(documented.has('GET /health')).toBe(true);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(join(ROOT, a.module)) as Record<string, unknown>;
+      const declared = declaredRoutes(controllersOf(mod[a.root]));
+      expect(declared.length).toBeGreaterThan(5);
+      const documented = documentedRoutes(doc);
+      expect(declared.filter((r) => !documented.has(r))).toEqual([]);
+      // Routes no controller declares (none today) would still be listed: the document comes from Fastify's table.
+      expect(documented.has('GET /health')).toBe(true);
 
-    const result = await validateOas31(doc);
-    expect(result.errors ?? []).toEqual([]);
-    expect(result.valid).toBe(true);
-  });
+      const result = await validateOas31(doc);
+      expect(result.errors ?? []).toEqual([]);
+      expect(result.valid).toBe(true);
+    },
+  );
 
   it('gateway: bodies are the contracts that validate them; errors are problem+json with the ErrorCode enum', async () => {
     const doc = await (await fetch(`${sys.app('gateway').url}/openapi.json`)).json();
@@ -124,7 +132,9 @@ describe('OpenAPI: generated, complete, valid', () => {
     expect(orders.security).toEqual(
       expect.arrayContaining([{ bearer: [] }, { basic: [] }, { standardWebhook: [] }]),
     );
-    expect(orders.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key' })]));
+    expect(orders.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key' })]),
+    );
     const { ErrorCode } = await import('@switchboard/contracts');
     expect(doc.components.schemas.Problem.properties.code.enum).toEqual(Object.values(ErrorCode));
     expect(doc.components.responses.Problem.content['application/problem+json']).toBeDefined();
@@ -147,7 +157,8 @@ describe('OpenAPI: generated, complete, valid', () => {
       const html = await res.text();
       expect(html).not.toMatch(/<script|https?:\/\/(?!json-schema|spec\.openapis)/);
       const doc = await (await fetch(`${sys.app(app).url}/openapi.json`)).json();
-      for (const path of Object.keys(doc.paths)) expect(html).toContain(`<code>${path.replace(/&/g, '&amp;')}</code>`);
+      for (const path of Object.keys(doc.paths))
+        expect(html).toContain(`<code>${path.replace(/&/g, '&amp;')}</code>`);
     }
   });
 });

@@ -16,7 +16,8 @@ export const ACCEPTED_ONE: Record<number, ApiResponseDoc> = {
 /** The 202 of a route that takes one item or a batch: one event per item, in order. */
 export const ACCEPTED_MANY: Record<number, ApiResponseDoc> = {
   202: {
-    description: 'Accepted: every event of the request is confirmed by the broker, in the order of the items.',
+    description:
+      'Accepted: every event of the request is confirmed by the broker, in the order of the items.',
     schema: {
       type: 'object',
       properties: { eventIds: { type: 'array', items: { type: 'string', format: 'uuid' } } },

@@ -20,7 +20,8 @@ export class CredentialsController {
    */
   @Post('rotate')
   @ApiDoc({
-    summary: 'Rotate: a new credential for the calling peer (shown once); the old one stays valid for the overlap.',
+    summary:
+      'Rotate: a new credential for the calling peer (shown once); the old one stays valid for the overlap.',
     responses: {
       201: {
         description: 'The new credential.',

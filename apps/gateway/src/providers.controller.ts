@@ -35,7 +35,8 @@ type ProviderRoute = PeerRequest & {
     required: false,
     raw: {
       'application/json': 'The provider’s JSON webhook (WooCommerce, Shopify, Bitrix24, Asterisk bridge...).',
-      'application/x-www-form-urlencoded': 'The provider’s form post (Tilda, Taplink, Twilio, Zadarma, Mango).',
+      'application/x-www-form-urlencoded':
+        'The provider’s form post (Tilda, Taplink, Twilio, Zadarma, Mango).',
       'text/plain': 'Bodies some providers send as text.',
     },
   },
@@ -48,7 +49,9 @@ type ProviderRoute = PeerRequest & {
         required: ['eventIds'],
       },
     },
-    200: { description: 'A handshake answer, or a test notification checked and dropped (droppedTestEvents).' },
+    200: {
+      description: 'A handshake answer, or a test notification checked and dropped (droppedTestEvents).',
+    },
   },
 })
 export class ProvidersController implements OnModuleInit {

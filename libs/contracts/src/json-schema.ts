@@ -123,7 +123,8 @@ function merge(parts: JsonSchema[]): JsonSchema {
     for (const [k, v] of Object.entries(part)) {
       if (k === 'x-rules') out[k] = [...((out[k] as string[]) ?? []), ...(v as string[])];
       else if (out[k] === undefined || JSON.stringify(out[k]) === JSON.stringify(v)) out[k] = v;
-      else if (k === 'type') continue; // isString + maxLength etc. agree; a real conflict keeps the first
+      else if (k === 'type')
+        continue; // isString + maxLength etc. agree; a real conflict keeps the first
       else extra.push({ [k]: v });
     }
   }

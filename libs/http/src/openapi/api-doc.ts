@@ -5,12 +5,7 @@ export const API_DOC = 'switchboard:api-doc';
 
 /** The security schemes the document declares (components.securitySchemes); see openapi-document.ts. */
 export type SecuritySchemeName =
-  | 'bearer'
-  | 'basic'
-  | 'apiKey'
-  | 'standardWebhook'
-  | 'providerSignature'
-  | 'operatorSession';
+  'bearer' | 'basic' | 'apiKey' | 'standardWebhook' | 'providerSignature' | 'operatorSession';
 
 export interface ApiBodyDoc {
   /** The contract class(es) the handler validates the body against (oneOf when several). */

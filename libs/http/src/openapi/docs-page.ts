@@ -1,6 +1,6 @@
 import type { JsonSchema } from '@switchboard/contracts';
 
-const escapeHtml = (s: unknown): string =>
+const escapeHtml = (s: string | number | undefined | null): string =>
   String(s ?? '').replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
@@ -34,7 +34,7 @@ export function renderDocsPage(doc: JsonSchema): string {
   for (const [path, ops] of Object.entries(paths)) {
     for (const [method, op] of Object.entries(ops)) {
       const parts = [
-        `<h3 id="${escapeHtml(op.operationId)}"><span class="m ${method}">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h3>`,
+        `<h3 id="${escapeHtml(op.operationId as string)}"><span class="m ${method}">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h3>`,
         op.summary ? `<p>${escapeHtml(op.summary)}</p>` : '',
         op.description ? `<p>${escapeHtml(op.description)}</p>` : '',
       ];
@@ -73,7 +73,7 @@ nav ul{columns:3}
 </style></head><body>
 <header><h1>${escapeHtml(info.title)} <small>${escapeHtml(info.version)}</small></h1>
 <p>${escapeHtml(info.description)}</p>
-<p>Machine-readable: <a href="openapi.json">openapi.json</a> (OpenAPI ${escapeHtml(doc.openapi)}). Errors are
+<p>Machine-readable: <a href="openapi.json">openapi.json</a> (OpenAPI ${escapeHtml(doc.openapi as string)}). Errors are
 <code>application/problem+json</code> (RFC 9457) with a stable <code>code</code>.</p></header>
 <nav aria-label="Sections"><ul>${tags.map((t) => `<li><a href="#tag-${escapeHtml(t)}">${escapeHtml(t)}</a></li>`).join('')}</ul></nav>
 <main>${tags

@@ -58,7 +58,9 @@ export class OpenApiController {
   @Get('docs')
   @ApiDoc({
     summary: 'The same document as a page for people.',
-    responses: { 200: { description: 'An HTML page.', contentType: 'text/html', schema: { type: 'string' } } },
+    responses: {
+      200: { description: 'An HTML page.', contentType: 'text/html', schema: { type: 'string' } },
+    },
   })
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'public, max-age=300')

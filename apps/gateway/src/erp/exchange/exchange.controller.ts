@@ -26,7 +26,8 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 @Controller('v1/providers/1c')
 @ApiDoc({
   tags: ['1C exchange'],
-  summary: '1C:Enterprise “exchange with a site” (CommerceML 2): checkauth, init, file, import, query, success.',
+  summary:
+    '1C:Enterprise “exchange with a site” (CommerceML 2): checkauth, init, file, import, query, success.',
   security: [['basic']],
   body: {
     required: false,
@@ -37,7 +38,8 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   },
   responses: {
     200: {
-      description: 'The protocol’s text answer: `success`, `failure`, `progress`, or the CommerceML of orders.',
+      description:
+        'The protocol’s text answer: `success`, `failure`, `progress`, or the CommerceML of orders.',
       contentType: 'text/plain',
       schema: { type: 'string' },
     },
