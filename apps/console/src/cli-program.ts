@@ -266,16 +266,23 @@ export function buildProgram(
 
   const backup = program
     .command('backup')
-    .description('encrypted backups of the database (CRM data, peers, configuration) under the master keyring');
+    .description(
+      'encrypted backups of the database (CRM data, peers, configuration) under the master keyring',
+    );
   leaf(backup, 'create <file>', 'write a consistent, encrypted dump of the database to FILE')
-    .option('--with-access-log', 'include the interface access log (left out by default: large, exported on its own)')
+    .option(
+      '--with-access-log',
+      'include the interface access log (left out by default: large, exported on its own)',
+    )
     .action(run((cmd) => actions.backup('create', cmd.args[0], flags(cmd))));
   leaf(backup, 'verify <file>', 'decrypt FILE and check it against its manifest; no database needed').action(
     run((cmd) => actions.backup('verify', cmd.args[0], flags(cmd))),
   );
-  leaf(backup, 'restore <file>', 'restore FILE into an EMPTY database (DATABASE_URL); runs the migrations first').action(
-    run((cmd) => actions.backup('restore', cmd.args[0], flags(cmd))),
-  );
+  leaf(
+    backup,
+    'restore <file>',
+    'restore FILE into an EMPTY database (DATABASE_URL); runs the migrations first',
+  ).action(run((cmd) => actions.backup('restore', cmd.args[0], flags(cmd))));
 
   // On every command that prints a result, so scripts may put it anywhere after the command.
   const addJson = (cmd: Command): void => {

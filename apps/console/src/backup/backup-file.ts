@@ -90,7 +90,9 @@ export function encryptor(box: SecretBox): { headerLine: Buffer; encrypt: Transf
 }
 
 /** The header of a backup file, the byte range of its ciphertext, and its tag (read from the end). */
-async function readFrame(file: string): Promise<{ header: BackupHeader; headerLine: Buffer; start: number; end: number; tag: Buffer }> {
+async function readFrame(
+  file: string,
+): Promise<{ header: BackupHeader; headerLine: Buffer; start: number; end: number; tag: Buffer }> {
   const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new BackupError('BACKUP_MALFORMED', `Cannot open ${file}: ${err.code ?? err.message}.`);
   });
@@ -100,7 +102,10 @@ async function readFrame(file: string): Promise<{ header: BackupHeader; headerLi
     await fh.read(head, 0, head.length, 0);
     const newline = head.indexOf(0x0a);
     if (!head.subarray(0, MAGIC.length).equals(Buffer.from(MAGIC)) || newline < 0)
-      throw new BackupError('BACKUP_MALFORMED', `${file} is not a Switchboard backup (no "${MAGIC.trim()}" header).`);
+      throw new BackupError(
+        'BACKUP_MALFORMED',
+        `${file} is not a Switchboard backup (no "${MAGIC.trim()}" header).`,
+      );
     const headerLine = head.subarray(0, newline + 1);
     let header: BackupHeader;
     try {
@@ -111,7 +116,10 @@ async function readFrame(file: string): Promise<{ header: BackupHeader; headerLi
     if (typeof header.dataKey !== 'string' || typeof header.iv !== 'string')
       throw new BackupError('BACKUP_MALFORMED', `${file}: the backup header lacks its data key or IV.`);
     if (size < headerLine.length + TAG_BYTES)
-      throw new BackupError('BACKUP_TAMPERED', `${file} is truncated: it ends before its authentication tag.`);
+      throw new BackupError(
+        'BACKUP_TAMPERED',
+        `${file} is truncated: it ends before its authentication tag.`,
+      );
     const tag = Buffer.alloc(TAG_BYTES);
     await fh.read(tag, 0, TAG_BYTES, size - TAG_BYTES);
     return { header, headerLine, start: headerLine.length, end: size - TAG_BYTES, tag };

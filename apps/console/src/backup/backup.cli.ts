@@ -8,7 +8,11 @@ import type { BackupSubcommand, FlagValues } from '../cli-program';
 import { createBackup, restoreBackup, verifyBackup } from './backup';
 
 /** `backup create|verify|restore FILE`: the keyring from SWITCHBOARD_MASTER_KEYS(_FILE), the database from DATABASE_URL. */
-export async function backupCommand(sub: BackupSubcommand, file: string, values: FlagValues): Promise<unknown> {
+export async function backupCommand(
+  sub: BackupSubcommand,
+  file: string,
+  values: FlagValues,
+): Promise<unknown> {
   const box = new SecretBox(loadKeyring());
   const path = resolve(file);
   if (sub === 'verify') return verifyBackup(path, box); // no database at all
@@ -16,7 +20,8 @@ export async function backupCommand(sub: BackupSubcommand, file: string, values:
   const db = new Client({ connectionString: config.database.url, application_name: 'switchboard-backup' });
   await db.connect();
   try {
-    if (sub === 'create') return await createBackup(db, box, path, { withAccessLog: values['with-access-log'] === true });
+    if (sub === 'create')
+      return await createBackup(db, box, path, { withAccessLog: values['with-access-log'] === true });
     return await restoreBackup(db, box, path, async () => {
       const ds = new DataSource(dataSourceOptions(config.database.url, 2, 'switchboard-backup'));
       await ds.initialize();

@@ -213,10 +213,14 @@ async function readBackup(
     );
   }
   authentic();
-  if (!manifest) throw new BackupError('BACKUP_TAMPERED', 'The backup ends without its manifest: it is truncated.');
+  if (!manifest)
+    throw new BackupError('BACKUP_TAMPERED', 'The backup ends without its manifest: it is truncated.');
   const sha256 = hash.digest('hex');
   if (sha256 !== manifest.sha256 || JSON.stringify(counts) !== JSON.stringify(manifest.tables))
-    throw new BackupError('BACKUP_TAMPERED', 'The dump does not match its manifest (checksum or row counts).');
+    throw new BackupError(
+      'BACKUP_TAMPERED',
+      'The dump does not match its manifest (checksum or row counts).',
+    );
   return manifest;
 }
 
@@ -268,7 +272,8 @@ export async function restoreBackup(
 
   await db.query('BEGIN');
   try {
-    for (const fk of foreignKeys) await db.query(`ALTER TABLE ${ident(fk.tbl)} DROP CONSTRAINT ${ident(fk.name)}`);
+    for (const fk of foreignKeys)
+      await db.query(`ALTER TABLE ${ident(fk.tbl)} DROP CONSTRAINT ${ident(fk.name)}`);
     let target: { table: string; columns: string[] } | null = null;
     let batch: string[] = [];
     const restored: Record<string, number> = {};
@@ -292,7 +297,10 @@ export async function restoreBackup(
       await flush();
       const columns = current.get(record.table);
       if (!columns)
-        throw new BackupError('BACKUP_REFUSED', `The backup holds table "${record.table}", which this schema lacks.`);
+        throw new BackupError(
+          'BACKUP_REFUSED',
+          `The backup holds table "${record.table}", which this schema lacks.`,
+        );
       // Rows the migrations seeded give way to the backup's; no user trigger reacts to the load.
       await db.query(`DELETE FROM ${ident(record.table)}`);
       await db.query(`ALTER TABLE ${ident(record.table)} DISABLE TRIGGER USER`);
