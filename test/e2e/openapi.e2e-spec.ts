@@ -11,7 +11,8 @@ import { ROOT, TestSystem } from './support/system';
  */
 const PATH = 'path';
 const METHOD = 'method';
-const METHODS = ['get', 'post', 'put', 'delete', 'patch', 'options', 'head', 'all'];
+/** Nest's RequestMethod order; ALL is documented as its GET, HEAD/OPTIONS and WebDAV verbs are not OpenAPI's. */
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'GET', null, null];
 
 type AnyModule = { module?: object; controllers?: object[]; imports?: unknown[] } | (new () => object);
 
@@ -49,7 +50,7 @@ function declaredRoutes(controllers: Array<new () => object>): string[] {
             .replace(/(.)\/$/, '$1')
             .replace(/:([A-Za-z0-9_]+)/g, '{$1}')
             .replace(/\*/g, '{subPath}');
-          out.add(`${METHODS[method].toUpperCase()} ${path}`);
+          if (METHODS[method]) out.add(`${METHODS[method]} ${path}`);
         }
     }
   }

@@ -66,6 +66,7 @@ const METHOD_NAMES: Record<number, string> = {
 };
 
 const WILDCARD_PARAM = 'subPath';
+const OPERATION_METHODS = new Set(['GET', 'PUT', 'POST', 'DELETE', 'PATCH']);
 
 /** `/a//b/` and `a/b` name the same route. */
 export function normalizePath(path: string): string {
@@ -214,7 +215,9 @@ export function buildOpenApiDocument(
   const paths: Record<string, Record<string, JsonSchema>> = {};
   const tagsUsed = new Set<string>();
   for (const route of routes) {
-    if (route.method === 'HEAD' || route.method === 'OPTIONS') continue;
+    // OpenAPI path items have no WebDAV verbs (an @All route registers them); HEAD and OPTIONS are not
+    // operations of ours.
+    if (!OPERATION_METHODS.has(route.method)) continue;
     const key = `${route.method} ${normalizePath(route.url)}`;
     const handler = handlers.get(key);
     const doc = docOf(handler);
