@@ -275,7 +275,8 @@ export function buildOpenApiDocument(
     for (const t of operation.tags as string[]) tagsUsed.add(t);
     const schema = bodySchema(doc, registry);
     const raw = doc.body?.raw;
-    if (schema || raw || (args.takesBody && method !== 'get')) {
+    // A GET carries no body here, even where the route shares its handler and doc with the POST.
+    if (method !== 'get' && (schema || raw || args.takesBody)) {
       const content: Record<string, JsonSchema> = {};
       if (schema) content['application/json'] = { schema };
       for (const [type, description] of Object.entries(raw ?? {}))
