@@ -22,6 +22,7 @@ export const ACCESS_LOG_SUBCOMMANDS = [
   'maintain',
 ] as const;
 export type AccessLogSubcommand = (typeof ACCESS_LOG_SUBCOMMANDS)[number];
+export type BackupSubcommand = 'create' | 'verify' | 'restore';
 
 /** What each command does. A result is printed as JSON; undefined means the command wrote its own output. */
 export interface CliActions {
@@ -33,6 +34,7 @@ export interface CliActions {
   dlqList(connector: string, limit: number): Promise<unknown>;
   dlqReplay(connector: string, limit: number): Promise<unknown>;
   erpImport(file: string, values: FlagValues): Promise<unknown>;
+  backup(sub: BackupSubcommand, file: string, values: FlagValues): Promise<unknown>;
 }
 
 /** Exit codes, also in the README and in `--help`. */
@@ -272,6 +274,26 @@ export function buildProgram(
     .option('--gateway <url>', 'gateway base URL (default: SWITCHBOARD_GATEWAY_URL or http://127.0.0.1:8080)')
     .option('--type <type>', "exchange type: 'catalog' (default) or 'sale'")
     .action(run((cmd) => actions.erpImport(cmd.args[0], flags(cmd))));
+
+  const backup = program
+    .command('backup')
+    .description(
+      'encrypted backups of the database (CRM data, peers, configuration) under the master keyring',
+    );
+  leaf(backup, 'create <file>', 'write a consistent, encrypted dump of the database to FILE')
+    .option(
+      '--with-access-log',
+      'include the interface access log (left out by default: large, exported on its own)',
+    )
+    .action(run((cmd) => actions.backup('create', cmd.args[0], flags(cmd))));
+  leaf(backup, 'verify <file>', 'decrypt FILE and check it against its manifest; no database needed').action(
+    run((cmd) => actions.backup('verify', cmd.args[0], flags(cmd))),
+  );
+  leaf(
+    backup,
+    'restore <file>',
+    'restore FILE into an EMPTY database (DATABASE_URL); runs the migrations first',
+  ).action(run((cmd) => actions.backup('restore', cmd.args[0], flags(cmd))));
 
   // On every command that prints a result, so scripts may put it anywhere after the command.
   const addJson = (cmd: Command): void => {

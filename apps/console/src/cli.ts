@@ -9,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { accessLogSearchCommand } from './access-log-search.cli';
 import { accessLogMaintenanceCommand, isAccessLogMaintenanceCommand } from './access-log.cli';
 import { buildProgram, CliActions, runCli } from './cli-program';
+import { backupCommand } from './backup/backup.cli';
 import { erpCommand } from './erp/erp-import.cli';
 import { peersCommand, secretsCommand } from './peers.cli';
 
@@ -94,6 +95,7 @@ const actions: CliActions = {
         .filter(([k, v]) => k !== 'json' && typeof v === 'string')
         .flatMap(([k, v]) => [`--${k}`, String(v)]),
     ]),
+  backup: (sub, file, values) => backupCommand(sub, file, values),
   dlqReplay: (connector, limit) =>
     withBroker(async (conn, names) => {
       const ch = await conn.createConfirmChannel();

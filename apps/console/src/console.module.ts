@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { clockFromEnv, ConfigModule } from '@switchboard/config';
+import { OpenApiModule } from '@switchboard/http';
 import { CrmModule } from '@switchboard/crm';
 import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
@@ -38,6 +39,12 @@ import { OutboundController } from './outbound/outbound.controller';
     CrmModule,
     MetricsModule,
     HealthModule.forProbes([DatabaseProbe]),
+    OpenApiModule.forRoot({
+      title: 'Switchboard console',
+      version: '1',
+      description: 'Operators: CRM data, leads, peers, access log, alerts.',
+      securityByGuard: { OperatorGuard: [['bearer'], ['operatorSession']] },
+    }),
     AlertsModule,
     AccessLogModule,
   ],

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const alertProblems = sinkConfigProblems(config.alerts);
   if (alertProblems.length) throw new ConfigError(alertProblems);
   const logger = createLogger('console', config.log.level, config.log.format);
-  const app = await createHttpApp(ConsoleModule, { logger, limits: config.http });
+  const app = await createHttpApp(ConsoleModule, { logger, limits: config.http, tls: config.http.tls });
   // Before listen(): Fastify gives routes the hooks present when they are registered (at init).
   refuseUnusableParams(app.getHttpAdapter().getInstance());
   app.get(ConsoleAccessLog).install(app.getHttpAdapter().getInstance());

@@ -1,5 +1,6 @@
 import { Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ConflictError } from '@switchboard/contracts';
+import { ApiDoc } from '@switchboard/http';
 import { PeerAdmin, type AuthenticatedPeer, type IssuedCredential } from '@switchboard/peer-auth';
 import { DirectorySync } from './auth/directory-sync.service';
 import { Peer, PeerAuthGuard } from './auth/peer-auth.guard';
@@ -18,6 +19,23 @@ export class CredentialsController {
    * on this gateway at once (others follow within milliseconds through NOTIFY).
    */
   @Post('rotate')
+  @ApiDoc({
+    summary:
+      'Rotate: a new credential for the calling peer (shown once); the old one stays valid for the overlap.',
+    responses: {
+      201: {
+        description: 'The new credential.',
+        schema: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            token: { type: 'string', description: 'Shown once.' },
+            expiresAt: { type: 'string', format: 'date-time' },
+          },
+        },
+      },
+    },
+  })
   @HttpCode(201)
   // The answer carries a new token: no cache may keep it, no browser may sniff it into something else.
   @Header('Cache-Control', 'no-store')

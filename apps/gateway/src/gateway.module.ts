@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccessLogModule } from '@switchboard/access-log';
 import { ConfigModule } from '@switchboard/config';
+import { OpenApiModule } from '@switchboard/http';
 import { BrokerProbe, MessagingModule } from '@switchboard/messaging';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
 import { PeerSecurityModule } from '@switchboard/peer-auth';
@@ -37,6 +38,15 @@ export const GATEWAY_SECTIONS = [
     AccessLogModule,
     GatewayAuthModule,
     HealthModule.forProbes([BrokerProbe, PeerDirectoryProbe]),
+    OpenApiModule.forRoot({
+      title: 'Switchboard gateway',
+      version: '1',
+      description: 'Where websites, PBXs and ERPs post their events. 202 = durably accepted.',
+      securityByGuard: {
+        PeerAuthGuard: [['bearer'], ['basic'], ['apiKey'], ['standardWebhook']],
+        ProviderAuthGuard: [['providerSignature']],
+      },
+    }),
   ],
   controllers: [
     WebsiteController,

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     rawBody: true,
     trustProxy: config.gateway.trustProxy,
     limits: config.http,
+    tls: config.http.tls,
   });
   // Before listen(): Fastify gives routes the hooks present when they are registered (at init).
   app.get(GatewayAccessLog).install(app.getHttpAdapter().getInstance());

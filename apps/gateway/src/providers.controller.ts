@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { AuthError, ContractViolation, isEventType, NotFoundError } from '@switchboard/contracts';
 import { scopeAllows } from '@switchboard/peer-auth';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ApiDoc } from '@switchboard/http';
 import { ProviderAuthGuard } from './auth/peer-auth.guard';
 import { providerRequest } from './auth/signed-request';
 import type { PeerRequest } from './auth/strategies';
@@ -24,6 +25,35 @@ type ProviderRoute = PeerRequest & {
 
 /** Webhooks in the providers' own formats, authenticated by their own signatures. */
 @Controller(BASE)
+@ApiDoc({
+  tags: ['Providers'],
+  description:
+    'The webhook URL given to a provider; `provider` is one of ' +
+    [...PROVIDERS.keys()].join(', ') +
+    '. The body is the provider’s own format, checked with its own signature and mapped to our contracts.',
+  body: {
+    required: false,
+    raw: {
+      'application/json': 'The provider’s JSON webhook (WooCommerce, Shopify, Bitrix24, Asterisk bridge...).',
+      'application/x-www-form-urlencoded':
+        'The provider’s form post (Tilda, Taplink, Twilio, Zadarma, Mango).',
+      'text/plain': 'Bodies some providers send as text.',
+    },
+  },
+  responses: {
+    202: {
+      description: 'Every event of the webhook is confirmed by the broker.',
+      schema: {
+        type: 'object',
+        properties: { eventIds: { type: 'array', items: { type: 'string', format: 'uuid' } } },
+        required: ['eventIds'],
+      },
+    },
+    200: {
+      description: 'A handshake answer, or a test notification checked and dropped (droppedTestEvents).',
+    },
+  },
+})
 export class ProvidersController implements OnModuleInit {
   constructor(
     private readonly ingest: IngestService,

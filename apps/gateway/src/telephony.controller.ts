@@ -2,6 +2,7 @@ import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/co
 import {
   CALL_EVENT_TYPES,
   CallEventV1,
+  CONTRACTS,
   ContractViolation,
   EventType,
   TELEPHONY_EVENT_TYPES,
@@ -9,7 +10,9 @@ import {
   type CallEventType,
   type FieldError,
 } from '@switchboard/contracts';
+import { ApiDoc } from '@switchboard/http';
 import type { AuthenticatedPeer } from '@switchboard/peer-auth';
+import { ACCEPTED_ONE } from './api-docs';
 import { Peer, PeerAuthGuard } from './auth/peer-auth.guard';
 import { IngestService } from './ingest.service';
 
@@ -75,6 +78,20 @@ export class TelephonyController {
 
   /** One live call event (CallEventV1) plus `type`: started, ringing, answered, transferred, ended, recording.ready. */
   @Post('events')
+  @ApiDoc({
+    summary: 'One live call event: CallEventV1 plus `type`.',
+    body: {
+      dto: CallEventV1,
+      extraProperties: {
+        type: {
+          type: 'string',
+          enum: [...SHORT_NAMES, ...CALL_EVENT_TYPES],
+          description: 'The event: its short name or the full telephony.call.<name>.',
+        },
+      },
+    },
+    responses: ACCEPTED_ONE,
+  })
   @HttpCode(202)
   submitEvent(
     @Body() body: unknown,
@@ -87,6 +104,11 @@ export class TelephonyController {
 
   /** The call detail record (CallRecordV1) of a finished call: telephony.call.completed. */
   @Post('cdr')
+  @ApiDoc({
+    summary: 'The call detail record of a finished call (telephony.call.completed).',
+    body: { dto: CONTRACTS[EventType.TelephonyCallCompleted].dto },
+    responses: ACCEPTED_ONE,
+  })
   @HttpCode(202)
   submitRecord(
     @Body() body: unknown,

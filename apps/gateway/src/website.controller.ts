@@ -1,5 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { EventType } from '@switchboard/contracts';
+import { CONTRACTS, EventType } from '@switchboard/contracts';
+import { ApiDoc } from '@switchboard/http';
+import { ACCEPTED_ONE } from './api-docs';
 import type { AuthenticatedPeer } from '@switchboard/peer-auth';
 import { Peer, PeerAuthGuard } from './auth/peer-auth.guard';
 import { IngestService } from './ingest.service';
@@ -11,6 +13,11 @@ export class WebsiteController {
 
   /** 202 = the broker confirmed the order to a durable queue; processing follows asynchronously. */
   @Post('orders')
+  @ApiDoc({
+    summary: 'An order from the site (website.order.submitted v1).',
+    body: { dto: CONTRACTS[EventType.WebsiteOrderSubmitted].dto },
+    responses: ACCEPTED_ONE,
+  })
   @HttpCode(202)
   submitOrder(
     @Body() body: unknown,
@@ -22,6 +29,11 @@ export class WebsiteController {
 
   /** A site request (form, callback, subscription, quiz, chat) as website.lead.submitted v1; 202 as for orders. */
   @Post('leads')
+  @ApiDoc({
+    summary: 'A site request: form, callback, subscription, quiz, chat (website.lead.submitted v1).',
+    body: { dto: CONTRACTS[EventType.WebsiteLeadSubmitted].dto },
+    responses: ACCEPTED_ONE,
+  })
   @HttpCode(202)
   submitLead(
     @Body() body: unknown,

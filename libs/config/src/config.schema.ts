@@ -100,6 +100,17 @@ export class GatewayConfig {
   metricsPort: number;
 }
 
+/** HTTPS served by the app itself (sites without a terminating proxy); both empty: plain HTTP. */
+export class HttpTlsConfig {
+  /** PEM certificate chain (leaf first); re-read on SIGHUP. */
+  @IsString()
+  certFile: string;
+
+  /** PEM private key of the certificate; re-read on SIGHUP. */
+  @IsString()
+  keyFile: string;
+}
+
 /**
  * Limits of every HTTP listener (gateway and console): how long a client may take to send a request, how long
  * an idle connection stays open, and how many connections one address may hold.
@@ -138,6 +149,10 @@ export class HttpConfig {
   @IsString()
   @MinLength(1)
   metricsHost: string;
+
+  @ValidateNested()
+  @Type(() => HttpTlsConfig)
+  tls: HttpTlsConfig;
 }
 
 /** Credential policy, lockout and quotas (libs/peer-auth). Hours and days may be fractional (tests). */

@@ -32,6 +32,8 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   HTTP_KEEP_ALIVE_TIMEOUT_MS: ['http.keepAliveTimeoutMs', 'int'],
   HTTP_IDLE_TIMEOUT_MS: ['http.idleTimeoutMs', 'int'],
   HTTP_MAX_CONNECTIONS_PER_SOURCE: ['http.maxConnectionsPerSource', 'int'],
+  HTTP_TLS_CERT_FILE: ['http.tls.certFile', 'string'],
+  HTTP_TLS_KEY_FILE: ['http.tls.keyFile', 'string'],
   PEER_CREDENTIAL_OVERLAP_HOURS: ['peerAuth.credentialOverlapHours', 'number'],
   PEER_CREDENTIAL_LIFETIME_DAYS: ['peerAuth.credentialLifetimeDays', 'number'],
   PEER_CREDENTIAL_WARN_DAYS: ['peerAuth.credentialWarnDays', 'number'],
@@ -226,13 +228,24 @@ export function appPortOverrides(apps: AppManifestEntry[]): Record<string, [stri
 
 /** Rules across fields of the http section (Node refuses a head timeout longer than the request timeout). */
 function httpProblems(config: AppConfig): string[] {
-  const { headersTimeoutMs, requestTimeoutMs } = config.http;
-  return headersTimeoutMs > requestTimeoutMs
-    ? [
-        `http.headersTimeoutMs (${headersTimeoutMs}) must not exceed http.requestTimeoutMs (${requestTimeoutMs}) ` +
-          '(HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS)',
-      ]
-    : [];
+  const { headersTimeoutMs, requestTimeoutMs, tls } = config.http;
+  const problems =
+    headersTimeoutMs > requestTimeoutMs
+      ? [
+          `http.headersTimeoutMs (${headersTimeoutMs}) must not exceed http.requestTimeoutMs (${requestTimeoutMs}) ` +
+            '(HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS)',
+        ]
+      : [];
+  if (tls && !tls.certFile !== !tls.keyFile)
+    problems.push(
+      'http.tls.certFile and http.tls.keyFile go together: set both for HTTPS, or neither (HTTP_TLS_CERT_FILE, HTTP_TLS_KEY_FILE)',
+    );
+  for (const [key, file] of [
+    ['certFile', tls?.certFile],
+    ['keyFile', tls?.keyFile],
+  ] as const)
+    if (file && !existsSync(file)) problems.push(`http.tls.${key}: no such file ${file}`);
+  return problems;
 }
 
 export function loadConfig(

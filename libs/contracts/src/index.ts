@@ -8,3 +8,5 @@ export * from './website/customer-updated';
 export * from './telephony';
 export * from './erp';
 export { ERP_EVENT_TYPES, invoiceEventType, type ErpEventType } from './erp/registry';
+export * from './json-schema';
+export type { AnyClass } from './compiled-validation';

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -9,6 +12,7 @@ import { Correlation, correlationIdFrom, type CorrelationContext } from '@switch
 import { ErrorCode } from '@switchboard/contracts';
 import { problem, ProblemDetails } from './problem';
 import { ProblemFilter, sendProblem, toProblem } from './problem.filter';
+import { recordRoutes } from './openapi/route-table';
 
 /** A whole HTTP/1.1 problem+json response for answers written straight to the socket (Node-level errors). */
 function rawProblem(details: ProblemDetails, reason: string, headers = ''): string {
@@ -47,6 +51,46 @@ export interface HttpAppOptions {
    */
   trustProxy?: string;
   limits?: HttpLimits;
+  /** Serve HTTPS with this certificate and key (PEM files, re-read on SIGHUP); absent or empty: HTTP. */
+  tls?: { certFile: string; keyFile: string };
+}
+
+function readTls(tls: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+}
+
+/** What the log says of a certificate: enough to tell which one is served, nothing secret. */
+function describeCertificate(cert: Buffer): string {
+  const x509 = new X509Certificate(cert);
+  return `${x509.subject.replace(/\n/g, ', ')} (serial ${x509.serialNumber}, valid to ${x509.validTo})`;
+}
+
+/** Signals that stop the app; SIGHUP is not one of them when it reloads the certificate. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'];
+
+/**
+ * SIGHUP re-reads the certificate and key and gives them to the listening server: connections made from then on
+ * get the new certificate, open ones keep theirs, and the listener never closes. A pair that does not load (a
+ * half-copied file, a key that does not match) is refused and the current one kept: the log says why.
+ */
+function reloadTlsOnSighup(
+  server: HttpsServer,
+  tls: { certFile: string; keyFile: string },
+  logger: LoggerService,
+) {
+  process.on('SIGHUP', () => {
+    try {
+      const pair = readTls(tls);
+      server.setSecureContext(pair);
+      logger.log(`SIGHUP: now serving certificate ${describeCertificate(pair.cert)}`, 'Tls');
+    } catch (err) {
+      logger.error(
+        `SIGHUP: certificate not reloaded, the current one stays: ${(err as Error).message}`,
+        undefined,
+        'Tls',
+      );
+    }
+  });
 }
 
 function timeoutOptions(limits: HttpLimits) {
@@ -133,7 +177,10 @@ export async function createHttpApp(
   module: Type<unknown>,
   opts: HttpAppOptions,
 ): Promise<NestFastifyApplication> {
+  const tls = opts.tls?.certFile && opts.tls.keyFile ? opts.tls : undefined;
+  const tlsPair = tls && readTls(tls);
   const adapter = new FastifyAdapter({
+    ...(tlsPair && { https: tlsPair }),
     bodyLimit: opts.bodyLimitBytes ?? 1_048_576,
     trustProxy: trustProxyOption(opts.trustProxy),
     // HEAD is not a peer operation; without this Fastify would answer HEAD on every GET route.
@@ -158,6 +205,8 @@ export async function createHttpApp(
     },
   });
   const fastify = adapter.getInstance();
+  // Every route from the first one on, for the OpenAPI document (openapi/openapi.module.ts).
+  recordRoutes(fastify);
   if (opts.limits) {
     // Fastify has no option for Node's headersTimeout. Node checks both timeouts on a timer (every 30 s by
     // default) started when the server listens: a quarter of the shorter timeout keeps the overrun small.
@@ -243,7 +292,11 @@ export async function createHttpApp(
   });
   // SIGTERM/SIGINT: Nest drains HTTP (dispose), stops consumers, runs the shutdown hooks, then exits with code
   // 0. Exit code 0 is how supervisors and tests tell a graceful stop from one killed by the signal itself.
-  app.enableShutdownHooks([], { useProcessExit: true });
+  if (tls && tlsPair) {
+    reloadTlsOnSighup(fastify.server as unknown as HttpsServer, tls, opts.logger);
+    opts.logger.log(`HTTPS with certificate ${describeCertificate(tlsPair.cert)}`, 'Tls');
+    app.enableShutdownHooks(STOP_SIGNALS, { useProcessExit: true });
+  } else app.enableShutdownHooks([], { useProcessExit: true });
   return app;
 }
 

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { AppConfig } from '@switchboard/config';
 import type { FastifyInstance } from 'fastify';
 import {
+  CONTRACTS,
   ContractViolation,
   ERP_EVENT_TYPES,
   invoiceEventType,
@@ -11,7 +12,9 @@ import {
   type FieldError,
   type InvoiceStatus,
 } from '@switchboard/contracts';
+import { ApiDoc } from '@switchboard/http';
 import type { AuthenticatedPeer } from '@switchboard/peer-auth';
+import { ACCEPTED_MANY } from '../api-docs';
 import { Peer, PeerAuthGuard } from '../auth/peer-auth.guard';
 import { IngestService, type IngestRequest } from '../ingest.service';
 import { acceptErpBodies } from './erp-bodies';
@@ -94,6 +97,11 @@ export class ErpController implements OnModuleInit {
   }
 
   @Post('stock')
+  @ApiDoc({
+    summary: 'Stock levels (erp.stock.updated): one item or a batch.',
+    body: { dto: CONTRACTS[ERP_EVENT_TYPES.stockUpdated].dto, batchMaxItems: MAX_BATCH_ITEMS },
+    responses: ACCEPTED_MANY,
+  })
   @HttpCode(202)
   stock(
     @Body() body: unknown,
@@ -104,6 +112,11 @@ export class ErpController implements OnModuleInit {
   }
 
   @Post('prices')
+  @ApiDoc({
+    summary: 'Prices (erp.price.updated): one item or a batch.',
+    body: { dto: CONTRACTS[ERP_EVENT_TYPES.priceUpdated].dto, batchMaxItems: MAX_BATCH_ITEMS },
+    responses: ACCEPTED_MANY,
+  })
   @HttpCode(202)
   prices(
     @Body() body: unknown,
@@ -115,6 +128,15 @@ export class ErpController implements OnModuleInit {
 
   /** JSON (InvoiceV1 with `status`) or, with Content-Type application/xml, a UBL Invoice or CreditNote. */
   @Post('invoices')
+  @ApiDoc({
+    summary: 'Invoices (erp.invoice.issued/paid/cancelled by `status`): one, a batch, or UBL 2.1 XML.',
+    body: {
+      dto: CONTRACTS[ERP_EVENT_TYPES.invoiceIssued].dto,
+      batchMaxItems: MAX_BATCH_ITEMS,
+      raw: { 'application/xml': 'A UBL 2.1 / PEPPOL BIS 3 Invoice or CreditNote document.' },
+    },
+    responses: ACCEPTED_MANY,
+  })
   @HttpCode(202)
   async invoices(
     @Body() body: unknown,

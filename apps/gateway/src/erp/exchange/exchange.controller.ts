@@ -1,4 +1,5 @@
 import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiDoc } from '@switchboard/http';
 import type { FastifyReply } from 'fastify';
 import type { PeerRequest } from '../../auth/strategies';
 import { ExchangeService, SESSION_COOKIE } from './exchange.service';
@@ -23,6 +24,27 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 /** 1C's "exchange with a site" endpoint (the URL 1C's operator enters). Answers are the protocol's text lines. */
 @Controller('v1/providers/1c')
+@ApiDoc({
+  tags: ['1C exchange'],
+  summary:
+    '1C:Enterprise “exchange with a site” (CommerceML 2): checkauth, init, file, import, query, success.',
+  security: [['basic']],
+  body: {
+    required: false,
+    raw: {
+      'application/octet-stream': 'mode=file: a chunk of a CommerceML XML file or of a zip of them.',
+      'application/xml': 'mode=file: a CommerceML XML file.',
+    },
+  },
+  responses: {
+    200: {
+      description:
+        'The protocol’s text answer: `success`, `failure`, `progress`, or the CommerceML of orders.',
+      contentType: 'text/plain',
+      schema: { type: 'string' },
+    },
+  },
+})
 export class ExchangeController {
   constructor(private readonly exchange: ExchangeService) {}
 
