@@ -10,6 +10,7 @@ import { accessLogSearchCommand } from './access-log-search.cli';
 import { accessLogMaintenanceCommand, isAccessLogMaintenanceCommand } from './access-log.cli';
 import { buildProgram, CliActions, runCli } from './cli-program';
 import { erpCommand } from './erp/erp-import.cli';
+import { messageCredentialsCommand } from './messaging/message-credentials.cli';
 import { peersCommand, secretsCommand } from './peers.cli';
 
 /**
@@ -68,6 +69,11 @@ const actions: CliActions = {
     withDataSource(async (ds, config) => {
       await migrate(ds);
       return peersCommand(ds, config, sub, args, values);
+    }),
+  messageCredentials: (sub, args, values) =>
+    withDataSource(async (ds) => {
+      await migrate(ds);
+      return messageCredentialsCommand(ds, sub, args, values);
     }),
   secretsRewrap: () => withDataSource((ds, config) => secretsCommand(ds, config)),
   accessLog: (sub, values) =>

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccessLogModule } from '@switchboard/access-log';
 import { ConfigModule } from '@switchboard/config';
 import { BrokerProbe, MessagingModule } from '@switchboard/messaging';
+import { NotificationsModule } from '@switchboard/notifications';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
 import { PeerSecurityModule } from '@switchboard/peer-auth';
 import { GatewayAccessLog } from './access-log.hook';
@@ -13,6 +14,8 @@ import { ExchangeController } from './erp/exchange/exchange.controller';
 import { ExchangeService } from './erp/exchange/exchange.service';
 import { ExchangeStore } from './erp/exchange/exchange.store';
 import { IngestService } from './ingest.service';
+import { MessageWebhooksController } from './otp/message-webhooks.controller';
+import { OtpController } from './otp/otp.controller';
 import { ProvidersController } from './providers.controller';
 import { TelephonyController } from './telephony.controller';
 import { WebsiteController } from './website.controller';
@@ -25,6 +28,7 @@ export const GATEWAY_SECTIONS = [
   'peerAuth',
   'accessLog',
   'erp',
+  'notifications',
   'log',
 ] as const;
 
@@ -36,6 +40,7 @@ export const GATEWAY_SECTIONS = [
     MetricsModule,
     AccessLogModule,
     GatewayAuthModule,
+    NotificationsModule,
     HealthModule.forProbes([BrokerProbe, PeerDirectoryProbe]),
   ],
   controllers: [
@@ -45,6 +50,8 @@ export const GATEWAY_SECTIONS = [
     ExchangeController,
     CredentialsController,
     ProvidersController,
+    OtpController,
+    MessageWebhooksController,
   ],
   providers: [IngestService, GatewayAccessLog, ExchangeService, ExchangeStore],
 })

@@ -645,7 +645,9 @@ export class OrderStatusMessagesConfig {
             typeof t === 'object' &&
             t !== null &&
             ['whatsappTemplate', 'language', 'smsText'].every(
-              (k) => typeof (t as Record<string, unknown>)[k] === 'string' && (t as Record<string, string>)[k] !== '',
+              (k) =>
+                typeof (t as Record<string, unknown>)[k] === 'string' &&
+                (t as Record<string, string>)[k] !== '',
             ),
         ),
       defaultMessage: () =>

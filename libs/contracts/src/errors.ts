@@ -127,12 +127,7 @@ export class ConflictError extends DomainError {
 }
 
 export type OtpErrorCode =
-  | 'OTP_INVALID'
-  | 'OTP_EXPIRED'
-  | 'OTP_LOCKED'
-  | 'OTP_USED'
-  | 'OTP_RATE_LIMITED'
-  | 'NO_MESSAGE_CHANNEL';
+  'OTP_INVALID' | 'OTP_EXPIRED' | 'OTP_LOCKED' | 'OTP_USED' | 'OTP_RATE_LIMITED' | 'NO_MESSAGE_CHANNEL';
 
 /** A one-time code refused (wrong, expired, locked, used) or not issued (rate limit, no channel configured). */
 export class OtpError extends DomainError {

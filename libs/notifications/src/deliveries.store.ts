@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { applyDelivery, DUE_STATES, type DeliveryChange, type DeliveryEvent, type DeliveryState } from './delivery.rules';
+import {
+  applyDelivery,
+  DUE_STATES,
+  type DeliveryChange,
+  type DeliveryEvent,
+  type DeliveryState,
+} from './delivery.rules';
 import { NotificationsDb, type Sql } from './notifications.db';
 
 export interface DeliveryRow {
@@ -44,16 +50,18 @@ export class DeliveriesStore {
 
   /** Due rows, leased to this caller; SKIP LOCKED lets several senders share the table. */
   async claimDue(limit: number): Promise<DeliveryRow[]> {
-    return this.db.query<DeliveryRow>(
-      `WITH due AS (
+    return this.db
+      .query<DeliveryRow>(
+        `WITH due AS (
          SELECT id FROM message_deliveries
           WHERE state = ANY($1) AND next_attempt_at <= now()
           ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
        UPDATE message_deliveries m SET next_attempt_at = now() + make_interval(secs => $3)
          FROM due WHERE m.id = due.id
        RETURNING m.id`,
-      [DUE_STATES, limit, LEASE_SECONDS],
-    ).then((rows) => (rows.length ? this.load(rows.map((r) => r.id as unknown as string)) : []));
+        [DUE_STATES, limit, LEASE_SECONDS],
+      )
+      .then((rows) => (rows.length ? this.load(rows.map((r) => r.id)) : []));
   }
 
   private load(ids: string[]): Promise<DeliveryRow[]> {
@@ -68,7 +76,12 @@ export class DeliveriesStore {
    * Applies one event to one delivery under a row lock and stores the change; null when the event changes
    * nothing (unknown message id, stale or repeated status). Returns the new state.
    */
-  async apply(key: DeliveryKey, event: DeliveryEvent, policy: { fallbackSeconds: number }, now = new Date()): Promise<DeliveryChange | null> {
+  async apply(
+    key: DeliveryKey,
+    event: DeliveryEvent,
+    policy: { fallbackSeconds: number },
+    now = new Date(),
+  ): Promise<DeliveryChange | null> {
     return this.db.tx(async (sql) => {
       const [where, value] = whereOf(key);
       const [row] = await sql.query<DeliveryRow>(
@@ -77,7 +90,13 @@ export class DeliveriesStore {
       );
       if (!row) return null;
       const change = applyDelivery(
-        { state: row.state, attempts: row.attempts, fallbackAt: row.fallback_at, giveUpAt: row.give_up_at, whatsappStatus: row.whatsapp_status },
+        {
+          state: row.state,
+          attempts: row.attempts,
+          fallbackAt: row.fallback_at,
+          giveUpAt: row.give_up_at,
+          whatsappStatus: row.whatsapp_status,
+        },
         event,
         { now, fallbackSeconds: policy.fallbackSeconds },
       );

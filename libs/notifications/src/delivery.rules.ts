@@ -11,13 +11,7 @@
  * `cancelled`: a code verified, locked or expired before it went out. `failed`: nothing got through by give-up time.
  */
 export type DeliveryState =
-  | 'pending'
-  | 'whatsapp_sent'
-  | 'sms_pending'
-  | 'sms_sent'
-  | 'delivered'
-  | 'failed'
-  | 'cancelled';
+  'pending' | 'whatsapp_sent' | 'sms_pending' | 'sms_sent' | 'delivered' | 'failed' | 'cancelled';
 
 export const FINAL_STATES: readonly DeliveryState[] = ['delivered', 'failed', 'cancelled'];
 /** The states the sender picks up when their next_attempt_at is due. */
@@ -122,7 +116,14 @@ export function applyDelivery(
       const deadline = d.fallbackAt ?? new Date(now.getTime() + policy.fallbackSeconds * 1000);
       // A retry that would land after the fallback time is not worth waiting for: SMS now.
       if (event.permanent || retryAt >= deadline) return toSms(event.error, { whatsappError: event.error });
-      return { ...base, attempts, nextAttemptAt: retryAt, fallbackAt: deadline, state: 'pending', lastError: event.error };
+      return {
+        ...base,
+        attempts,
+        nextAttemptAt: retryAt,
+        fallbackAt: deadline,
+        state: 'pending',
+        lastError: event.error,
+      };
     }
     case 'whatsapp_status': {
       const known = WA_RANK[d.whatsappStatus ?? ''] ?? 0;
@@ -138,7 +139,12 @@ export function applyDelivery(
       const record = { whatsappStatus: event.status };
       if (rank >= WA_RANK.delivered && (d.state === 'whatsapp_sent' || d.state === 'sms_pending'))
         return finalState('delivered', { ...record, channel: 'whatsapp' });
-      return { ...base, state: d.state, nextAttemptAt: d.state === 'whatsapp_sent' ? (d.fallbackAt ?? now) : now, ...record };
+      return {
+        ...base,
+        state: d.state,
+        nextAttemptAt: d.state === 'whatsapp_sent' ? (d.fallbackAt ?? now) : now,
+        ...record,
+      };
     }
     case 'fallback_due':
       if (d.state !== 'whatsapp_sent') return null;
@@ -147,20 +153,40 @@ export function applyDelivery(
     case 'sms_accepted':
       if (d.state !== 'sms_pending') return null;
       // The code has gone by its last channel: nothing needs it any more.
-      return { ...base, state: 'sms_sent', channel: 'sms', smsId: event.smsId, smsStatus: '100', nextAttemptAt: now, wipeCode: true, lastError: null };
+      return {
+        ...base,
+        state: 'sms_sent',
+        channel: 'sms',
+        smsId: event.smsId,
+        smsStatus: '100',
+        nextAttemptAt: now,
+        wipeCode: true,
+        lastError: null,
+      };
     case 'sms_refused': {
       if (d.state !== 'sms_pending') return null;
       const attempts = d.attempts + 1;
       const retryAt = new Date(now.getTime() + retry(attempts));
       if (event.permanent || retryAt >= d.giveUpAt)
         return finalState('failed', { attempts, smsError: event.error, lastError: event.error });
-      return { ...base, state: 'sms_pending', attempts, nextAttemptAt: retryAt, lastError: event.error, smsError: event.error };
+      return {
+        ...base,
+        state: 'sms_pending',
+        attempts,
+        nextAttemptAt: retryAt,
+        lastError: event.error,
+        smsError: event.error,
+      };
     }
     case 'sms_status': {
       if (d.state !== 'sms_sent') return null;
       if (event.status === SMSRU_DELIVERED) return finalState('delivered', { smsStatus: event.status });
       if (SMSRU_FAILED.has(event.status))
-        return finalState('failed', { smsStatus: event.status, smsError: event.error ?? event.status, lastError: `SMS_${event.status}` });
+        return finalState('failed', {
+          smsStatus: event.status,
+          smsError: event.error ?? event.status,
+          lastError: `SMS_${event.status}`,
+        });
       return { ...base, state: 'sms_sent', smsStatus: event.status };
     }
   }

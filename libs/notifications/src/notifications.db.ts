@@ -53,7 +53,8 @@ export class NotificationsDb implements Sql, OnApplicationShutdown {
       throw isDatabaseUnavailable(err) ? new DatabaseUnavailable() : err;
     }
     const sql: Sql = {
-      query: async <R>(text: string, params: unknown[] = []) => (await client.query(text, params)).rows as R[],
+      query: async <R>(text: string, params: unknown[] = []) =>
+        (await client.query(text, params)).rows as R[],
     };
     try {
       await client.query('BEGIN');

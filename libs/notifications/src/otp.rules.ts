@@ -59,7 +59,12 @@ export function judgeVerify(otp: OtpSnapshot, attempt: VerifyAttempt): VerifyJud
   if (attempt.codeMatches && dealOk) return { ok: true, next: { state: 'verified', attempts: otp.attempts } };
   const attempts = otp.attempts + 1;
   const state: OtpState = attempts >= otp.maxAttempts ? 'locked' : 'active';
-  return { ok: false, error: 'OTP_INVALID', next: { state, attempts }, attemptsLeft: otp.maxAttempts - attempts };
+  return {
+    ok: false,
+    error: 'OTP_INVALID',
+    next: { state, attempts },
+    attemptsLeft: otp.maxAttempts - attempts,
+  };
 }
 
 export interface RateWindow {
@@ -73,7 +78,10 @@ export interface RateWindow {
 }
 
 /** Seconds until the tightest exceeded window lets one more code through; 0 when none is exceeded. */
-export function rateLimitWait(windows: readonly RateWindow[], now: Date): { wait: number; name: string | null } {
+export function rateLimitWait(
+  windows: readonly RateWindow[],
+  now: Date,
+): { wait: number; name: string | null } {
   let worst = { wait: 0, name: null as string | null };
   for (const w of windows) {
     if (w.count < w.limit) continue;

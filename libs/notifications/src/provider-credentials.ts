@@ -42,7 +42,11 @@ export function credentialProblems(provider: string, value: unknown): string[] {
     return [`provider must be one of ${MESSAGE_PROVIDERS.join(', ')}`];
   if (typeof value !== 'object' || value === null) return ['credentials must be a JSON object'];
   return (REQUIRED[provider as MessageProvider] as string[])
-    .filter((k) => typeof (value as Record<string, unknown>)[k] !== 'string' || (value as Record<string, string>)[k] === '')
+    .filter(
+      (k) =>
+        typeof (value as Record<string, unknown>)[k] !== 'string' ||
+        (value as Record<string, string>)[k] === '',
+    )
     .map((k) => `${k} is required (a non-empty string)`);
 }
 
@@ -83,9 +87,10 @@ export class ProviderCredentials {
   }
 
   static async remove(sql: Sql, provider: MessageProvider): Promise<boolean> {
-    const rows = await sql.query(`DELETE FROM message_provider_credentials WHERE provider = $1 RETURNING provider`, [
-      provider,
-    ]);
+    const rows = await sql.query(
+      `DELETE FROM message_provider_credentials WHERE provider = $1 RETURNING provider`,
+      [provider],
+    );
     return rows.length > 0;
   }
 }

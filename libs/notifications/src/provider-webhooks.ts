@@ -36,8 +36,12 @@ export function whatsappStatuses(body: unknown): WhatsAppStatusUpdate[] {
         const { id, status, errors } = obj(s);
         if (typeof id !== 'string' || typeof status !== 'string') return [];
         const first = obj(arr(errors)[0]);
+        const scalar = (v: unknown): string =>
+          typeof v === 'string' || typeof v === 'number' ? String(v) : '';
         const error =
-          first.code === undefined ? null : `${String(first.code)} ${String(first.title ?? first.message ?? '')}`.trim();
+          first.code === undefined
+            ? null
+            : `${scalar(first.code)} ${scalar(first.title ?? first.message)}`.trim();
         return [{ messageId: id, status, error }];
       }),
     ),
@@ -57,7 +61,7 @@ export interface SmsStatusUpdate {
 export function smsRuStatuses(form: Record<string, unknown>): SmsStatusUpdate[] {
   const values = Object.entries(form)
     .filter(([k]) => k === 'data' || k.startsWith('data['))
-    .flatMap(([, v]) => (Array.isArray(v) ? v : [v]));
+    .flatMap(([, v]): unknown[] => (Array.isArray(v) ? (v as unknown[]) : [v]));
   return values.flatMap((v): SmsStatusUpdate[] => {
     if (typeof v !== 'string') return [];
     const [kind, smsId, status] = v.split('\n').map((l) => l.trim());

@@ -7,7 +7,8 @@ import * as amqp from 'amqplib';
 import { Client } from 'pg';
 
 export const ROOT = join(__dirname, '../../..');
-export type AppName = 'gateway' | 'website-connector' | 'telephony-connector' | 'erp-connector' | 'console';
+export type AppName =
+  'gateway' | 'website-connector' | 'telephony-connector' | 'erp-connector' | 'console' | 'outbound';
 
 const PORT_ENV: Record<AppName, string> = {
   gateway: 'GATEWAY_PORT',
@@ -15,6 +16,7 @@ const PORT_ENV: Record<AppName, string> = {
   'telephony-connector': 'TELEPHONY_CONNECTOR_PORT',
   'erp-connector': 'ERP_CONNECTOR_PORT',
   console: 'CONSOLE_PORT',
+  outbound: 'OUTBOUND_PORT',
 };
 /** Apps with a public listener have a separate metrics listener; a connector's one listener is its metrics one. */
 const METRICS_PORT_ENV: Partial<Record<AppName, string>> = {

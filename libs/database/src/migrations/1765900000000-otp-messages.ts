@@ -77,6 +77,8 @@ export class OtpMessages1765900000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE message_provider_credentials; DROP TABLE message_deliveries; DROP TABLE otp_codes`);
+    await q.query(
+      `DROP TABLE message_provider_credentials; DROP TABLE message_deliveries; DROP TABLE otp_codes`,
+    );
   }
 }
