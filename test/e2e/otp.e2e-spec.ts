@@ -383,7 +383,7 @@ describe('one-time codes and order-status messages over WhatsApp with SMS fallba
         'pg_dump',
         ['--data-only', '--no-owner', sys.databaseUrl],
         { maxBuffer: 256 * 1024 * 1024 },
-        (err, out) => (err ? reject(err) : resolve(out)),
+        (err, out) => (err ? reject(new Error(`pg_dump failed: ${err.message}`)) : resolve(out)),
       ),
     );
     expect(dump).toContain('message_deliveries'); // the dump did include our tables
