@@ -307,6 +307,11 @@ describe('one-time codes and order-status messages over WhatsApp with SMS fallba
       () => undefined,
     );
     expect(await counts()).toEqual(expected);
+    // and counted on the sender's /metrics (since its last restart)
+    const metrics = await (await fetch(`${sys.app('outbound').url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^switchboard_messages_sent_total\{kind="otp",channel="whatsapp",outcome="accepted"\} [1-9]/m,
+    );
   });
 
   describe('order-status messages (crm.deal.status_changed from the CRM outbox)', () => {

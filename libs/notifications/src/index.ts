@@ -7,4 +7,5 @@ export * from './provider-credentials';
 export * from './otp.store';
 export * from './deliveries.store';
 export * from './provider-webhooks';
+export * from './outbox-cursor';
 export * from './notifications.module';

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@switchboard/config';
-import { NotificationsDb } from '@switchboard/notifications';
+import { NotificationsDb, readableRun } from '@switchboard/notifications';
 
 /** This reader's row in crm_change_cursors. */
 export const ORDER_STATUS_CURSOR = 'order-status-messages';
-/**
- * bigserial values are taken at INSERT and become visible at COMMIT, so seq 7 may show up after seq 8. A gap
- * younger than this is waited for (the reader stops before it); an older one is a rolled-back insert and skipped.
- */
+/** A gap in crm_changes.seq younger than this is waited for (see readableRun). */
 const GAP_WAIT_SECONDS = 10;
 const BATCH = 200;
 
@@ -17,7 +14,7 @@ interface ChangeRow {
   type: string;
   deal_id: string | null;
   payload: Record<string, unknown>;
-  age_seconds: number;
+  ageSeconds: number;
   phone: string | null;
   order_number: string | null;
 }
@@ -56,7 +53,7 @@ export class OrderStatusMessages {
         [ORDER_STATUS_CURSOR],
       );
       const rows = await sql.query<ChangeRow>(
-        `SELECT c.seq::text, c.type, c.deal_id, c.payload, extract(epoch FROM now() - c.created_at)::float8 AS age_seconds,
+        `SELECT c.seq::text, c.type, c.deal_id, c.payload, extract(epoch FROM now() - c.created_at)::float8 AS "ageSeconds",
                 coalesce(c.payload->>'phone', ct.phones[1]) AS phone,
                 coalesce(d.external_id, c.payload->>'externalId') AS order_number
            FROM crm_changes c
@@ -65,12 +62,12 @@ export class OrderStatusMessages {
           WHERE c.seq > $1 ORDER BY c.seq LIMIT $2`,
         [cursor.seq, BATCH],
       );
-      let last = BigInt(cursor.seq);
+      const run = readableRun(rows, cursor.seq, GAP_WAIT_SECONDS);
       let queued = 0;
-      for (const change of rows) {
-        if (BigInt(change.seq) !== last + 1n && change.age_seconds < GAP_WAIT_SECONDS) break;
-        last = BigInt(change.seq);
+      for (const change of run) {
         if (change.type !== 'crm.deal.status_changed') continue;
+        // A status older than the give-up time (a first start over old history) is news to nobody.
+        if (change.ageSeconds > cfg.orderStatus.giveUpHours * 3600) continue;
         const status = newStatusOf(change.payload);
         const template = status ? cfg.orderStatus.templates[status] : undefined;
         if (!status || !template) continue;
@@ -100,10 +97,10 @@ export class OrderStatusMessages {
         );
         queued += inserted.length;
       }
-      if (last !== BigInt(cursor.seq))
+      if (run.length)
         await sql.query(`UPDATE crm_change_cursors SET seq = $2, updated_at = now() WHERE consumer = $1`, [
           ORDER_STATUS_CURSOR,
-          last.toString(),
+          run[run.length - 1].seq,
         ]);
       return queued;
     });

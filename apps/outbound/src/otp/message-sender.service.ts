@@ -8,6 +8,7 @@ import {
   type DeliveryEvent,
   type DeliveryRow,
 } from '@switchboard/notifications';
+import { Metrics } from '@switchboard/observability';
 import { SecretBox } from '@switchboard/secrets';
 import { SmsGateway } from './sms-gateway';
 import { WhatsAppCloudClient } from './whatsapp-cloud.client';
@@ -21,6 +22,7 @@ import { WhatsAppCloudClient } from './whatsapp-cloud.client';
 @Injectable()
 export class MessageSender {
   private readonly logger = new Logger('MessageSender');
+  private readonly sent: ReturnType<Metrics['counter']>;
 
   constructor(
     private readonly deliveries: DeliveriesStore,
@@ -29,7 +31,14 @@ export class MessageSender {
     private readonly sms: SmsGateway,
     private readonly box: SecretBox,
     private readonly config: AppConfig,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.sent = metrics.counter(
+      'switchboard_messages_sent_total',
+      'Customer messages handed to a provider, by kind (otp, order_status), channel and outcome (accepted, refused)',
+      ['kind', 'channel', 'outcome'],
+    );
+  }
 
   /** One pass: claims due rows and moves each one step (or two: WhatsApp refused, then SMS). Returns how many. */
   async runOnce(limit = 20): Promise<number> {
@@ -71,6 +80,7 @@ export class MessageSender {
       bodyParams: code !== undefined ? [code] : row.params,
       copyCode: code,
     });
+    this.sent.inc({ kind: row.kind, channel: 'whatsapp', outcome: result.ok ? 'accepted' : 'refused' });
     if (result.ok) return this.apply(row, { type: 'whatsapp_accepted', messageId: result.id });
     this.logger.warn(`delivery ${row.id}: WhatsApp refused (${result.error})`);
     return this.apply(row, { type: 'whatsapp_refused', error: result.error, permanent: result.permanent });
@@ -82,6 +92,7 @@ export class MessageSender {
         ? this.config.notifications.otp.smsText.replaceAll('{code}', this.code(row))
         : (row.sms_text ?? '');
     const result = await this.sms.send(row.phone, text);
+    this.sent.inc({ kind: row.kind, channel: 'sms', outcome: result.ok ? 'accepted' : 'refused' });
     if (result.ok) await this.apply(row, { type: 'sms_accepted', smsId: result.id });
     else {
       this.logger.warn(`delivery ${row.id}: SMS refused (${result.error})`);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccessLogModule } from '@switchboard/access-log';
 import { NotificationsModule } from '@switchboard/notifications';
+import { MetricsModule } from '@switchboard/observability';
 import { OrderStatusMessages } from '../messages/order-status-messages.service';
 import { MessageSender } from './message-sender.service';
 import { MessagesLoop } from './messages-loop.service';
@@ -16,7 +17,7 @@ export const OTP_SENDING_SECTIONS = ['database', 'notifications', 'accessLog'] a
  * migrations (DatabaseModule) in the app that imports it.
  */
 @Module({
-  imports: [NotificationsModule, AccessLogModule],
+  imports: [NotificationsModule, AccessLogModule, MetricsModule],
   providers: [
     WhatsAppCloudClient,
     { provide: SmsGateway, useClass: SmsRuGateway },
