@@ -2,6 +2,7 @@ import { CONNECTORS } from '@switchboard/contracts';
 import { PEER_KINDS, PEER_PROVIDERS, PEER_STATUSES } from '@switchboard/peer-auth';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ACCESS_DIRECTIONS, ACCESS_RESULTS, EXPORT_FORMATS } from './access-log-query.service';
+import type { MessageCredentialsSubcommand } from './messaging/message-credentials.cli';
 
 /**
  * The console CLI's commands, options and help (commander), and nothing else: what each command does lives in
@@ -35,6 +36,7 @@ export interface CliActions {
   dlqReplay(connector: string, limit: number): Promise<unknown>;
   erpImport(file: string, values: FlagValues): Promise<unknown>;
   backup(sub: BackupSubcommand, file: string, values: FlagValues): Promise<unknown>;
+  messageCredentials(sub: MessageCredentialsSubcommand, args: string[], values: FlagValues): Promise<unknown>;
 }
 
 /** Exit codes, also in the README and in `--help`. */
@@ -294,6 +296,26 @@ export function buildProgram(
     'restore <file>',
     'restore FILE into an EMPTY database (DATABASE_URL); runs the migrations first',
   ).action(run((cmd) => actions.backup('restore', cmd.args[0], flags(cmd))));
+  const messaging = program
+    .command('messaging')
+    .description('customer messages (one-time codes, order status) over WhatsApp and SMS');
+  const creds = messaging
+    .command('credentials')
+    .description(
+      "Switchboard's own WhatsApp and SMS.ru credentials, sealed under the keyring; never printed",
+    );
+  leaf(creds, 'set <provider>', "store (or replace) a provider's credentials: whatsapp or smsru")
+    .option('--file <path>', 'a JSON file with the credentials (- for standard input); see the README')
+    .action(run((cmd) => actions.messageCredentials('set', cmd.args, flags(cmd))));
+  leaf(creds, 'list', 'which providers have credentials (never the values)').action(
+    run((cmd) => actions.messageCredentials('list', cmd.args, flags(cmd))),
+  );
+  leaf(creds, 'remove <provider>', "delete a provider's credentials (its channel stops being used)").action(
+    run((cmd) => actions.messageCredentials('remove', cmd.args, flags(cmd))),
+  );
+  leaf(creds, 'rewrap', 're-encrypt stored provider credentials under the newest master key').action(
+    run((cmd) => actions.messageCredentials('rewrap', cmd.args, flags(cmd))),
+  );
 
   // On every command that prints a result, so scripts may put it anywhere after the command.
   const addJson = (cmd: Command): void => {

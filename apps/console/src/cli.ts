@@ -11,6 +11,7 @@ import { accessLogMaintenanceCommand, isAccessLogMaintenanceCommand } from './ac
 import { buildProgram, CliActions, runCli } from './cli-program';
 import { backupCommand } from './backup/backup.cli';
 import { erpCommand } from './erp/erp-import.cli';
+import { messageCredentialsCommand } from './messaging/message-credentials.cli';
 import { peersCommand, secretsCommand } from './peers.cli';
 
 /**
@@ -69,6 +70,11 @@ const actions: CliActions = {
     withDataSource(async (ds, config) => {
       await migrate(ds);
       return peersCommand(ds, config, sub, args, values);
+    }),
+  messageCredentials: (sub, args, values) =>
+    withDataSource(async (ds) => {
+      await migrate(ds);
+      return messageCredentialsCommand(ds, sub, args, values);
     }),
   secretsRewrap: () => withDataSource((ds, config) => secretsCommand(ds, config)),
   accessLog: (sub, values) =>

@@ -83,7 +83,8 @@ export class GatewayAccessLog {
       bytesIn: raw ? raw.length : headerNumber(req.headers['content-length']),
       bytesOut: headerNumber(reply.getHeader('content-length')),
       correlationId: String(req.id),
-      ...bodyFields(raw, this.bodies),
+      // One-time code routes keep no body, not even its hash: six digits and a known otpId are brute-forced at once.
+      ...bodyFields(raw, route?.startsWith('/v1/otp') ? 'none' : this.bodies),
     });
   }
 }

@@ -3,6 +3,7 @@ import { AccessLogModule } from '@switchboard/access-log';
 import { ConfigModule } from '@switchboard/config';
 import { OpenApiModule } from '@switchboard/http';
 import { BrokerProbe, MessagingModule } from '@switchboard/messaging';
+import { NotificationsModule } from '@switchboard/notifications';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
 import { PeerSecurityModule } from '@switchboard/peer-auth';
 import { GatewayAccessLog } from './access-log.hook';
@@ -14,6 +15,8 @@ import { ExchangeController } from './erp/exchange/exchange.controller';
 import { ExchangeService } from './erp/exchange/exchange.service';
 import { ExchangeStore } from './erp/exchange/exchange.store';
 import { IngestService } from './ingest.service';
+import { MessageWebhooksController } from './otp/message-webhooks.controller';
+import { OtpController } from './otp/otp.controller';
 import { ProvidersController } from './providers.controller';
 import { TelephonyController } from './telephony.controller';
 import { WebsiteController } from './website.controller';
@@ -26,6 +29,7 @@ export const GATEWAY_SECTIONS = [
   'peerAuth',
   'accessLog',
   'erp',
+  'notifications',
   'log',
 ] as const;
 
@@ -37,6 +41,7 @@ export const GATEWAY_SECTIONS = [
     MetricsModule,
     AccessLogModule,
     GatewayAuthModule,
+    NotificationsModule,
     HealthModule.forProbes([BrokerProbe, PeerDirectoryProbe]),
     OpenApiModule.forRoot({
       title: 'Switchboard gateway',
@@ -55,6 +60,8 @@ export const GATEWAY_SECTIONS = [
     ExchangeController,
     CredentialsController,
     ProvidersController,
+    OtpController,
+    MessageWebhooksController,
   ],
   providers: [IngestService, GatewayAccessLog, ExchangeService, ExchangeStore],
 })

@@ -657,6 +657,168 @@ export class AlertsConfig {
   outboundEndpointPaused: boolean;
 }
 
+/** How often one phone, one peer and one client address may ask for a code (issue 16.4). */
+export class OtpRateConfig {
+  @IsInt()
+  @Min(1)
+  perPhone: number;
+
+  @IsInt()
+  @Min(1)
+  perPhoneWindowSeconds: number;
+
+  @IsInt()
+  @Min(1)
+  perPeer: number;
+
+  @IsInt()
+  @Min(1)
+  perPeerWindowSeconds: number;
+
+  @IsInt()
+  @Min(1)
+  perAddress: number;
+
+  @IsInt()
+  @Min(1)
+  perAddressWindowSeconds: number;
+}
+
+export class OtpConfig {
+  /** A code's lifetime (5 minutes by default). */
+  @IsInt()
+  @Min(30)
+  @Max(3600)
+  ttlSeconds: number;
+
+  /** Wrong codes before a code is locked. */
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  maxAttempts: number;
+
+  @ValidateNested()
+  @Type(() => OtpRateConfig)
+  rate: OtpRateConfig;
+
+  /** The approved WhatsApp authentication template (copy-code button) and its language. */
+  @IsString()
+  @MinLength(1)
+  whatsappTemplate: string;
+
+  @IsString()
+  @MinLength(2)
+  language: string;
+
+  /** The SMS text; `{code}` is replaced by the code. */
+  @IsString()
+  @Matches(/\{code\}/, { message: 'notifications.otp.smsText must contain {code}' })
+  smsText: string;
+}
+
+export class WhatsAppApiConfig {
+  /** The Graph API base URL (tests point it at a fake server). */
+  @IsString()
+  @Matches(/^https?:\/\//)
+  baseUrl: string;
+
+  @IsString()
+  @Matches(/^v\d+\.\d+$/)
+  apiVersion: string;
+}
+
+export class SmsApiConfig {
+  @IsIn(['smsru'])
+  provider: string;
+
+  @IsString()
+  @Matches(/^https?:\/\//)
+  baseUrl: string;
+
+  /** Approved sender name; empty: the account's default. */
+  @IsString()
+  from: string;
+}
+
+export class OrderStatusTemplate {
+  /** An approved WhatsApp utility template; its body parameters are {{1}} order number, {{2}} status. */
+  @IsString()
+  @MinLength(1)
+  whatsappTemplate: string;
+
+  @IsString()
+  @MinLength(2)
+  language: string;
+
+  /** The SMS text; `{order}` and `{status}` are replaced. */
+  @IsString()
+  @MinLength(1)
+  smsText: string;
+}
+
+export class OrderStatusMessagesConfig {
+  @IsBoolean()
+  enabled: boolean;
+
+  /** A message not delivered by any channel within this many hours is given up (state failed). */
+  @IsNumber()
+  @Min(0.01)
+  giveUpHours: number;
+
+  /** Deal status -> message; statuses not listed send nothing. */
+  @IsObject()
+  @ValidateBy({
+    name: 'orderStatusTemplates',
+    validator: {
+      validate: (v: unknown) =>
+        typeof v === 'object' &&
+        v !== null &&
+        Object.values(v).every(
+          (t) =>
+            typeof t === 'object' &&
+            t !== null &&
+            ['whatsappTemplate', 'language', 'smsText'].every(
+              (k) =>
+                typeof (t as Record<string, unknown>)[k] === 'string' &&
+                (t as Record<string, string>)[k] !== '',
+            ),
+        ),
+      defaultMessage: () =>
+        'notifications.orderStatus.templates: each status needs whatsappTemplate, language and smsText',
+    },
+  })
+  templates: Record<string, OrderStatusTemplate>;
+}
+
+/** One-time codes and customer messages over WhatsApp with SMS fallback (apps/outbound sends, gateway takes). */
+export class NotificationsConfig {
+  @ValidateNested()
+  @Type(() => OtpConfig)
+  otp: OtpConfig;
+
+  /** SMS goes when WhatsApp has not reported `delivered` within this many seconds (or reported a failure). */
+  @IsNumber()
+  @Min(0.1)
+  whatsappFallbackSeconds: number;
+
+  @ValidateNested()
+  @Type(() => WhatsAppApiConfig)
+  whatsapp: WhatsAppApiConfig;
+
+  @ValidateNested()
+  @Type(() => SmsApiConfig)
+  sms: SmsApiConfig;
+
+  /** How often the sender looks for due work (new messages, fallbacks, retries). */
+  @IsInt()
+  @Min(20)
+  pollIntervalMs: number;
+
+  @ValidateNested()
+  @Type(() => OrderStatusMessagesConfig)
+  orderStatus: OrderStatusMessagesConfig;
+}
+
 export class LogConfig {
   @IsIn(['error', 'warn', 'info', 'debug', 'verbose'])
   level: string;
@@ -726,6 +888,10 @@ export class AppConfig {
   @ValidateNested()
   @Type(() => AlertsConfig)
   alerts: AlertsConfig;
+
+  @ValidateNested()
+  @Type(() => NotificationsConfig)
+  notifications: NotificationsConfig;
 
   @ValidateNested()
   @Type(() => LogConfig)

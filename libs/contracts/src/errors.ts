@@ -31,6 +31,12 @@ export const ErrorCode = {
   XML_MALFORMED: 'XML_MALFORMED',
   XML_UNSAFE: 'XML_UNSAFE',
   UNSUPPORTED_DOCUMENT: 'UNSUPPORTED_DOCUMENT',
+  OTP_INVALID: 'OTP_INVALID',
+  OTP_EXPIRED: 'OTP_EXPIRED',
+  OTP_LOCKED: 'OTP_LOCKED',
+  OTP_USED: 'OTP_USED',
+  OTP_RATE_LIMITED: 'OTP_RATE_LIMITED',
+  NO_MESSAGE_CHANNEL: 'NO_MESSAGE_CHANNEL',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -117,5 +123,20 @@ export class AuthError extends DomainError {
 export class ConflictError extends DomainError {
   constructor(message: string) {
     super(ErrorCode.CONFLICT, message, true);
+  }
+}
+
+export type OtpErrorCode =
+  'OTP_INVALID' | 'OTP_EXPIRED' | 'OTP_LOCKED' | 'OTP_USED' | 'OTP_RATE_LIMITED' | 'NO_MESSAGE_CHANNEL';
+
+/** A one-time code refused (wrong, expired, locked, used) or not issued (rate limit, no channel configured). */
+export class OtpError extends DomainError {
+  constructor(
+    code: OtpErrorCode,
+    message: string,
+    /** For OTP_RATE_LIMITED: when the caller may ask again. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(code, message, true);
   }
 }

@@ -15,6 +15,7 @@ import { Leads1765700000000 } from './migrations/1765700000000-leads';
 import { CrmChanges1765800000000 } from './migrations/1765800000000-crm-changes';
 import { OutboundWebhooks1765810000000 } from './migrations/1765810000000-outbound-webhooks';
 import { CustomerSyncLoyalty1765850000000 } from './migrations/1765850000000-customer-sync-loyalty';
+import { OtpMessages1765900000000 } from './migrations/1765900000000-otp-messages';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   CrmChanges1765800000000,
   OutboundWebhooks1765810000000,
   CustomerSyncLoyalty1765850000000,
+  OtpMessages1765900000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {

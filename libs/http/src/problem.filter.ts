@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { AuthError, DomainError, ContractViolation, ErrorCode } from '@switchboard/contracts';
+import { AuthError, DomainError, ContractViolation, ErrorCode, OtpError } from '@switchboard/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, throwError } from 'rxjs';
 import { problem, ProblemDetails } from './problem';
@@ -35,7 +35,7 @@ export function toProblem(error: unknown, instance?: string, traceId?: string): 
       errors: error.errors,
       errorCount: error.errorCount,
     });
-  if (error instanceof AuthError && error.retryAfterSeconds !== undefined)
+  if ((error instanceof AuthError || error instanceof OtpError) && error.retryAfterSeconds !== undefined)
     return problem(error.code, error.message, { ...extra, retryAfter: error.retryAfterSeconds });
   if (error instanceof DomainError) return problem(error.code, error.message, extra);
   const fastifyCode = (error as { code?: string })?.code;

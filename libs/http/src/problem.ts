@@ -46,6 +46,12 @@ const TABLE: Record<ErrorCode, [status: number, title: string]> = {
   XML_MALFORMED: [400, 'The XML document is not well-formed'],
   XML_UNSAFE: [400, 'The XML document uses a refused construct (DTD, depth, size)'],
   UNSUPPORTED_DOCUMENT: [400, 'Unsupported document type'],
+  OTP_INVALID: [422, 'The code is wrong'],
+  OTP_EXPIRED: [410, 'The code has expired'],
+  OTP_LOCKED: [423, 'Too many wrong codes; ask for a new one'],
+  OTP_USED: [409, 'The code was already used'],
+  OTP_RATE_LIMITED: [429, 'Too many codes requested'],
+  NO_MESSAGE_CHANNEL: [503, 'No message channel (WhatsApp or SMS) is configured'],
   INTERNAL: [500, 'Internal error'],
 };
 
