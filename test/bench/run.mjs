@@ -932,20 +932,20 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
     // Three managers: round robin between them, one capped (its capacity is reached during the run).
     const { rows: managers } = await db.query(
       `INSERT INTO managers (name, capacity) SELECT * FROM unnest($1::text[], $2::int[]) RETURNING id, name`,
-      [['Bench leads A', 'Bench leads B (capacity 300)', 'Bench leads C'], [null, 300, null]],
+      [
+        ['Bench leads A', 'Bench leads B (capacity 300)', 'Bench leads C'],
+        [null, 300, null],
+      ],
     );
-    procs.gateway = await startApp(
-      'gateway',
-      { ...env, WEBSITE_CONNECTOR_PORT: undefined },
-      'gateway-leads',
-    );
+    procs.gateway = await startApp('gateway', { ...env, WEBSITE_CONNECTOR_PORT: undefined }, 'gateway-leads');
     procs['website-connector'] = await startConnector();
 
     // Warm-up: JIT, pools, queue leader (its own phone range).
     const warmMix = createLeadMix({ prefix: `LW${runId}`, operator: '903', repeat: LEADS_REPEAT, seed: 7 });
     const warm = await post(warmMix, 500, null);
     if (warm['2xx'] < 500) throw new Error(`leads warm-up: only ${warm['2xx']} of 500 accepted`);
-    if ((await drain(500, 60_000)).n < 500) throw new Error('leads warm-up: the connector did not record 500');
+    if ((await drain(500, 60_000)).n < 500)
+      throw new Error('leads warm-up: the connector did not record 500');
 
     // Leg 1: end to end.
     log(`leads: ${LEADS_COUNT} requests end to end at ${LEADS_CONNECTIONS} connections`);
@@ -1069,7 +1069,8 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
       connectorAlone,
       managerSplit: Object.fromEntries(split.map((r) => [r.name, r.leads])),
       target: LEADS_TARGET,
-      pass: endToEnd.projectedPerSecondEndToEnd >= LEADS_TARGET && ok(endToEnd.check) && ok(connectorAlone.check),
+      pass:
+        endToEnd.projectedPerSecondEndToEnd >= LEADS_TARGET && ok(endToEnd.check) && ok(connectorAlone.check),
       phaseSeconds: Math.round((Date.now() - phaseStartedAt) / 1000),
     };
   } finally {

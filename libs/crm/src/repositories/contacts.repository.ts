@@ -14,6 +14,15 @@ export interface ContactCandidate {
   peerId?: string | null;
 }
 
+/** A contact as a dedup candidate (rules/dedup matchCard). */
+export interface ContactCard {
+  id: string;
+  phones: string[];
+  emails: string[];
+  responsibleManagerId: string | null;
+  createdAt: Date;
+}
+
 export interface MatchedContact {
   id: string;
   responsibleManagerId: string | null;
@@ -139,6 +148,52 @@ export class ContactsRepository {
       responsibleManagerId: r.responsible_manager_id,
       createdAt: r.created_at,
     }));
+  }
+
+  /**
+   * findByIdentity for many phones and emails at once: identity key (`phone:+7…`, `email:…`, as lockKeys) -> the
+   * contacts holding it as a verified identity.
+   */
+  async findByIdentities(
+    em: EntityManager,
+    phones: string[],
+    emails: string[],
+  ): Promise<Map<string, Array<ContactCard>>> {
+    const out = new Map<string, ContactCard[]>();
+    if (phones.length === 0 && emails.length === 0) return out;
+    const rows: Array<{
+      kind: string;
+      value: string;
+      id: string;
+      phones: string[];
+      emails: string[];
+      responsible_manager_id: string | null;
+      created_at: Date;
+    }> = await em.query(
+      `SELECT i.kind, i.value, c.id, c.phones, c.emails, c.responsible_manager_id, c.created_at
+         FROM (SELECT 'phone' AS kind, unnest($1::text[]) AS value
+               UNION ALL SELECT 'email', unnest($2::text[])) x
+         JOIN contact_identities i ON i.kind = x.kind AND i.value = x.value AND i.verified
+         JOIN contacts c ON c.id = i.contact_id`,
+      [phones, emails],
+    );
+    const cards = new Map<string, ContactCard>();
+    for (const r of rows) {
+      let card = cards.get(r.id);
+      if (!card) {
+        card = {
+          id: r.id,
+          phones: r.phones,
+          emails: r.emails,
+          responsibleManagerId: r.responsible_manager_id,
+          createdAt: r.created_at,
+        };
+        cards.set(r.id, card);
+      }
+      const key = `${r.kind}:${r.value}`;
+      out.set(key, [...(out.get(key) ?? []), card]);
+    }
+    return out;
   }
 
   /** The caller holds lockKeys(c) in the current transaction (the inbox takes them; see lockAll). */
