@@ -1036,9 +1036,15 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
     const fill = await post(mix2, LEADS_COUNT, acked2);
     procs['website-connector'] = await startConnector();
     const cpu0 = procStats(procs['website-connector'].pid);
+    const pg0 = new Map((await backendPids(db)).map((pid) => [pid, procStats(pid)?.cpuSeconds ?? 0]));
     const readyAt = Date.now();
     const drained2 = await drain(base2 + fill['2xx'], 300_000);
     const cpu1 = procStats(procs['website-connector'].pid);
+    const pgCpu2 = (await backendPids(db)).reduce(
+      (a, pid) => a + (procStats(pid)?.cpuSeconds ?? 0) - (pg0.get(pid) ?? 0),
+      0,
+    );
+    const drainedCount = drained2.n - base2;
     const drainSeconds = drained2.first ? (drained2.doneAt - drained2.first.at) / 1000 : null;
     const connectorAlone = {
       requests: LEADS_COUNT,
@@ -1051,6 +1057,12 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
       connectorCpuPercent: Math.round(
         ((cpu1.cpuSeconds - cpu0.cpuSeconds) / ((drained2.doneAt - readyAt) / 1000)) * 100,
       ),
+      // CPU spent per request: on a machine shared with other work the rate says little, this says what a lead
+      // costs (connector + its PostgreSQL backends), and so what two idle cores could do.
+      cpuMsPerLead: {
+        connector: Math.round(((cpu1.cpuSeconds - cpu0.cpuSeconds) * 1e5) / drainedCount) / 100,
+        postgres: Math.round((pgCpu2 * 1e5) / drainedCount) / 100,
+      },
       check: await check(acked2, '926'),
     };
     log(`leads connector alone: ${JSON.stringify(connectorAlone)}`);
@@ -1851,6 +1863,8 @@ function leadsMarkdown(l) {
     '|---|---|---|---|---|---|---|---|---|---|',
     `| end to end | ${e.acceptedPerSecond} | ${e.ackLatencyMs.p50} / ${e.ackLatencyMs.p99} | ${num(e.projectedPerSecondEndToEnd)} (during load ${num(e.projectedPerSecondDuringLoad)}) | ${e.lagMs.p50} / ${e.lagMs.p99} | ${e.processes.gateway.cpuPercent} / ${e.processes.gateway.peakRssMB} | ${e.processes['website-connector'].cpuPercent} / ${e.processes['website-connector'].peakRssMB} | ${e.cpuPercent.postgresBenchDbBackends} | ${e.errors.non2xx + e.errors.errors + e.errors.timeouts} | ${checkCell(e.check)} |`,
     `| connector alone (queue pre-filled) | ${c.acceptedPerSecondIngestOnly} (ingest only) | - | ${num(c.projectedPerSecond)} | - | - | ${c.connectorCpuPercent} / - | - | - | ${checkCell(c.check)} |`,
+    '',
+    `CPU per lead, connector alone: connector ${c.cpuMsPerLead.connector} ms, PostgreSQL (bench DB backends) ${c.cpuMsPerLead.postgres} ms.`,
     '',
     `End to end: **${num(e.projectedPerSecondEndToEnd)} leads/s** (${num(e.accepted)} accepted, recorded in ${e.endToEndSeconds} s from the first 202; backlog left ${num(e.backlog)}) against ${num(l.target)}: ${l.pass ? 'PASS' : 'SHORT'}. Connector alone: ${num(c.projectedPerSecond)} leads/s. ` +
       `Managers: ${Object.entries(l.managerSplit)
