@@ -9,6 +9,7 @@ import { DealsRepository } from './repositories/deals.repository';
 import { LeadsRepository } from './repositories/leads.repository';
 import { ManagersRepository } from './repositories/managers.repository';
 import { TasksRepository } from './repositories/tasks.repository';
+import { CardAssigner } from './services/card-assigner';
 import { LeadIntake } from './services/lead-intake';
 
 const REPOSITORIES = [
@@ -20,6 +21,7 @@ const REPOSITORIES = [
   CallsRepository,
   CrmChangesRepository,
   LeadIntake,
+  CardAssigner,
   ProductRepository,
   InvoiceRepository,
   ErpReadRepository,

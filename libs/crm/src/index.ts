@@ -12,6 +12,7 @@ export * from './repositories/managers.repository';
 export * from './repositories/calls.repository';
 export * from './repositories/changes.repository';
 export * from './services/lead-intake';
+export * from './services/card-assigner';
 export * from './crm.module';
 export * from './erp/product.repository';
 export * from './erp/invoice.repository';

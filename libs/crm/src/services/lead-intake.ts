@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import { AssignmentRule, decideAssignment } from '../rules/assignment';
+import { AssignmentRule } from '../rules/assignment';
 import { CardCandidate, matchCard } from '../rules/dedup';
 import { DISPOSABLE_DOMAINS, Qualification, qualify, requestFingerprint } from '../rules/qualify';
 import { ContactsRepository } from '../repositories/contacts.repository';
 import { LeadActivity, LeadRow, LeadsRepository, NewLead } from '../repositories/leads.repository';
 import { ManagersRepository } from '../repositories/managers.repository';
 import { NewTask, TasksRepository } from '../repositories/tasks.repository';
+import { CardAssigner } from './card-assigner';
 
 /** What a website request carries (website.lead.submitted v1, already validated). */
 export interface LeadRequest {
@@ -68,10 +69,11 @@ interface Prepared extends LeadSubmission {
 }
 
 /** What a request does, decided in batch order before anything is written. */
+type Created = { kind: 'created'; card: CardCandidate; rule: string | null };
 type Plan =
   | { kind: 'collapsed'; leadId: string }
   | { kind: 'attached'; card: CardCandidate; leadId: string | null }
-  | { kind: 'created'; card: CardCandidate; rule: string | null };
+  | Created;
 
 const identityKeys = (phone: string | null, email: string | null): string[] => [
   ...(phone ? [`phone:${phone}`] : []),
@@ -96,9 +98,14 @@ export class LeadIntake {
   constructor(
     private readonly leads: LeadsRepository,
     private readonly contacts: ContactsRepository,
-    private readonly managers: ManagersRepository,
+    managers: ManagersRepository,
     private readonly tasks: TasksRepository,
-  ) {}
+  ) {
+    // Stateless over the managers repository: made here, so the constructor stays what callers know.
+    this.assigner = new CardAssigner(managers);
+  }
+
+  private readonly assigner: CardAssigner;
 
   async submit(
     em: EntityManager,
@@ -235,10 +242,7 @@ export class LeadIntake {
     return { req, source, q, at, sourceChannel, fingerprint, request };
   }
 
-  /**
-   * The batch's new qualified leads, assigned in order: rules, managers and loads read once, one round-robin turn
-   * per lead, each assignment counted into the loads the next one sees.
-   */
+  /** The batch's new qualified leads, assigned in order (CardAssigner). */
   private async assign(
     em: EntityManager,
     items: Prepared[],
@@ -247,38 +251,24 @@ export class LeadIntake {
     now: Date,
   ): Promise<void> {
     const fresh = plans.flatMap((plan, i) =>
-      plan.kind === 'created' && items[i].q.status === 'new' ? [{ plan, item: items[i] }] : [],
+      plan.kind === 'created' && items[i].q.status === 'new'
+        ? [{ plan: plan as Created, item: items[i] }]
+        : [],
     );
-    if (fresh.length === 0) return;
-    const stored = await this.managers.rules(em);
-    const rules = stored.length ? stored : (settings.assignmentRules ?? []);
-    const managers = await this.managers.list(em);
-    // Capacity and least-loaded decisions read the open loads: those are read under the assignment lock, so
-    // two concurrent batches cannot both take a manager's last free slot. Round robin alone needs no lock (the
-    // turn is a sequence value), so intake without limits does not queue on it.
-    const needsLoads =
-      managers.some((m) => m.capacity !== null) || rules.some((r) => r.strategy === 'leastLoaded');
-    if (needsLoads) await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('crm:assignment', 0))`);
-    const loads = needsLoads ? await this.managers.loads(em) : new Map<string, number>();
-    const turns = await this.managers.nextTurns(em, fresh.length);
-    fresh.forEach(({ plan, item }, k) => {
-      const decision = decideAssignment(
-        rules,
-        managers,
-        loads,
-        {
-          source: item.sourceChannel,
-          peerId: item.source.peerId,
-          formId: item.req.formId,
-          phone: item.q.phone,
-          now,
-        },
-        turns[k],
-      );
-      if (plan.kind !== 'created') return;
-      plan.card.responsibleManagerId = decision.managerId;
-      plan.rule = decision.rule;
-      if (decision.managerId) loads.set(decision.managerId, (loads.get(decision.managerId) ?? 0) + 1);
+    const decisions = await this.assigner.assignMany(
+      em,
+      fresh.map(({ item }) => ({
+        source: item.sourceChannel,
+        peerId: item.source.peerId,
+        formId: item.req.formId,
+        phone: item.q.phone,
+        now,
+      })),
+      settings.assignmentRules,
+    );
+    fresh.forEach(({ plan }, k) => {
+      plan.card.responsibleManagerId = decisions[k].managerId;
+      plan.rule = decisions[k].rule;
     });
   }
 
