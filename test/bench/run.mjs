@@ -909,7 +909,7 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
     const storedKeys = `SELECT substr(idempotency_key, 6) AS k FROM processed_events
         WHERE consumer = '${LEAD_CONSUMER}' AND idempotency_key IN (SELECT 'lead:' || x FROM unnest($1::text[]) x)`;
     let acc = await accounting(db, keys, storedKeys);
-    for (const until = Date.now() + 60_000; acc.lost > 0 && Date.now() < until; ) {
+    for (const until = Date.now() + 60_000; acc.lost > 0 && Date.now() < until;) {
       await sleep(500);
       acc = await accounting(db, keys, storedKeys);
     }

@@ -13,10 +13,15 @@ import { ManagersRepository } from '../repositories/managers.repository';
 export class CardAssigner {
   constructor(private readonly managers: ManagersRepository) {}
 
+  /**
+   * One decision per context, in order. `turns`: the cards' round-robin turns when the caller drew them already
+   * (a new contact's, from its insert), else one each is drawn here.
+   */
   async assignMany(
     em: EntityManager,
     contexts: AssignmentContext[],
     configuredRules: readonly AssignmentRule[] = [],
+    turns?: number[],
   ): Promise<AssignmentDecision[]> {
     if (contexts.length === 0) return [];
     const stored = await this.managers.rules(em);
@@ -29,9 +34,9 @@ export class CardAssigner {
       managers.some((m) => m.capacity !== null) || rules.some((r) => r.strategy === 'leastLoaded');
     if (needsLoads) await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('crm:assignment', 0))`);
     const loads = needsLoads ? await this.managers.loads(em) : new Map<string, number>();
-    const turns = await this.managers.nextTurns(em, contexts.length);
+    const turnOf = turns ?? (await this.managers.nextTurns(em, contexts.length));
     return contexts.map((ctx, k) => {
-      const decision = decideAssignment(rules, managers, loads, ctx, turns[k]);
+      const decision = decideAssignment(rules, managers, loads, ctx, turnOf[k]);
       if (decision.managerId) loads.set(decision.managerId, (loads.get(decision.managerId) ?? 0) + 1);
       return decision;
     });

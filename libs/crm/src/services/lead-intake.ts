@@ -69,11 +69,10 @@ interface Prepared extends LeadSubmission {
 }
 
 /** What a request does, decided in batch order before anything is written. */
-type Created = { kind: 'created'; card: CardCandidate; rule: string | null };
 type Plan =
   | { kind: 'collapsed'; leadId: string }
   | { kind: 'attached'; card: CardCandidate; leadId: string | null }
-  | Created;
+  | { kind: 'created'; card: CardCandidate; rule: string | null };
 
 const identityKeys = (phone: string | null, email: string | null): string[] => [
   ...(phone ? [`phone:${phone}`] : []),
@@ -251,9 +250,7 @@ export class LeadIntake {
     now: Date,
   ): Promise<void> {
     const fresh = plans.flatMap((plan, i) =>
-      plan.kind === 'created' && items[i].q.status === 'new'
-        ? [{ plan: plan as Created, item: items[i] }]
-        : [],
+      plan.kind === 'created' && items[i].q.status === 'new' ? [{ plan, item: items[i] }] : [],
     );
     const decisions = await this.assigner.assignMany(
       em,
