@@ -1022,6 +1022,15 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
           },
         ]),
       ),
+      // CPU per recorded request: what a lead costs end to end, whatever else the machine runs meanwhile.
+      cpuMsPerLead: Object.fromEntries([
+        ...Object.keys(procs).map((n) => [
+          n,
+          Math.round(((after[n].cpuSeconds - before[n].cpuSeconds) * 1e5) / Math.max(1, drained.n - base)) /
+            100,
+        ]),
+        ['postgres', Math.round((pgCpu * 1e5) / Math.max(1, drained.n - base)) / 100],
+      ]),
       cpuPercent: {
         postgresBenchDbBackends: Math.round((pgCpu / elapsed) * 100),
         machineBusy: Math.round(
@@ -1870,7 +1879,7 @@ function leadsMarkdown(l) {
     `| end to end | ${e.acceptedPerSecond} | ${e.ackLatencyMs.p50} / ${e.ackLatencyMs.p99} | ${num(e.projectedPerSecondEndToEnd)} (during load ${num(e.projectedPerSecondDuringLoad)}) | ${e.lagMs.p50} / ${e.lagMs.p99} | ${e.processes.gateway.cpuPercent} / ${e.processes.gateway.peakRssMB} | ${e.processes['website-connector'].cpuPercent} / ${e.processes['website-connector'].peakRssMB} | ${e.cpuPercent.postgresBenchDbBackends} | ${e.errors.non2xx + e.errors.errors + e.errors.timeouts} | ${checkCell(e.check)} |`,
     `| connector alone (queue pre-filled) | ${c.acceptedPerSecondIngestOnly} (ingest only) | - | ${num(c.projectedPerSecond)} | - | - | ${c.connectorCpuPercent} / - | - | - | ${checkCell(c.check)} |`,
     '',
-    `CPU per lead, connector alone: connector ${c.cpuMsPerLead.connector} ms, PostgreSQL (bench DB backends) ${c.cpuMsPerLead.postgres} ms.`,
+    `CPU per lead: end to end gateway ${e.cpuMsPerLead.gateway} ms, connector ${e.cpuMsPerLead['website-connector']} ms, PostgreSQL (bench DB backends) ${e.cpuMsPerLead.postgres} ms; connector alone: connector ${c.cpuMsPerLead.connector} ms, PostgreSQL ${c.cpuMsPerLead.postgres} ms.`,
     '',
     `End to end: **${num(e.projectedPerSecondEndToEnd)} leads/s** (${num(e.accepted)} accepted, recorded in ${e.endToEndSeconds} s from the first 202; backlog left ${num(e.backlog)}) against ${num(l.target)}: ${l.pass ? 'PASS' : 'SHORT'}. Connector alone: ${num(c.projectedPerSecond)} leads/s. ` +
       `Managers: ${Object.entries(l.managerSplit)

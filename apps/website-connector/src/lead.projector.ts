@@ -7,7 +7,7 @@ import {
   IntakeOutcome,
   LeadIntake,
   LeadIntakeSettings,
-  normalizeIdentity,
+  qualify,
 } from '@switchboard/crm';
 import { BatchingInbox, BatchItem } from '@switchboard/database';
 import { EntityManager } from 'typeorm';
@@ -25,7 +25,12 @@ export type LeadOutcome = IntakeOutcome['outcome'] | 'duplicate';
  */
 export const LEAD_BATCHING = { maxBatch: 500, lingerMs: 5, maxConcurrent: 1 };
 
-type Item = Pick<BatchItem<IntakeOutcome, LeadSubmittedV1>, 'envelope'> & { data: LeadSubmittedV1 };
+interface LeadItem {
+  req: LeadSubmittedV1;
+  qualification: ReturnType<typeof qualify>;
+}
+
+type Item = Pick<BatchItem<IntakeOutcome, LeadItem>, 'envelope'> & { data: LeadItem };
 
 /**
  * website.lead.submitted -> a lead card (libs/crm LeadIntake): qualified, deduplicated across contacts and open
@@ -44,7 +49,7 @@ export class LeadProjector {
     private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
-    inbox.configure<IntakeOutcome, LeadSubmittedV1>(LEAD_CONSUMER, {
+    inbox.configure<IntakeOutcome, LeadItem>(LEAD_CONSUMER, {
       ...LEAD_BATCHING,
       batchEffects: (em, items) => this.projectBatch(em, items as Item[]),
     });
@@ -52,14 +57,18 @@ export class LeadProjector {
 
   async apply(envelope: EventEnvelope): Promise<LeadOutcome> {
     // Re-validate: the broker accepts anything, and a bad payload must dead-letter, not half-apply.
-    const lead = validateContract(LeadSubmittedV1, envelope.payload);
-    const keys = identityLockKeys(normalizeIdentity(lead, this.config.crm.defaultRegion));
-    const out = await this.inbox.submit<IntakeOutcome, LeadSubmittedV1>(LEAD_CONSUMER, {
+    const req = validateContract(LeadSubmittedV1, envelope.payload);
+    // Qualified once, here: the lock keys are the phone and email intake reads and writes by (a number that is
+    // no valid phone is never looked up), the same `phone:`/`email:` keys orders and calls take.
+    const settings = this.settings();
+    const qualification = qualify(req, settings.defaultRegion, settings.disposableDomains);
+    const data: LeadItem = { req, qualification };
+    const out = await this.inbox.submit<IntakeOutcome, LeadItem>(LEAD_CONSUMER, {
       envelope,
-      data: lead,
-      lockKeys: keys,
+      data,
+      lockKeys: identityLockKeys(qualification),
       // Alone (a failed batch's retry): the same code as a batch of one.
-      effects: async (em) => (await this.projectBatch(em, [{ envelope, data: lead }]))[0],
+      effects: async (em) => (await this.projectBatch(em, [{ envelope, data }]))[0],
     });
     const result: LeadOutcome = out.duplicate ? 'duplicate' : out.result.outcome;
     this.logger.debug(`lead ${envelope.id}: ${result}`);
@@ -70,13 +79,24 @@ export class LeadProjector {
   projectBatch(em: EntityManager, items: Item[]): Promise<IntakeOutcome[]> {
     return this.intake.submitMany(
       em,
-      items.map((i) => ({ req: i.data, source: { peerId: i.envelope.peerId, eventId: i.envelope.id } })),
+      items.map((i) => ({
+        req: i.data.req,
+        qualification: i.data.qualification,
+        source: { peerId: i.envelope.peerId, eventId: i.envelope.id },
+      })),
       this.settings(),
       this.clock.now(),
     );
   }
 
+  /** Read from config once: the same for every request. */
   private settings(): LeadIntakeSettings {
+    return (this.cachedSettings ??= this.readSettings());
+  }
+
+  private cachedSettings: LeadIntakeSettings | null = null;
+
+  private readSettings(): LeadIntakeSettings {
     const leads = this.config.crm.leads;
     return {
       defaultRegion: this.config.crm.defaultRegion,

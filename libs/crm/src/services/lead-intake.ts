@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { AssignmentRule } from '../rules/assignment';
 import { CardCandidate, matchCard } from '../rules/dedup';
-import { DISPOSABLE_DOMAINS, Qualification, qualify, requestFingerprint } from '../rules/qualify';
+import { DISPOSABLE_DOMAINS, qualify, requestFingerprint } from '../rules/qualify';
 import { ContactsRepository } from '../repositories/contacts.repository';
 import { LeadActivity, LeadRow, LeadsRepository, NewLead } from '../repositories/leads.repository';
 import { ManagersRepository } from '../repositories/managers.repository';
@@ -57,11 +57,15 @@ export type IntakeOutcome =
 export interface LeadSubmission {
   req: LeadRequest;
   source: { peerId: string; eventId: string };
+  /** The request's qualify() result when the caller has it already (it took its lock keys from it). */
+  qualification?: Qualified;
 }
+
+type Qualified = ReturnType<typeof qualify>;
 
 /** A request of a batch, qualified and keyed. */
 interface Prepared extends LeadSubmission {
-  q: Qualification & { phone: string | null; email: string | null };
+  q: Qualified;
   at: Date;
   sourceChannel: string;
   fingerprint: string;
@@ -212,8 +216,9 @@ export class LeadIntake {
     });
   }
 
-  private prepare({ req, source }: LeadSubmission, settings: LeadIntakeSettings): Prepared {
-    const q = qualify(req, settings.defaultRegion, settings.disposableDomains ?? DISPOSABLE_DOMAINS);
+  private prepare({ req, source, qualification }: LeadSubmission, settings: LeadIntakeSettings): Prepared {
+    const q =
+      qualification ?? qualify(req, settings.defaultRegion, settings.disposableDomains ?? DISPOSABLE_DOMAINS);
     const at = new Date(req.occurredAt);
     const sourceChannel = `website:${source.peerId}`;
     const fingerprint = requestFingerprint({
