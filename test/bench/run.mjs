@@ -5,6 +5,7 @@
 //                [--access-log-compare-only | --no-access-log-compare] [--access-log-duration S] [--access-log-rounds N]
 //                [--access-log-search | --access-log-search-only | --no-access-log-search] [--access-log-rows N]
 //                [--outbound-only | --no-outbound] [--outbound-changes N]   (issue 16: outbound webhooks to a local sink)
+//                [--leads-only | --no-leads] [--leads N] [--lead-repeats SHARE] [--leads-prefetch N]
 // Drives authenticated website-order traffic through the real gateway and website connector on real
 // PostgreSQL + RabbitMQ, and reports: accepted/s, ack latency p50/p90/p97.5/p99, end-to-end processed/s, lag
 // (gateway receipt -> CRM transaction) p50/p99, CPU and peak RSS per app, errors, the floor (floor.mjs) and
@@ -20,6 +21,10 @@
 // search by peer and 7 days through the console API (p95 ≤ 100 ms). Every phase that stores what it sends (pipeline,
 // floor, telephony) also checks the acknowledged set by unique id against the database: lost (acknowledged, not
 // stored) and duplicated (stored more than once) are reported next to the throughput, and either fails the run.
+// Leads (issue 14; `--leads-only` alone, `--no-leads` skips): --leads N requests (30 % from repeat people) through
+// POST /v1/website/leads into the website connector, end to end (accepted/s, projected/s from the first 202 to the
+// drain, lag), then the connector alone: N more posted with the connector stopped, and the full queue drained.
+// Checks: every acknowledged request recorded once, and exactly one lead per person.
 // `--…-only` flags run only the named phases
 // (they combine); `--no-pipeline` skips the pipeline. --keep-db keeps the filled access-log database for reuse.
 import autocannon from 'autocannon';
@@ -35,6 +40,7 @@ import { APPS, appEntry } from '../../config/apps.mjs';
 import { ensureStack, createDatabase } from '../../config/stack/stack.mjs';
 import { createCallMix, EXTENSIONS, KNOWN_CONTACTS, POOL } from './call-mix.mjs';
 import { outboundMarkdown, runOutbound } from './outbound.mjs';
+import { createLeadMix } from './lead-mix.mjs';
 import { freePort, sleep, spawnLogged, stopProcess, waitHealthy } from '../support/processes.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -55,9 +61,15 @@ const TELEPHONY_ONLY = args.includes('--telephony-only');
 const ACCESS_LOG_COMPARE_ONLY = args.includes('--access-log-compare-only');
 const ACCESS_LOG_SEARCH_ONLY = args.includes('--access-log-search-only');
 const OUTBOUND_ONLY = args.includes('--outbound-only');
+const LEADS_ONLY = args.includes('--leads-only');
 // Any `--…-only` flag (and --auth-compare, which predates them) runs only the phases so named.
 const ONLY =
-  AUTH_ONLY || TELEPHONY_ONLY || ACCESS_LOG_COMPARE_ONLY || ACCESS_LOG_SEARCH_ONLY || OUTBOUND_ONLY;
+  AUTH_ONLY ||
+  TELEPHONY_ONLY ||
+  ACCESS_LOG_COMPARE_ONLY ||
+  ACCESS_LOG_SEARCH_ONLY ||
+  OUTBOUND_ONLY ||
+  LEADS_ONLY;
 // Issue 16: outbound webhooks to a local sink (on by default, quick included).
 const OUTBOUND = OUTBOUND_ONLY || (!ONLY && !args.includes('--no-outbound'));
 const OUTBOUND_CHANGES = Number(flag('outbound-changes', QUICK ? 10_000 : 30_000));
@@ -73,6 +85,15 @@ const ACCESS_LOG_SEARCH =
   ACCESS_LOG_SEARCH_ONLY ||
   args.includes('--access-log-search') ||
   (!ONLY && !QUICK && !args.includes('--no-access-log-search'));
+const LEADS = LEADS_ONLY || (!ONLY && !args.includes('--no-leads'));
+/** Requests per leg (end to end, and again for the connector alone). */
+const LEADS_COUNT = Number(flag('leads', QUICK ? 6000 : 20000));
+const LEADS_REPEAT = Number(flag('lead-repeats', 0.3));
+const LEADS_CONNECTIONS = 100;
+/** Issue 14: lead intake with qualification, dedup and assignment at this rate or more, end to end. */
+const LEADS_TARGET = 1500;
+const LEAD_PEER = 'bench-forms';
+const LEAD_CONSUMER = 'website-connector:leads';
 const TELEPHONY_CONNECTIONS = 100;
 /** Issue 5: a call-event mix merged end to end at this rate or more. */
 const TELEPHONY_TARGET = 2000;
@@ -811,6 +832,283 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
     };
     log(`telephony: ${JSON.stringify(report)}`);
     return report;
+  } finally {
+    await Promise.all(Object.values(procs).map(stop));
+    await db.end();
+  }
+}
+
+/**
+ * Leads (issue 14: ≥ LEADS_TARGET leads/s with qualification, dedup and assignment, 30 % repeat people): the
+ * gateway and the website connector (namespace <ns>w) with three managers (one with a capacity, so assignment
+ * reads the open loads under its lock as it must), then two legs of LEADS_COUNT requests each at
+ * LEADS_CONNECTIONS. End to end: posted and projected at once; projected/s counts from the first 202 until the
+ * connector has recorded every accepted request. Connector alone: the connector stopped, the requests posted
+ * into its queue, then started: projected/s from its first recorded request to the last (its ceiling, without
+ * the gateway and the load generator on the same cores). Each leg checks that every acknowledged request was
+ * recorded exactly once (inbox marker by idempotency key) and that each person ended as exactly one lead.
+ */
+async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
+  const phaseStartedAt = Date.now();
+  const token = await createBenchPeer(
+    { ...secrets, DATABASE_URL: databaseUrl },
+    { id: LEAD_PEER, kind: 'website', scopes: 'website.*' },
+  );
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  const procs = {};
+  const [gwPort, wcPort] = [await freePort(), await freePort()];
+  const env = {
+    ...appEnv,
+    AMQP_NAMESPACE: `${ns}w`,
+    GATEWAY_PORT: String(gwPort),
+    WEBSITE_CONNECTOR_PORT: String(wcPort),
+    TELEPHONY_CONNECTOR_PORT: undefined,
+    ...(flag('leads-prefetch') ? { WEBSITE_CONNECTOR_PREFETCH: flag('leads-prefetch') } : {}),
+  };
+  const startConnector = () => startApp('website-connector', { ...env, GATEWAY_PORT: undefined });
+  const recorded = async () =>
+    Number(
+      (await db.query('SELECT count(*) n FROM processed_events WHERE consumer = $1', [LEAD_CONSUMER])).rows[0]
+        .n,
+    );
+  const post = (mix, amount, acked) =>
+    autocannon({
+      url: `http://127.0.0.1:${gwPort}/v1/website/leads`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      connections: LEADS_CONNECTIONS,
+      amount,
+      requests: [
+        {
+          setupRequest: (req, context) => {
+            const { key, person, body } = mix.next();
+            context.key = key;
+            context.person = person;
+            return { ...req, body };
+          },
+          onResponse: (status, _body, context) => {
+            if (acked && status >= 200 && status <= 299) acked.push([context.key, context.person]);
+          },
+        },
+      ],
+    });
+  /** Until `target` requests are recorded (or `limitMs` passed): when the first and the last were seen. */
+  const drain = async (target, limitMs) => {
+    const started = Date.now();
+    let first = null;
+    let base = await recorded();
+    let n = base;
+    while (n < target && Date.now() - started < limitMs) {
+      await sleep(50);
+      n = await recorded();
+      if (first === null && n > base) first = { at: Date.now(), n };
+      if (first === null) base = n;
+    }
+    return { n, first, doneAt: Date.now() };
+  };
+  /**
+   * The leg's checks: acknowledged vs recorded by key, and one lead per person (by the leg's phone range): no
+   * phone with two leads, and every acknowledged person with one. A request the client gave up on (timeout) may
+   * still have been accepted and recorded, so the counts wait for the acknowledged keys, not for a total.
+   */
+  const check = async (acked, operator) => {
+    const keys = acked.map(([k]) => k);
+    const people = [...new Set(acked.map(([, p]) => p))];
+    const storedKeys = `SELECT substr(idempotency_key, 6) AS k FROM processed_events
+        WHERE consumer = '${LEAD_CONSUMER}' AND idempotency_key IN (SELECT 'lead:' || x FROM unnest($1::text[]) x)`;
+    let acc = await accounting(db, keys, storedKeys);
+    for (const until = Date.now() + 60_000; acc.lost > 0 && Date.now() < until;) {
+      await sleep(500);
+      acc = await accounting(db, keys, storedKeys);
+    }
+    const [leads] = (
+      await db.query(
+        `SELECT count(*)::int AS leads, count(DISTINCT phone)::int AS people,
+                count(*) FILTER (WHERE status = 'new')::int AS new, count(*) FILTER (WHERE status = 'junk')::int AS junk,
+                count(*) FILTER (WHERE status = 'new' AND responsible_manager_id IS NULL)::int AS unassigned,
+                count(DISTINCT phone) FILTER (WHERE phone = ANY($2::text[]))::int AS "ackedPeopleWithLead",
+                (SELECT count(*)::int FROM lead_activities a JOIN leads l2 ON l2.id = a.lead_id
+                  WHERE l2.phone LIKE $1 AND a.kind = 'request') AS requests,
+                (SELECT count(*)::int FROM tasks t JOIN leads l3 ON l3.id = t.lead_id
+                  WHERE l3.phone LIKE $1 AND t.kind = 'call_lead') AS "firstContactTasks"
+           FROM leads WHERE phone LIKE $1`,
+        [`+7${operator}%`, people],
+      )
+    ).rows;
+    return {
+      ...acc,
+      ackedPeople: people.length,
+      ...leads,
+      onePerPerson: leads.leads === leads.people && leads.ackedPeopleWithLead === people.length,
+    };
+  };
+  try {
+    // Three managers: round robin between them, one capped (its capacity is reached during the run).
+    const { rows: managers } = await db.query(
+      `INSERT INTO managers (name, capacity) SELECT * FROM unnest($1::text[], $2::int[]) RETURNING id, name`,
+      [
+        ['Bench leads A', 'Bench leads B (capacity 300)', 'Bench leads C'],
+        [null, 300, null],
+      ],
+    );
+    procs.gateway = await startApp('gateway', { ...env, WEBSITE_CONNECTOR_PORT: undefined }, 'gateway-leads');
+    procs['website-connector'] = await startConnector();
+
+    // Warm-up: JIT, pools, queue leader (its own phone range).
+    const warmMix = createLeadMix({ prefix: `LW${runId}`, operator: '903', repeat: LEADS_REPEAT, seed: 7 });
+    const warm = await post(warmMix, 500, null);
+    if (warm['2xx'] < 500) throw new Error(`leads warm-up: only ${warm['2xx']} of 500 accepted`);
+    if ((await drain(500, 60_000)).n < 500)
+      throw new Error('leads warm-up: the connector did not record 500');
+
+    // Leg 1: end to end.
+    log(`leads: ${LEADS_COUNT} requests end to end at ${LEADS_CONNECTIONS} connections`);
+    const mix = createLeadMix({ prefix: `LE${runId}`, operator: '916', repeat: LEADS_REPEAT, seed: 11 });
+    const base = await recorded();
+    const before = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
+    const pgBefore = new Map((await backendPids(db)).map((pid) => [pid, procStats(pid)?.cpuSeconds ?? 0]));
+    const machine0 = machineTicks();
+    const peak = { gateway: 0, 'website-connector': 0 };
+    const sampler = setInterval(() => {
+      for (const [n, p] of Object.entries(procs)) peak[n] = Math.max(peak[n], procStats(p.pid)?.rss ?? 0);
+    }, 250);
+    const acked = [];
+    const startedAt = Date.now();
+    let firstAcceptedAt = null;
+    const load = post(mix, LEADS_COUNT, acked);
+    const onResponse = (_client, status) => {
+      if (status < 200 || status > 299) return;
+      firstAcceptedAt = Date.now();
+      load.off('response', onResponse);
+    };
+    load.on('response', onResponse);
+    const result = await load;
+    const loadEndedAt = Date.now();
+    const accepted = result['2xx'];
+    const recordedAtLoadEnd = (await recorded()) - base;
+    const drained = await drain(base + accepted, 300_000);
+    clearInterval(sampler);
+    const after = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
+    const machine1 = machineTicks();
+    const elapsed = (drained.doneAt - startedAt) / 1000;
+    const pgCpu = (await backendPids(db)).reduce(
+      (a, pid) => a + (procStats(pid)?.cpuSeconds ?? 0) - (pgBefore.get(pid) ?? 0),
+      0,
+    );
+    const lag = (
+      await db.query(
+        `WITH l AS (
+           SELECT extract(epoch FROM processed_at) * 1000
+                  - ('x' || replace(left(event_id::text, 13), '-', ''))::bit(48)::bigint AS ms
+             FROM processed_events WHERE consumer = $1 AND processed_at >= to_timestamp($2 / 1000.0))
+         SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) p50,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) p99 FROM l`,
+        [LEAD_CONSUMER, startedAt],
+      )
+    ).rows[0];
+    const endToEndSeconds = (drained.doneAt - (firstAcceptedAt ?? startedAt)) / 1000;
+    const endToEnd = {
+      requests: LEADS_COUNT,
+      sent: { ...mix.stats },
+      accepted,
+      acceptedPerSecond: Math.round(accepted / ((loadEndedAt - startedAt) / 1000)),
+      ackLatencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
+      projectedPerSecondDuringLoad: Math.round(recordedAtLoadEnd / ((loadEndedAt - startedAt) / 1000)),
+      projectedPerSecondEndToEnd: Math.round((drained.n - base) / endToEndSeconds),
+      endToEndSeconds,
+      drainSeconds: (drained.doneAt - loadEndedAt) / 1000,
+      backlog: Math.max(0, base + accepted - drained.n),
+      lagMs: { p50: Math.round(Number(lag.p50)), p99: Math.round(Number(lag.p99)) },
+      errors: { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts },
+      check: await check(acked, '916'),
+      processes: Object.fromEntries(
+        Object.keys(procs).map((n) => [
+          n,
+          {
+            cpuPercent: Math.round(((after[n].cpuSeconds - before[n].cpuSeconds) / elapsed) * 100),
+            peakRssMB: Math.round(peak[n] / 1048576),
+          },
+        ]),
+      ),
+      // CPU per recorded request: what a lead costs end to end, whatever else the machine runs meanwhile.
+      cpuMsPerLead: Object.fromEntries([
+        ...Object.keys(procs).map((n) => [
+          n,
+          Math.round(((after[n].cpuSeconds - before[n].cpuSeconds) * 1e5) / Math.max(1, drained.n - base)) /
+            100,
+        ]),
+        ['postgres', Math.round((pgCpu * 1e5) / Math.max(1, drained.n - base)) / 100],
+      ]),
+      cpuPercent: {
+        postgresBenchDbBackends: Math.round((pgCpu / elapsed) * 100),
+        machineBusy: Math.round(
+          ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * cpus().length * 100,
+        ),
+        machineMax: cpus().length * 100,
+      },
+    };
+    log(`leads end to end: ${JSON.stringify(endToEnd)}`);
+
+    // Leg 2: the connector alone, on a queue filled while it was stopped.
+    log(`leads: ${LEADS_COUNT} requests into the stopped connector's queue, then drained`);
+    await stop(procs['website-connector']);
+    delete procs['website-connector'];
+    const mix2 = createLeadMix({ prefix: `LC${runId}`, operator: '926', repeat: LEADS_REPEAT, seed: 13 });
+    const acked2 = [];
+    const base2 = await recorded();
+    const fill = await post(mix2, LEADS_COUNT, acked2);
+    procs['website-connector'] = await startConnector();
+    const cpu0 = procStats(procs['website-connector'].pid);
+    const pg0 = new Map((await backendPids(db)).map((pid) => [pid, procStats(pid)?.cpuSeconds ?? 0]));
+    const readyAt = Date.now();
+    const drained2 = await drain(base2 + fill['2xx'], 300_000);
+    const cpu1 = procStats(procs['website-connector'].pid);
+    const pgCpu2 = (await backendPids(db)).reduce(
+      (a, pid) => a + (procStats(pid)?.cpuSeconds ?? 0) - (pg0.get(pid) ?? 0),
+      0,
+    );
+    const drainedCount = drained2.n - base2;
+    const drainSeconds = drained2.first ? (drained2.doneAt - drained2.first.at) / 1000 : null;
+    const connectorAlone = {
+      requests: LEADS_COUNT,
+      accepted: fill['2xx'],
+      acceptedPerSecondIngestOnly: Math.round(fill['2xx'] / fill.duration),
+      projectedPerSecond: drainSeconds ? Math.round((drained2.n - drained2.first.n) / drainSeconds) : null,
+      drainSeconds,
+      backlog: Math.max(0, base2 + fill['2xx'] - drained2.n),
+      // From the connector's readiness to the last request recorded (100 % = one core).
+      connectorCpuPercent: Math.round(
+        ((cpu1.cpuSeconds - cpu0.cpuSeconds) / ((drained2.doneAt - readyAt) / 1000)) * 100,
+      ),
+      // CPU spent per request: on a machine shared with other work the rate says little, this says what a lead
+      // costs (connector + its PostgreSQL backends), and so what two idle cores could do.
+      cpuMsPerLead: {
+        connector: Math.round(((cpu1.cpuSeconds - cpu0.cpuSeconds) * 1e5) / drainedCount) / 100,
+        postgres: Math.round((pgCpu2 * 1e5) / drainedCount) / 100,
+      },
+      check: await check(acked2, '926'),
+    };
+    log(`leads connector alone: ${JSON.stringify(connectorAlone)}`);
+    const split = (
+      await db.query(
+        `SELECT m.name, count(l.id)::int AS leads FROM managers m LEFT JOIN leads l ON l.responsible_manager_id = m.id
+          WHERE m.id = ANY($1::uuid[]) GROUP BY m.name ORDER BY m.name`,
+        [managers.map((m) => m.id)],
+      )
+    ).rows;
+    const ok = (c) => c.lost === 0 && c.duplicated === 0 && c.onePerPerson;
+    return {
+      connections: LEADS_CONNECTIONS,
+      repeatShare: LEADS_REPEAT,
+      endToEnd,
+      connectorAlone,
+      managerSplit: Object.fromEntries(split.map((r) => [r.name, r.leads])),
+      target: LEADS_TARGET,
+      pass:
+        endToEnd.projectedPerSecondEndToEnd >= LEADS_TARGET && ok(endToEnd.check) && ok(connectorAlone.check),
+      phaseSeconds: Math.round((Date.now() - phaseStartedAt) / 1000),
+    };
   } finally {
     await Promise.all(Object.values(procs).map(stop));
     await db.end();
@@ -1576,8 +1874,31 @@ function accessLogMarkdown({ compare: c, search: s }) {
   return lines;
 }
 
+function leadsMarkdown(l) {
+  const e = l.endToEnd;
+  const c = l.connectorAlone;
+  const checkCell = (k) =>
+    `${accountingCell(k)}; ${num(k.leads)} leads for ${num(k.people)} people${k.onePerPerson ? '' : ' **NOT ONE LEAD PER PERSON**'}`;
+  return [
+    '',
+    `Leads (website.lead.submitted, ${pct(l.repeatShare)} repeat people, ${l.connections} connections, ${num(e.requests)} requests per leg; issue 14 target: ≥ ${num(l.target)} leads/s end to end):`,
+    '',
+    '| leg | accepted/s | ack p50 / p99 ms | projected/s | lag p50 / p99 ms | gateway CPU % / peak RSS MB | connector CPU % / peak RSS MB | PostgreSQL CPU % (bench DB) | errors | acknowledged / lost / duplicated; leads |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    `| end to end | ${e.acceptedPerSecond} | ${e.ackLatencyMs.p50} / ${e.ackLatencyMs.p99} | ${num(e.projectedPerSecondEndToEnd)} (during load ${num(e.projectedPerSecondDuringLoad)}) | ${e.lagMs.p50} / ${e.lagMs.p99} | ${e.processes.gateway.cpuPercent} / ${e.processes.gateway.peakRssMB} | ${e.processes['website-connector'].cpuPercent} / ${e.processes['website-connector'].peakRssMB} | ${e.cpuPercent.postgresBenchDbBackends} | ${e.errors.non2xx + e.errors.errors + e.errors.timeouts} | ${checkCell(e.check)} |`,
+    `| connector alone (queue pre-filled) | ${c.acceptedPerSecondIngestOnly} (ingest only) | - | ${num(c.projectedPerSecond)} | - | - | ${c.connectorCpuPercent} / - | - | - | ${checkCell(c.check)} |`,
+    '',
+    `CPU per lead: end to end gateway ${e.cpuMsPerLead.gateway} ms, connector ${e.cpuMsPerLead['website-connector']} ms, PostgreSQL (bench DB backends) ${e.cpuMsPerLead.postgres} ms; connector alone: connector ${c.cpuMsPerLead.connector} ms, PostgreSQL ${c.cpuMsPerLead.postgres} ms.`,
+    '',
+    `End to end: **${num(e.projectedPerSecondEndToEnd)} leads/s** (${num(e.accepted)} accepted, recorded in ${e.endToEndSeconds} s from the first 202; backlog left ${num(e.backlog)}) against ${num(l.target)}: ${l.pass ? 'PASS' : 'SHORT'}. Connector alone: ${num(c.projectedPerSecond)} leads/s. ` +
+      `Managers: ${Object.entries(l.managerSplit)
+        .map(([n, k]) => `${n} ${num(k)}`)
+        .join(', ')}. Machine busy ${e.cpuPercent.machineBusy} % of ${e.cpuPercent.machineMax} %.`,
+  ];
+}
+
 function markdown(report) {
-  const { runs, authCompare: a, telephony: t, accessLog } = report;
+  const { runs, authCompare: a, telephony: t, accessLog, leads } = report;
   const lines = [
     `Benchmark ${report.date} — ${report.machine.cpus} cores (${report.machine.cpuModel}), Node ${report.machine.node}, ${report.mode} mode, ${report.totalSeconds} s in all`,
   ];
@@ -1595,6 +1916,7 @@ function markdown(report) {
     );
   }
   if (t) lines.push(...telephonyMarkdown(t));
+  if (leads) lines.push(...leadsMarkdown(leads));
   if (a) {
     const row = (label, s) =>
       `| ${label} | ${s.acceptedPerSecond} | ${s.ackLatencyMs.p50} | ${s.ackLatencyMs.p99} | ${s.gatewayCpuPercent} | ${s.gatewayCpuMsPer1000} | ${s.errors} |`;
@@ -1633,6 +1955,7 @@ async function main() {
   let runs = [];
   let authCompare = null;
   let telephony = null;
+  let leads = null;
   const accessLog = { compare: null, search: null };
   let outbound = null;
   try {
@@ -1643,6 +1966,7 @@ async function main() {
         : null;
     if (PIPELINE) runs = await runPipeline({ stack, ns, databaseUrl, appEnv, token });
     if (TELEPHONY) telephony = await runTelephony({ ns, databaseUrl, appEnv, secrets });
+    if (LEADS) leads = await runLeads({ ns, databaseUrl, appEnv, secrets });
     if (AUTH_COMPARE) authCompare = await runAuthCompare({ stack, ns, appEnv, token });
     if (ACCESS_LOG_COMPARE)
       accessLog.compare = await runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token });
@@ -1662,7 +1986,7 @@ async function main() {
     if (ACCESS_LOG_SEARCH) accessLog.search = await runAccessLogSearch({ stack, ns, appEnv });
   } finally {
     // A failed cleanup (e.g. the broker went away) must not hide why the run failed.
-    await cleanup(stack, [ns, `${ns}x`, `${ns}t`, `${ns}l`, `${ns}s`], ns).catch((err) =>
+    await cleanup(stack, [ns, `${ns}x`, `${ns}t`, `${ns}l`, `${ns}s`, `${ns}w`], ns).catch((err) =>
       log(`cleanup failed: ${err.message}`),
     );
     await stack.stop();
@@ -1680,6 +2004,7 @@ async function main() {
     totalSeconds: Math.round((Date.now() - t0) / 1000),
     runs,
     telephony,
+    leads,
     authCompare,
     accessLog,
     outbound,
@@ -1692,8 +2017,10 @@ async function main() {
   const accounted = [
     ...runs.flatMap((r) => [r.accounting, r.floor?.accounting]),
     telephony?.accounting,
+    leads?.endToEnd.check,
+    leads?.connectorAlone.check,
   ].filter((a) => a && a.lost !== undefined);
-  const broken = accounted.filter((a) => a.lost > 0 || a.duplicated > 0);
+  const broken = accounted.filter((a) => a.lost > 0 || a.duplicated > 0 || a.onePerPerson === false);
   if (broken.length) {
     console.error(`bench: acknowledged data lost or duplicated: ${JSON.stringify(broken)}`);
     process.exitCode = 1;

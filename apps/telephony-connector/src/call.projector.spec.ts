@@ -4,6 +4,7 @@ import {
   type TelephonyEventType,
 } from '@switchboard/contracts';
 import { AppConfig } from '@switchboard/config';
+import { AssignmentContext, CardAssigner } from '@switchboard/crm';
 import { BatchingInbox } from '@switchboard/database';
 import { DataSource, EntityManager } from 'typeorm';
 import { CallProjector } from './call.projector';
@@ -27,7 +28,7 @@ function item(n: number, type: TelephonyEventType, call: string, direction: 'inb
 }
 
 /** Answers each statement of a batch from canned rows and records what it was sent. */
-function fakeEm(newCalls: string[]) {
+function fakeEm(newCalls: string[], createdManager: string | null = 'm-rr') {
   const sent: Record<string, unknown[][]> = {};
   const em = {
     query: async (sql: string, params: unknown[][]) => {
@@ -37,7 +38,9 @@ function fakeEm(newCalls: string[]) {
           ? 'link'
           : sql.includes('UPDATE call_logs c SET provider_call_id')
             ? 'update'
-            : 'callbacks';
+            : sql.includes('UPDATE leads l SET responsible_manager_id = x.manager')
+              ? 'assign'
+              : 'callbacks';
       sent[name] = params;
       if (name === 'store') {
         const keys = [...new Set(params[2] as string[])];
@@ -65,7 +68,7 @@ function fakeEm(newCalls: string[]) {
           lead_manager: null,
           extension_manager: null,
           created_id: 'lead-1',
-          created_manager: 'm-rr',
+          created_manager: createdManager,
         }));
       }
       return [];
@@ -77,12 +80,20 @@ function fakeEm(newCalls: string[]) {
 describe('CallProjector.projectBatch', () => {
   const config = {
     telephony: { lineChannels: {}, callbackDueMinutes: 30 },
-    crm: { defaultRegion: 'RU' },
+    crm: { defaultRegion: 'RU', leads: { assignmentRules: [] } },
   } as unknown as AppConfig;
+  const asked: AssignmentContext[][] = [];
+  const assigner = {
+    assignMany: async (_em: EntityManager, contexts: AssignmentContext[]) => {
+      asked.push(contexts);
+      return contexts.map(() => ({ managerId: 'm-rule', rule: 'moscow' }));
+    },
+  } as unknown as CardAssigner;
   const projector = new CallProjector(
     { configure: () => undefined } as unknown as BatchingInbox,
     config,
     {} as DataSource,
+    assigner,
   );
 
   it('folds each call once, reports created for a new call’s first event, links calls to the batch’s new lead as event by event', async () => {
@@ -109,5 +120,26 @@ describe('CallProjector.projectBatch', () => {
     // Every call of the batch in the one link statement, each once (not once per event).
     expect(sent.link[3]).toEqual([P, P, P, P]);
     expect(update[24]).toEqual([1, 0, 1, 1]);
+  });
+
+  it('assigns a lead from an unknown caller nobody took yet by the assignment rules, and records the rule', async () => {
+    const { em, sent } = fakeEm(['IN'], null);
+    asked.length = 0;
+    await projector.projectBatch(em, [
+      item(1, T.started, 'IN', 'inbound'),
+      item(2, T.ringing, 'IN', 'inbound'),
+    ]);
+    expect(asked).toEqual([[expect.objectContaining({ source: 'phone call', peerId: 'pbx', phone: P })]]);
+    expect(sent.assign).toEqual([['lead-1'], ['m-rule'], ['moscow']]);
+    // The call is the rule's manager's too.
+    expect(sent.update[9]).toEqual(['m-rule']);
+  });
+
+  it('leaves a lead that an extension took to that manager, asking no rule', async () => {
+    const { em, sent } = fakeEm(['IN']);
+    asked.length = 0;
+    await projector.projectBatch(em, [item(1, T.started, 'IN', 'inbound')]);
+    expect(asked).toEqual([]);
+    expect(sent.assign).toBeUndefined();
   });
 });

@@ -8,7 +8,7 @@ import {
   type CallPayload,
   type TelephonyEventType,
 } from '@switchboard/contracts';
-import { normalizePhone, roundRobinSql } from '@switchboard/crm';
+import { CardAssigner, normalizePhone } from '@switchboard/crm';
 import { BatchingInbox, type BatchItem } from '@switchboard/database';
 import { DataSource, EntityManager } from 'typeorm';
 import { callKeyOf, foldCall, type CallFact, type CallState } from './call-fold';
@@ -110,6 +110,7 @@ export class CallProjector {
     private readonly inbox: BatchingInbox,
     private readonly config: AppConfig,
     private readonly ds: DataSource,
+    private readonly assigner: CardAssigner,
   ) {
     this.lineChannels = new Map(
       Object.entries(config.telephony.lineChannels).map(([line, channel]) => [
@@ -293,7 +294,7 @@ export class CallProjector {
   /**
    * Who each call is with and who is responsible: the contact by phone, else an open lead with that phone,
    * else (inbound only) a new lead from the call. Responsible: the contact's manager, else the manager whose
-   * extension took the call, else the lead's (assigned round robin when the lead was created). One statement:
+   * extension took the call, else the lead's (assigned by the rules when the lead was created). One statement:
    * the lookups, the new leads (one per phone: the batch's first unknown inbound call with it makes it) and
    * the hand-over of a lead made before we knew who took the call.
    */
@@ -327,14 +328,11 @@ export class CallProjector {
          SELECT DISTINCT ON (phone) i, name, phone, tracking_channel, extension_manager, peer_id FROM known
           WHERE contact_id IS NULL AND lead_id IS NULL AND phone IS NOT NULL AND direction = 'inbound'
           ORDER BY phone, i),
-       -- Round robin over active managers (libs/crm roundRobinSql, as for new contacts): one sequence value per new lead, in batch order.
-       rr AS (SELECT i, nextval('manager_assignment_seq') AS v
-                FROM (SELECT i FROM makers WHERE extension_manager IS NULL ORDER BY i) s),
+       -- Who took the call owns the lead; a lead nobody took yet is assigned by the rules right after (assignRules).
        created AS (
          INSERT INTO leads (name, phone, source_channel, tracking_channel, responsible_manager_id, peer_id)
-         SELECT mk.name, mk.phone, 'phone call', mk.tracking_channel,
-                COALESCE(mk.extension_manager, ${roundRobinSql('rr.v')}), mk.peer_id
-           FROM makers mk LEFT JOIN rr USING (i) ORDER BY mk.i
+         SELECT mk.name, mk.phone, 'phone call', mk.tracking_channel, mk.extension_manager, mk.peer_id
+           FROM makers mk ORDER BY mk.i
          RETURNING id, phone, responsible_manager_id),
        -- The lead was made before we knew who took the call: the one who talked to the caller owns it.
        handed AS (
@@ -359,6 +357,8 @@ export class CallProjector {
         touched.map((t) => items[t.items[0]].envelope.peerId),
       ],
     );
+
+    await this.assignRules(em, items, touched, rows);
 
     // The same choice of makers as the statement's: the first unknown inbound call with the phone.
     const unknown = (t: Touched, i: number): boolean =>
@@ -387,6 +387,48 @@ export class CallProjector {
       }
       t.managerId = k.contact_manager ?? k.extension_manager ?? leadManager;
     });
+  }
+
+  /**
+   * New leads from unknown callers that no extension took yet: assigned by the same ordered rules as site
+   * requests (libs/crm CardAssigner; source "phone call", the PBX peer, the caller's phone for region rules), in
+   * the order they were made, and the deciding rule recorded on the lead.
+   */
+  private async assignRules(
+    em: EntityManager,
+    items: Item[],
+    touched: Touched[],
+    rows: KnownRow[],
+  ): Promise<void> {
+    const fresh = new Map<string, { phone: string | null; peerId: string }>();
+    rows.forEach((k, i) => {
+      if (k.created_id && !k.created_manager && !fresh.has(k.created_id))
+        fresh.set(k.created_id, {
+          phone: touched[i].customerPhone,
+          peerId: items[touched[i].items[0]].envelope.peerId,
+        });
+    });
+    if (fresh.size === 0) return;
+    const now = new Date();
+    const ids = [...fresh.keys()];
+    const decisions = await this.assigner.assignMany(
+      em,
+      ids.map((id) => ({
+        source: 'phone call',
+        peerId: fresh.get(id)!.peerId,
+        phone: fresh.get(id)!.phone,
+        now,
+      })),
+      this.config.crm.leads.assignmentRules,
+    );
+    await em.query(
+      `UPDATE leads l SET responsible_manager_id = x.manager, assignment_rule = x.rule
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS x(id, manager, rule) WHERE l.id = x.id`,
+      [ids, decisions.map((d) => d.managerId), decisions.map((d) => d.rule)],
+    );
+    const byId = new Map(ids.map((id, k) => [id, decisions[k].managerId]));
+    for (const k of rows)
+      if (k.created_id && byId.has(k.created_id)) k.created_manager = byId.get(k.created_id)!;
   }
 
   /** Every touched log, as folded and linked, in one statement. */

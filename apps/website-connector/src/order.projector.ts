@@ -8,12 +8,15 @@ import {
   validateContract,
 } from '@switchboard/contracts';
 import {
+  CardAssigner,
   ContactCandidate,
   ContactsRepository,
   LoyaltyRepository,
   DealStatusChanges,
+  MatchedContact,
   normalizeEmail,
   normalizePhone,
+  ProductRepository,
   rounds,
 } from '@switchboard/crm';
 import { BatchingInbox, BatchItem } from '@switchboard/database';
@@ -120,6 +123,8 @@ export class OrderProjector {
     private readonly loyalty: LoyaltyRepository,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly dealStatus: DealStatusChanges,
+    private readonly assigner: CardAssigner,
+    private readonly products: ProductRepository,
   ) {
     inbox.configure<{ outcome: OrderOutcome }, OrderItem>(CONSUMER, {
       batchEffects: (em, items) => this.projectBatch(em, items as Item[]),
@@ -162,6 +167,7 @@ export class OrderProjector {
       em,
       items.map((i) => ({ ...i.data.customer, peerId: i.envelope.peerId })),
     );
+    await this.assignNewCustomers(em, items, contacts);
     const outcomes = new Array<OrderOutcome>(items.length).fill('stale');
     // Two versions of one order in a batch: the later goes in a later statement, as if they came one by one.
     for (const round of rounds(items.map((i) => [orderKey(i.envelope.peerId, i.data.order.externalId)]))) {
@@ -260,6 +266,58 @@ export class OrderProjector {
     if (touched.length === 0) return;
     const { tiers, currency, windowDays } = this.config.crm.loyalty;
     await this.loyalty.recompute(em, touched, { tiers, currency, windowDays }, this.clock.now());
+  }
+
+  /**
+   * A new customer's card (and so the order's deal) gets its manager by the assignment rules, as a site request
+   * does: source and peer, the order's product groups (its items' SKUs in the ERP catalog, every level of the
+   * group path), its total (wholesale threshold), the phone's region; managers' product groups, capacity and
+   * hours count. The card was made with a round-robin pick; the same turn is reused, so with no rule deciding
+   * otherwise the pick stands and nothing is written. Known customers keep their manager.
+   */
+  private async assignNewCustomers(
+    em: EntityManager,
+    items: Item[],
+    contacts: MatchedContact[],
+  ): Promise<void> {
+    const fresh = contacts.flatMap((c, i) => (c.created && c.turn !== undefined ? [i] : []));
+    if (fresh.length === 0) return;
+    const groups = await this.products.groupsBySku(
+      em,
+      fresh.flatMap((i) => items[i].data.order.items.map((line) => line.sku)),
+    );
+    const now = new Date();
+    const decisions = await this.assigner.assignMany(
+      em,
+      fresh.map((i) => {
+        const { order, customer } = items[i].data;
+        return {
+          source: `website:${items[i].envelope.peerId}`,
+          peerId: items[i].envelope.peerId,
+          productGroups: [...new Set(order.items.flatMap((line) => groups.get(line.sku) ?? []))],
+          orderTotal: Number(order.total),
+          phone: customer.phone ?? null,
+          now,
+        };
+      }),
+      this.config.crm.leads.assignmentRules,
+      fresh.map((i) => contacts[i].turn!),
+    );
+    const changed = fresh.filter((i, k) => decisions[k].managerId !== contacts[i].responsibleManagerId);
+    if (changed.length === 0) return;
+    const managerOf = new Map(fresh.map((i, k) => [i, decisions[k].managerId]));
+    await this.contacts.setResponsible(
+      em,
+      changed.map((i) => contacts[i].id),
+      changed.map((i) => managerOf.get(i)!),
+    );
+    // One card may be new for several orders of the batch (the same customer): all see its manager.
+    for (const i of changed) {
+      const id = contacts[i].id;
+      contacts.forEach((c, j) => {
+        if (c.id === id) contacts[j] = { ...c, responsibleManagerId: managerOf.get(i)! };
+      });
+    }
   }
 }
 

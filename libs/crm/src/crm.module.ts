@@ -12,6 +12,7 @@ import { DealsRepository } from './repositories/deals.repository';
 import { LeadsRepository } from './repositories/leads.repository';
 import { ManagersRepository } from './repositories/managers.repository';
 import { TasksRepository } from './repositories/tasks.repository';
+import { CardAssigner } from './services/card-assigner';
 import { LeadIntake } from './services/lead-intake';
 
 const REPOSITORIES = [
@@ -26,6 +27,7 @@ const REPOSITORIES = [
   CustomersRepository,
   DealStatusChanges,
   LeadIntake,
+  CardAssigner,
   ProductRepository,
   InvoiceRepository,
   ErpReadRepository,

@@ -15,6 +15,7 @@ export * from './repositories/loyalty.repository';
 export * from './repositories/customers.repository';
 export * from './rules/loyalty';
 export * from './services/lead-intake';
+export * from './services/card-assigner';
 export * from './crm.module';
 export * from './erp/product.repository';
 export * from './erp/invoice.repository';

@@ -16,6 +16,7 @@ import { CrmChanges1765800000000 } from './migrations/1765800000000-crm-changes'
 import { OutboundWebhooks1765810000000 } from './migrations/1765810000000-outbound-webhooks';
 import { CustomerSyncLoyalty1765850000000 } from './migrations/1765850000000-customer-sync-loyalty';
 import { OtpMessages1765900000000 } from './migrations/1765900000000-otp-messages';
+import { LeadIntakeBatch1765950000000 } from './migrations/1765950000000-lead-intake-batch';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   OutboundWebhooks1765810000000,
   CustomerSyncLoyalty1765850000000,
   OtpMessages1765900000000,
+  LeadIntakeBatch1765950000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {

@@ -98,6 +98,21 @@ ON CONFLICT (peer_id, product_external_id, warehouse_id) DO UPDATE SET
 
 @Injectable()
 export class ProductRepository {
+  /**
+   * The product groups of these SKUs from the ERP's catalog: every level of each product's group path (an
+   * order of a "Kettles" product under "Appliances" is in both groups). SKUs the catalog does not know have none.
+   */
+  async groupsBySku(em: EntityManager, skus: string[]): Promise<Map<string, string[]>> {
+    if (skus.length === 0) return new Map();
+    const rows: Array<{ sku: string; groups: string[] }> = await em.query(
+      `SELECT sku, array_agg(DISTINCT g) AS groups
+         FROM products, unnest(group_path) AS g
+        WHERE sku = ANY($1::text[]) AND active GROUP BY sku`,
+      [[...new Set(skus)]],
+    );
+    return new Map(rows.map((r) => [r.sku, r.groups]));
+  }
+
   async upsertProducts(em: EntityManager, rows: ProductRow[]): Promise<WriteOutcome[]> {
     if (rows.length === 0) return [];
     const written: Array<{ peer_id: string; external_id: string; inserted: boolean }> = await em.query(

@@ -14,10 +14,21 @@ export interface ContactCandidate {
   peerId?: string | null;
 }
 
+/** A contact as a dedup candidate (rules/dedup matchCard). */
+export interface ContactCard {
+  id: string;
+  phones: string[];
+  emails: string[];
+  responsibleManagerId: string | null;
+  createdAt: Date;
+}
+
 export interface MatchedContact {
   id: string;
   responsibleManagerId: string | null;
   created: boolean;
+  /** A new card's round-robin turn (the manager was picked with it): a caller deciding by rules reuses it. */
+  turn?: number;
 }
 
 /**
@@ -61,8 +72,8 @@ created AS (
     FROM fresh f ORDER BY f.idx
   RETURNING id, responsible_manager_id),
 chosen AS (
-  SELECT idx, id, responsible_manager_id, false AS created, same_peer FROM found
-  UNION ALL SELECT f.idx, c.id, c.responsible_manager_id, true, true FROM fresh f JOIN created c USING (id)),
+  SELECT idx, id, responsible_manager_id, false AS created, same_peer, NULL::bigint AS turn FROM found
+  UNION ALL SELECT f.idx, c.id, c.responsible_manager_id, true, true, f.turn FROM fresh f JOIN created c USING (id)),
 added AS (
   INSERT INTO contact_identities (kind, value, contact_id, peer_id, verified)
   SELECT cand.kind, cand.value, chosen.id, inp.peer_id, chosen.same_peer
@@ -84,7 +95,7 @@ attached AS (
     FROM touched t LEFT JOIN attaching n USING (id)
    WHERE c.id = t.id AND (n.id IS NOT NULL OR (c.name IS NULL AND t.name IS NOT NULL))
   RETURNING c.id)
-SELECT idx, id, responsible_manager_id, created FROM chosen ORDER BY idx`;
+SELECT idx, id, responsible_manager_id, created, turn FROM chosen ORDER BY idx`;
 
 function identitiesOf(c: Pick<ContactCandidate, 'phone' | 'email'>): Array<['phone' | 'email', string]> {
   const out: Array<['phone' | 'email', string]> = [];
@@ -141,7 +152,63 @@ export class ContactsRepository {
     }));
   }
 
+  /**
+   * findByIdentity for many phones and emails at once: identity key (`phone:+7…`, `email:…`, as lockKeys) -> the
+   * contacts holding it as a verified identity.
+   */
+  async findByIdentities(
+    em: EntityManager,
+    phones: string[],
+    emails: string[],
+  ): Promise<Map<string, Array<ContactCard>>> {
+    const out = new Map<string, ContactCard[]>();
+    if (phones.length === 0 && emails.length === 0) return out;
+    const rows: Array<{
+      kind: string;
+      value: string;
+      id: string;
+      phones: string[];
+      emails: string[];
+      responsible_manager_id: string | null;
+      created_at: Date;
+    }> = await em.query(
+      `SELECT i.kind, i.value, c.id, c.phones, c.emails, c.responsible_manager_id, c.created_at
+         FROM (SELECT 'phone' AS kind, unnest($1::text[]) AS value
+               UNION ALL SELECT 'email', unnest($2::text[])) x
+         JOIN contact_identities i ON i.kind = x.kind AND i.value = x.value AND i.verified
+         JOIN contacts c ON c.id = i.contact_id`,
+      [phones, emails],
+    );
+    const cards = new Map<string, ContactCard>();
+    for (const r of rows) {
+      let card = cards.get(r.id);
+      if (!card) {
+        card = {
+          id: r.id,
+          phones: r.phones,
+          emails: r.emails,
+          responsibleManagerId: r.responsible_manager_id,
+          createdAt: r.created_at,
+        };
+        cards.set(r.id, card);
+      }
+      const key = `${r.kind}:${r.value}`;
+      out.set(key, [...(out.get(key) ?? []), card]);
+    }
+    return out;
+  }
+
   /** The caller holds lockKeys(c) in the current transaction (the inbox takes them; see lockAll). */
+  /** Sets the responsible manager of cards (e.g. new ones the assignment rules gave to another manager). */
+  async setResponsible(em: EntityManager, ids: string[], managerIds: Array<string | null>): Promise<void> {
+    if (ids.length === 0) return;
+    await em.query(
+      `UPDATE contacts c SET responsible_manager_id = x.m, updated_at = now()
+         FROM unnest($1::uuid[], $2::uuid[]) AS x(id, m) WHERE c.id = x.id`,
+      [ids, managerIds],
+    );
+  }
+
   async findOrCreate(em: EntityManager, c: ContactCandidate): Promise<MatchedContact> {
     return (await this.findOrCreateMany(em, [c]))[0];
   }
@@ -162,6 +229,7 @@ export class ContactsRepository {
         id: string;
         responsible_manager_id: string | null;
         created: boolean;
+        turn: string | null;
       }> = await em.query(MATCH_OR_CREATE, [
         round,
         cs.map((c) => c.name ?? null),
@@ -172,7 +240,12 @@ export class ContactsRepository {
         cs.map((c) => c.peerId ?? null),
       ]);
       for (const r of rows) {
-        out[r.idx] = { id: r.id, responsibleManagerId: r.responsible_manager_id, created: r.created };
+        out[r.idx] = {
+          id: r.id,
+          responsibleManagerId: r.responsible_manager_id,
+          created: r.created,
+          ...(r.turn !== null ? { turn: Number(r.turn) } : {}),
+        };
       }
     }
     return out;

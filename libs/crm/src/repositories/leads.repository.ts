@@ -124,6 +124,28 @@ export class LeadsRepository {
     return toLead(rows[0]);
   }
 
+  /**
+   * Inserts many leads at once, their ids given by the caller (so a batch can refer to them before they exist).
+   * Every row sets the same fields: the first row's defined fields are the columns written.
+   */
+  async insertMany(em: EntityManager, leads: Array<NewLead & { id: string }>): Promise<void> {
+    if (leads.length === 0) return;
+    const cols = COLUMNS.filter(([f]) => leads[0][f] !== undefined);
+    await em.query(
+      `INSERT INTO leads (id, ${cols.map((c) => c[1]).join(', ')})
+       SELECT * FROM unnest($1::uuid[], ${cols.map((c, i) => `$${i + 2}::${c[2]}[]`).join(', ')})`,
+      [
+        leads.map((l) => l.id),
+        ...cols.map(([f, , type]) =>
+          leads.map((l) => {
+            const v = l[f] ?? null;
+            return type === 'jsonb' && v !== null ? JSON.stringify(v) : v;
+          }),
+        ),
+      ],
+    );
+  }
+
   async get(em: EntityManager, id: string, forUpdate = false): Promise<LeadRow | null> {
     const rows: Array<Record<string, unknown>> = await em.query(
       `SELECT ${SELECT_COLUMNS} FROM leads WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
@@ -148,6 +170,37 @@ export class LeadsRepository {
       createdAt: r.created_at as Date,
       responsibleManagerId: r.responsible_manager_id as string | null,
     }));
+  }
+
+  /** openCards for many phones and emails at once: every open lead holding any of them. */
+  async openCardsMany(em: EntityManager, phones: string[], emails: string[]): Promise<CardCandidate[]> {
+    if (phones.length === 0 && emails.length === 0) return [];
+    const rows: Array<Record<string, unknown>> = await em.query(
+      `SELECT id, phone, email, created_at, responsible_manager_id FROM leads
+        WHERE status IN ('new', 'in_progress') AND (phone = ANY($1::text[]) OR email = ANY($2::text[]))`,
+      [phones, emails],
+    );
+    return rows.map((r) => ({
+      kind: 'lead',
+      id: r.id as string,
+      phones: r.phone ? [r.phone as string] : [],
+      emails: r.email ? [r.email as string] : [],
+      open: true,
+      createdAt: r.created_at as Date,
+      responsibleManagerId: r.responsible_manager_id as string | null,
+    }));
+  }
+
+  /** openForContact for many contacts: contact id -> its first open lead (contacts without one are left out). */
+  async openForContacts(em: EntityManager, contactIds: string[]): Promise<Map<string, string>> {
+    if (contactIds.length === 0) return new Map();
+    const rows: Array<{ contact_id: string; id: string }> = await em.query(
+      `SELECT DISTINCT ON (converted_contact_id) converted_contact_id AS contact_id, id FROM leads
+        WHERE converted_contact_id = ANY($1::uuid[]) AND status IN ('new', 'in_progress')
+        ORDER BY converted_contact_id, created_at`,
+      [contactIds],
+    );
+    return new Map(rows.map((r) => [r.contact_id, r.id]));
   }
 
   /** The open lead converted into (or linked to) this contact, if any. */
@@ -221,6 +274,28 @@ export class LeadsRepository {
     return rows.length > 0;
   }
 
+  /** addActivity for many entries, in the given order (their ids follow it); refIds already on a card add nothing. */
+  async addActivities(em: EntityManager, rows: Array<LeadActivity & { leadId: string }>): Promise<void> {
+    if (rows.length === 0) return;
+    await em.query(
+      `INSERT INTO lead_activities (lead_id, kind, summary, details, actor, ref_id, occurred_at)
+       SELECT lead_id, kind, summary, details::jsonb, actor, ref_id, occurred_at
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+              WITH ORDINALITY AS x(lead_id, kind, summary, details, actor, ref_id, occurred_at, i)
+        ORDER BY i
+       ON CONFLICT (lead_id, kind, ref_id) WHERE ref_id IS NOT NULL DO NOTHING`,
+      [
+        rows.map((r) => r.leadId),
+        rows.map((r) => r.kind),
+        rows.map((r) => r.summary),
+        rows.map((r) => JSON.stringify(r.details)),
+        rows.map((r) => r.actor),
+        rows.map((r) => r.refId),
+        rows.map((r) => r.occurredAt),
+      ],
+    );
+  }
+
   async history(em: EntityManager, leadId: string): Promise<LeadActivity[]> {
     const rows: Array<Record<string, unknown>> = await em.query(
       `SELECT kind, summary, details, actor, ref_id, occurred_at FROM lead_activities
@@ -246,5 +321,27 @@ export class LeadsRepository {
       [fingerprint, since],
     );
     return rows[0]?.lead_id ?? null;
+  }
+
+  /**
+   * sameRequestSince for many requests at once: per fingerprint, the latest request with it since the earliest
+   * `since` given for it (a caller with a later `since` compares the time itself).
+   */
+  async latestRequests(
+    em: EntityManager,
+    fingerprints: string[],
+    since: Date[],
+  ): Promise<Map<string, { leadId: string; occurredAt: Date }>> {
+    if (fingerprints.length === 0) return new Map();
+    const rows: Array<{ f: string; lead_id: string; occurred_at: Date }> = await em.query(
+      `SELECT x.f, a.lead_id, a.occurred_at
+         FROM (SELECT f, min(s) AS s FROM unnest($1::text[], $2::timestamptz[]) AS u(f, s) GROUP BY f) x
+         CROSS JOIN LATERAL (
+           SELECT lead_id, occurred_at FROM lead_activities
+            WHERE kind = 'request' AND details->>'fingerprint' = x.f AND occurred_at >= x.s
+            ORDER BY occurred_at DESC LIMIT 1) a`,
+      [fingerprints, since],
+    );
+    return new Map(rows.map((r) => [r.f, { leadId: r.lead_id, occurredAt: r.occurred_at }]));
   }
 }

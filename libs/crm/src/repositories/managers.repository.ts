@@ -126,6 +126,16 @@ export class ManagersRepository {
     return Number(rows[0].v);
   }
 
+  /** `n` round-robin turns at once, ascending (a batch assigning n cards in order). */
+  async nextTurns(em: EntityManager, n: number): Promise<number[]> {
+    if (n <= 0) return [];
+    const rows: Array<{ v: string }> = await em.query(
+      `SELECT nextval('manager_assignment_seq') AS v FROM generate_series(1, $1::int)`,
+      [n],
+    );
+    return rows.map((r) => Number(r.v)).sort((a, b) => a - b);
+  }
+
   async rules(em: EntityManager): Promise<AssignmentRule[]> {
     const rows: Array<{
       name: string;

@@ -80,6 +80,42 @@ export class TasksRepository {
     return toTask(rows[0]);
   }
 
+  /**
+   * Many tasks in one statement, in the given order. A call-back for a phone that has an open one already adds
+   * nothing (the table keeps at most one open call-back per phone).
+   */
+  async createMany(em: EntityManager, tasks: NewTask[]): Promise<void> {
+    if (tasks.length === 0) return;
+    await em.query(
+      `INSERT INTO tasks (kind, title, due_at, responsible_manager_id, contact_id, lead_id, deal_id, phone)
+       SELECT kind, title, due_at, manager, contact, lead, deal, phone
+         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::uuid[], $7::uuid[],
+                     $8::text[]) WITH ORDINALITY AS x(kind, title, due_at, manager, contact, lead, deal, phone, i)
+        ORDER BY i
+       ON CONFLICT (phone) WHERE kind = 'call_back' AND status = 'open' DO NOTHING`,
+      [
+        tasks.map((t) => t.kind),
+        tasks.map((t) => t.title),
+        tasks.map((t) => t.dueAt),
+        tasks.map((t) => t.responsibleManagerId ?? null),
+        tasks.map((t) => t.contactId ?? null),
+        tasks.map((t) => t.leadId ?? null),
+        tasks.map((t) => t.dealId ?? null),
+        tasks.map((t) => t.phone ?? null),
+      ],
+    );
+  }
+
+  /** Which of these phones have an open call-back task. */
+  async openCallbackPhones(em: EntityManager, phones: string[]): Promise<Set<string>> {
+    if (phones.length === 0) return new Set();
+    const rows: Array<{ phone: string }> = await em.query(
+      `SELECT phone FROM tasks WHERE kind = 'call_back' AND status = 'open' AND phone = ANY($1::text[])`,
+      [phones],
+    );
+    return new Set(rows.map((r) => r.phone));
+  }
+
   async get(em: EntityManager, id: string): Promise<TaskRow | null> {
     const rows: Row[] = await em.query(`SELECT ${RETURNING} FROM tasks WHERE id = $1`, [id]);
     return rows[0] ? toTask(rows[0]) : null;

@@ -53,4 +53,11 @@ describe('qualify', () => {
     const a = requestFingerprint({ phone: '+79123456789', email: null, formId: 'f', message: ' Hi ' });
     expect(a).toBe(requestFingerprint({ phone: '+79123456789', email: null, formId: 'f', message: 'hi' }));
   });
+  it('answers a number again from its memory the same, per region', () => {
+    // A national number reads differently per region: the remembered answer must be the region's.
+    expect(validPhone('(212) 736-5000', 'US')).toBe('+12127365000');
+    expect(validPhone('(212) 736-5000', 'RU')).toBeNull();
+    expect(validPhone('(212) 736-5000', 'US')).toBe('+12127365000');
+    expect(validPhone('8 912 345-67-89', 'RU')).toBe(validPhone('8 912 345-67-89', 'RU'));
+  });
 });

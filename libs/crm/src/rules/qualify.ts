@@ -38,9 +38,26 @@ export interface QualificationInput {
   honeypot?: string | null;
 }
 
+/**
+ * Parsing with the full metadata is most of a request's CPU, and people send the same number again (typed the
+ * same way): results remembered per (region, raw) in a bounded map that starts over when full.
+ */
+const VALID_PHONE_CACHE_SIZE = 10_000;
+const validPhones = new Map<string, string | null>();
+
 /** A valid (allocated) mobile or fixed-line number, read in the region; E.164 or null. */
 export function validPhone(raw: string | null | undefined, defaultRegion: string): string | null {
   if (!raw) return null;
+  const key = `${defaultRegion}|${raw}`;
+  const known = validPhones.get(key);
+  if (known !== undefined) return known;
+  if (validPhones.size >= VALID_PHONE_CACHE_SIZE) validPhones.clear();
+  const phone = parseValidPhone(raw, defaultRegion);
+  validPhones.set(key, phone);
+  return phone;
+}
+
+function parseValidPhone(raw: string, defaultRegion: string): string | null {
   const cleaned = raw.trim();
   if (!/\d/.test(cleaned) || cleaned.length > 40) return null;
   const candidate = cleaned.startsWith('00') ? `+${cleaned.slice(2)}` : cleaned;
