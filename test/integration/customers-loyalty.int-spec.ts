@@ -1,6 +1,7 @@
 import {
   CrmChangesRepository,
   CustomersRepository,
+  DealStatusChanges,
   InvoiceRepository,
   LoyaltyRepository,
   LoyaltySettings,
@@ -182,13 +183,15 @@ describe('ERP invoice-paid path', () => {
   it('marks the deal paid and names its contact, whose recompute then counts it', async () => {
     const c = await contact({ phone: '+79120000107' });
     const d = await deal(c, { amount: 20_000, paidAt: null, status: 'new' });
-    const invoices = new InvoiceRepository();
+    const invoices = new InvoiceRepository(new DealStatusChanges(new CrmChangesRepository()));
     expect(await invoices.markDealPaid(em(), d, NOW.toISOString())).toBe(c);
     expect(await invoices.markDealPaid(em(), randomUUID(), null)).toBeNull();
     // A 1C order state applies only when newer: the stale one answers false (what decides a recompute).
     const state = { status: 'paid', erpNumber: null, paidAt: null, shippedAt: null, version: 2 };
     expect(await invoices.applyOrderStatus(em(), d, state)).toBe(true);
     expect(await invoices.applyOrderStatus(em(), d, { ...state, version: 1 })).toBe(false);
+    // paying announced the deal's new status once; the stale 1C state announced nothing
+    expect(await rowsOf(c, 'crm.deal.status_changed')).toHaveLength(1);
     expect((await loyalty.recompute(em(), [c], SETTINGS, NOW)).changed).toBe(1);
     expect((await rowsOf(c, 'crm.contact.discount_changed'))[0].payload.discount).toEqual({
       percent: 3,
