@@ -3,7 +3,7 @@ import { AccessLogWriter, resultOf } from '@switchboard/access-log';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** The operator API; probes, scrapes and the web console's static files are not interface calls. */
-const recorded = (url: string) => url.startsWith('/v1/');
+const recorded = (url: string) => url.startsWith('/v1/') || url.startsWith('/console');
 
 /**
  * Console API calls in the interface access log (inbound, no peer): failed logins (AUTH_MISSING / AUTH_INVALID /
@@ -39,6 +39,8 @@ export class ConsoleAccessLog {
       direction: 'inbound',
       peerId: null,
       claimedPeerId: null,
+      // Set by OperatorGuard: who made the call ('bootstrap' for the ADMIN_TOKEN); null when not signed in.
+      operatorId: (req as FastifyRequest & { operator?: { id: string } }).operator?.id ?? null,
       service: `console ${req.routeOptions.url ?? 'unmatched'}`,
       method: req.method,
       startedAt: new Date(Date.now() - durationMs),

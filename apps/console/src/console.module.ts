@@ -7,7 +7,13 @@ import { PeerSecurityModule } from '@switchboard/peer-auth';
 import { AccessLogMaintenance, AccessLogModule, AccessLogPartitions } from '@switchboard/access-log';
 import { AccessLogQueryService } from './access-log-query.service';
 import { AccessLogController } from './access-log.controller';
+import { AuthController } from './operators/auth.controller';
+import { OperatorAccounts } from './operators/operator-accounts.service';
 import { OperatorGuard } from './operators/operator.guard';
+import { OperatorSessions } from './operators/operator-sessions.service';
+import { OperatorsController } from './operators/operators.controller';
+import { OperatorsRepository } from './operators/operators.repository';
+import { PasswordHasher } from './operators/password-hasher';
 import { AlertsModule } from './alerts/alerts.module';
 import { CallQueryService } from './call-query.service';
 import { ConsoleAccessLog } from './console-access-log.hook';
@@ -43,12 +49,18 @@ import { PeersController } from './peers.controller';
     LeadsController,
     ManagersController,
     TasksController,
+    AuthController,
+    OperatorsController,
   ],
   providers: [
     CrmQueryService,
     ErpReadRepository,
     CallQueryService,
     OperatorGuard,
+    OperatorsRepository,
+    OperatorAccounts,
+    OperatorSessions,
+    PasswordHasher,
     PeerAdminProvider,
     CredentialExpiryMonitor,
     AccessLogQueryService,

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@switchboard/config';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
 import { createHttpApp, listen } from '@switchboard/http';
 import { createLogger, MetricsListener } from '@switchboard/observability';
 import { sinkConfigProblems } from './alerts/alert-sinks';
@@ -24,6 +26,9 @@ async function main(): Promise<void> {
   if (alertProblems.length) throw new ConfigError(alertProblems);
   const logger = createLogger('console', config.log.level, config.log.format);
   const app = await createHttpApp(ConsoleModule, { logger, limits: config.http });
+  // Cookies (the operator session) and HTML form posts (sign-in pages, the web console's forms).
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody);
   // Before listen(): Fastify gives routes the hooks present when they are registered (at init).
   refuseUnusableParams(app.getHttpAdapter().getInstance());
   app.get(ConsoleAccessLog).install(app.getHttpAdapter().getInstance());
