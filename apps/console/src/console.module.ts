@@ -7,13 +7,7 @@ import { PeerSecurityModule } from '@switchboard/peer-auth';
 import { AccessLogMaintenance, AccessLogModule, AccessLogPartitions } from '@switchboard/access-log';
 import { AccessLogQueryService } from './access-log-query.service';
 import { AccessLogController } from './access-log.controller';
-import { AuthController } from './operators/auth.controller';
-import { OperatorAccounts } from './operators/operator-accounts.service';
-import { OperatorGuard } from './operators/operator.guard';
-import { OperatorSessions } from './operators/operator-sessions.service';
-import { OperatorsController } from './operators/operators.controller';
-import { OperatorsRepository } from './operators/operators.repository';
-import { PasswordHasher } from './operators/password-hasher';
+import { OperatorsModule } from './operators/operators.module';
 import { AlertsModule } from './alerts/alerts.module';
 import { CallQueryService } from './call-query.service';
 import { ConsoleAccessLog } from './console-access-log.hook';
@@ -38,6 +32,7 @@ import { PeersController } from './peers.controller';
     CrmModule,
     MetricsModule,
     HealthModule.forProbes([DatabaseProbe]),
+    OperatorsModule,
     AlertsModule,
     AccessLogModule,
   ],
@@ -49,18 +44,11 @@ import { PeersController } from './peers.controller';
     LeadsController,
     ManagersController,
     TasksController,
-    AuthController,
-    OperatorsController,
   ],
   providers: [
     CrmQueryService,
     ErpReadRepository,
     CallQueryService,
-    OperatorGuard,
-    OperatorsRepository,
-    OperatorAccounts,
-    OperatorSessions,
-    PasswordHasher,
     PeerAdminProvider,
     CredentialExpiryMonitor,
     AccessLogQueryService,

@@ -199,35 +199,47 @@ export class OperatorAccounts {
         'Too many failed sign-ins; wait before trying again.',
         locked,
       );
-    const refuse = (code: 'AUTH_INVALID' | 'TOTP_INVALID') => {
+    const refuse = () => {
       this.failures.record(keys);
-      return code === 'AUTH_INVALID'
-        ? new AuthError(ErrorCode.AUTH_INVALID, 'Wrong email or password.')
-        : new OperatorError(ErrorCode.TOTP_INVALID, 'The one-time code was not accepted.');
+      return new AuthError(ErrorCode.AUTH_INVALID, 'Wrong email or password.');
     };
-    if (typeof password !== 'string' || password.length > MAX_PASSWORD_LENGTH || !mail)
-      throw refuse('AUTH_INVALID');
+    if (typeof password !== 'string' || password.length > MAX_PASSWORD_LENGTH || !mail) throw refuse();
     const row = await this.repo.byEmail(mail);
     if (!row) {
       await this.passwords.verify(password, await this.dummyHash);
-      throw refuse('AUTH_INVALID');
+      throw refuse();
     }
-    if (!(await this.passwords.verify(password, row.passwordHash))) throw refuse('AUTH_INVALID');
+    if (!(await this.passwords.verify(password, row.passwordHash))) throw refuse();
     if (row.disabledAt) throw new AuthError(ErrorCode.AUTH_REVOKED, 'This operator account is disabled.');
-    if (row.totpSecret) {
-      const code = typeof secondFactor === 'string' ? secondFactor.trim() : '';
-      if (!code)
-        throw new OperatorError(
-          ErrorCode.TOTP_REQUIRED,
-          'Send the code from your authenticator app as totp.',
-        );
-      const secret = this.box.openString(row.totpSecret, `operator-totp:${row.id}`);
-      const ok = /^\d{6}$/.test(code)
-        ? verifyTotp(secret, code)
-        : await this.repo.useRecoveryCode(row.id, this.hasher.hash(normalizeRecoveryCode(code)));
-      if (!ok) throw refuse('TOTP_INVALID');
-    }
+    if (row.totpSecret) await this.checkSecondFactor(row, secondFactor, ip);
     return row;
+  }
+
+  /**
+   * The second step of a sign-in whose password was right: a TOTP code (or an unused recovery code) when the
+   * operator is enrolled. Missing: TOTP_REQUIRED (not a failure); wrong: TOTP_INVALID, counted for the lockout.
+   */
+  async checkSecondFactor(row: OperatorRow, secondFactor: unknown, ip: string): Promise<void> {
+    if (!row.totpSecret) return;
+    const keys = [`peer:${row.email}`, `ip:${ip}`];
+    const locked = this.failures.lockedFor(keys);
+    if (locked > 0)
+      throw new AuthError(
+        ErrorCode.AUTH_LOCKED,
+        'Too many failed sign-ins; wait before trying again.',
+        locked,
+      );
+    const code = typeof secondFactor === 'string' ? secondFactor.trim() : '';
+    if (!code)
+      throw new OperatorError(ErrorCode.TOTP_REQUIRED, 'Send the code from your authenticator app as totp.');
+    const secret = this.box.openString(row.totpSecret, `operator-totp:${row.id}`);
+    const ok = /^\d{6}$/.test(code)
+      ? verifyTotp(secret, code)
+      : await this.repo.useRecoveryCode(row.id, this.hasher.hash(normalizeRecoveryCode(code)));
+    if (!ok) {
+      this.failures.record(keys);
+      throw new OperatorError(ErrorCode.TOTP_INVALID, 'The one-time code was not accepted.');
+    }
   }
 
   /** Changes the password: the current one must be given; the new one passes the policy and is not reused. */
