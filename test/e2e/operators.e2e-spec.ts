@@ -27,6 +27,8 @@ describe('operators: accounts, sessions, roles', () => {
   const managers: Record<string, string> = {};
   const sessions: Record<string, Session> = {};
   const leads: Record<string, string> = {};
+  let adminSecret = '';
+  const adminTotpSecret = () => Promise.resolve(adminSecret);
 
   const url = (path: string) => `${sys.app('console').url}${path}`;
 
@@ -171,6 +173,7 @@ describe('operators: accounts, sessions, roles', () => {
     });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.recoveryCodes).toHaveLength(10);
+    adminSecret = enrol.body.secret as string;
     const stored = await sys.sql<{ code_hash: string }>(`SELECT code_hash FROM operator_recovery_codes`);
     expect(stored).toHaveLength(10);
     expect(stored.map((r) => r.code_hash)).not.toContain(confirmed.body.recoveryCodes[0]);
@@ -237,9 +240,12 @@ describe('operators: accounts, sessions, roles', () => {
     for (const [method, path, body, ...statuses] of table) {
       for (const [i, role] of roles.entries()) {
         const res = await call(method, path(), { session: sessions[role], body });
-        expected.push(`${method} ${path()} ${role} -> ${statuses[i]}`);
-        actual.push(`${method} ${path()} ${role} -> ${res.status}`);
-        if (res.status === 403) expect(res.body.code).toBe('ROLE_FORBIDDEN');
+        // A 403 is the role's refusal (ROLE_FORBIDDEN), not some other one.
+        const forbidden = (status: number, code?: string) => (status === 403 ? ` ${code}` : '');
+        expected.push(
+          `${method} ${path()} ${role} -> ${statuses[i]}${forbidden(statuses[i], 'ROLE_FORBIDDEN')}`,
+        );
+        actual.push(`${method} ${path()} ${role} -> ${res.status}${forbidden(res.status, res.body?.code)}`);
       }
     }
     expect(actual).toEqual(expected);
@@ -377,6 +383,69 @@ describe('operators: accounts, sessions, roles', () => {
     expect((await call('GET', '/v1/auth/me', { session: sessions.manager })).body.code).toBe('AUTH_EXPIRED');
   });
 
+  it('CLI: operators create prints a one-time password that must be changed at the first sign-in', async () => {
+    const out = await sys.cli('operators', 'create', '--email', 'Boot@SB.test', '--role', 'auditor');
+    expect(out.operator).toMatchObject({ email: 'boot@sb.test', role: 'auditor', totpEnabled: false });
+    expect(out.oneTimePassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const first = await login('boot@sb.test', out.oneTimePassword as string);
+    expect(first.body.next).toBe('change-password');
+    const blocked = await call('GET', '/v1/crm/leads', { session: first.session });
+    expect(blocked.body.code).toBe('PASSWORD_CHANGE_REQUIRED');
+    await expect(
+      sys.cli('operators', 'create', '--email', 'boot@sb.test', '--role', 'auditor'),
+    ).rejects.toThrow(/exists/);
+  });
+
+  it('HTML sign-in: the form, the TOTP step and the forced change, without JavaScript', async () => {
+    const page = await fetch(url('/console/login'));
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<label for="email">');
+    expect(html).toContain('<label for="password">');
+    // Autoescape: what the user typed comes back escaped.
+    const wrong = await call('POST', '/console/login', {
+      form: { email: '<b>x</b>@sb.test', password: 'nope' },
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toContain('&lt;b&gt;x&lt;/b&gt;@sb.test');
+    expect(wrong.body).not.toContain('<b>x</b>');
+
+    await createOperator('pages@sb.test', 'supervisor', { mustChangePassword: true });
+    const ok = await call('POST', '/console/login', { form: { email: 'pages@sb.test', password: PASSWORD } });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('location')).toBe('/console/password');
+    const cookie = /sb_session=([^;]+)/.exec(ok.headers.get('set-cookie') ?? '')![1];
+    const form = await fetch(url('/console/password'), { headers: { cookie: `sb_session=${cookie}` } });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
+    const noToken = await fetch(url('/console/password'), {
+      method: 'POST',
+      headers: { cookie: `sb_session=${cookie}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ current: PASSWORD, password: 'page-changed-passphrase' }).toString(),
+    });
+    expect(noToken.status).toBe(403);
+    const changed = await fetch(url('/console/password'), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: `sb_session=${cookie}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        _csrf: csrf,
+        current: PASSWORD,
+        password: 'page-changed-passphrase',
+      }).toString(),
+    });
+    expect([changed.status, changed.headers.get('location')]).toEqual([303, '/console']);
+
+    // The admin has TOTP: the password step leads to the code step, then into the console.
+    const step = await call('POST', '/console/login', {
+      form: { email: 'admin@sb.test', password: PASSWORD },
+    });
+    expect(step.status).toBe(200);
+    const ticket = /name="ticket" value="([^"]+)"/.exec(step.body as string)![1];
+    const secret = await adminTotpSecret();
+    const done = await call('POST', '/console/login/totp', { form: { ticket, totp: totpNow(secret) } });
+    expect([done.status, done.headers.get('location')]).toEqual([303, '/console']);
+  });
+
   it('records the operator behind every console call in the access log (bootstrap for ADMIN_TOKEN)', async () => {
     const ids = await eventually(async () => {
       const rows = await sys.sql<{ operator_id: string }>(
@@ -385,7 +454,14 @@ describe('operators: accounts, sessions, roles', () => {
       return rows.length >= 5 ? rows.map((r) => r.operator_id) : null;
     });
     expect(ids).toContain('bootstrap');
-    const operators = await sys.sql<{ id: string }>(`SELECT id FROM operators`);
-    expect(ids!.filter((i) => i !== 'bootstrap').sort()).toEqual(operators.map((o) => o.id).sort());
+    const operators = await sys.sql<{ id: string }>(
+      `SELECT id FROM operators WHERE email IN ('admin@sb.test', 'super@sb.test', 'anna@sb.test', 'audit@sb.test')`,
+    );
+    expect(ids).toEqual(expect.arrayContaining(operators.map((o) => o.id)));
+    const anna = await sys.sql<{ service: string }>(
+      `SELECT DISTINCT a.service FROM access_log a JOIN operators o ON o.id::text = a.operator_id
+        WHERE o.email = 'anna@sb.test'`,
+    );
+    expect(anna.map((r) => r.service)).toContain('console /v1/crm/leads');
   });
 });

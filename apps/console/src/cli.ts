@@ -11,6 +11,7 @@ import { accessLogMaintenanceCommand, isAccessLogMaintenanceCommand } from './ac
 import { buildProgram, CliActions, runCli } from './cli-program';
 import { erpCommand } from './erp/erp-import.cli';
 import { peersCommand, secretsCommand } from './peers.cli';
+import { operatorsCommand } from './operators/operators.cli';
 
 /**
  * Operator commands that need no running app: `migrate`, `seed-demo`, `peers …`, `secrets rewrap`, `access-log …`,
@@ -68,6 +69,13 @@ const actions: CliActions = {
     withDataSource(async (ds, config) => {
       await migrate(ds);
       return peersCommand(ds, config, sub, args, values);
+    }),
+  operators: (sub, values) =>
+    withDataSource(async (ds) => {
+      await migrate(ds);
+      // The console section (password policy, TOTP roles) and alerts (reset mail) as the console app reads them.
+      const config = loadConfig(process.env, ['database', 'peerAuth', 'console', 'alerts', 'log']);
+      return operatorsCommand(ds, config, sub, values);
     }),
   secretsRewrap: () => withDataSource((ds, config) => secretsCommand(ds, config)),
   accessLog: (sub, values) =>
