@@ -56,6 +56,8 @@ export class OperatorAccounts {
   private readonly log = new Logger('OperatorAccounts');
   private readonly failures: FailureTracker;
   private readonly mail: MailSender | null;
+  /** The lockout's clock; replaced in tests. */
+  now: () => number = Date.now;
   /** argon2 of a random password: verified against when the email is unknown, so both cost the same. */
   private dummyHash: Promise<string>;
 
@@ -68,14 +70,17 @@ export class OperatorAccounts {
     private readonly ds: DataSource,
   ) {
     const o = config.console.operators;
-    this.failures = new FailureTracker({
-      peerMaxFailures: o.lockoutMaxFailures,
-      // An address (office NAT) may hold several operators: four times the per-account allowance.
-      ipMaxFailures: o.lockoutMaxFailures * 4,
-      windowSeconds: config.peerAuth.lockoutWindowSeconds,
-      baseSeconds: o.lockoutBaseSeconds,
-      maxSeconds: o.lockoutMaxSeconds,
-    });
+    this.failures = new FailureTracker(
+      {
+        peerMaxFailures: o.lockoutMaxFailures,
+        // An address (office NAT) may hold several operators: four times the per-account allowance.
+        ipMaxFailures: o.lockoutMaxFailures * 4,
+        windowSeconds: config.peerAuth.lockoutWindowSeconds,
+        baseSeconds: o.lockoutBaseSeconds,
+        maxSeconds: o.lockoutMaxSeconds,
+      },
+      () => this.now(),
+    );
     this.mail = config.alerts?.smtp?.host ? smtpMailer(config.alerts.smtp) : null;
     this.dummyHash = passwords.hash(randomBytes(16).toString('hex'));
   }
