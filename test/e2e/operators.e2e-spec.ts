@@ -94,6 +94,8 @@ describe('operators: accounts, sessions, roles', () => {
       OPERATOR_TOTP_REQUIRED_ROLES: '["admin"]',
       CONSOLE_COOKIE_SECURE: 'false',
       ACCESS_LOG_FLUSH_INTERVAL_MS: '100',
+      ALERTS_EVALUATE_INTERVAL_SECONDS: '1',
+      ALERTS_ADMIN_TOKEN_USE_MINUTES: '60',
       ALERTS_SMTP_HOST: '127.0.0.1',
       ALERTS_SMTP_PORT: String(relay.port),
       ALERTS_SMTP_USER: 'mailer',
@@ -463,5 +465,13 @@ describe('operators: accounts, sessions, roles', () => {
         WHERE o.email = 'anna@sb.test'`,
     );
     expect(anna.map((r) => r.service)).toContain('console /v1/crm/leads');
+    // Break-glass use of the ADMIN_TOKEN fires an alert.
+    const alert = await eventually(async () => {
+      const rows = await sys.sql<{ subject: string; status: string }>(
+        `SELECT subject, status FROM alerts WHERE rule = 'adminTokenUsed'`,
+      );
+      return rows.length ? rows : null;
+    });
+    expect(alert).toEqual([{ subject: 'ADMIN_TOKEN', status: 'firing' }]);
   });
 });

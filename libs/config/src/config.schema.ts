@@ -586,6 +586,14 @@ export class AlertsConfig {
   @IsInt()
   @Min(0)
   overdueTaskThreshold: number;
+
+  /**
+   * Minutes an alert stays firing after the shared ADMIN_TOKEN (break-glass) was used on the console; 0: off.
+   * Off in config/test.json: every e2e suite administers with it.
+   */
+  @IsNumber()
+  @Min(0)
+  adminTokenUseMinutes: number;
 }
 
 export class LogConfig {

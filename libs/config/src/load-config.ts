@@ -102,6 +102,7 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   ALERTS_PEER_SILENT_HOURS: ['alerts.peerSilentHours', 'number'],
   ALERTS_UNASSIGNED_LEAD_MINUTES: ['alerts.unassignedLeadMinutes', 'number'],
   ALERTS_OVERDUE_TASK_THRESHOLD: ['alerts.overdueTaskThreshold', 'int'],
+  ALERTS_ADMIN_TOKEN_USE_MINUTES: ['alerts.adminTokenUseMinutes', 'number'],
   CRM_DEFAULT_REGION: ['crm.defaultRegion', 'string'],
   LOG_LEVEL: ['log.level', 'string'],
   LOG_FORMAT: ['log.format', 'string'],

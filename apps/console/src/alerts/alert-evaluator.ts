@@ -17,6 +17,7 @@ import {
   rotationFacts,
   unassignedLeadFacts,
   overdueTaskFacts,
+  adminTokenUseFacts,
 } from './alert-facts';
 import { AlertNotifier, DeliveryReport } from './alert-notifier';
 import {
@@ -32,6 +33,7 @@ import {
   credentialRotatedConditions,
   unassignedLeadConditions,
   overdueTaskConditions,
+  adminTokenUseConditions,
   planTransitions,
   ruleEnabled,
   RuleSettings,
@@ -88,6 +90,7 @@ export class AlertEvaluator implements OnModuleInit, BeforeApplicationShutdown, 
       credentialRotated: async (q, now, s) => credentialRotatedConditions(await rotationFacts(q, now, s), s),
       unassignedLeads: async (q, now, s) => unassignedLeadConditions(await unassignedLeadFacts(q, now, s), s),
       overdueTasks: async (q, now, s) => overdueTaskConditions(await overdueTaskFacts(q, now), s),
+      adminTokenUsed: async (q, now, s) => adminTokenUseConditions(await adminTokenUseFacts(q, now, s), s),
     };
   }
 

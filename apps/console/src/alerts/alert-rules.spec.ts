@@ -9,6 +9,7 @@ import {
   peerSilentConditions,
   credentialRotatedConditions,
   overdueTaskConditions,
+  adminTokenUseConditions,
   unassignedLeadConditions,
   planTransitions,
   ruleEnabled,
@@ -27,6 +28,7 @@ const S: RuleSettings = {
   credentialRotatedMinutes: 60,
   unassignedLeadMinutes: 5,
   overdueTaskThreshold: 1,
+  adminTokenUseMinutes: 60,
 };
 const NOW = new Date('2025-06-01T12:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
@@ -44,6 +46,7 @@ describe('ruleEnabled', () => {
       credentialRotatedMinutes: 0,
       unassignedLeadMinutes: 0,
       overdueTaskThreshold: 0,
+      adminTokenUseMinutes: 0,
     };
     for (const r of [
       'authFailures',
@@ -54,6 +57,7 @@ describe('ruleEnabled', () => {
       'credentialRotated',
       'unassignedLeads',
       'overdueTasks',
+      'adminTokenUsed',
     ] as const) {
       expect([r, ruleEnabled(r, S)]).toEqual([r, true]);
       expect([r, ruleEnabled(r, off)]).toEqual([r, false]);
@@ -280,5 +284,20 @@ describe('lead and task rules', () => {
     ).toEqual([
       expect.objectContaining({ rule: 'overdueTasks', subject: 'tasks', summary: '2 open tasks past due' }),
     ]);
+  });
+});
+
+describe('adminTokenUsed', () => {
+  it('fires while the break-glass ADMIN_TOKEN was used within the window, and not otherwise', () => {
+    const fact = { count: 2, lastAt: hoursAgo(0.1), clientIps: ['10.0.0.1'] };
+    expect(adminTokenUseConditions(fact, S)).toEqual([
+      expect.objectContaining({
+        rule: 'adminTokenUsed',
+        subject: 'ADMIN_TOKEN',
+        details: expect.objectContaining({ count: 2 }),
+      }),
+    ]);
+    expect(adminTokenUseConditions({ ...fact, count: 0 }, S)).toEqual([]);
+    expect(adminTokenUseConditions(fact, { ...S, adminTokenUseMinutes: 0 })).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ export const ALERT_RULES = [
   'credentialRotated',
   'unassignedLeads',
   'overdueTasks',
+  'adminTokenUsed',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
@@ -47,6 +48,7 @@ export type RuleSettings = Pick<
   | 'credentialRotatedMinutes'
   | 'unassignedLeadMinutes'
   | 'overdueTaskThreshold'
+  | 'adminTokenUseMinutes'
 >;
 
 /** Rules switched off in config (0, or -1 for deadLetterDepth): evaluated as "nothing holds". */
@@ -68,6 +70,8 @@ export function ruleEnabled(rule: AlertRule, s: RuleSettings): boolean {
       return s.unassignedLeadMinutes > 0;
     case 'overdueTasks':
       return s.overdueTaskThreshold > 0;
+    case 'adminTokenUsed':
+      return s.adminTokenUseMinutes > 0;
   }
 }
 
@@ -311,6 +315,25 @@ export function overdueTaskConditions(fact: OverdueTaskFact, s: RuleSettings): A
       subject: 'tasks',
       summary: `${plural(fact.count, 'open task')} past due`,
       details: { count: fact.count, oldestDueAt: fact.oldestDueAt?.toISOString() ?? null },
+    },
+  ];
+}
+
+export interface AdminTokenUseFact {
+  count: number;
+  lastAt: Date | null;
+  clientIps: string[];
+}
+
+/** The shared ADMIN_TOKEN is break-glass: any console call made with it fires an alert (issue 17). */
+export function adminTokenUseConditions(fact: AdminTokenUseFact, s: RuleSettings): AlertCondition[] {
+  if (!ruleEnabled('adminTokenUsed', s) || fact.count === 0) return [];
+  return [
+    {
+      rule: 'adminTokenUsed',
+      subject: 'ADMIN_TOKEN',
+      summary: `the shared ADMIN_TOKEN was used for ${plural(fact.count, 'console call')} in the last ${fmt(s.adminTokenUseMinutes)} minutes`,
+      details: { count: fact.count, lastAt: fact.lastAt?.toISOString() ?? null, clientIps: fact.clientIps },
     },
   ];
 }
