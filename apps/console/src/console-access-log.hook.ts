@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { AccessLogWriter, resultOf } from '@switchboard/access-log';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** The operator API; probes, scrapes and the web console's static files are not interface calls. */
-const recorded = (url: string) => url.startsWith('/v1/') || url.startsWith('/console');
+/** The operator API and the web console's pages; probes, scrapes and static files are not interface calls. */
+const recorded = (url: string) =>
+  url.startsWith('/v1/') || (url.startsWith('/console') && !/^\/console\/(static|assets)\//.test(url));
 
 /**
  * Console API calls in the interface access log (inbound, no peer): failed logins (AUTH_MISSING / AUTH_INVALID /
