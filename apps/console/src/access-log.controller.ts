@@ -1,3 +1,4 @@
+import { Roles } from './operators/operator';
 import { Controller, Delete, Get, Logger, Query, Res, UseGuards } from '@nestjs/common';
 import { AccessLogPartitions } from '@switchboard/access-log';
 import type { FastifyReply } from 'fastify';
@@ -16,6 +17,7 @@ const ACTOR = 'admin-api';
 /** The interface access log for operators: search, export (backup), deletion of a range, its audit trail. */
 @Controller('v1/admin/access-log')
 @UseGuards(OperatorGuard)
+@Roles('admin', 'auditor')
 export class AccessLogController {
   private readonly logger = new Logger(AccessLogController.name);
 

@@ -184,7 +184,8 @@ export class CallQueryService {
     private readonly config: AppConfig,
   ) {}
 
-  async list(q: RawQuery): Promise<{ items: CallLog[]; nextCursor: string | null }> {
+  /** `scope`: a manager operator's managers row (rowScope); only its own calls. */
+  async list(q: RawQuery, scope?: string): Promise<{ items: CallLog[]; nextCursor: string | null }> {
     const f = parseCallListQuery(q, this.config.crm.defaultRegion);
     const qb = this.ds
       .getRepository(CallLog)
@@ -198,6 +199,7 @@ export class CallQueryService {
     if (f.contactId !== undefined) qb.andWhere('c.contactId = :contactId', { contactId: f.contactId });
     if (f.leadId !== undefined) qb.andWhere('c.leadId = :leadId', { leadId: f.leadId });
     if (f.managerId !== undefined) qb.andWhere('c.managerId = :managerId', { managerId: f.managerId });
+    if (scope !== undefined) qb.andWhere('c.managerId = :scope', { scope });
     if (f.direction !== undefined) qb.andWhere('c.direction = :direction', { direction: f.direction });
     if (f.disposition !== undefined)
       qb.andWhere('c.disposition = :disposition', { disposition: f.disposition });
@@ -221,10 +223,10 @@ export class CallQueryService {
     return { items, nextCursor };
   }
 
-  async get(id: string): Promise<CallDetail> {
+  async get(id: string, scope?: string): Promise<CallDetail> {
     if (!UUID.test(id)) throw new NotFoundError(`No call ${id}.`);
     const call = await this.ds.getRepository(CallLog).findOne({ where: { id } });
-    if (!call) throw new NotFoundError(`No call ${id}.`);
+    if (!call || (scope !== undefined && call.managerId !== scope)) throw new NotFoundError(`No call ${id}.`);
     const [events, callbackTask] = await Promise.all([
       this.ds
         .getRepository(CallEvent)
@@ -250,17 +252,20 @@ export class CallQueryService {
     return { ...call, timeline, callbackTask: callbackTask ?? null };
   }
 
-  async stats(q: RawQuery): Promise<CallStats> {
+  /** With `scope` (a manager operator) only its own line, and no unassigned calls. */
+  async stats(q: RawQuery, scope?: string): Promise<CallStats> {
     const { from, to } = parseCallStatsQuery(q);
     const rows: StatsRow[] = await this.ds.query(STATS_SQL, [from, to]);
     const managers = rows
       .filter((r): r is StatsRow & { manager_id: string } => r.manager_id !== null)
+      .filter((r) => scope === undefined || r.manager_id === scope)
       .map((r) => ({
         managerId: r.manager_id,
         managerName: r.manager_name,
         extension: r.manager_extension,
         ...counts(r),
       }));
-    return { from, to, managers, unassigned: counts(rows.find((r) => r.manager_id === null)) };
+    const unassigned = scope === undefined ? rows.find((r) => r.manager_id === null) : undefined;
+    return { from, to, managers, unassigned: counts(unassigned) };
   }
 }

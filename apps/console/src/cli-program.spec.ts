@@ -21,6 +21,8 @@ function harness() {
     accessLog: record('accessLog'),
     dlqList: record('dlqList'),
     dlqReplay: record('dlqReplay'),
+    erpImport: record('erpImport'),
+    operators: record('operators'),
   };
   const write = { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) };
   const run = (...argv: string[]) =>

@@ -37,6 +37,7 @@ export interface CliActions {
   erpImport(file: string, values: FlagValues): Promise<unknown>;
   backup(sub: BackupSubcommand, file: string, values: FlagValues): Promise<unknown>;
   messageCredentials(sub: MessageCredentialsSubcommand, args: string[], values: FlagValues): Promise<unknown>;
+  operators(sub: 'create' | 'list', values: FlagValues): Promise<unknown>;
 }
 
 /** Exit codes, also in the README and in `--help`. */
@@ -209,6 +210,23 @@ export function buildProgram(
   leaf(peers, 'audit [peerId]', 'the peer administration audit log, newest first (all peers without an id)')
     .option('--limit <n>', 'at most this many entries (default 100)', positiveInt('--limit'))
     .action(run((cmd) => actions.peers('audit', cmd.args, flags(cmd))));
+
+  const operators = program
+    .command('operators')
+    .description('operator accounts of the console (the first admin is made here or with the ADMIN_TOKEN)');
+  leaf(operators, 'create', 'create an operator; without --password-stdin a one-time password is printed')
+    .option('--email <email>', 'sign-in email (required)')
+    .option('--name <name>', 'display name (default: the part of the email before @)')
+    .option('--role <role>', 'admin | supervisor | manager | auditor (required)')
+    .option(
+      '--manager-id <uuid>',
+      'for a manager: its row in managers (whose leads, contacts, calls it sees)',
+    )
+    .option('--password-stdin', 'read the password from standard input instead of generating one')
+    .action(run((cmd) => actions.operators('create', flags(cmd))));
+  leaf(operators, 'list', 'list operators (never a hash or a secret)').action(
+    run((cmd) => actions.operators('list', flags(cmd))),
+  );
 
   const secrets = program.command('secrets').description('stored secrets (provider signing secrets)');
   leaf(secrets, 'rewrap', 're-encrypt every stored secret under the newest master key').action(

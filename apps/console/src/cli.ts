@@ -13,6 +13,7 @@ import { backupCommand } from './backup/backup.cli';
 import { erpCommand } from './erp/erp-import.cli';
 import { messageCredentialsCommand } from './messaging/message-credentials.cli';
 import { peersCommand, secretsCommand } from './peers.cli';
+import { operatorsCommand } from './operators/operators.cli';
 
 /**
  * Operator commands that need no running app: `migrate`, `seed-demo`, `peers …`, `secrets rewrap`, `access-log …`,
@@ -75,6 +76,13 @@ const actions: CliActions = {
     withDataSource(async (ds) => {
       await migrate(ds);
       return messageCredentialsCommand(ds, sub, args, values);
+    }),
+  operators: (sub, values) =>
+    withDataSource(async (ds) => {
+      await migrate(ds);
+      // The console section (password policy, TOTP roles) and alerts (reset mail) as the console app reads them.
+      const config = loadConfig(process.env, ['database', 'peerAuth', 'console', 'alerts', 'log']);
+      return operatorsCommand(ds, config, sub, values);
     }),
   secretsRewrap: () => withDataSource((ds, config) => secretsCommand(ds, config)),
   accessLog: (sub, values) =>

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { AccessLogWriter, resultOf } from '@switchboard/access-log';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** The operator API and the web console's pages; probes, scrapes and the console's static files are not. */
+/** The operator API and the web console's pages; probes, scrapes and static files are not interface calls. */
 const recorded = (url: string) =>
-  url.startsWith('/v1/') || (url.startsWith('/console') && !url.startsWith('/console/static/'));
+  url.startsWith('/v1/') || (url.startsWith('/console') && !/^\/console\/(static|assets)\//.test(url));
 
 /**
  * Console API calls in the interface access log (inbound, no peer): failed logins (AUTH_MISSING / AUTH_INVALID /
@@ -40,6 +40,8 @@ export class ConsoleAccessLog {
       direction: 'inbound',
       peerId: null,
       claimedPeerId: null,
+      // Set by OperatorGuard: who made the call ('bootstrap' for the ADMIN_TOKEN); null when not signed in.
+      operatorId: (req as FastifyRequest & { operator?: { id: string } }).operator?.id ?? null,
       service: `console ${req.routeOptions.url ?? 'unmatched'}`,
       method: req.method,
       startedAt: new Date(Date.now() - durationMs),

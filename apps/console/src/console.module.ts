@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { AccessLogMaintenance, AccessLogModule, AccessLogPartitions } from '@switchboard/access-log';
 import { AccessLogQueryService } from './access-log-query.service';
 import { AccessLogController } from './access-log.controller';
-import { OperatorGuard } from './operators/operator.guard';
+import { OperatorsModule } from './operators/operators.module';
 import { AlertsModule } from './alerts/alerts.module';
 import { CallQueryService } from './call-query.service';
 import { ConsoleAccessLog } from './console-access-log.hook';
@@ -45,6 +45,7 @@ import { OutboundController } from './outbound/outbound.controller';
       description: 'Operators: CRM data, leads, peers, access log, alerts.',
       securityByGuard: { OperatorGuard: [['bearer'], ['operatorSession']] },
     }),
+    OperatorsModule,
     AlertsModule,
     AccessLogModule,
   ],
@@ -64,7 +65,6 @@ import { OutboundController } from './outbound/outbound.controller';
     CrmQueryService,
     ErpReadRepository,
     CallQueryService,
-    OperatorGuard,
     PeerAdminProvider,
     CredentialExpiryMonitor,
     AccessLogQueryService,

@@ -42,9 +42,11 @@ export class CrmQueryService {
     private readonly config: AppConfig,
   ) {}
 
-  async contacts(q: ContactQuery): Promise<Contact[]> {
+  /** `scope`: a manager operator's managers row (rowScope); only contacts it is responsible for. */
+  async contacts(q: ContactQuery, scope?: string): Promise<Contact[]> {
     const take = parseLimit(single(q, 'limit'));
     const where: FindOptionsWhere<Contact> = {};
+    if (scope) where.responsibleManagerId = scope;
     const rawPhone = single(q, 'phone');
     const rawEmail = single(q, 'email');
     if (rawPhone !== undefined) {
@@ -64,12 +66,14 @@ export class CrmQueryService {
   /** The contact card: deals, the most recent calls (no timeline) and open tasks. */
   async contact(
     id: string,
+    scope?: string,
   ): Promise<
     Contact & { deals: Deal[]; calls: CallLog[]; tasks: Task[]; identities: ContactIdentity[]; leads: Lead[] }
   > {
     if (!UUID.test(id)) throw new NotFoundError(`No contact ${id}.`);
     const contact = await this.ds.getRepository(Contact).findOne({ where: { id } });
-    if (!contact) throw new NotFoundError(`No contact ${id}.`);
+    if (!contact || (scope && contact.responsibleManagerId !== scope))
+      throw new NotFoundError(`No contact ${id}.`);
     const [deals, calls, tasks, identities, leads] = await Promise.all([
       this.ds.getRepository(Deal).find({
         where: { contactId: id },
@@ -98,9 +102,10 @@ export class CrmQueryService {
     return { ...contact, deals, calls, tasks, identities, leads };
   }
 
-  async deals(q: DealQuery): Promise<Deal[]> {
+  async deals(q: DealQuery, scope?: string): Promise<Deal[]> {
     const take = parseLimit(single(q, 'limit'));
     const where: FindOptionsWhere<Deal> = {};
+    if (scope) where.responsibleManagerId = scope;
     const [externalId, peerId, contactId] = ['externalId', 'peerId', 'contactId'].map((f) => single(q, f));
     if (externalId !== undefined) where.externalId = externalId;
     if (peerId !== undefined) where.peerId = peerId;

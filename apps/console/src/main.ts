@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@switchboard/config';
+import fastifyCookie from '@fastify/cookie';
 import { createHttpApp, listen } from '@switchboard/http';
 import { createLogger, MetricsListener } from '@switchboard/observability';
 import { sinkConfigProblems } from './alerts/alert-sinks';
@@ -25,6 +26,9 @@ async function main(): Promise<void> {
   if (alertProblems.length) throw new ConfigError(alertProblems);
   const logger = createLogger('console', config.log.level, config.log.format);
   const app = await createHttpApp(ConsoleModule, { logger, limits: config.http, tls: config.http.tls });
+  // Cookies: the operator session (sb_session). HTML form posts (application/x-www-form-urlencoded) need no
+  // plugin: Nest's FastifyAdapter already registers a parser for them, and @fastify/formbody would clash with it.
+  await app.register(fastifyCookie);
   // Before listen(): Fastify gives routes the hooks present when they are registered (at init).
   refuseUnusableParams(app.getHttpAdapter().getInstance());
   app.get(ConsoleAccessLog).install(app.getHttpAdapter().getInstance());

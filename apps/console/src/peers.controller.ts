@@ -1,3 +1,4 @@
+import { Roles } from './operators/operator';
 import {
   Body,
   Controller,
@@ -20,6 +21,7 @@ const OPERATOR = 'operator:console';
 /** Peers and their credentials. Secrets appear only in the response that issues them. */
 @Controller('v1/admin/peers')
 @UseGuards(OperatorGuard)
+@Roles('admin', 'auditor')
 export class PeersController {
   constructor(private readonly admin: PeerAdmin) {}
 

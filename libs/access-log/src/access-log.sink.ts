@@ -17,15 +17,15 @@ export const ACCESS_LOG_SINK = Symbol('ACCESS_LOG_SINK');
 export const INSERT_BATCH_SQL = `
   INSERT INTO access_log (id, direction, peer_id, service, method, started_at, duration_ms, result, http_status,
                           error_code, event_id, client_ip, bytes_in, bytes_out, correlation_id, body_hash, body,
-                          claimed_peer_id)
+                          claimed_peer_id, operator_id)
   SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::real[],
                        $8::text[], $9::int[], $10::text[], $11::uuid[], $12::inet[], $13::int[], $14::int[],
-                       $15::text[], $16::text[], $17::text[], $18::text[])
+                       $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])
   ON CONFLICT DO NOTHING`;
 
-/** The 18 column arrays of INSERT_BATCH_SQL, in its order. */
+/** The 19 column arrays of INSERT_BATCH_SQL, in its order. */
 export function batchParams(records: readonly AccessRecord[]): unknown[][] {
-  const cols: unknown[][] = Array.from({ length: 18 }, () => new Array<unknown>(records.length));
+  const cols: unknown[][] = Array.from({ length: 19 }, () => new Array<unknown>(records.length));
   records.forEach((r, i) => {
     cols[0][i] = r.id;
     cols[1][i] = r.direction;
@@ -45,6 +45,7 @@ export function batchParams(records: readonly AccessRecord[]): unknown[][] {
     cols[15][i] = r.bodyHash;
     cols[16][i] = r.body;
     cols[17][i] = r.claimedPeerId ?? null;
+    cols[18][i] = r.operatorId ?? null;
   });
   return cols;
 }

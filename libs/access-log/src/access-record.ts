@@ -15,6 +15,8 @@ export interface AccessRecord {
    * as that peer's calls. Null for authenticated and outbound calls.
    */
   claimedPeerId?: string | null;
+  /** Console calls: the operator behind the call ('bootstrap' for the shared ADMIN_TOKEN); null otherwise. */
+  operatorId?: string | null;
   /** Inbound: the route template (`POST /v1/website/orders` -> `/v1/website/orders`); outbound: the operation. */
   service: string;
   method: string;

@@ -225,6 +225,66 @@ export class PeerAuthConfig {
   expirySweepSeconds: number;
 }
 
+/** Operator accounts (issue 17): password policy, lockout, two-factor, sessions, API tokens. */
+export class OperatorsConfig {
+  /** A password older than this must be changed at the next sign-in; 0 forces a change every time (tests). */
+  @IsNumber()
+  @Min(0)
+  passwordMaxAgeDays: number;
+
+  /** A new password may not equal any of the operator's last N passwords. */
+  @IsInt()
+  @Min(0)
+  @Max(50)
+  passwordHistory: number;
+
+  /** Wrong passwords (per email and per address) within peerAuth.lockoutWindowSeconds before a lockout. */
+  @IsInt()
+  @Min(1)
+  lockoutMaxFailures: number;
+
+  /** First lockout in seconds; doubles with every further lockout up to lockoutMaxSeconds. */
+  @IsNumber()
+  @Min(0.1)
+  lockoutBaseSeconds: number;
+
+  @IsNumber()
+  @Min(1)
+  lockoutMaxSeconds: number;
+
+  /** Roles that must sign in with a TOTP code (they are sent to enrolment until they have one). */
+  @IsArray()
+  @IsIn(['admin', 'supervisor', 'manager', 'auditor'], { each: true })
+  totpRequiredRoles: string[];
+
+  /** A session unused this long ends. */
+  @IsNumber()
+  @Min(0.1)
+  sessionIdleMinutes: number;
+
+  /** A session ends this long after sign-in, used or not. */
+  @IsNumber()
+  @Min(0.01)
+  sessionAbsoluteHours: number;
+
+  /** Mark the session cookie Secure (HTTPS only). Turn off only for plain-HTTP localhost. */
+  @IsBoolean()
+  cookieSecure: boolean;
+
+  @IsIn(['Strict', 'Lax'])
+  cookieSameSite: 'Strict' | 'Lax';
+
+  /** Lifetime of a password-reset code sent by email. */
+  @IsNumber()
+  @Min(1)
+  resetCodeMinutes: number;
+
+  /** Longest lifetime of a personal API token. */
+  @IsNumber()
+  @Min(1)
+  apiTokenMaxDays: number;
+}
+
 export class ConsoleConfig {
   @IsInt()
   @Min(0)
@@ -250,6 +310,10 @@ export class ConsoleConfig {
   @IsInt()
   @Min(1)
   adminLockoutMaxFailures: number;
+
+  @ValidateNested()
+  @Type(() => OperatorsConfig)
+  operators: OperatorsConfig;
 }
 
 export class ConnectorConfig {
@@ -655,6 +719,14 @@ export class AlertsConfig {
   /** An outbound webhook endpoint paused after failing for outbound.pauseAfterHours raises an alert; false: off. */
   @IsBoolean()
   outboundEndpointPaused: boolean;
+
+  /**
+   * Minutes an alert stays firing after the shared ADMIN_TOKEN (break-glass) was used on the console; 0: off.
+   * Off in config/test.json: every e2e suite administers with it.
+   */
+  @IsNumber()
+  @Min(0)
+  adminTokenUseMinutes: number;
 }
 
 /** How often one phone, one peer and one client address may ask for a code (issue 16.4). */

@@ -17,6 +17,7 @@ import { OutboundWebhooks1765810000000 } from './migrations/1765810000000-outbou
 import { CustomerSyncLoyalty1765850000000 } from './migrations/1765850000000-customer-sync-loyalty';
 import { OtpMessages1765900000000 } from './migrations/1765900000000-otp-messages';
 import { LeadIntakeBatch1765950000000 } from './migrations/1765950000000-lead-intake-batch';
+import { Operators1765300000000 } from './migrations/1765300000000-operators';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
@@ -37,6 +38,7 @@ export const MIGRATIONS = [
   CustomerSyncLoyalty1765850000000,
   OtpMessages1765900000000,
   LeadIntakeBatch1765950000000,
+  Operators1765300000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {

@@ -52,6 +52,17 @@ const TABLE: Record<ErrorCode, [status: number, title: string]> = {
   OTP_USED: [409, 'The code was already used'],
   OTP_RATE_LIMITED: [429, 'Too many codes requested'],
   NO_MESSAGE_CHANNEL: [503, 'No message channel (WhatsApp or SMS) is configured'],
+  PASSWORD_TOO_SHORT: [400, 'The password is too short'],
+  PASSWORD_COMMON: [400, 'The password is on the list of common passwords'],
+  PASSWORD_CONTAINS_IDENTITY: [400, "The password contains the operator's name or email"],
+  PASSWORD_REUSED: [400, 'The password was used recently'],
+  PASSWORD_CHANGE_REQUIRED: [403, 'The password must be changed first'],
+  TOTP_REQUIRED: [401, 'A one-time code (TOTP) is required'],
+  TOTP_INVALID: [401, 'The one-time code was not accepted'],
+  TOTP_ENROLMENT_REQUIRED: [403, 'Two-factor enrolment is required first'],
+  ROLE_FORBIDDEN: [403, "The operator's role does not allow this"],
+  CSRF_INVALID: [403, 'The CSRF token is missing or wrong'],
+  RESET_CODE_INVALID: [400, 'The reset code is wrong or expired'],
   INTERNAL: [500, 'Internal error'],
 };
 

@@ -18,6 +18,7 @@ import {
   unassignedLeadFacts,
   overdueTaskFacts,
   pausedEndpointFacts,
+  adminTokenUseFacts,
 } from './alert-facts';
 import { AlertNotifier, DeliveryReport } from './alert-notifier';
 import {
@@ -33,6 +34,7 @@ import {
   credentialRotatedConditions,
   unassignedLeadConditions,
   overdueTaskConditions,
+  adminTokenUseConditions,
   planTransitions,
   ruleEnabled,
   outboundEndpointPausedConditions,
@@ -92,6 +94,7 @@ export class AlertEvaluator implements OnModuleInit, BeforeApplicationShutdown, 
       overdueTasks: async (q, now, s) => overdueTaskConditions(await overdueTaskFacts(q, now), s),
       outboundEndpointPaused: async (q, _now, s) =>
         outboundEndpointPausedConditions(await pausedEndpointFacts(q), s),
+      adminTokenUsed: async (q, now, s) => adminTokenUseConditions(await adminTokenUseFacts(q, now, s), s),
     };
   }
 

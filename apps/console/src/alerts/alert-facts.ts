@@ -2,6 +2,7 @@ import { CONNECTORS } from '@switchboard/contracts';
 import { TopologyNames } from '@switchboard/messaging';
 import * as amqp from 'amqplib';
 import {
+  AdminTokenUseFact,
   AUTH_FAILURE_CODES,
   AuthFailureFact,
   DeadLetterFact,
@@ -193,4 +194,15 @@ export async function pausedEndpointFacts(q: Query): Promise<PausedEndpointFact[
     pausedAt: r.paused_at,
     pending: r.pending,
   }));
+}
+
+/** Console calls made with the shared ADMIN_TOKEN (operator 'bootstrap' in the access log) in the window. */
+export async function adminTokenUseFacts(q: Query, now: Date, s: RuleSettings): Promise<AdminTokenUseFact> {
+  const [r] = await rows<{ n: number; last: Date | null; ips: string[] | null }>(
+    q,
+    `SELECT count(*)::int AS n, max(started_at) AS last, array_agg(DISTINCT host(client_ip)) AS ips FROM access_log
+      WHERE operator_id = 'bootstrap' AND started_at >= $1::timestamptz - make_interval(secs => $2)`,
+    [now, s.adminTokenUseMinutes * 60],
+  );
+  return { count: r.n, lastAt: r.last, clientIps: (r.ips ?? []).filter((ip) => ip !== null) };
 }

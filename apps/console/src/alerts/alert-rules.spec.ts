@@ -10,6 +10,7 @@ import {
   peerSilentConditions,
   credentialRotatedConditions,
   overdueTaskConditions,
+  adminTokenUseConditions,
   unassignedLeadConditions,
   planTransitions,
   ruleEnabled,
@@ -29,6 +30,7 @@ const S: RuleSettings = {
   unassignedLeadMinutes: 5,
   overdueTaskThreshold: 1,
   outboundEndpointPaused: true,
+  adminTokenUseMinutes: 60,
 };
 const NOW = new Date('2025-06-01T12:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
@@ -47,6 +49,7 @@ describe('ruleEnabled', () => {
       unassignedLeadMinutes: 0,
       overdueTaskThreshold: 0,
       outboundEndpointPaused: false,
+      adminTokenUseMinutes: 0,
     };
     for (const r of [
       'authFailures',
@@ -58,6 +61,7 @@ describe('ruleEnabled', () => {
       'unassignedLeads',
       'overdueTasks',
       'outboundEndpointPaused',
+      'adminTokenUsed',
     ] as const) {
       expect([r, ruleEnabled(r, S)]).toEqual([r, true]);
       expect([r, ruleEnabled(r, off)]).toEqual([r, false]);
@@ -304,5 +308,20 @@ describe('outboundEndpointPaused', () => {
       }),
     ]);
     expect(outboundEndpointPausedConditions([fact], { ...S, outboundEndpointPaused: false })).toEqual([]);
+  });
+});
+
+describe('adminTokenUsed', () => {
+  it('fires while the break-glass ADMIN_TOKEN was used within the window, and not otherwise', () => {
+    const fact = { count: 2, lastAt: hoursAgo(0.1), clientIps: ['10.0.0.1'] };
+    expect(adminTokenUseConditions(fact, S)).toEqual([
+      expect.objectContaining({
+        rule: 'adminTokenUsed',
+        subject: 'ADMIN_TOKEN',
+        details: expect.objectContaining({ count: 2 }),
+      }),
+    ]);
+    expect(adminTokenUseConditions({ ...fact, count: 0 }, S)).toEqual([]);
+    expect(adminTokenUseConditions(fact, { ...S, adminTokenUseMinutes: 0 })).toEqual([]);
   });
 });

@@ -16,6 +16,7 @@ export const ALERT_RULES = [
   'unassignedLeads',
   'overdueTasks',
   'outboundEndpointPaused',
+  'adminTokenUsed',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
@@ -49,6 +50,7 @@ export type RuleSettings = Pick<
   | 'unassignedLeadMinutes'
   | 'overdueTaskThreshold'
   | 'outboundEndpointPaused'
+  | 'adminTokenUseMinutes'
 >;
 
 /** Rules switched off in config (0, or -1 for deadLetterDepth): evaluated as "nothing holds". */
@@ -72,6 +74,8 @@ export function ruleEnabled(rule: AlertRule, s: RuleSettings): boolean {
       return s.overdueTaskThreshold > 0;
     case 'outboundEndpointPaused':
       return s.outboundEndpointPaused;
+    case 'adminTokenUsed':
+      return s.adminTokenUseMinutes > 0;
   }
 }
 
@@ -345,4 +349,23 @@ export function outboundEndpointPausedConditions(
       pending: f.pending,
     },
   }));
+}
+
+export interface AdminTokenUseFact {
+  count: number;
+  lastAt: Date | null;
+  clientIps: string[];
+}
+
+/** The shared ADMIN_TOKEN is break-glass: any console call made with it fires an alert (issue 17). */
+export function adminTokenUseConditions(fact: AdminTokenUseFact, s: RuleSettings): AlertCondition[] {
+  if (!ruleEnabled('adminTokenUsed', s) || fact.count === 0) return [];
+  return [
+    {
+      rule: 'adminTokenUsed',
+      subject: 'ADMIN_TOKEN',
+      summary: `the shared ADMIN_TOKEN was used for ${plural(fact.count, 'console call')} in the last ${fmt(s.adminTokenUseMinutes)} minutes`,
+      details: { count: fact.count, lastAt: fact.lastAt?.toISOString() ?? null, clientIps: fact.clientIps },
+    },
+  ];
 }

@@ -1,3 +1,4 @@
+import { Roles } from '../operators/operator';
 import { Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
 import { ContractViolation } from '@switchboard/contracts';
 import { DataSource } from 'typeorm';
@@ -32,6 +33,7 @@ export function parseAlertListQuery(q: Record<string, unknown>): AlertListFilter
 /** Alerts raised by the rules (apps/console/src/alerts), newest first; and a round on demand. */
 @Controller('v1/admin/alerts')
 @UseGuards(OperatorGuard)
+@Roles('admin', 'supervisor', 'auditor')
 export class AlertsController {
   constructor(
     private readonly ds: DataSource,

@@ -1,3 +1,4 @@
+import { Roles } from '../operators/operator';
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { INVOICE_STATUSES, NotFoundError } from '@switchboard/contracts';
 import { ErpReadRepository } from '@switchboard/crm';
@@ -25,6 +26,7 @@ function uuidParam(q: RawQuery, field: string): string | undefined {
 /** Products (with prices and stock per warehouse) and invoices of the ERPs, for operators. */
 @Controller('v1/crm')
 @UseGuards(OperatorGuard)
+@Roles('admin', 'supervisor', 'auditor')
 export class ErpController {
   constructor(
     private readonly ds: DataSource,

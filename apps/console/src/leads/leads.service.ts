@@ -7,6 +7,7 @@ import {
   DealsRepository,
   identityLockKeys,
   LeadRow,
+  leadVisibleTo,
   LeadStatusValue,
   LeadsRepository,
   ManagersRepository,
@@ -62,7 +63,8 @@ export class LeadsService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async list(q: RawQuery) {
+  /** `scope`: a manager operator's managers row (rowScope): only the leads it may see. */
+  async list(q: RawQuery, scope?: string) {
     const region = this.config.crm.defaultRegion;
     const rawPhone = single(q, 'phone');
     const rawEmail = single(q, 'email');
@@ -83,13 +85,14 @@ export class LeadsService {
       from: from && new Date(from.ms),
       to: to && new Date(to.ms),
       after: cursor === undefined ? undefined : decodeCursor(cursor),
+      visibleTo: scope,
       limit,
     });
     return { items, nextCursor: items.length === limit ? encodeCursor(items[items.length - 1]) : null };
   }
 
-  async card(id: string) {
-    const lead = await this.mustGet(this.ds.manager, id);
+  async card(id: string, scope?: string) {
+    const lead = await this.mustGet(this.ds.manager, id, scope);
     const [history, tasks, calls] = await Promise.all([
       this.leads.history(this.ds.manager, id),
       this.tasks.list(this.ds.manager, { leadId: id, limit: 500 }),
@@ -111,9 +114,10 @@ export class LeadsService {
   }
 
   /** First claim wins; a lead already in progress (or closed) is a 409. */
-  claim(id: string, managerId: string) {
+  claim(id: string, managerId: string, scope?: string) {
     mustBeLeadId(id);
     return this.ds.transaction(async (em) => {
+      if (scope) await this.mustGet(em, id, scope);
       await this.mustBeManager(em, managerId);
       const now = this.clock.now();
       const lead = await this.leads.transition(em, id, ['new'], {
@@ -161,10 +165,10 @@ export class LeadsService {
     });
   }
 
-  convert(id: string, input: ConvertInput) {
+  convert(id: string, input: ConvertInput, scope?: string) {
     mustBeLeadId(id);
     return this.ds.transaction(async (em) => {
-      const current = await this.mustGet(em, id);
+      const current = await this.mustGet(em, id, scope);
       if (!current.phone && !current.email)
         throw new ContractViolation([
           {
@@ -217,7 +221,7 @@ export class LeadsService {
     });
   }
 
-  refuse(id: string, reason: string) {
+  refuse(id: string, reason: string, scope?: string) {
     const reasons = this.config.crm.leads.refuseReasons;
     if (!reasons.includes(reason))
       throw new ContractViolation([
@@ -225,6 +229,7 @@ export class LeadsService {
       ]);
     mustBeLeadId(id);
     return this.ds.transaction(async (em) => {
+      if (scope) await this.mustGet(em, id, scope);
       const now = this.clock.now();
       const lead = await this.leads.transition(em, id, OPEN_LEAD_STATUSES, {
         status: 'refused',
@@ -250,9 +255,10 @@ export class LeadsService {
     });
   }
 
-  reopen(id: string) {
+  reopen(id: string, scope?: string) {
     mustBeLeadId(id);
     return this.ds.transaction(async (em) => {
+      if (scope) await this.mustGet(em, id, scope);
       const now = this.clock.now();
       const lead = await this.leads.transition(em, id, REOPENABLE, {
         status: 'new',
@@ -266,10 +272,11 @@ export class LeadsService {
     });
   }
 
-  private async mustGet(em: EntityManager, id: string): Promise<LeadRow> {
+  /** With `scope`, a lead the manager operator may not see is as absent as one that does not exist. */
+  private async mustGet(em: EntityManager, id: string, scope?: string): Promise<LeadRow> {
     mustBeLeadId(id);
     const lead = await this.leads.get(em, id);
-    if (!lead) throw new NotFoundError(`no lead ${id}`);
+    if (!lead || (scope && !leadVisibleTo(lead, scope))) throw new NotFoundError(`no lead ${id}`);
     return lead;
   }
 

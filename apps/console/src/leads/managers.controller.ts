@@ -1,3 +1,4 @@
+import { Roles } from '../operators/operator';
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, UseGuards } from '@nestjs/common';
 import { AppConfig } from '@switchboard/config';
 import { ContractViolation, NotFoundError } from '@switchboard/contracts';
@@ -47,6 +48,7 @@ const view = (m: ManagerRow, load: Map<string, number>) => ({ ...m, openItems: l
 /** Managers (who can take leads, when, how many) and the ordered assignment rules. */
 @Controller('v1/admin')
 @UseGuards(OperatorGuard)
+@Roles('admin', 'supervisor', 'auditor')
 export class ManagersController {
   constructor(
     private readonly ds: DataSource,

@@ -14,6 +14,7 @@ import { ConflictError, NotFoundError } from '@switchboard/contracts';
 import { TaskKind, TasksRepository } from '@switchboard/crm';
 import { DataSource } from 'typeorm';
 import { OperatorGuard } from '../operators/operator.guard';
+import { CurrentOperator, OperatorPrincipal, Roles, rowScope } from '../operators/operator';
 import { instant, limitOf, oneOf, RawQuery, single, uuid, violation } from '../query-params';
 import { BodyReader } from './body';
 import { CLOCK, Clock } from './clock';
@@ -26,6 +27,7 @@ const KINDS: TaskKind[] = ['call_back', 'call_lead', 'follow_up'];
  */
 @Controller('v1/crm/tasks')
 @UseGuards(OperatorGuard)
+@Roles('admin', 'supervisor', 'manager', 'auditor')
 export class TasksController {
   constructor(
     private readonly ds: DataSource,
@@ -35,14 +37,18 @@ export class TasksController {
 
   /** `?overdue=true` lists open tasks due before now (or before `at`). */
   @Get()
-  async list(@Query() q: RawQuery) {
+  async list(@Query() q: RawQuery, @CurrentOperator() op: OperatorPrincipal) {
+    const scope = rowScope(op);
+    const asked = uuid(q ?? {}, 'managerId');
+    if (scope && asked && asked !== scope) return { items: [] };
     const overdue = oneOf(q ?? {}, 'overdue', ['true', 'false'] as const) === 'true';
     const at = instant(q ?? {}, 'at');
     if (at && !overdue) throw violation('at', 'requires', 'at is used with overdue=true');
     return {
       items: await this.tasks.list(this.ds.manager, {
         status: oneOf(q ?? {}, 'status', ['open', 'done', 'cancelled'] as const),
-        managerId: uuid(q ?? {}, 'managerId'),
+        // A manager operator sees only its own tasks: asking for another manager's finds nothing.
+        managerId: scope ?? asked,
         leadId: uuid(q ?? {}, 'leadId'),
         overdueAt: overdue ? (at ? new Date(at.ms) : this.clock.now()) : undefined,
         limit: limitOf(single(q ?? {}, 'limit'), 100, 500),
@@ -52,7 +58,7 @@ export class TasksController {
 
   @Post()
   @HttpCode(201)
-  async create(@Body() body: unknown) {
+  async create(@Body() body: unknown, @CurrentOperator() op: OperatorPrincipal) {
     const b = new BodyReader(body);
     const kind = b.string('kind', { required: true, max: 20 });
     if (kind && !KINDS.includes(kind as TaskKind))
@@ -61,7 +67,8 @@ export class TasksController {
       kind: kind as TaskKind,
       title: b.string('title', { required: true, max: 500 })!,
       dueAt: b.instant('dueAt', { required: true })!,
-      responsibleManagerId: b.uuid('managerId') ?? null,
+      // A manager operator's new task is its own.
+      responsibleManagerId: rowScope(op) ?? b.uuid('managerId') ?? null,
       leadId: b.uuid('leadId') ?? null,
       contactId: b.uuid('contactId') ?? null,
       dealId: b.uuid('dealId') ?? null,
@@ -74,7 +81,8 @@ export class TasksController {
   }
 
   @Patch(':id')
-  async update(@Param('id') id: string, @Body() body: unknown) {
+  async update(@Param('id') id: string, @Body() body: unknown, @CurrentOperator() op: OperatorPrincipal) {
+    const scope = rowScope(op);
     const b = new BodyReader(body);
     const managerId = b.has('managerId')
       ? b.body.managerId === null
@@ -98,7 +106,10 @@ export class TasksController {
       throw new NotFoundError(`no task ${id}`);
     return this.ds.transaction(async (em) => {
       const current = await this.tasks.get(em, id);
-      if (!current) throw new NotFoundError(`no task ${id}`);
+      if (!current || (scope && current.responsibleManagerId !== scope))
+        throw new NotFoundError(`no task ${id}`);
+      if (scope && managerId !== undefined && managerId !== scope)
+        throw violation('managerId', 'isOwn', 'a manager may not hand its task to another manager');
       if (current.status !== 'open') throw new ConflictError(`task ${id} is ${current.status}`);
       if (managerId) await this.mustExist(em, { responsibleManagerId: managerId });
       let task = await this.tasks.update(em, id, { responsibleManagerId: managerId, dueAt, title });

@@ -23,3 +23,15 @@ export const CurrentOperator = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): OperatorPrincipal =>
     ctx.switchToHttp().getRequest<{ operator: OperatorPrincipal }>().operator,
 );
+
+export const SELF_SERVICE_KEY = 'switchboard:operator-self-service';
+/**
+ * An operator's own account routes (sign-out, password, two-factor, sessions, tokens): any role may call them,
+ * auditors included, and before a pending password change or enrolment is done.
+ */
+export const SelfService = () => SetMetadata(SELF_SERVICE_KEY, true);
+
+/** Rows a principal may see: a manager operator only its own (its managers row); everyone else all. */
+export function rowScope(op: OperatorPrincipal | undefined): string | undefined {
+  return op?.role === 'manager' ? (op.managerId ?? '00000000-0000-0000-0000-000000000000') : undefined;
+}

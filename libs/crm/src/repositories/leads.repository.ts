@@ -98,8 +98,14 @@ export interface LeadFilter {
   to?: Date;
   /** The last (created_at, id) of the previous page. */
   after?: { createdAt: Date; id: string };
+  /** A manager operator's view: its own leads and the unassigned new ones it may claim. */
+  visibleTo?: string;
   limit: number;
 }
+
+/** Whether a manager operator (its managers row) may see a lead: its own, or an unassigned new one to claim. */
+export const leadVisibleTo = (lead: Pick<LeadRow, 'responsibleManagerId' | 'status'>, managerId: string) =>
+  lead.responsibleManagerId === managerId || (lead.responsibleManagerId === null && lead.status === 'new');
 
 const SELECT_COLUMNS = ['id', ...COLUMNS.map((c) => c[1])].join(', ');
 const toLead = (r: Record<string, unknown>): LeadRow => {
@@ -221,6 +227,8 @@ export class LeadsRepository {
           AND ($5::text IS NULL OR email = $5) AND ($6::timestamptz IS NULL OR created_at >= $6)
           AND ($7::timestamptz IS NULL OR created_at < $7)
           AND ($8::timestamptz IS NULL OR (created_at, id) < ($8, $9::uuid))
+          AND ($11::uuid IS NULL OR responsible_manager_id = $11
+               OR (responsible_manager_id IS NULL AND status = 'new'))
         ORDER BY created_at DESC, id DESC LIMIT $10`,
       [
         f.status ?? null,
@@ -233,6 +241,7 @@ export class LeadsRepository {
         f.after?.createdAt ?? null,
         f.after?.id ?? null,
         f.limit,
+        f.visibleTo ?? null,
       ],
     );
     return rows.map(toLead);
