@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--duration 60] [--connections 50,100] [--profile] [--no-floor] [--ingest-only]
+// npm run bench [-- --quick] [--erp-only | --no-erp] [--erp-offers N] [--duration 60] [--connections 50,100] [--profile] [--no-floor] [--ingest-only]
 //                [--auth-compare | --no-auth-compare] [--auth-duration S] [--auth-rounds N]
 //                [--telephony-only | --no-telephony] [--telephony-drain S] [--calls-in-progress N]
 //                [--repeat-callers SHARE] [--keep-db] [--no-pipeline]
@@ -32,6 +32,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { ensureStack, createDatabase } from '../../config/stack/stack.mjs';
 import { createCallMix, EXTENSIONS, KNOWN_CONTACTS, POOL } from './call-mix.mjs';
+import { erpMarkdown, runErpCatalog } from './erp-catalog.mjs';
 import { freePort, sleep, spawnLogged, stopProcess, waitHealthy } from '../support/processes.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -51,8 +52,9 @@ const AUTH_ONLY = args.includes('--auth-compare');
 const TELEPHONY_ONLY = args.includes('--telephony-only');
 const ACCESS_LOG_COMPARE_ONLY = args.includes('--access-log-compare-only');
 const ACCESS_LOG_SEARCH_ONLY = args.includes('--access-log-search-only');
+const ERP_ONLY = args.includes('--erp-only');
 // Any `--…-only` flag (and --auth-compare, which predates them) runs only the phases so named.
-const ONLY = AUTH_ONLY || TELEPHONY_ONLY || ACCESS_LOG_COMPARE_ONLY || ACCESS_LOG_SEARCH_ONLY;
+const ONLY = AUTH_ONLY || TELEPHONY_ONLY || ACCESS_LOG_COMPARE_ONLY || ACCESS_LOG_SEARCH_ONLY || ERP_ONLY;
 const PIPELINE = !ONLY && !args.includes('--no-pipeline');
 const AUTH_COMPARE = AUTH_ONLY || (!ONLY && !args.includes('--no-auth-compare'));
 const TELEPHONY = TELEPHONY_ONLY || (!ONLY && !args.includes('--no-telephony'));
@@ -65,6 +67,9 @@ const ACCESS_LOG_SEARCH =
   ACCESS_LOG_SEARCH_ONLY ||
   args.includes('--access-log-search') ||
   (!ONLY && !QUICK && !args.includes('--no-access-log-search'));
+/** Issue 15: the 1C catalog phase (test/bench/erp-catalog.mjs); --quick uploads a fifth of the catalog. */
+const ERP = ERP_ONLY || (!ONLY && !args.includes('--no-erp'));
+const ERP_OFFERS = Number(flag('erp-offers', QUICK ? 20_000 : 100_000));
 const TELEPHONY_CONNECTIONS = 100;
 /** Issue 5: a call-event mix merged end to end at this rate or more. */
 const TELEPHONY_TARGET = 2000;
@@ -122,7 +127,7 @@ async function startApp(app, env, name = app) {
     name,
     [join(ROOT, 'dist/apps', app, 'src/main.js')],
     env,
-    env.GATEWAY_PORT ?? env.WEBSITE_CONNECTOR_PORT ?? env.TELEPHONY_CONNECTOR_PORT,
+    env.GATEWAY_PORT ?? env.WEBSITE_CONNECTOR_PORT ?? env.TELEPHONY_CONNECTOR_PORT ?? env.ERP_CONNECTOR_PORT,
   );
 }
 
@@ -187,7 +192,7 @@ const stop = (proc) => stopProcess(proc);
  * A bench peer, issued like any real one (`cli peers create`): returns its bearer token. The rate limit is
  * the highest the contract allows, far above what one machine can send, so the quota never binds.
  */
-function createBenchPeer(env, { id = BENCH_PEER, kind = 'website', scopes = 'website.*' } = {}) {
+function createBenchPeer(env, { id = BENCH_PEER, kind = 'website', scopes = 'website.*', provider } = {}) {
   const argv = [
     join(ROOT, 'dist/apps/console/src/cli.js'),
     'peers',
@@ -203,6 +208,7 @@ function createBenchPeer(env, { id = BENCH_PEER, kind = 'website', scopes = 'web
     '--rate-limit',
     '10000000',
     '--json',
+    ...(provider ? ['--provider', provider] : []),
   ];
   return new Promise((resolve, reject) =>
     execFile(
@@ -1573,7 +1579,7 @@ function accessLogMarkdown({ compare: c, search: s }) {
 }
 
 function markdown(report) {
-  const { runs, authCompare: a, telephony: t, accessLog } = report;
+  const { runs, authCompare: a, telephony: t, erp, accessLog } = report;
   const lines = [
     `Benchmark ${report.date} — ${report.machine.cpus} cores (${report.machine.cpuModel}), Node ${report.machine.node}, ${report.mode} mode, ${report.totalSeconds} s in all`,
   ];
@@ -1591,6 +1597,7 @@ function markdown(report) {
     );
   }
   if (t) lines.push(...telephonyMarkdown(t));
+  if (erp) lines.push(...erpMarkdown(erp));
   if (a) {
     const row = (label, s) =>
       `| ${label} | ${s.acceptedPerSecond} | ${s.ackLatencyMs.p50} | ${s.ackLatencyMs.p99} | ${s.gatewayCpuPercent} | ${s.gatewayCpuMsPer1000} | ${s.errors} |`;
@@ -1629,6 +1636,7 @@ async function main() {
   let runs = [];
   let authCompare = null;
   let telephony = null;
+  let erp = null;
   const accessLog = { compare: null, search: null };
   try {
     // Also migrates the database (the CLI does before any peer command).
@@ -1638,6 +1646,20 @@ async function main() {
         : null;
     if (PIPELINE) runs = await runPipeline({ stack, ns, databaseUrl, appEnv, token });
     if (TELEPHONY) telephony = await runTelephony({ ns, databaseUrl, appEnv, secrets });
+    if (ERP)
+      erp = await runErpCatalog({
+        offers: ERP_OFFERS,
+        ns,
+        databaseUrl,
+        appEnv,
+        secrets,
+        startApp,
+        createPeer: createBenchPeer,
+        freePort,
+        procStats,
+        log,
+        logDir: join(ROOT, '.data', 'bench-logs'),
+      });
     if (AUTH_COMPARE) authCompare = await runAuthCompare({ stack, ns, appEnv, token });
     if (ACCESS_LOG_COMPARE)
       accessLog.compare = await runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token });
@@ -1645,7 +1667,7 @@ async function main() {
     if (ACCESS_LOG_SEARCH) accessLog.search = await runAccessLogSearch({ stack, ns, appEnv });
   } finally {
     // A failed cleanup (e.g. the broker went away) must not hide why the run failed.
-    await cleanup(stack, [ns, `${ns}x`, `${ns}t`, `${ns}l`, `${ns}s`], ns).catch((err) =>
+    await cleanup(stack, [ns, `${ns}x`, `${ns}t`, `${ns}e`, `${ns}l`, `${ns}s`], ns).catch((err) =>
       log(`cleanup failed: ${err.message}`),
     );
     await stack.stop();
@@ -1663,6 +1685,7 @@ async function main() {
     totalSeconds: Math.round((Date.now() - t0) / 1000),
     runs,
     telephony,
+    erp,
     authCompare,
     accessLog,
   };

@@ -42,6 +42,8 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** Decimal places of a number as JavaScript prints it, exponent form included (5e-324 has 324). */
 export function decimalPlaces(n: number): number {
+  // Whole numbers below 1e21 print without a fraction or exponent: most amounts and every quantity.
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return 0;
   const [mantissa, exponent] = String(n).split('e');
   return Math.max(0, (mantissa.split('.')[1]?.length ?? 0) - Number(exponent ?? 0));
 }
