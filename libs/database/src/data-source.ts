@@ -12,6 +12,7 @@ import { SecurityHardening1765200000000 } from './migrations/1765200000000-secur
 import { Erp1765600000000 } from './migrations/1765600000000-erp';
 import { Leads1765700000000 } from './migrations/1765700000000-leads';
 import { CrmChanges1765800000000 } from './migrations/1765800000000-crm-changes';
+import { PeerOrderEncoding1765975000000 } from './migrations/1765975000000-peer-order-encoding';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   Erp1765600000000,
   Leads1765700000000,
   CrmChanges1765800000000,
+  PeerOrderEncoding1765975000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {

@@ -18,7 +18,6 @@ import { renderOrders } from './sale-document';
 import { zipEntry, ZipRefused } from './zip-entry';
 
 export const SESSION_COOKIE = 'sb1c_session';
-const LEASE_SECONDS = 30;
 const SLICE = 64 * 1024;
 /** Spooled events awaiting broker confirms at once (catalog batches of FACTS_PER_BATCH facts each). */
 const MAX_EVENTS_IN_FLIGHT = 8;
@@ -209,7 +208,10 @@ export class ExchangeService {
     throw new ExchangeFailure(`unknown mode "${call.mode}" for type=${call.type}`, 'VALIDATION_FAILED');
   }
 
+  /** The peer's own setting (PATCH /v1/admin/peers/:id `orderEncoding`), else the configuration's. */
   private orderEncoding(peerId: string): 'windows-1251' | 'utf-8' {
+    const own = this.directory.peer(peerId)?.orderEncoding;
+    if (own) return own;
     const configured = this.config.erp.orderEncodings[peerId];
     return configured === 'utf-8' || configured === 'windows-1251'
       ? configured
@@ -235,7 +237,7 @@ export class ExchangeService {
     let imp = await this.store.importOf(session, peer.id, filename);
     if (imp.state === 'pending' || imp.state === 'running') {
       let job = this.running.get(imp.id);
-      if (!job && (await this.store.claim(imp.id, LEASE_SECONDS))) {
+      if (!job && (await this.store.claim(imp.id, this.config.erp.importLeaseSeconds))) {
         job = this.run(imp, peer, source, filename, type).finally(() => this.running.delete(imp.id));
         this.running.set(imp.id, job);
       }
@@ -284,11 +286,12 @@ export class ExchangeService {
     type: 'catalog' | 'sale',
   ): Promise<void> {
     let processed = 0;
+    const lease = this.config.erp.importLeaseSeconds;
     const beat = setInterval(
       () => {
-        void this.store.heartbeat(imp.id, LEASE_SECONDS, processed).catch(() => undefined);
+        void this.store.heartbeat(imp.id, lease, processed).catch(() => undefined);
       },
-      (LEASE_SECONDS * 1000) / 3,
+      (lease * 1000) / 3,
     );
     const spool = await new EventSpool().open();
     const startedAt = Date.now();
