@@ -312,42 +312,46 @@ describe('erp: 1C CommerceML exchange', () => {
     const roomy = { ERP_MAX_UPLOAD_BYTES: '100000000', ERP_IMPORT_LEASE_SECONDS: '2' };
     await sys.app('gateway').kill('SIGTERM');
     await sys.startApp('gateway', roomy);
-    const cookie = await session('onec-gen');
-    await upload('onec-gen', cookie, 'lease.zip', file, 3);
-    const first = await call('onec-gen', 'type=catalog&mode=import&filename=import.xml', { cookie });
-    expect(first.lines[0]).toBe('progress');
-    const [running] = await sys.sql<{ state: string }>(
-      `SELECT state FROM erp_imports WHERE filename = 'import.xml' AND peer_id = 'onec-gen' ORDER BY id DESC LIMIT 1`,
-    );
-    expect(running.state).toBe('running');
-    // The replica holding the lease dies (no shutdown hook runs); another one answers 1C's next calls.
-    await sys.app('gateway').kill('SIGKILL');
-    await sys.startApp('gateway', roomy);
-    expect((await runImport('onec-gen', cookie, 'import.xml'))[0]).toBe('success');
-    const counted = await eventually(async () => {
-      const [r] = await sys.sql<{ n: string }>(
-        `SELECT count(*) AS n FROM products WHERE peer_id = 'onec-gen' AND external_id LIKE 'lease-%'`,
+    try {
+      const cookie = await session('onec-gen');
+      await upload('onec-gen', cookie, 'lease.zip', file, 3);
+      const first = await call('onec-gen', 'type=catalog&mode=import&filename=import.xml', { cookie });
+      expect(first.lines[0]).toBe('progress');
+      const [running] = await sys.sql<{ state: string }>(
+        `SELECT state FROM erp_imports WHERE filename = 'import.xml' AND peer_id = 'onec-gen' ORDER BY id DESC LIMIT 1`,
       );
-      return Number(r.n) === big.length;
-    }, 60_000);
-    expect(counted).toBe(true);
-    // Effectively once: each of the file's 40 batches (500 facts each) applied exactly once, whichever process
-    // published it and however often.
-    const [imp] = await sys.sql<{ id: string; state: string; events: number }>(
-      `SELECT id::text, state, events FROM erp_imports WHERE filename = 'import.xml' AND peer_id = 'onec-gen'
-        ORDER BY id DESC LIMIT 1`,
-    );
-    expect(imp).toMatchObject({ state: 'done', events: 40 });
-    const applied = await eventually(async () => {
-      const [r] = await sys.sql<{ n: string }>(
-        `SELECT count(*) AS n FROM processed_events WHERE peer_id = 'onec-gen' AND idempotency_key LIKE $1`,
-        [`catalog-batch:1c-${imp.id}:%`],
+      expect(running.state).toBe('running');
+      // The replica holding the lease dies (no shutdown hook runs); another one answers 1C's next calls.
+      await sys.app('gateway').kill('SIGKILL');
+      await sys.startApp('gateway', roomy);
+      expect((await runImport('onec-gen', cookie, 'import.xml'))[0]).toBe('success');
+      const counted = await eventually(async () => {
+        const [r] = await sys.sql<{ n: string }>(
+          `SELECT count(*) AS n FROM products WHERE peer_id = 'onec-gen' AND external_id LIKE 'lease-%'`,
+        );
+        return Number(r.n) === big.length;
+      }, 60_000);
+      expect(counted).toBe(true);
+      // Effectively once: each of the file's 40 batches (500 facts each) applied exactly once, whichever process
+      // published it and however often.
+      const [imp] = await sys.sql<{ id: string; state: string; events: number }>(
+        `SELECT i.id::text, i.state, i.events FROM erp_imports i WHERE i.filename = 'import.xml' AND i.peer_id = 'onec-gen'
+          ORDER BY i.id DESC LIMIT 1`,
       );
-      return Number(r.n) === 40;
-    });
-    expect(applied).toBe(true);
-    await sys.app('gateway').kill('SIGTERM');
-    await sys.startApp('gateway');
+      expect(imp).toMatchObject({ state: 'done', events: 40 });
+      const applied = await eventually(async () => {
+        const [r] = await sys.sql<{ n: string }>(
+          `SELECT count(*) AS n FROM processed_events WHERE peer_id = 'onec-gen' AND idempotency_key LIKE $1`,
+          [`catalog-batch:1c-${imp.id}:%`],
+        );
+        return Number(r.n) === 40;
+      });
+      expect(applied).toBe(true);
+    } finally {
+      // The suite's own limits again for the tests after this one.
+      await sys.app('gateway').kill('SIGTERM');
+      await sys.startApp('gateway');
+    }
   });
 
   it('uploads a file once with the operator CLI (erp import FILE --peer ID)', async () => {
@@ -444,7 +448,8 @@ describe('erp: 1C CommerceML exchange', () => {
     // The gateway hears of the change by LISTEN/NOTIFY.
     const genCookie = await session('onec-gen', 'sale');
     const heard = await eventually(
-      async () => (await call('onec-gen', 'type=sale&mode=query', { cookie: genCookie })).type.includes('utf-8'),
+      async () =>
+        (await call('onec-gen', 'type=sale&mode=query', { cookie: genCookie })).type.includes('utf-8'),
       10_000,
     );
     expect(heard).toBe(true);
