@@ -60,7 +60,10 @@ export function generateCatalog(count) {
     `<Группы>${groups.join('')}</Группы><Свойства><Свойство><Ид>${guid('p', 0)}</Ид><Наименование>Цвет</Наименование>` +
     `<ТипЗначений>Справочник</ТипЗначений><ВариантыЗначений>` +
     ['Чёрный', 'Белый', 'Красный', 'Синий']
-      .map((v, i) => `<Справочник><ИдЗначения>${guid('pv', i)}</ИдЗначения><Значение>${v}</Значение></Справочник>`)
+      .map(
+        (v, i) =>
+          `<Справочник><ИдЗначения>${guid('pv', i)}</ИдЗначения><Значение>${v}</Значение></Справочник>`,
+      )
       .join('') +
     `</ВариантыЗначений></Свойство></Свойства></Классификатор>\n` +
     `<Каталог СодержитТолькоИзменения="false"><Ид>${guid('c', 0)}</Ид><ИдКлассификатора>${guid('c', 0)}</ИдКлассификатора>` +
@@ -110,7 +113,9 @@ export function generateCatalog(count) {
           `<ТипЦены><Ид>${t.id}</Ид><Наименование>${t.name}</Наименование><Валюта>RUB</Валюта></ТипЦены>`,
       ).join('') +
       `</ТипыЦен><Склады>` +
-      WAREHOUSES.map((w) => `<Склад><Ид>${w.id}</Ид><Наименование>${w.name}</Наименование></Склад>`).join('') +
+      WAREHOUSES.map((w) => `<Склад><Ид>${w.id}</Ид><Наименование>${w.name}</Наименование></Склад>`).join(
+        '',
+      ) +
       `</Склады><Предложения>\n` +
       offers.join('') +
       `</Предложения></ПакетПредложений></КоммерческаяИнформация>\n`,
@@ -214,10 +219,14 @@ export async function runErpCatalog({
 
     // The PostgreSQL backends of this database (the apps' pools live through the phase).
     const backends = async () =>
-      (await db.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).rows.map((r) => r.pid);
+      (await db.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).rows.map(
+        (r) => r.pid,
+      );
     const pg0 = new Map((await backends()).map((pid) => [pid, procStats(pid)?.cpuSeconds ?? 0]));
     const peak = Object.fromEntries(Object.keys(procs).map((n) => [n, 0]));
-    const cpu0 = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)?.cpuSeconds ?? 0]));
+    const cpu0 = Object.fromEntries(
+      Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)?.cpuSeconds ?? 0]),
+    );
     sampler = setInterval(() => {
       for (const [n, p] of Object.entries(procs)) peak[n] = Math.max(peak[n], procStats(p.pid)?.rss ?? 0);
     }, 200);
@@ -263,17 +272,28 @@ export async function runErpCatalog({
     const doneAt = Date.now();
     clearInterval(sampler);
     let postgresCpu = 0;
-    for (const pid of await backends()) postgresCpu += (procStats(pid)?.cpuSeconds ?? 0) - (pg0.get(pid) ?? 0);
+    for (const pid of await backends())
+      postgresCpu += (procStats(pid)?.cpuSeconds ?? 0) - (pg0.get(pid) ?? 0);
     const seconds = (doneAt - startedAt) / 1000;
     const cpu = Object.fromEntries(
       Object.entries(procs).map(([n, p]) => [n, +((procStats(p.pid)?.cpuSeconds ?? 0) - cpu0[n]).toFixed(1)]),
     );
     cpu.postgres = +postgresCpu.toFixed(1);
     // The machine-independent figure: CPU per 1000 offers, per process (a loaded machine stretches wall time).
-    const cpuMsPer1000 = Object.fromEntries(Object.entries(cpu).map(([n, c]) => [n, Math.round((c * 1e6) / offers)]));
-    const imports = [...readFileSync(gatewayLog, 'utf8').matchAll(/"message":"[^"]*: ([\w.]+) imported, (\d+) events, (\d+) elements; parse ([\d.]+) s, publish ([\d.]+) s"/g)].map(
-      (m) => ({ file: m[1], events: +m[2], elements: +m[3], parseSeconds: +m[4], publishSeconds: +m[5] }),
+    const cpuMsPer1000 = Object.fromEntries(
+      Object.entries(cpu).map(([n, c]) => [n, Math.round((c * 1e6) / offers)]),
     );
+    const imports = [
+      ...readFileSync(gatewayLog, 'utf8').matchAll(
+        /"message":"[^"]*: ([\w.]+) imported, (\d+) events, (\d+) elements; parse ([\d.]+) s, publish ([\d.]+) s"/g,
+      ),
+    ].map((m) => ({
+      file: m[1],
+      events: +m[2],
+      elements: +m[3],
+      parseSeconds: +m[4],
+      publishSeconds: +m[5],
+    }));
     const result = {
       offers,
       xmlMB: +((importXml.length + offersXml.length) / 2 ** 20).toFixed(1),
@@ -318,7 +338,8 @@ export function erpMarkdown(e) {
     `| ${e.offersPerSecond} | ${e.seconds} | ${e.timeline.uploadSeconds} | ${e.timeline.importXmlSuccessSeconds} | ${e.timeline.offersXmlSuccessSeconds} | ${e.cpuSeconds.gateway} / ${e.peakRssMB.gateway} | ${e.cpuSeconds['erp-connector']} / ${e.peakRssMB['erp-connector']} | ${e.cpuSeconds.postgres} | ${e.cpuMsPer1000Offers.gateway} / ${e.cpuMsPer1000Offers['erp-connector']} / ${e.cpuMsPer1000Offers.postgres} | ${e.progressAnswers} | ${e.load.join(' ')} |`,
     '',
     ...e.imports.map(
-      (i) => `- gateway, ${i.file}: ${i.elements} elements → ${i.events} events; parse ${i.parseSeconds} s, publish ${i.publishSeconds} s`,
+      (i) =>
+        `- gateway, ${i.file}: ${i.elements} elements → ${i.events} events; parse ${i.parseSeconds} s, publish ${i.publishSeconds} s`,
     ),
     '',
     `Target ≥ ${e.target} offers/s with each app ≤ ${e.rssLimitMB} MB RSS: ${e.pass ? 'PASS' : 'FAIL'}.`,

@@ -124,7 +124,7 @@ export class XmlStream {
         this.fail(`nesting deeper than ${this.limits.maxDepth} levels`, true);
         return;
       }
-      const attrs = localAttributes(tag.attributes as Record<string, string>);
+      const attrs = localAttributes(tag.attributes);
       this.onOpen(name, attrs, this.path);
       if (this.stack.length > 0 || this.capture(this.path)) {
         if (++this.captured > this.limits.maxCapturedNodes) {

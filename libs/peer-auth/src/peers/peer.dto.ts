@@ -18,7 +18,14 @@ import {
   IsBoolean,
 } from 'class-validator';
 import { parseCidr } from './ip-allowlist';
-import { ORDER_ENCODINGS, PEER_ID, PEER_KINDS, PEER_PROVIDERS, PEER_STATUSES, TEST_DELIVERIES } from './model';
+import {
+  ORDER_ENCODINGS,
+  PEER_ID,
+  PEER_KINDS,
+  PEER_PROVIDERS,
+  PEER_STATUSES,
+  TEST_DELIVERIES,
+} from './model';
 import type { OrderEncoding, PeerKind, PeerProvider, PeerStatus, TestDeliveries } from './model';
 import { SCOPE } from './scopes';
 

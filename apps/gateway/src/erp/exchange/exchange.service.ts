@@ -349,20 +349,21 @@ export class ExchangeService {
   /** Publishes the spooled events, a window of them awaiting broker confirms at a time. */
   private async publishSpool(spool: EventSpool, progress: (published: number) => void): Promise<void> {
     const inFlight = new Set<Promise<unknown>>();
-    let failed: unknown = null;
+    // The first publish that failed (broker gone, unconfirmed): no more are sent, and the import fails.
+    const failed: { error: Error | null } = { error: null };
     let published = 0;
     for await (const { head, body } of spool.events()) {
-      if (failed) break;
+      if (failed.error) break;
       const sent = this.ingest.publishBytes(head, body).then(
         () => progress(++published),
-        (err: unknown) => (failed ??= err),
+        (err: unknown) => (failed.error ??= err instanceof Error ? err : new Error(String(err))),
       );
       inFlight.add(sent);
       void sent.finally(() => inFlight.delete(sent));
       if (inFlight.size >= MAX_EVENTS_IN_FLIGHT) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
-    if (failed) throw failed;
+    if (failed.error) throw failed.error;
   }
 
   /** Reads the file once: maps, validates and spools its events; throws (having published nothing) on the first problem. */
