@@ -258,7 +258,8 @@ export async function runErpCatalog({
     }
     const want = { products: offers, prices: offers * priceTypes, stock: offers };
     let have;
-    for (const deadline = Date.now() + 600_000; ; await sleep(100)) {
+    // A loaded machine stretches this: 10 min plus 1 s per 100 offers.
+    for (const deadline = Date.now() + 600_000 + offers * 10; ; await sleep(100)) {
       const { rows } = await db.query(
         `SELECT (SELECT count(*) FROM products WHERE peer_id = $1)::int AS products,
                 (SELECT count(*) FROM product_prices WHERE peer_id = $1)::int AS prices,
@@ -267,7 +268,7 @@ export async function runErpCatalog({
       );
       have = rows[0];
       if (have.products >= want.products && have.prices >= want.prices && have.stock >= want.stock) break;
-      if (Date.now() > deadline) throw new Error(`erp: rows after 10 min: ${JSON.stringify(have)}`);
+      if (Date.now() > deadline) throw new Error(`erp: rows when time ran out: ${JSON.stringify(have)}`);
     }
     const doneAt = Date.now();
     clearInterval(sampler);
