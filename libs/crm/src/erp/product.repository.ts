@@ -40,10 +40,11 @@ export type WriteOutcome = 'created' | 'updated' | 'stale';
  * Products, prices and stock: every write is one set-based statement guarded by the ERP's version, so any
  * order of delivery ends in the newest state, and re-applying a state changes no data (updated_at moves only
  * when a value changed). Rows are keyed by (peer, external id); the caller passes one row per key.
- * The rows travel as ONE jsonb parameter (jsonb_to_recordset) rather than a text[] per column: node-postgres
- * escapes every array element in JavaScript (a product's properties were JSON escaped again inside a text[]),
- * which was a fifth of the erp-connector's CPU on a 1C catalog; JSON.stringify is native. Numbers stay exact
- * (a JSON number is read as numeric).
+ * Products travel as ONE jsonb parameter (jsonb_to_recordset) rather than a text[] per column: node-postgres
+ * escapes every array element in JavaScript, and a product's group path and properties were JSON escaped again
+ * inside a text[]; measured, the same PostgreSQL CPU and 35-55 % less Node CPU. Prices, stock and levels (flat
+ * columns) stay unnest: there jsonb cost PostgreSQL ~20 % more CPU for ~25 % less in Node, and PostgreSQL is the
+ * one that does not scale out.
  */
 const UPSERT_PRODUCTS = `
 INSERT INTO products AS p (peer_id, external_id, sku, name, group_path, unit, barcode, properties, active, version)
@@ -66,9 +67,8 @@ RETURNING external_id, peer_id, (xmax = 0) AS inserted`;
 const UPSERT_PRICES = `
 INSERT INTO product_prices AS p (peer_id, product_external_id, price_type, price_type_name, currency, value, unit,
                                  version)
-SELECT * FROM jsonb_to_recordset($1::jsonb)
-    AS x(peer_id text, product_external_id text, price_type text, price_type_name text, currency text,
-         value numeric, unit text, version bigint)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::text[],
+                     $8::bigint[])
 ON CONFLICT (peer_id, product_external_id, price_type) DO UPDATE SET
   price_type_name = EXCLUDED.price_type_name, currency = EXCLUDED.currency, value = EXCLUDED.value,
   unit = EXCLUDED.unit, version = EXCLUDED.version,
@@ -81,9 +81,8 @@ RETURNING product_external_id, peer_id, (xmax = 0) AS inserted`;
 const UPSERT_STOCK = `
 INSERT INTO product_stock AS s (peer_id, product_external_id, total, version)
 SELECT peer_id, product_external_id, total, version
-  FROM ROWS FROM (jsonb_to_recordset($1::jsonb)
-                  AS (peer_id text, product_external_id text, total numeric, version bigint)) WITH ORDINALITY
-    AS x(peer_id, product_external_id, total, version, idx)
+  FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::bigint[])
+    AS x(idx, peer_id, product_external_id, total, version)
  ORDER BY idx
 ON CONFLICT (peer_id, product_external_id) DO UPDATE SET
   total = EXCLUDED.total, version = EXCLUDED.version,
@@ -98,8 +97,7 @@ DELETE FROM stock_levels l USING unnest($1::text[], $2::text[]) AS w(peer_id, pr
 
 const INSERT_LEVELS = `
 INSERT INTO stock_levels (peer_id, product_external_id, warehouse_id, warehouse_name, quantity)
-SELECT * FROM jsonb_to_recordset($1::jsonb)
-    AS x(peer_id text, product_external_id text, warehouse_id text, warehouse_name text, quantity numeric)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[])
 ON CONFLICT (peer_id, product_external_id, warehouse_id) DO UPDATE SET
   warehouse_name = EXCLUDED.warehouse_name, quantity = EXCLUDED.quantity`;
 
@@ -141,18 +139,14 @@ export class ProductRepository {
     if (rows.length === 0) return products.map(() => 'stale');
     const written: Array<{ peer_id: string; product_external_id: string; inserted: boolean }> =
       await em.query(UPSERT_PRICES, [
-        JSON.stringify(
-          rows.map((r) => ({
-            peer_id: r.peerId,
-            product_external_id: r.productExternalId,
-            price_type: r.priceType,
-            price_type_name: r.priceTypeName,
-            currency: r.currency,
-            value: r.value,
-            unit: r.unit,
-            version: r.version,
-          })),
-        ),
+        rows.map((r) => r.peerId),
+        rows.map((r) => r.productExternalId),
+        rows.map((r) => r.priceType),
+        rows.map((r) => r.priceTypeName),
+        rows.map((r) => r.currency),
+        rows.map((r) => r.value),
+        rows.map((r) => r.unit),
+        rows.map((r) => r.version),
       ]);
     return outcomes(
       products.map((p) => p.key),
@@ -164,14 +158,11 @@ export class ProductRepository {
     if (rows.length === 0) return [];
     const written: Array<{ peer_id: string; product_external_id: string; inserted: boolean }> =
       await em.query(UPSERT_STOCK, [
-        JSON.stringify(
-          rows.map((r) => ({
-            peer_id: r.peerId,
-            product_external_id: r.productExternalId,
-            total: r.total,
-            version: r.version,
-          })),
-        ),
+        rows.map((_, i) => i),
+        rows.map((r) => r.peerId),
+        rows.map((r) => r.productExternalId),
+        rows.map((r) => r.total),
+        rows.map((r) => r.version),
       ]);
     const keys = new Set(written.map((w) => `${w.peer_id}:${w.product_external_id}`));
     const replaced = written.filter((w) => !w.inserted);
@@ -188,15 +179,11 @@ export class ProductRepository {
       );
     if (levels.length > 0) {
       await em.query(INSERT_LEVELS, [
-        JSON.stringify(
-          levels.map((l) => ({
-            peer_id: l.peerId,
-            product_external_id: l.productExternalId,
-            warehouse_id: l.warehouseId,
-            warehouse_name: l.warehouseName,
-            quantity: l.quantity,
-          })),
-        ),
+        levels.map((l) => l.peerId),
+        levels.map((l) => l.productExternalId),
+        levels.map((l) => l.warehouseId),
+        levels.map((l) => l.warehouseName),
+        levels.map((l) => l.quantity),
       ]);
     }
     return outcomes(
