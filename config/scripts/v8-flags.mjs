@@ -3,8 +3,11 @@
 // values). Left to its defaults V8 grows the young generation and collects old space lazily: a gateway under
 // 50-100 connections reached 365 MB RSS without holding more live data than at rest. A 16 MB semi-space and a
 // 160 MB old-space cap keep each app near 150-180 MB (issue 20's budget: 200 MB) at a small GC cost; see the README
-// (Performance & reliability) for the measurement.
-export const APP_V8_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=160'];
+// (Performance & reliability) for the measurement. The values live in v8-flags.json so that the e2e harness
+// (test/e2e/support/system.ts, CommonJS under jest) reads the very same list.
+import { readFileSync } from 'node:fs';
+
+export const APP_V8_FLAGS = JSON.parse(readFileSync(new URL('./v8-flags.json', import.meta.url), 'utf8'));
 
 const APP_MAIN = /(^|[\\/])dist[\\/]apps[\\/][^\\/]+[\\/]src[\\/]main\.js$/;
 

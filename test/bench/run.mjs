@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--duration 60] [--connections 50,100] [--profile] [--no-floor] [--ingest-only]
+// npm run bench [-- --quick] [--erp-only | --no-erp] [--erp-offers N] [--duration 60] [--connections 50,100] [--profile] [--no-floor] [--ingest-only]
 //                [--auth-compare | --no-auth-compare] [--auth-duration S] [--auth-rounds N]
 //                [--telephony-only | --no-telephony] [--telephony-drain S] [--calls-in-progress N]
 //                [--repeat-callers SHARE] [--keep-db] [--no-pipeline]
@@ -41,6 +41,7 @@ import { ensureStack, createDatabase } from '../../config/stack/stack.mjs';
 import { createCallMix, EXTENSIONS, KNOWN_CONTACTS, POOL } from './call-mix.mjs';
 import { outboundMarkdown, runOutbound } from './outbound.mjs';
 import { createLeadMix } from './lead-mix.mjs';
+import { erpMarkdown, runErpCatalog } from './erp-catalog.mjs';
 import { freePort, sleep, spawnLogged, stopProcess, waitHealthy } from '../support/processes.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -62,6 +63,7 @@ const ACCESS_LOG_COMPARE_ONLY = args.includes('--access-log-compare-only');
 const ACCESS_LOG_SEARCH_ONLY = args.includes('--access-log-search-only');
 const OUTBOUND_ONLY = args.includes('--outbound-only');
 const LEADS_ONLY = args.includes('--leads-only');
+const ERP_ONLY = args.includes('--erp-only');
 // Any `--…-only` flag (and --auth-compare, which predates them) runs only the phases so named.
 const ONLY =
   AUTH_ONLY ||
@@ -69,7 +71,8 @@ const ONLY =
   ACCESS_LOG_COMPARE_ONLY ||
   ACCESS_LOG_SEARCH_ONLY ||
   OUTBOUND_ONLY ||
-  LEADS_ONLY;
+  LEADS_ONLY ||
+  ERP_ONLY;
 // Issue 16: outbound webhooks to a local sink (on by default, quick included).
 const OUTBOUND = OUTBOUND_ONLY || (!ONLY && !args.includes('--no-outbound'));
 const OUTBOUND_CHANGES = Number(flag('outbound-changes', QUICK ? 10_000 : 30_000));
@@ -94,6 +97,9 @@ const LEADS_CONNECTIONS = 100;
 const LEADS_TARGET = 1500;
 const LEAD_PEER = 'bench-forms';
 const LEAD_CONSUMER = 'website-connector:leads';
+/** Issue 15: the 1C catalog phase (test/bench/erp-catalog.mjs); --quick uploads a fifth of the catalog. */
+const ERP = ERP_ONLY || (!ONLY && !args.includes('--no-erp'));
+const ERP_OFFERS = Number(flag('erp-offers', QUICK ? 20_000 : 100_000));
 const TELEPHONY_CONNECTIONS = 100;
 /** Issue 5: a call-event mix merged end to end at this rate or more. */
 const TELEPHONY_TARGET = 2000;
@@ -212,7 +218,7 @@ const stop = (proc) => stopProcess(proc);
  * A bench peer, issued like any real one (`cli peers create`): returns its bearer token. The rate limit is
  * the highest the contract allows, far above what one machine can send, so the quota never binds.
  */
-function createBenchPeer(env, { id = BENCH_PEER, kind = 'website', scopes = 'website.*' } = {}) {
+function createBenchPeer(env, { id = BENCH_PEER, kind = 'website', scopes = 'website.*', provider } = {}) {
   const argv = [
     join(ROOT, 'dist/apps/console/src/cli.js'),
     'peers',
@@ -228,6 +234,7 @@ function createBenchPeer(env, { id = BENCH_PEER, kind = 'website', scopes = 'web
     '--rate-limit',
     '10000000',
     '--json',
+    ...(provider ? ['--provider', provider] : []),
   ];
   return new Promise((resolve, reject) =>
     execFile(
@@ -1898,7 +1905,7 @@ function leadsMarkdown(l) {
 }
 
 function markdown(report) {
-  const { runs, authCompare: a, telephony: t, accessLog, leads } = report;
+  const { runs, authCompare: a, telephony: t, erp, accessLog, leads } = report;
   const lines = [
     `Benchmark ${report.date} — ${report.machine.cpus} cores (${report.machine.cpuModel}), Node ${report.machine.node}, ${report.mode} mode, ${report.totalSeconds} s in all`,
   ];
@@ -1917,6 +1924,7 @@ function markdown(report) {
   }
   if (t) lines.push(...telephonyMarkdown(t));
   if (leads) lines.push(...leadsMarkdown(leads));
+  if (erp) lines.push(...erpMarkdown(erp));
   if (a) {
     const row = (label, s) =>
       `| ${label} | ${s.acceptedPerSecond} | ${s.ackLatencyMs.p50} | ${s.ackLatencyMs.p99} | ${s.gatewayCpuPercent} | ${s.gatewayCpuMsPer1000} | ${s.errors} |`;
@@ -1956,6 +1964,7 @@ async function main() {
   let authCompare = null;
   let telephony = null;
   let leads = null;
+  let erp = null;
   const accessLog = { compare: null, search: null };
   let outbound = null;
   try {
@@ -1967,6 +1976,20 @@ async function main() {
     if (PIPELINE) runs = await runPipeline({ stack, ns, databaseUrl, appEnv, token });
     if (TELEPHONY) telephony = await runTelephony({ ns, databaseUrl, appEnv, secrets });
     if (LEADS) leads = await runLeads({ ns, databaseUrl, appEnv, secrets });
+    if (ERP)
+      erp = await runErpCatalog({
+        offers: ERP_OFFERS,
+        ns,
+        databaseUrl,
+        appEnv,
+        secrets,
+        startApp,
+        createPeer: createBenchPeer,
+        freePort,
+        procStats,
+        log,
+        logDir: join(ROOT, '.data', 'bench-logs'),
+      });
     if (AUTH_COMPARE) authCompare = await runAuthCompare({ stack, ns, appEnv, token });
     if (ACCESS_LOG_COMPARE)
       accessLog.compare = await runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token });
@@ -1986,7 +2009,7 @@ async function main() {
     if (ACCESS_LOG_SEARCH) accessLog.search = await runAccessLogSearch({ stack, ns, appEnv });
   } finally {
     // A failed cleanup (e.g. the broker went away) must not hide why the run failed.
-    await cleanup(stack, [ns, `${ns}x`, `${ns}t`, `${ns}l`, `${ns}s`, `${ns}w`], ns).catch((err) =>
+    await cleanup(stack, [ns, `${ns}x`, `${ns}t`, `${ns}l`, `${ns}s`, `${ns}w`, `${ns}e`], ns).catch((err) =>
       log(`cleanup failed: ${err.message}`),
     );
     await stack.stop();
@@ -2005,6 +2028,7 @@ async function main() {
     runs,
     telephony,
     leads,
+    erp,
     authCompare,
     accessLog,
     outbound,

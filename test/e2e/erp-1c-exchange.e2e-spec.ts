@@ -302,6 +302,58 @@ describe('erp: 1C CommerceML exchange', () => {
     expect(row).toEqual({ name: 'После перезапуска' });
   });
 
+  it('an import whose gateway process dies mid-parse is taken over by another process once its lease lapses', async () => {
+    // A catalog big enough that parsing outlasts the first import step (0.1 s), zipped as 1C sends it.
+    const big = Array.from({ length: 20_000 }, (_, i) => ({
+      id: `lease-${String(i).padStart(5, '0')}`,
+      name: `Товар аренды ${i}`,
+    }));
+    const file = await zip({ 'import.xml': catalog(big, true) });
+    const roomy = { ERP_MAX_UPLOAD_BYTES: '100000000', ERP_IMPORT_LEASE_SECONDS: '2' };
+    await sys.app('gateway').kill('SIGTERM');
+    await sys.startApp('gateway', roomy);
+    try {
+      const cookie = await session('onec-gen');
+      await upload('onec-gen', cookie, 'lease.zip', file, 3);
+      const first = await call('onec-gen', 'type=catalog&mode=import&filename=import.xml', { cookie });
+      expect(first.lines[0]).toBe('progress');
+      const [running] = await sys.sql<{ state: string }>(
+        `SELECT state FROM erp_imports WHERE filename = 'import.xml' AND peer_id = 'onec-gen' ORDER BY id DESC LIMIT 1`,
+      );
+      expect(running.state).toBe('running');
+      // The replica holding the lease dies (no shutdown hook runs); another one answers 1C's next calls.
+      await sys.app('gateway').kill('SIGKILL');
+      await sys.startApp('gateway', roomy);
+      expect((await runImport('onec-gen', cookie, 'import.xml'))[0]).toBe('success');
+      const counted = await eventually(async () => {
+        const [r] = await sys.sql<{ n: string }>(
+          `SELECT count(*) AS n FROM products WHERE peer_id = 'onec-gen' AND external_id LIKE 'lease-%'`,
+        );
+        return Number(r.n) === big.length;
+      }, 60_000);
+      expect(counted).toBe(true);
+      // Effectively once: each of the file's 40 batches (500 facts each) applied exactly once, whichever process
+      // published it and however often.
+      const [imp] = await sys.sql<{ id: string; state: string; events: number }>(
+        `SELECT i.id::text, i.state, i.events FROM erp_imports i WHERE i.filename = 'import.xml' AND i.peer_id = 'onec-gen'
+          ORDER BY i.id DESC LIMIT 1`,
+      );
+      expect(imp).toMatchObject({ state: 'done', events: 40 });
+      const applied = await eventually(async () => {
+        const [r] = await sys.sql<{ n: string }>(
+          `SELECT count(*) AS n FROM processed_events WHERE peer_id = 'onec-gen' AND idempotency_key LIKE $1`,
+          [`catalog-batch:1c-${imp.id}:%`],
+        );
+        return Number(r.n) === 40;
+      });
+      expect(applied).toBe(true);
+    } finally {
+      // The suite's own limits again for the tests after this one.
+      await sys.app('gateway').kill('SIGTERM');
+      await sys.startApp('gateway');
+    }
+  });
+
   it('uploads a file once with the operator CLI (erp import FILE --peer ID)', async () => {
     const dir = join(ROOT, '.data', 'test-logs');
     mkdirSync(dir, { recursive: true });
@@ -378,7 +430,7 @@ describe('erp: 1C CommerceML exchange', () => {
     expect(afterCount).toBe(before);
   });
 
-  it('sends site orders in the peer encoding until success, and takes 1C order states back', async () => {
+  it('sends site orders in the peer encoding (config or peer setting) until success, and takes 1C order states back', async () => {
     const o = order();
     expect((await sys.post('/v1/website/orders', o)).status).toBe(202);
     const deal = await eventually(async () => {
@@ -387,9 +439,24 @@ describe('erp: 1C CommerceML exchange', () => {
       ]);
       return d;
     });
+    // The encoding as a peer setting (over the configured default, windows-1251); an unknown one is refused.
+    const refused = await sys.consoleCall('PATCH', '/v1/admin/peers/onec-gen', { orderEncoding: 'koi8-r' });
+    expect(refused.status).toBe(400);
+    const patched = await sys.consoleCall('PATCH', '/v1/admin/peers/onec-gen', { orderEncoding: 'utf-8' });
+    expect(patched.status).toBe(200);
+    expect(patched.body.orderEncoding).toBe('utf-8');
+    // The gateway hears of the change by LISTEN/NOTIFY.
+    const genCookie = await session('onec-gen', 'sale');
+    const heard = await eventually(
+      async () =>
+        (await call('onec-gen', 'type=sale&mode=query', { cookie: genCookie })).type.includes('utf-8'),
+      10_000,
+    );
+    expect(heard).toBe(true);
     for (const [peer, encoding] of [
       ['onec', 'windows-1251'],
       ['onec-utf8', 'utf-8'],
+      ['onec-gen', 'utf-8'],
     ] as const) {
       const cookie = await session(peer, 'sale');
       const q1 = await call(peer, 'type=sale&mode=query', { cookie });

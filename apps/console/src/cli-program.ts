@@ -98,6 +98,10 @@ function peerFieldOptions(cmd: Command, creating: boolean): Command {
       '--test-deliveries <mode>',
       "provider test notifications: 'mark' (stored with test: true, the default) or 'drop' (answered 200, not stored)",
     )
+    .option(
+      '--order-encoding <encoding>',
+      "a 1C peer's encoding of its orders (sale&mode=query): windows-1251, utf-8, or 'default' (the configured one)",
+    )
     .option('--signing-secret <secret>', "the provider's webhook signing secret (stored encrypted)")
     .option(
       '--signing-secret-stdin',

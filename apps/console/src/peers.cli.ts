@@ -43,6 +43,7 @@ function peerFields(v: FlagValues): Record<string, unknown> {
     status: s('status'),
     timezone: s('timezone'),
     testDeliveries: s('test-deliveries'),
+    orderEncoding: s('order-encoding') === 'default' ? null : s('order-encoding'),
     allowUrlCredentials: bool(s('allow-url-credentials')),
     signingSecret,
     expiresInDays: num(s('expires-in-days')),

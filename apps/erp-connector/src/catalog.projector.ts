@@ -15,6 +15,26 @@ import { BatchingInbox, BatchItem, Inbox } from '@switchboard/database';
 import { EntityManager } from 'typeorm';
 
 export const CATALOG_CONSUMER = 'erp-connector';
+/** Catalog batches applied concurrently: two keep PostgreSQL busy while the next one is parsed and validated. */
+const CATALOG_BATCHES_AT_ONCE = 2;
+
+/** A counting semaphore: acquire() waits (FIFO) while all slots are taken. */
+class Slots {
+  private readonly waiting: Array<() => void> = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
 
 type CatalogFact =
   | {
@@ -50,6 +70,7 @@ type Item = Pick<BatchItem<{ outcome: WriteOutcome }, CatalogFact>, 'envelope'> 
 @Injectable()
 export class CatalogProjector {
   private readonly logger = new Logger('CatalogProjector');
+  private readonly batchSlots = new Slots(CATALOG_BATCHES_AT_ONCE);
 
   constructor(
     private readonly inbox: BatchingInbox,
@@ -78,8 +99,21 @@ export class CatalogProjector {
     return result;
   }
 
-  /** erp.catalog.batch: its facts in one transaction, with the same set-based statements as a batch of events. */
+  /**
+   * erp.catalog.batch: its facts in one transaction, with the same set-based statements as a batch of events.
+   * At most CATALOG_BATCHES_AT_ONCE run at a time: the rest wait here rather than for a pool connection, whose
+   * 5 s timeout would read as a database outage when a 100,000-offer upload fills the prefetch window.
+   */
   async applyBatch(envelope: EventEnvelope): Promise<string> {
+    await this.batchSlots.acquire();
+    try {
+      return await this.applyBatchNow(envelope);
+    } finally {
+      this.batchSlots.release();
+    }
+  }
+
+  private async applyBatchNow(envelope: EventEnvelope): Promise<string> {
     const batch = validateContract(CatalogBatchV1, envelope.payload);
     const peer = envelope.peerId;
     const items: Item[] = [

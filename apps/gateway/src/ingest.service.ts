@@ -76,25 +76,31 @@ export class IngestService {
 
   /** Scope and contract checks, then the envelope; throws (and counts) what is refused. */
   prepare(req: IngestRequest): EventEnvelope<object> {
+    return envelopeOf(req, this.check(req));
+  }
+
+  /**
+   * Scope and contract checks alone: the validated payload (the 1C exchange checks each fact of a file this
+   * way and sends many in one erp.catalog.batch envelope). Throws (and counts) what is refused.
+   */
+  check(req: IngestRequest): object {
     if (!scopeAllows(req.peer.scopes, req.type)) {
       this.accepted.inc({ type: req.type, result: 'denied' });
       throw new AuthError('AUTH_SCOPE_DENIED', `This peer may not send ${req.type} events.`);
     }
     const contract = CONTRACTS[req.type];
-    let payload: object;
     try {
-      payload = validateContract(contract.dto, req.body);
+      const payload = validateContract(contract.dto, req.body);
       if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(req.idempotencyKey)) {
         throw new ContractViolation([
           { field: 'Idempotency-Key', rule: 'header', message: 'must be 1-200 printable ASCII characters' },
         ]);
       }
+      return payload;
     } catch (err) {
       this.accepted.inc({ type: req.type, result: 'invalid' });
       throw err;
     }
-
-    return envelopeOf(req, payload);
   }
 
   /**
@@ -110,18 +116,24 @@ export class IngestService {
 
   /** Returns once the broker confirmed the envelope to a durable queue. */
   async publish(envelope: EventEnvelope<object>): Promise<{ eventId: string }> {
+    return this.publishBytes(envelope, Buffer.from(JSON.stringify(envelope)));
+  }
+
+  /**
+   * The same for an envelope serialized earlier (`bytes` is its JSON): the 1C exchange spools a file's events
+   * while parsing and publishes them once the whole file has been read.
+   */
+  async publishBytes(
+    envelope: Pick<EventEnvelope, 'id' | 'type' | 'traceId'>,
+    bytes: Buffer,
+  ): Promise<{ eventId: string }> {
     const stop = this.confirmLatency.startTimer();
     try {
-      await this.publisher.publish(
-        this.names.exchange,
-        envelope.type,
-        Buffer.from(JSON.stringify(envelope)),
-        {
-          messageId: envelope.id,
-          correlationId: envelope.traceId,
-          type: envelope.type,
-        },
-      );
+      await this.publisher.publish(this.names.exchange, envelope.type, bytes, {
+        messageId: envelope.id,
+        correlationId: envelope.traceId,
+        type: envelope.type,
+      });
     } catch (err) {
       this.accepted.inc({ type: envelope.type, result: 'unavailable' });
       throw err;

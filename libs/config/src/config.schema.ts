@@ -556,6 +556,15 @@ export class ErpConfig {
   @Max(600)
   importStepSeconds: number;
 
+  /**
+   * The lease of a replica parsing an import, renewed every third of it: when the replica dies, the next
+   * `mode=import` call after the lease lapsed (on any replica) takes the import over.
+   */
+  @IsNumber()
+  @Min(1)
+  @Max(600)
+  importLeaseSeconds: number;
+
   /** XML body of `POST /v1/erp/invoices` (UBL) at most. */
   @IsInt()
   @Min(1024)

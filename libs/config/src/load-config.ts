@@ -81,6 +81,7 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   ERP_MAX_UNZIPPED_BYTES: ['erp.maxUnzippedBytes', 'int'],
   ERP_SESSION_TTL_MINUTES: ['erp.sessionTtlMinutes', 'number'],
   ERP_IMPORT_STEP_SECONDS: ['erp.importStepSeconds', 'number'],
+  ERP_IMPORT_LEASE_SECONDS: ['erp.importLeaseSeconds', 'number'],
   ERP_INVOICE_XML_LIMIT_BYTES: ['erp.invoiceXmlLimitBytes', 'int'],
   ERP_DEFAULT_ORDER_ENCODING: ['erp.defaultOrderEncoding', 'string'],
   ERP_ORDER_ENCODINGS: ['erp.orderEncodings', 'json'],

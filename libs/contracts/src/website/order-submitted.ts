@@ -42,8 +42,14 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** Decimal places of a number as JavaScript prints it, exponent form included (5e-324 has 324). */
 export function decimalPlaces(n: number): number {
-  const [mantissa, exponent] = String(n).split('e');
-  return Math.max(0, (mantissa.split('.')[1]?.length ?? 0) - Number(exponent ?? 0));
+  // Whole numbers below 1e21 print without a fraction or exponent: most amounts and every quantity.
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return 0;
+  // Indexes rather than split(): this runs for every price and quantity of a 100,000-offer 1C upload.
+  const s = String(n);
+  const e = s.indexOf('e');
+  const dot = s.indexOf('.');
+  const fraction = dot < 0 ? 0 : (e < 0 ? s.length : e) - dot - 1;
+  return Math.max(0, fraction - (e < 0 ? 0 : Number(s.slice(e + 1))));
 }
 
 const MONEY_DECIMALS = 4;

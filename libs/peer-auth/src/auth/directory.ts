@@ -3,6 +3,7 @@ import type { CredentialRecord } from '../credentials/policy';
 import { IpAllowlist } from '../peers/ip-allowlist';
 import {
   signingSecretAad,
+  type OrderEncoding,
   type PeerKind,
   type PeerProvider,
   type PeerStatus,
@@ -21,6 +22,8 @@ export interface DirectoryPeer {
   status: PeerStatus;
   timezone: string | null;
   testDeliveries: TestDeliveries;
+  /** A 1C peer's order encoding; null = the configured default. */
+  orderEncoding: OrderEncoding | null;
   /** Legacy systems only: may present its token in the URL (`?access_token=`, `?login=&password=`). */
   allowUrlCredentials: boolean;
   /** Decrypted, in memory only: provider signatures must be recomputed per request. */
@@ -104,10 +107,11 @@ export async function loadDirectory(sql: Sql, box: SecretBox, peerId?: string): 
     signing_secret: string | null;
     timezone: string | null;
     test_deliveries: TestDeliveries;
+    order_encoding: OrderEncoding | null;
     allow_url_credentials: boolean;
   }>(
     `SELECT id, name, kind, provider, scopes, ip_allowlist::text[] AS ip_allowlist, rate_limit_per_minute, status,
-            signing_secret, timezone, test_deliveries, allow_url_credentials
+            signing_secret, timezone, test_deliveries, order_encoding, allow_url_credentials
      FROM peers WHERE $1::text IS NULL OR id = $1`,
     [peerId ?? null],
   );
@@ -142,6 +146,7 @@ export async function loadDirectory(sql: Sql, box: SecretBox, peerId?: string): 
       status: p.status,
       timezone: p.timezone,
       testDeliveries: p.test_deliveries,
+      orderEncoding: p.order_encoding,
       allowUrlCredentials: p.allow_url_credentials,
       signingSecret: p.signing_secret ? openSigningSecret(box, p.id, p.signing_secret) : null,
     })),

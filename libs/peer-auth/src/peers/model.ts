@@ -24,6 +24,9 @@ export type PeerProvider = (typeof PEER_PROVIDERS)[number];
  */
 export const TEST_DELIVERIES = ['mark', 'drop'] as const;
 export type TestDeliveries = (typeof TEST_DELIVERIES)[number];
+/** The encoding a 1C peer reads the site's orders in (`sale&mode=query`). */
+export const ORDER_ENCODINGS = ['windows-1251', 'utf-8'] as const;
+export type OrderEncoding = (typeof ORDER_ENCODINGS)[number];
 
 export const PEER_STATUSES = ['active', 'disabled'] as const;
 export type PeerStatus = (typeof PEER_STATUSES)[number];
@@ -42,6 +45,8 @@ export interface PeerView {
   status: PeerStatus;
   timezone: string | null;
   testDeliveries: TestDeliveries;
+  /** A 1C peer's order encoding; null = the configured default. */
+  orderEncoding: OrderEncoding | null;
   /** Token accepted in the URL (legacy systems only). */
   allowUrlCredentials: boolean;
   hasSigningSecret: boolean;

@@ -50,6 +50,7 @@ interface PeerRow {
   signing_secret: string | null;
   timezone: string | null;
   test_deliveries: PeerView['testDeliveries'];
+  order_encoding: PeerView['orderEncoding'];
   allow_url_credentials: boolean;
   outbound: OutboundEndpointView | null;
   created_at: Date;
@@ -81,7 +82,7 @@ export interface AuditEntry {
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const PEER_COLUMNS = `id, name, kind, provider, scopes, ip_allowlist::text[] AS ip_allowlist, rate_limit_per_minute,
-  status, signing_secret, timezone, test_deliveries, allow_url_credentials, created_at, updated_at, ${OUTBOUND_VIEW_SQL}`;
+  status, signing_secret, timezone, test_deliveries, order_encoding, allow_url_credentials, created_at, updated_at, ${OUTBOUND_VIEW_SQL}`;
 
 const toRecord = (c: CredentialRow): CredentialRecord => ({
   id: c.id,
@@ -125,6 +126,7 @@ function peerView(r: PeerRow): PeerView {
     status: r.status,
     timezone: r.timezone,
     testDeliveries: r.test_deliveries,
+    orderEncoding: r.order_encoding,
     allowUrlCredentials: r.allow_url_credentials,
     hasSigningSecret: r.signing_secret !== null,
     outbound: r.outbound,
@@ -165,8 +167,8 @@ export class PeerAdmin {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query<PeerRow>(
         `INSERT INTO peers (id, name, kind, provider, scopes, ip_allowlist, rate_limit_per_minute, status, signing_secret, timezone,
-                            test_deliveries, allow_url_credentials)
-         VALUES ($1, $2, $3, $4, $5, $6::cidr[], $7, $8, $9, $10, $11, $12)
+                            test_deliveries, allow_url_credentials, order_encoding)
+         VALUES ($1, $2, $3, $4, $5, $6::cidr[], $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (id) DO NOTHING
          RETURNING ${PEER_COLUMNS}`,
         [
@@ -182,6 +184,7 @@ export class PeerAdmin {
           input.timezone ?? null,
           input.testDeliveries ?? 'mark',
           input.allowUrlCredentials ?? false,
+          input.orderEncoding ?? null,
         ],
       );
       if (!rows.length) throw new ConflictError(`A peer with id "${id}" already exists.`);
@@ -247,6 +250,8 @@ export class PeerAdmin {
       if (patch.timezone !== undefined) set('timezone', (changed.timezone = patch.timezone));
       if (patch.testDeliveries !== undefined)
         set('test_deliveries', (changed.testDeliveries = patch.testDeliveries));
+      if (patch.orderEncoding !== undefined)
+        set('order_encoding', (changed.orderEncoding = patch.orderEncoding));
       if (patch.allowUrlCredentials !== undefined)
         set('allow_url_credentials', (changed.allowUrlCredentials = patch.allowUrlCredentials));
       if (patch.signingSecret !== undefined) {

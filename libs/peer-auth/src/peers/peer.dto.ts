@@ -21,8 +21,15 @@ import {
 import { Type } from 'class-transformer';
 import { OutboundEndpointDto } from '../outbound/outbound-endpoint.dto';
 import { parseCidr } from './ip-allowlist';
-import { PEER_ID, PEER_KINDS, PEER_PROVIDERS, PEER_STATUSES, TEST_DELIVERIES } from './model';
-import type { PeerKind, PeerProvider, PeerStatus, TestDeliveries } from './model';
+import {
+  ORDER_ENCODINGS,
+  PEER_ID,
+  PEER_KINDS,
+  PEER_PROVIDERS,
+  PEER_STATUSES,
+  TEST_DELIVERIES,
+} from './model';
+import type { OrderEncoding, PeerKind, PeerProvider, PeerStatus, TestDeliveries } from './model';
 import { SCOPE } from './scopes';
 
 @ValidatorConstraint({ name: 'isCidr' })
@@ -104,6 +111,12 @@ export class UpdatePeerDto {
   @IsOptional()
   @IsIn(TEST_DELIVERIES)
   testDeliveries?: TestDeliveries;
+
+  /** A 1C peer's encoding of `sale&mode=query`: windows-1251 or utf-8; null = the configured default. */
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsIn(ORDER_ENCODINGS)
+  orderEncoding?: OrderEncoding | null;
   /**
    * Legacy systems that cannot send headers: accept this peer's token in the URL (`?access_token=`,
    * `?login=&password=`). Off by default: URLs end up in proxy and browser logs.

@@ -1,0 +1,84 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** What the broker needs besides the bytes. */
+export interface SpooledHead {
+  id: string;
+  type: string;
+  traceId: string;
+}
+
+/**
+ * The events of one 1C file, serialized while the file is parsed and published only after the parse ended
+ * without an error: the file is read once, yet a file that fails to parse publishes nothing. A private temp
+ * file (not memory: 100,000 offers are ~100 MB of events), deleted by close(); a replica that dies leaves it
+ * in its temp directory, and the replica that takes the import over parses the file again into its own spool.
+ * Frames: u32 head length, head JSON, u32 body length, body (the envelope's JSON, published as is).
+ */
+export class EventSpool {
+  private file: FileHandle | null = null;
+  private dir: string | null = null;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  count = 0;
+
+  async open(): Promise<this> {
+    this.dir = await mkdtemp(join(tmpdir(), 'sb-1c-spool-'));
+    this.file = await open(join(this.dir, 'events'), 'w+', 0o600);
+    return this;
+  }
+
+  /** Appends one event; writes reach the disk in ~1 MiB pieces. */
+  async append(head: SpooledHead, body: Buffer): Promise<void> {
+    const h = Buffer.from(JSON.stringify(head));
+    const frame = Buffer.allocUnsafe(8 + h.length);
+    frame.writeUInt32BE(h.length, 0);
+    h.copy(frame, 4);
+    frame.writeUInt32BE(body.length, 4 + h.length);
+    this.pending.push(frame, body);
+    this.pendingBytes += frame.length + body.length;
+    this.count++;
+    if (this.pendingBytes >= 1 << 20) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.file || this.pending.length === 0) return;
+    const parts = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.file.writev(parts);
+  }
+
+  /** Every event in the order appended. */
+  async *events(): AsyncGenerator<{ head: SpooledHead; body: Buffer }> {
+    await this.flush();
+    if (!this.dir) return;
+    let buf: Buffer = Buffer.alloc(0);
+    for await (const chunk of createReadStream(join(this.dir, 'events'), { highWaterMark: 1 << 20 })) {
+      buf = buf.length ? Buffer.concat([buf, chunk as Buffer]) : (chunk as Buffer);
+      let at = 0;
+      for (;;) {
+        if (buf.length - at < 4) break;
+        const hl = buf.readUInt32BE(at);
+        if (buf.length - at < 8 + hl) break;
+        const bl = buf.readUInt32BE(at + 4 + hl);
+        if (buf.length - at < 8 + hl + bl) break;
+        const head = JSON.parse(buf.toString('utf8', at + 4, at + 4 + hl)) as SpooledHead;
+        const body = buf.subarray(at + 8 + hl, at + 8 + hl + bl);
+        at += 8 + hl + bl;
+        yield { head, body };
+      }
+      buf = buf.subarray(at);
+    }
+    if (buf.length) throw new Error(`event spool: ${buf.length} bytes of a truncated frame`);
+  }
+
+  async close(): Promise<void> {
+    await this.file?.close().catch(() => undefined);
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+    this.file = null;
+    this.dir = null;
+  }
+}
