@@ -1,16 +1,32 @@
+import { Secret, TOTP } from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, openPage, screenshot } from './support/browser';
+import { launchBrowser, openPage, screenshot, StorageState } from './support/browser';
 import { eventually, order, TestSystem } from './support/system';
+
+const PASSWORD = 'violet kettle harbour 1987';
+const totpNow = (secret: string) =>
+  new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate();
+
+interface ApiSession {
+  cookie: string;
+  csrf: string;
+}
 
 /**
  * Issue 17 part 4: the web console in real Chromium. Pages render real data, work by keyboard and without
  * JavaScript, and their actions change what they say: a dead letter replayed from the page is processed once,
  * a peer created on the page can post with its token, a lead is claimed and converted from the inbox.
- * Sign-in is the temporary `sb_admin` cookie bridge (WebAuthGuard) until operator sessions land.
+ * Operators sign in on the page with password + TOTP (their session cookie then carries every page; each form
+ * posts the session's CSRF token); a manager sees only their own leads.
  */
 describe('web console', () => {
   // config/test.json: retry ladder 200 ms, 400 ms -> a POISON- order is dead-lettered after 3 attempts.
-  const sys = new TestSystem('web-console', { FAULT_FAIL_ORDER_PREFIX: 'POISON-' });
+  const sys = new TestSystem('web-console', {
+    FAULT_FAIL_ORDER_PREFIX: 'POISON-',
+    // plain-HTTP test listener: a Secure cookie would not come back over http://127.0.0.1 in every browser
+    CONSOLE_COOKIE_SECURE: 'false',
+    OPERATOR_TOTP_REQUIRED_ROLES: '["admin"]',
+  });
   let browser: Browser;
   const managers: Record<string, string> = {};
   const healthy = order({
@@ -18,8 +34,44 @@ describe('web console', () => {
   });
 
   const console_ = () => sys.app('console').url;
-  const signedIn = async (javaScriptEnabled = true) =>
-    openPage(browser, console_(), { cookies: { sb_admin: sys.adminToken }, javaScriptEnabled });
+  let adminTotpSecret = '';
+  let adminState: StorageState;
+  const signedIn = async (javaScriptEnabled = true, storageState = adminState) =>
+    openPage(browser, console_(), { storageState, javaScriptEnabled });
+
+  async function api(
+    method: string,
+    path: string,
+    opts: { session?: ApiSession; body?: unknown } = {},
+  ): Promise<{ status: number; body: any; cookie: string }> {
+    const headers: Record<string, string> = {};
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.session) {
+      headers.cookie = `sb_session=${opts.session.cookie}`;
+      headers['x-csrf-token'] = opts.session.csrf;
+    }
+    const res = await fetch(`${console_()}${path}`, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
+    const cookie = /sb_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] ?? '';
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null, cookie };
+  }
+
+  /** Signs in through the page, as a person does: email and password, then the TOTP step when enrolled. */
+  async function signInOnPage(page: Page, email: string, totpSecret?: string): Promise<void> {
+    await page.goto('/console/login');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    if (totpSecret) {
+      await page.getByLabel(/^Code from your authenticator app/).fill(totpNow(totpSecret));
+      await page.getByRole('button', { name: 'Verify' }).click();
+    }
+    await page.waitForURL(/\/console\/?$/);
+  }
 
   beforeAll(async () => {
     await sys.start(['gateway', 'website-connector', 'console']);
@@ -29,6 +81,32 @@ describe('web console', () => {
       expect(res.status).toBe(201);
       managers[name] = res.body.id;
     }
+    // The first admin, made with the break-glass ADMIN_TOKEN, enrols in TOTP (its role requires it)...
+    const created = await sys.consoleCall('POST', '/v1/admin/operators', {
+      email: 'web-admin@sb.test',
+      name: 'Web Admin',
+      role: 'admin',
+      password: PASSWORD,
+    });
+    expect(created.status).toBe(201);
+    const first = await api('POST', '/v1/auth/login', {
+      body: { email: 'web-admin@sb.test', password: PASSWORD },
+    });
+    expect([first.status, first.body.next]).toEqual([200, 'enrol-totp']);
+    const session = { cookie: first.cookie, csrf: first.body.csrfToken as string };
+    const enrol = await api('POST', '/v1/auth/totp/enrol', { session });
+    expect(enrol.status).toBe(200);
+    adminTotpSecret = enrol.body.secret as string;
+    const confirmed = await api('POST', '/v1/auth/totp/confirm', {
+      session,
+      body: { code: totpNow(adminTotpSecret) },
+    });
+    expect(confirmed.status).toBe(200);
+    // ... and signs in on the page in Chromium; the tests reuse that signed-in browser state.
+    const login = await openPage(browser, console_());
+    await signInOnPage(login.page, 'web-admin@sb.test', adminTotpSecret);
+    adminState = await login.context.storageState();
+    await login.context.close();
     expect((await sys.post('/v1/website/orders', healthy)).status).toBe(202);
     await eventually(
       async () =>
@@ -76,6 +154,92 @@ describe('web console', () => {
     expect(await page.getByRole('link', { name: 'Sign in' }).getAttribute('href')).toBe('/console/login');
     await context.close();
   });
+
+  it('signs in with password and TOTP on the page; a wrong code keeps the browser out', async () => {
+    const { context, page } = await openPage(browser, console_());
+    await page.goto('/console/login');
+    await page.getByLabel('Email').fill('web-admin@sb.test');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const code = page.getByLabel(/^Code from your authenticator app/);
+    await code.fill(totpNow(adminTotpSecret) === '000000' ? '111111' : '000000');
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/console/login/totp')),
+      page.getByRole('button', { name: 'Verify' }).click(),
+    ]);
+    expect(refused.status()).toBe(401);
+    expect((await context.cookies()).map((c) => c.name)).not.toContain('sb_session');
+    expect((await page.goto('/console/'))!.status()).toBe(401);
+    await signInOnPage(page, 'web-admin@sb.test', adminTotpSecret);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Dashboard');
+    await context.close();
+  });
+
+  it("refuses a form posted without the session's CSRF token, changing nothing", async () => {
+    const { context, page } = await signedIn(false);
+    await page.goto('/console/peers');
+    await page.getByLabel('Name').fill('Forged Peer');
+    await page.evaluate(() => document.querySelectorAll('input[name=_csrf]').forEach((e) => e.remove()));
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/console/peers') && r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Create peer and issue a token' }).click(),
+    ]);
+    expect(res.status()).toBe(403);
+    expect(await page.locator('main').textContent()).toContain('CSRF_INVALID');
+    expect(await sys.sql(`SELECT 1 FROM peers WHERE name = 'Forged Peer'`)).toEqual([]);
+    await context.close();
+  });
+
+  it('shows a manager only their own leads, on the page and through the API', async () => {
+    const ids: Record<string, string> = {};
+    for (const [name, phone, manager] of [
+      ['Mine Maria', '+79161230091', 'Maria'],
+      ['Theirs Oleg', '+79161230092', 'Oleg'],
+    ] as const) {
+      expect(
+        (
+          await sys.post('/v1/website/leads', {
+            kind: 'form',
+            name,
+            phone,
+            occurredAt: new Date().toISOString(),
+          })
+        ).status,
+      ).toBe(202);
+      const [lead] = await eventually(async () => {
+        const rows = await sys.sql<{ id: string }>(`SELECT id FROM leads WHERE phone = $1`, [phone]);
+        return rows.length ? rows : null;
+      });
+      ids[manager] = lead.id;
+      const assigned = await sys.consoleCall('POST', `/v1/crm/leads/${lead.id}/assign`, {
+        managerId: managers[manager],
+      });
+      expect(assigned.status).toBe(200);
+    }
+    const created = await sys.consoleCall('POST', '/v1/admin/operators', {
+      email: 'maria@sb.test',
+      name: 'Maria',
+      role: 'manager',
+      managerId: managers.Maria,
+      password: PASSWORD,
+    });
+    expect(created.status).toBe(201);
+
+    const { context, page } = await openPage(browser, console_());
+    await signInOnPage(page, 'maria@sb.test'); // TOTP is required of admins only here
+    await page.goto('/console/leads');
+    expect(await page.locator(`#lead-${ids.Maria}`).count()).toBe(1);
+    expect(await page.locator(`#lead-${ids.Oleg}`).count()).toBe(0);
+    expect(await page.content()).not.toContain('Theirs Oleg');
+    // The same through the API with her session: her lead answers, Oleg's does not exist for her.
+    const cookie = (await context.cookies()).find((c) => c.name === 'sb_session')!.value;
+    const session = { cookie, csrf: '' };
+    expect((await api('GET', `/v1/crm/leads/${ids.Maria}`, { session })).status).toBe(200);
+    expect((await api('GET', `/v1/crm/leads/${ids.Oleg}`, { session })).status).toBe(404);
+    // Pages an admin uses are not hers.
+    expect((await page.goto('/console/peers'))!.status()).toBe(403);
+    await context.close();
+  }, 60_000);
 
   it('renders every main page with real data, labelled and keyboard-usable', async () => {
     const { context, page } = await signedIn();

@@ -22,9 +22,13 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
+export type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;
+
 export interface ContextOptions {
-  /** Cookies to set for the site (e.g. the console's sign-in cookie). */
+  /** Cookies to set for the site. */
   cookies?: Record<string, string>;
+  /** A signed-in context's cookies and storage (BrowserContext.storageState()), to start where it was. */
+  storageState?: StorageState;
   javaScriptEnabled?: boolean;
 }
 
@@ -37,6 +41,7 @@ export async function openPage(
   const context = await browser.newContext({
     baseURL: baseUrl,
     javaScriptEnabled: opts.javaScriptEnabled ?? true,
+    storageState: opts.storageState,
     viewport: { width: 1280, height: 900 },
     locale: 'en-GB',
     timezoneId: 'UTC',

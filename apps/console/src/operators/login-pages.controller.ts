@@ -70,7 +70,12 @@ export class LoginPagesController {
 
   private failed(reply: FastifyReply, view: string, ctx: Record<string, unknown>, err: unknown) {
     if (!(err instanceof DomainError)) throw err;
-    const status = err.code === 'AUTH_LOCKED' ? 429 : err.code.startsWith('AUTH_') ? 401 : 400;
+    const status =
+      err.code === 'AUTH_LOCKED'
+        ? 429
+        : err.code.startsWith('AUTH_') || err.code.startsWith('TOTP_')
+          ? 401
+          : 400;
     this.page(reply, view, { ...ctx, error: err.message, code: err.code }, status);
   }
 

@@ -15,6 +15,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 type ConsoleRequest = FastifyRequest & {
   operator?: OperatorPrincipal;
+  /** The session's CSRF token, for the web console's forms to carry as `_csrf`. */
+  csrfToken?: string;
   cookies?: Record<string, string | undefined>;
 };
 
@@ -107,6 +109,7 @@ export class OperatorGuard implements CanActivate {
           "Send the session's CSRF token as X-CSRF-Token or the _csrf form field.",
         );
     }
+    req.csrfToken = live.session.csrfToken;
     return { principal: principalOf(live.operator, 'session', live.session.id), row: live.operator };
   }
 

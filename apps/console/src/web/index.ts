@@ -8,7 +8,6 @@ import { LeadsPageController } from './leads-page.controller';
 import { OperatorsPageController } from './operators-page.controller';
 import { PeersPageController } from './peers-page.controller';
 import { WebAssetsController } from './web-assets.controller';
-import { WebAuthGuard } from './web-auth.guard';
 import { WebErrorFilter } from './web-error.filter';
 import { WebViews } from './web-views';
 
@@ -26,4 +25,4 @@ export const WEB_CONTROLLERS = [
   OperatorsPageController,
 ];
 
-export const WEB_PROVIDERS = [WebViews, WebAuthGuard, WebErrorFilter, DashboardService, DeadLettersService];
+export const WEB_PROVIDERS = [WebViews, WebErrorFilter, DashboardService, DeadLettersService];

@@ -1,9 +1,12 @@
 import { applyDecorators, Header, UseFilters, UseGuards } from '@nestjs/common';
-import { WebAuthGuard } from './web-auth.guard';
+import { OperatorGuard } from '../operators/operator.guard';
 import { WebErrorFilter } from './web-error.filter';
 
-/** Every console page: signed in (see WebAuthGuard), errors as HTML. */
-export const WebPages = () => applyDecorators(UseGuards(WebAuthGuard), UseFilters(WebErrorFilter));
+/**
+ * Every console page: signed in by the operator session (OperatorGuard: session cookie, CSRF on every form post,
+ * roles), errors as HTML.
+ */
+export const WebPages = () => applyDecorators(UseGuards(OperatorGuard), UseFilters(WebErrorFilter));
 
 /** A handler answering an HTML page. */
 export const Html = () => Header('content-type', 'text/html; charset=utf-8');

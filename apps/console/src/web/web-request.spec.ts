@@ -1,4 +1,3 @@
-import { cookieValue } from './web-auth.guard';
 import { field, formQuery } from './web-request';
 import { formatInstant, queryString, WebViews } from './web-views';
 
@@ -19,13 +18,6 @@ describe('web console helpers', () => {
     expect(field({ a: ' x ', b: ['1', '2'] }, 'a')).toBe('x');
     expect(field({ b: ['1', '2'] }, 'b')).toBe('');
     expect(field(undefined, 'a')).toBe('');
-  });
-
-  it('finds one cookie, decoded, and nothing from a malformed one', () => {
-    expect(cookieValue('a=1; sb_admin=t%2Bk; b=2', 'sb_admin')).toBe('t+k');
-    expect(cookieValue('sb_admin_x=1', 'sb_admin')).toBeUndefined();
-    expect(cookieValue('sb_admin=%E0%A4%A', 'sb_admin')).toBeUndefined();
-    expect(cookieValue(undefined, 'sb_admin')).toBeUndefined();
   });
 
   it('formats instants in UTC and builds query strings of the non-empty values', () => {

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { OperatorPrincipal } from '../operators/operator';
-import { CSRF_PLACEHOLDER, PageContext } from './web-views';
+import { NO_CSRF_TOKEN, PageContext } from './web-views';
 
 export type WebRequest = FastifyRequest & { operator?: OperatorPrincipal; csrfToken?: string };
 
@@ -9,7 +9,7 @@ export function pageOf(req: WebRequest): PageContext {
   return {
     operator: req.operator ?? null,
     path: req.url.split('?')[0],
-    csrfToken: req.csrfToken ?? CSRF_PLACEHOLDER,
+    csrfToken: req.csrfToken ?? NO_CSRF_TOKEN,
   };
 }
 

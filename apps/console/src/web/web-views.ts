@@ -55,13 +55,13 @@ export interface PageContext {
   /** The request path, to mark the current page in the navigation (aria-current). */
   path: string;
   /**
-   * The CSRF token every state-changing form carries as `_csrf`. PLACEHOLDER until operator sessions (issue 17
-   * part 2) fill it from the session; the forms already send it, so the check drops in without touching them.
+   * The CSRF token every state-changing form carries as `_csrf`: the operator session's (OperatorGuard checks it
+   * on every cookie-authenticated POST); empty for a Bearer-token request, which is exempt.
    */
   csrfToken: string;
 }
 
-export const CSRF_PLACEHOLDER = 'csrf-pending-operator-sessions';
+export const NO_CSRF_TOKEN = '';
 
 /** Server-side rendering with nunjucks, autoescaping on: every value is HTML-escaped unless marked safe. */
 @Injectable()
