@@ -1,9 +1,9 @@
-import { Secret, TOTP } from 'otpauth';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp';
 import { eventually, TestSystem } from './support/system';
+import { totpForSignIn, totpNow } from './support/totp';
 
 /**
  * Issue 17 parts 1-3 acceptance (API): operator accounts and the password policy (weak, common, identity and
@@ -12,8 +12,6 @@ import { eventually, TestSystem } from './support/system';
  * every role's allowed and forbidden routes from one table, with a manager seeing only its own rows.
  */
 const PASSWORD = 'correct-horse-battery-staple';
-const totpNow = (secret: string) =>
-  new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate();
 
 interface Session {
   cookie: string;
@@ -182,11 +180,15 @@ describe('operators: accounts, sessions, roles', () => {
 
     const noCode = await login('admin@sb.test');
     expect([noCode.status, noCode.body.code]).toEqual([401, 'TOTP_REQUIRED']);
-    const ok = await login('admin@sb.test', PASSWORD, totpNow(enrol.body.secret as string));
+    const code = await totpForSignIn(enrol.body.secret as string);
+    const ok = await login('admin@sb.test', PASSWORD, code);
     expect([ok.status, ok.body.next]).toEqual([200, null]);
     expect(ok.headers.get('set-cookie')).toMatch(/sb_session=[^;]+;.*HttpOnly/i);
     expect(ok.headers.get('set-cookie')).toMatch(/SameSite=Strict/i);
     sessions.admin = ok.session;
+    // One code, one sign-in (RFC 6238 §5.2): the same code again, still within its validity, is refused.
+    const replayed = await login('admin@sb.test', PASSWORD, code);
+    expect([replayed.status, replayed.body.code]).toEqual([401, 'TOTP_INVALID']);
     // A recovery code stands in for the TOTP code, once.
     const recovery = confirmed.body.recoveryCodes[0] as string;
     expect((await login('admin@sb.test', PASSWORD, recovery)).status).toBe(200);
@@ -448,7 +450,9 @@ describe('operators: accounts, sessions, roles', () => {
     expect(step.status).toBe(200);
     const ticket = /name="ticket" value="([^"]+)"/.exec(step.body as string)![1];
     const secret = await adminTotpSecret();
-    const done = await call('POST', '/console/login/totp', { form: { ticket, totp: totpNow(secret) } });
+    const done = await call('POST', '/console/login/totp', {
+      form: { ticket, totp: await totpForSignIn(secret) },
+    });
     expect([done.status, done.headers.get('location')]).toEqual([303, '/console']);
   });
 

@@ -1,11 +1,9 @@
-import { Secret, TOTP } from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
+import { totpForSignIn, totpNow } from './support/totp';
 import { launchBrowser, openPage, screenshot, StorageState } from './support/browser';
 import { eventually, order, TestSystem } from './support/system';
 
 const PASSWORD = 'violet kettle harbour 1987';
-const totpNow = (secret: string) =>
-  new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate();
 
 interface ApiSession {
   cookie: string;
@@ -67,7 +65,7 @@ describe('web console', () => {
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     if (totpSecret) {
-      await page.getByLabel(/^Code from your authenticator app/).fill(totpNow(totpSecret));
+      await page.getByLabel(/^Code from your authenticator app/).fill(await totpForSignIn(totpSecret));
       await page.getByRole('button', { name: 'Verify' }).click();
     }
     await page.waitForURL(/\/console\/?$/);

@@ -18,6 +18,7 @@ import { CustomerSyncLoyalty1765850000000 } from './migrations/1765850000000-cus
 import { OtpMessages1765900000000 } from './migrations/1765900000000-otp-messages';
 import { LeadIntakeBatch1765950000000 } from './migrations/1765950000000-lead-intake-batch';
 import { Operators1765300000000 } from './migrations/1765300000000-operators';
+import { OperatorTotpStep1765310000000 } from './migrations/1765310000000-operator-totp-step';
 import { PeerOrderEncoding1765975000000 } from './migrations/1765975000000-peer-order-encoding';
 import { ProcessedEvent } from './processed-event.entity';
 
@@ -40,6 +41,7 @@ export const MIGRATIONS = [
   OtpMessages1765900000000,
   LeadIntakeBatch1765950000000,
   Operators1765300000000,
+  OperatorTotpStep1765310000000,
   PeerOrderEncoding1765975000000,
 ];
 

@@ -18,7 +18,14 @@ import { OPERATOR_ROLES, type OperatorRole } from './operator';
 import { OperatorRow, OperatorsRepository, OperatorView, viewOf } from './operators.repository';
 import { PasswordHasher } from './password-hasher';
 import { checkPassword, MAX_PASSWORD_LENGTH } from './password-policy';
-import { newRecoveryCodes, newTotpSecret, normalizeRecoveryCode, totpEnrolment, verifyTotp } from './totp';
+import {
+  newRecoveryCodes,
+  newTotpSecret,
+  normalizeRecoveryCode,
+  totpEnrolment,
+  totpStep,
+  verifyTotp,
+} from './totp';
 
 /** A domain refusal with one of the operator codes (policy, 2FA, reset); the HTTP edge maps the code. */
 export class OperatorError extends DomainError {
@@ -238,8 +245,9 @@ export class OperatorAccounts {
     if (!code)
       throw new OperatorError(ErrorCode.TOTP_REQUIRED, 'Send the code from your authenticator app as totp.');
     const secret = this.box.openString(row.totpSecret, `operator-totp:${row.id}`);
+    const step = totpStep(secret, code);
     const ok = /^\d{6}$/.test(code)
-      ? verifyTotp(secret, code)
+      ? step !== null && (await this.repo.useTotpStep(row.id, step)) // a code signs in once
       : await this.repo.useRecoveryCode(row.id, this.hasher.hash(normalizeRecoveryCode(code)));
     if (!ok) {
       this.failures.record(keys);

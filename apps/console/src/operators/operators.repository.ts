@@ -210,6 +210,18 @@ export class OperatorsRepository {
   }
 
   /** Spends one unused recovery code; false when there was none with this hash. */
+  /** Takes a TOTP time step for a sign-in: false when this step or a later one was already used. */
+  async useTotpStep(operatorId: string, step: number): Promise<boolean> {
+    const rows = returned(
+      await this.ds.query(
+        `UPDATE operators SET totp_last_step = $2
+          WHERE id = $1 AND COALESCE(totp_last_step, -1) < $2 RETURNING 1`,
+        [operatorId, step],
+      ),
+    );
+    return rows.length > 0;
+  }
+
   async useRecoveryCode(operatorId: string, hash: string): Promise<boolean> {
     const rows = returned(
       await this.ds.query(

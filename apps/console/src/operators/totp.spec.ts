@@ -4,6 +4,7 @@ import {
   normalizeRecoveryCode,
   totpCode,
   totpEnrolment,
+  totpStep,
   verifyTotp,
 } from './totp';
 
@@ -25,6 +26,16 @@ describe('TOTP (RFC 6238)', () => {
     expect(verifyTotp(secret, totpCode(secret, t + 30_000), t)).toBe(true);
     expect(verifyTotp(secret, totpCode(secret, t - 90_000), t)).toBe(false);
     expect(verifyTotp(secret, 'abcdef', t)).toBe(false);
+  });
+
+  it('names the time step a code belongs to, so a used step can be refused', () => {
+    const t = 1_700_000_000_000; // step 56,666,666 (+ 20 s)
+    const secret = newTotpSecret();
+    expect(totpStep(secret, totpCode(secret, t), t)).toBe(56_666_666);
+    expect(totpStep(secret, totpCode(secret, t - 30_000), t)).toBe(56_666_665);
+    expect(totpStep(secret, totpCode(secret, t + 30_000), t)).toBe(56_666_667);
+    expect(totpStep(secret, totpCode(secret, t + 90_000), t)).toBeNull();
+    expect(totpStep(secret, '12345', t)).toBeNull();
   });
 
   it('gives an otpauth:// URI and a PNG QR code for enrolment', async () => {

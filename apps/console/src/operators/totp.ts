@@ -29,10 +29,21 @@ export async function totpEnrolment(
   return { secret: secretBase32, uri, qrDataUrl: await toDataURL(uri, { errorCorrectionLevel: 'M' }) };
 }
 
-/** Accepts the current code and the one before or after it (clock drift of up to 30 s). */
+const PERIOD_MS = 30_000;
+
+/**
+ * The time step of `code` when it is the current code or the one before or after it (clock drift of up to
+ * 30 s); null otherwise. The caller refuses a step already used (RFC 6238 §5.2: one code, one sign-in).
+ */
+export function totpStep(secretBase32: string, code: string, at: number = Date.now()): number | null {
+  if (!/^\d{6}$/.test(code)) return null;
+  const delta = totpOf(secretBase32, 'x').validate({ token: code, timestamp: at, window: 1 });
+  return delta === null ? null : Math.floor(at / PERIOD_MS) + delta;
+}
+
+/** Whether `code` is valid now (the current code or a neighbour), used or not. */
 export function verifyTotp(secretBase32: string, code: string, at: number = Date.now()): boolean {
-  if (!/^\d{6}$/.test(code)) return false;
-  return totpOf(secretBase32, 'x').validate({ token: code, timestamp: at, window: 1 }) !== null;
+  return totpStep(secretBase32, code, at) !== null;
 }
 
 /** The current code (tests, and the CLI's self-check). */
