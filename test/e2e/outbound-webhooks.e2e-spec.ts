@@ -294,4 +294,33 @@ describe('outbound webhooks (apps/outbound)', () => {
     const none = await sys.consoleGet('/v1/admin/outbound/deliveries/not-an-id');
     expect([none.status, none.body.code]).toEqual([404, 'NOT_FOUND']);
   });
+  it("an operator's edit of a card and a manual discount reach the site, signed, in order", async () => {
+    const set = await sys.consoleCall('PATCH', `/v1/admin/peers/${sys.peerId}`, {
+      outbound: {
+        url: site.url,
+        secret: site.secret,
+        eventTypes: ['crm.deal.status_changed', 'crm.contact.updated', 'crm.contact.discount_changed'],
+      },
+    });
+    expect(set.status).toBe(200);
+    const o = order();
+    const dealId = await orderWith(o, 'new');
+    const [{ contact_id: contactId }] = await sys.sql<{ contact_id: string }>(
+      `SELECT contact_id FROM deals WHERE id = $1`,
+      [dealId],
+    );
+    const edited = await sys.consoleCall('PATCH', `/v1/crm/contacts/${contactId}`, {
+      name: 'Renamed By Operator',
+    });
+    expect(edited.status).toBe(200);
+    const discounted = await sys.consoleCall('PUT', `/v1/crm/contacts/${contactId}/discount`, { percent: 7 });
+    expect(discounted.status).toBe(200);
+
+    const mine = () => site.received.filter((r) => r.body.data.contactId === contactId);
+    const got = await eventually(async () => (mine().length >= 2 ? mine() : null));
+    expect(got.map((r) => r.body.type)).toEqual(['crm.contact.updated', 'crm.contact.discount_changed']);
+    expect(got.every((r) => r.verified)).toBe(true);
+    expect(got[0].body.data).toMatchObject({ contactId, name: 'Renamed By Operator' });
+    expect(got[1].body.data).toMatchObject({ contactId, discount: { percent: 7, source: 'manual' } });
+  });
 });
