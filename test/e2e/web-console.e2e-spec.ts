@@ -239,6 +239,33 @@ describe('web console', () => {
     await context.close();
   }, 60_000);
 
+  it('creates an operator on the operators page, who must change the password; disabling them locks them out', async () => {
+    const { context, page } = await signedIn(false);
+    await page.goto('/console/operators');
+    await page.getByLabel('Email').fill('sam@sb.test');
+    await page.getByLabel('Name').fill('Sam Super');
+    await page.getByLabel('Role', { exact: true }).selectOption('supervisor');
+    await page.getByLabel(/^One-time password/).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create operator' }).click();
+    expect(await page.getByRole('status').textContent()).toContain('sam@sb.test');
+    await expectAccessible(page);
+    await screenshot(page, 'operators');
+    const first = await api('POST', '/v1/auth/login', { body: { email: 'sam@sb.test', password: PASSWORD } });
+    expect([first.status, first.body.next]).toEqual([200, 'change-password']);
+
+    const [sam] = await sys.sql<{ id: string }>(`SELECT id FROM operators WHERE email = 'sam@sb.test'`);
+    await page.goto('/console/operators');
+    await page.locator(`#operator-${sam.id}`).getByRole('button', { name: 'Disable Sam Super' }).click();
+    await page.waitForURL(/\/console\/operators$/);
+    expect(await page.locator(`#operator-${sam.id}`).textContent()).toContain('disabled');
+    const after = await api('POST', '/v1/auth/login', { body: { email: 'sam@sb.test', password: PASSWORD } });
+    expect([after.status, after.body.code]).toEqual([401, 'AUTH_REVOKED']);
+    // and the session Sam had is gone
+    const session = { cookie: first.cookie, csrf: first.body.csrfToken as string };
+    expect((await api('GET', '/v1/auth/sessions', { session })).status).toBe(401);
+    await context.close();
+  });
+
   it('renders every main page with real data, labelled and keyboard-usable', async () => {
     const { context, page } = await signedIn();
     // The dashboard: the accepted order is counted once the access log has written it.
