@@ -18,9 +18,15 @@ describe('OutboundHttp', () => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        const status = req.url?.startsWith('/missing') ? 404 : 200;
+        const status = req.url?.startsWith('/missing') ? 404 : req.url?.startsWith('/busy') ? 429 : 200;
         const out = JSON.stringify({ got: body.length });
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': out.length }).end(out);
+        res
+          .writeHead(status, {
+            'content-type': 'application/json',
+            'content-length': out.length,
+            'retry-after': '7',
+          })
+          .end(out);
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -89,5 +95,47 @@ describe('OutboundHttp', () => {
       'outbound gone failed: ECONNREFUSED',
     );
     expect(records[0]).toMatchObject({ result: 'failed', errorCode: 'OUTBOUND_UNREACHABLE', bytesIn: null });
+  });
+
+  describe('post() (node:http with keep-alive, for webhook deliveries)', () => {
+    it('answers the status and headers, and records the call like fetch() does', async () => {
+      const res = await http.post(
+        { service: 'outbound.webhook', peerId: 'shop', eventId: 'e1' },
+        `${base}/busy`,
+        {
+          headers: { 'content-type': 'application/json' },
+          body: '{"a":1}',
+        },
+      );
+      expect([res.status, res.header('Retry-After'), res.header('x-none')]).toEqual([429, '7', null]);
+      expect(records).toEqual([
+        expect.objectContaining({
+          direction: 'outbound',
+          service: 'outbound.webhook',
+          peerId: 'shop',
+          eventId: 'e1',
+          method: 'POST',
+          httpStatus: 429,
+          bytesOut: 7,
+          bytesIn: 9,
+          errorCode: null,
+        }),
+      ]);
+    });
+
+    it('times out with OUTBOUND_TIMEOUT and fails on a refused port with OUTBOUND_UNREACHABLE', async () => {
+      const slow = await http
+        .post({ service: 'slow.op' }, `${base}/slow`, { headers: {}, body: 'x', timeoutMs: 100 })
+        .catch((e) => e);
+      expect(slow).toBeInstanceOf(OutboundTimeoutError);
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      const port = (closed.address() as AddressInfo).port;
+      await new Promise((r) => closed.close(r));
+      await expect(
+        http.post({ service: 'gone' }, `http://127.0.0.1:${port}/`, { headers: {}, body: 'x' }),
+      ).rejects.toThrow('outbound gone failed: ECONNREFUSED');
+      expect(records.map((r) => r.errorCode)).toEqual(['OUTBOUND_TIMEOUT', 'OUTBOUND_UNREACHABLE']);
+    });
   });
 });

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Correlation } from '@switchboard/observability';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { AccessLogWriter } from './access-log.writer';
 import { resultOf } from './access-record';
 
@@ -70,9 +72,122 @@ function contentLength(res: Response): number | null {
  * record (operation, method, status, result, duration, bytes, correlation id). URLs and headers are never
  * recorded: the operation name identifies the call.
  */
+/** What post() answers: the status and the headers a caller decides on; the body is read and dropped. */
+export interface OutboundPostResult {
+  status: number;
+  header(name: string): string | null;
+}
+
+// Keep-alive pools for post(): a sender with many requests in flight reuses its connections.
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
+const httpAgent = new http.Agent(AGENT_OPTIONS);
+const httpsAgent = new https.Agent(AGENT_OPTIONS);
+
 @Injectable()
 export class OutboundHttp {
   constructor(private readonly writer: AccessLogWriter) {}
+
+  /**
+   * A POST whose answer matters only by its status and headers (webhook deliveries): node:http with a
+   * keep-alive agent instead of fetch, about half the CPU per call at a thousand calls a second (see README
+   * "Outbound webhooks"). Same deadline, same one access-log record, same errors as fetch().
+   */
+  post(
+    op: OutboundOperation,
+    url: string,
+    init: { headers: Record<string, string>; body: string; timeoutMs?: number },
+  ): Promise<OutboundPostResult> {
+    const timeoutMs = init.timeoutMs ?? DEFAULT_OUTBOUND_TIMEOUT_MS;
+    const startedAt = new Date();
+    const t0 = process.hrtime.bigint();
+    const body = Buffer.from(init.body);
+    const record = (r: {
+      result: ReturnType<typeof resultOf> | 'failed';
+      httpStatus: number | null;
+      errorCode: string | null;
+      bytesIn: number | null;
+    }) =>
+      this.writer.record({
+        direction: 'outbound',
+        peerId: op.peerId ?? null,
+        service: op.service,
+        method: 'POST',
+        startedAt,
+        eventId: op.eventId ?? null,
+        clientIp: null,
+        bytesOut: body.length,
+        correlationId: Correlation.id() ?? null,
+        bodyHash: null,
+        body: null,
+        durationMs: Number(process.hrtime.bigint() - t0) / 1e6,
+        ...r,
+      });
+    return new Promise((resolve, reject) => {
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch (err) {
+        record({
+          result: 'failed',
+          httpStatus: null,
+          errorCode: OutboundErrorCode.UNREACHABLE,
+          bytesIn: null,
+        });
+        return reject(new OutboundError(OutboundErrorCode.UNREACHABLE, op.service, err));
+      }
+      const secure = target.protocol === 'https:';
+      let settled = false;
+      const req = (secure ? https : http).request(
+        target,
+        {
+          method: 'POST',
+          agent: secure ? httpsAgent : httpAgent,
+          headers: { ...init.headers, 'content-length': String(body.length) },
+        },
+        (res) => {
+          let bytesIn = 0;
+          res.on('data', (c: Buffer) => (bytesIn += c.length));
+          res.on('end', () => {
+            clearTimeout(timer);
+            if (settled) return;
+            settled = true;
+            const status = res.statusCode ?? 0;
+            record({ result: resultOf(status), httpStatus: status, errorCode: null, bytesIn });
+            resolve({
+              status,
+              header: (name) => {
+                const v = res.headers[name.toLowerCase()];
+                return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+              },
+            });
+          });
+          res.on('error', fail);
+        },
+      );
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        req.destroy();
+        record({ result: 'failed', httpStatus: null, errorCode: OutboundErrorCode.TIMEOUT, bytesIn: null });
+        reject(new OutboundTimeoutError(op.service, timeoutMs));
+      }, timeoutMs);
+      timer.unref();
+      function fail(err: Error) {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        record({
+          result: 'failed',
+          httpStatus: null,
+          errorCode: OutboundErrorCode.UNREACHABLE,
+          bytesIn: null,
+        });
+        reject(new OutboundError(OutboundErrorCode.UNREACHABLE, op.service, err));
+      }
+      req.on('error', fail);
+      req.end(body);
+    });
+  }
 
   async fetch(op: OutboundOperation, url: string, init: OutboundInit = {}): Promise<Response> {
     const { timeoutMs = DEFAULT_OUTBOUND_TIMEOUT_MS, ...rest } = init;

@@ -24,8 +24,12 @@ export class WebhookLoop implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap(): Promise<void> {
     await this.reader.init();
+    // Two sender rounds overlap: while one records its outcomes and claims again, the other's requests are in
+    // flight, so the connections never idle between rounds. Safe for order: a delivery in flight keeps its
+    // contact's later changes unclaimable until its outcome is recorded.
     this.loops = [
       this.run('reader', () => this.reader.readOnce()),
+      this.run('sender', () => this.sender.sendOnce()),
       this.run('sender', () => this.sender.sendOnce()),
     ];
   }

@@ -55,7 +55,11 @@ export class WebhookSender {
 
   /** One round; returns how many deliveries it attempted. */
   async sendOnce(): Promise<number> {
-    const claimed = await this.deliveries.claim(this.clock.now(), this.cfg.batchSize, this.leaseMs);
+    const claimed = await this.deliveries.claim(
+      this.clock.now(),
+      Math.max(1, Math.floor(this.cfg.batchSize / 2)),
+      this.leaseMs,
+    );
     if (claimed.length === 0) return 0;
     const results = new Array<{ delivery: ClaimedDelivery; result: AttemptResult; at: Date }>(claimed.length);
     let next = 0;
@@ -66,7 +70,9 @@ export class WebhookSender {
         results[i] = { delivery: claimed[i], result: await this.attempt(claimed[i], at), at };
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.cfg.concurrency, claimed.length) }, lane));
+    // Two rounds run at once (WebhookLoop): each takes half the replica's requests in flight.
+    const lanes = Math.max(1, Math.floor(this.cfg.concurrency / 2));
+    await Promise.all(Array.from({ length: Math.min(lanes, claimed.length) }, lane));
     const paused = await this.deliveries.complete(results, this.clock.now(), this.cfg);
     for (const peerId of paused) {
       this.logger.warn({
@@ -86,11 +92,10 @@ export class WebhookSender {
     } else {
       const timestamp = Math.floor(at.getTime() / 1000);
       try {
-        const res = await this.http.fetch(
+        const res = await this.http.post(
           { service: WEBHOOK_SERVICE, peerId: d.peerId, eventId: d.id },
           d.url,
           {
-            method: 'POST',
             headers: {
               'content-type': 'application/json',
               'user-agent': 'Switchboard-Webhooks/1',
@@ -102,9 +107,7 @@ export class WebhookSender {
             timeoutMs: this.cfg.requestTimeoutMs,
           },
         );
-        // Read to the end so the connection goes back to the pool.
-        await res.arrayBuffer().catch(() => undefined);
-        result = { httpStatus: res.status, retryAfter: res.headers.get('retry-after') };
+        result = { httpStatus: res.status, retryAfter: res.header('retry-after') };
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         result = {
