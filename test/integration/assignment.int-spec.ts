@@ -1,29 +1,11 @@
-import {
-  ContactsRepository,
-  LeadIntake,
-  LeadIntakeSettings,
-  LeadsRepository,
-  ManagersRepository,
-  TasksRepository,
-  identityLockKeys,
-  roundRobin,
-} from '@switchboard/crm';
+import { identityLockKeys, roundRobin } from '@switchboard/crm';
 import { lockAll } from '@switchboard/database';
 import { randomUUID } from 'node:crypto';
 import { useIntegrationDb } from './support/db';
+import { leadIntakeFixture } from './support/lead-intake';
 
 const db = useIntegrationDb();
-const leads = new LeadsRepository();
-const contacts = new ContactsRepository();
-const managers = new ManagersRepository();
-const tasks = new TasksRepository();
-const intake = new LeadIntake(leads, contacts, managers, tasks);
-const settings: LeadIntakeSettings = {
-  defaultRegion: 'RU',
-  repeatWindowMinutes: 10,
-  firstContactDueMinutes: { default: 15 },
-  callbackDueMinutes: 30,
-};
+const { leads, contacts, managers, intake, settings } = leadIntakeFixture();
 const now = new Date('2026-12-07T10:00:00Z'); // Monday
 
 const submit = (phone: string, peerId = 'shop', formId = 'f') =>

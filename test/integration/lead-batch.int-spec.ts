@@ -1,29 +1,10 @@
-import {
-  ContactsRepository,
-  LeadIntake,
-  LeadIntakeSettings,
-  LeadRequest,
-  LeadsRepository,
-  ManagersRepository,
-  TasksRepository,
-  identityLockKeys,
-  normalizeIdentity,
-} from '@switchboard/crm';
+import { LeadRequest, identityLockKeys, normalizeIdentity } from '@switchboard/crm';
 import { lockAll } from '@switchboard/database';
 import { useIntegrationDb } from './support/db';
+import { leadIntakeFixture } from './support/lead-intake';
 
 const db = useIntegrationDb();
-const leads = new LeadsRepository();
-const contacts = new ContactsRepository();
-const managers = new ManagersRepository();
-const tasks = new TasksRepository();
-const intake = new LeadIntake(leads, contacts, managers, tasks);
-const settings: LeadIntakeSettings = {
-  defaultRegion: 'RU',
-  repeatWindowMinutes: 10,
-  firstContactDueMinutes: { default: 15 },
-  callbackDueMinutes: 30,
-};
+const { contacts, managers, intake, settings } = leadIntakeFixture();
 const now = new Date('2026-12-07T10:00:00Z'); // a Monday
 const at = (minutes: number) => new Date(now.getTime() + minutes * 60_000).toISOString();
 const phone = (i: number) => `+7916555${String(i).padStart(4, '0')}`;

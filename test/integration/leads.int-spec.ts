@@ -1,30 +1,14 @@
-import {
-  ContactsRepository,
-  LeadIntake,
-  LeadIntakeSettings,
-  LeadRequest,
-  LeadsRepository,
-  ManagersRepository,
-  TasksRepository,
-  identityLockKeys,
-  normalizeIdentity,
-} from '@switchboard/crm';
+import { LeadRequest, identityLockKeys, normalizeIdentity } from '@switchboard/crm';
 import { lockAll } from '@switchboard/database';
 import { randomUUID } from 'node:crypto';
 import { useIntegrationDb } from './support/db';
+import { leadIntakeFixture } from './support/lead-intake';
 
 const db = useIntegrationDb();
-const leads = new LeadsRepository();
-const contacts = new ContactsRepository();
-const managers = new ManagersRepository();
-const tasks = new TasksRepository();
-const intake = new LeadIntake(leads, contacts, managers, tasks);
-const settings: LeadIntakeSettings = {
-  defaultRegion: 'RU',
-  repeatWindowMinutes: 10,
-  firstContactDueMinutes: { default: 15, 'website:shop': 5 },
-  callbackDueMinutes: 30,
-};
+const { leads, contacts, managers, tasks, intake, settings } = leadIntakeFixture({
+  default: 15,
+  'website:shop': 5,
+});
 const now = new Date('2026-12-07T10:00:00Z'); // a Monday
 const request = (over: Partial<LeadRequest> = {}): LeadRequest => ({
   kind: 'form',

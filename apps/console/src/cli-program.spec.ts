@@ -23,6 +23,8 @@ function harness() {
     dlqReplay: record('dlqReplay'),
     erpImport: record('erpImport'),
     operators: record('operators'),
+    backup: record('backup'),
+    messageCredentials: record('messageCredentials'),
   };
   const write = { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) };
   const run = (...argv: string[]) =>

@@ -203,14 +203,7 @@ export class OperatorAccounts {
     ip: string,
   ): Promise<OperatorRow> {
     const mail = typeof email === 'string' ? email.trim().toLowerCase() : '';
-    const keys = [`peer:${mail}`, `ip:${ip}`];
-    const locked = this.failures.lockedFor(keys);
-    if (locked > 0)
-      throw new AuthError(
-        ErrorCode.AUTH_LOCKED,
-        'Too many failed sign-ins; wait before trying again.',
-        locked,
-      );
+    const keys = this.unlessLocked(mail, ip, 'Too many failed sign-ins; wait before trying again.');
     const refuse = () => {
       this.failures.record(keys);
       return new AuthError(ErrorCode.AUTH_INVALID, 'Wrong email or password.');
@@ -233,14 +226,7 @@ export class OperatorAccounts {
    */
   async checkSecondFactor(row: OperatorRow, secondFactor: unknown, ip: string): Promise<void> {
     if (!row.totpSecret) return;
-    const keys = [`peer:${row.email}`, `ip:${ip}`];
-    const locked = this.failures.lockedFor(keys);
-    if (locked > 0)
-      throw new AuthError(
-        ErrorCode.AUTH_LOCKED,
-        'Too many failed sign-ins; wait before trying again.',
-        locked,
-      );
+    const keys = this.unlessLocked(row.email, ip, 'Too many failed sign-ins; wait before trying again.');
     const code = typeof secondFactor === 'string' ? secondFactor.trim() : '';
     if (!code)
       throw new OperatorError(ErrorCode.TOTP_REQUIRED, 'Send the code from your authenticator app as totp.');
@@ -253,6 +239,17 @@ export class OperatorAccounts {
       this.failures.record(keys);
       throw new OperatorError(ErrorCode.TOTP_INVALID, 'The one-time code was not accepted.');
     }
+  }
+
+  /**
+   * The failure keys of a sign-in, second factor or reset attempt (the account's email and the source address),
+   * refusing with AUTH_LOCKED while either is locked out.
+   */
+  private unlessLocked(email: string, ip: string, message: string): string[] {
+    const keys = [`peer:${email}`, `ip:${ip}`];
+    const locked = this.failures.lockedFor(keys);
+    if (locked > 0) throw new AuthError(ErrorCode.AUTH_LOCKED, message, locked);
+    return keys;
   }
 
   /** Changes the password: the current one must be given; the new one passes the policy and is not reused. */
@@ -326,14 +323,7 @@ export class OperatorAccounts {
   /** Sets a new password with a mailed code; ends every session of the operator. */
   async confirmReset(email: unknown, code: unknown, password: unknown, ip: string): Promise<void> {
     const mail = typeof email === 'string' ? email.trim().toLowerCase() : '';
-    const keys = [`peer:${mail}`, `ip:${ip}`];
-    const locked = this.failures.lockedFor(keys);
-    if (locked > 0)
-      throw new AuthError(
-        ErrorCode.AUTH_LOCKED,
-        'Too many failed attempts; wait before trying again.',
-        locked,
-      );
+    const keys = this.unlessLocked(mail, ip, 'Too many failed attempts; wait before trying again.');
     const row = mail ? await this.repo.byEmail(mail) : null;
     const wrong = () => {
       this.failures.record(keys);
