@@ -161,21 +161,8 @@ export class LeadsRepository {
   }
 
   /** Open leads with this phone or email, as dedup candidates. */
-  async openCards(em: EntityManager, phone: string | null, email: string | null): Promise<CardCandidate[]> {
-    const rows: Array<Record<string, unknown>> = await em.query(
-      `SELECT id, phone, email, created_at, responsible_manager_id FROM leads
-        WHERE status IN ('new', 'in_progress') AND (phone = $1 OR email = $2)`,
-      [phone, email],
-    );
-    return rows.map((r) => ({
-      kind: 'lead',
-      id: r.id as string,
-      phones: r.phone ? [r.phone as string] : [],
-      emails: r.email ? [r.email as string] : [],
-      open: true,
-      createdAt: r.created_at as Date,
-      responsibleManagerId: r.responsible_manager_id as string | null,
-    }));
+  openCards(em: EntityManager, phone: string | null, email: string | null): Promise<CardCandidate[]> {
+    return this.openCardsMany(em, phone ? [phone] : [], email ? [email] : []);
   }
 
   /** openCards for many phones and emails at once: every open lead holding any of them. */
