@@ -70,7 +70,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
 
   async close(): Promise<void> {
     this.closing = true;
-    // Graceful: let in-flight handlers commit and ack; what arrives meanwhile goes back untouched (see subscribe).
+    // Graceful: let in-flight handlers commit and ack; what arrives meanwhile stays unacked and goes back on close.
     await Promise.allSettled([...this.inFlight]);
     // Then cancel the consumer, and only then close the channel. A quorum queue applies a channel's acks
     // asynchronously: closed right after its last acks, the channel can take some of them along and the broker
@@ -113,7 +113,10 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
   private async subscribe(ch: Channel): Promise<void> {
     const { consumerTag } = await ch.consume(this.names.queue(this.options.connector), (msg) => {
       if (!msg) return; // consumer cancelled by the broker (queue deleted); reconnect will re-subscribe
-      if (this.closing) return this.nack(ch, msg); // stopping: back to the queue, untouched
+      // Stopping: leave it unacked; closing the channel returns it to the queue once. A nack-requeue here came
+      // straight back to this same consumer, again and again while in-flight handlers finished, and every
+      // round trip counted toward the quorum queue's delivery limit until the broker dead-lettered it.
+      if (this.closing) return;
       const work = this.handle(ch, msg).finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);
     });
