@@ -21,9 +21,15 @@ function controllersOf(root: unknown, seen = new Set<unknown>()): Array<new () =
   seen.add(root);
   const dynamic = typeof root === 'object' ? (root as Exclude<AnyModule, new () => object>) : undefined;
   const cls = dynamic?.module ?? root;
+  // Controllers, and the controller-shaped classes whose routes Fastify serves directly (@FastRoutes providers).
+  const providers = [
+    ...((Reflect.getMetadata('providers', cls) as unknown[]) ?? []),
+    ...((dynamic?.providers as unknown[]) ?? []),
+  ].filter((p) => typeof p === 'function' && Reflect.getMetadata('switchboard:fast-routes', p) === true);
   const controllers = [
     ...((Reflect.getMetadata('controllers', cls) as Array<new () => object>) ?? []),
     ...((dynamic?.controllers as Array<new () => object>) ?? []),
+    ...(providers as Array<new () => object>),
   ];
   const imports = [
     ...((Reflect.getMetadata('imports', cls) as unknown[]) ?? []),

@@ -21,6 +21,12 @@ import { ProvidersController } from './providers.controller';
 import { TelephonyController } from './telephony.controller';
 import { WebsiteController } from './website.controller';
 
+/**
+ * The ingest routes Fastify serves directly (libs/http fast-routes.ts): the hot path of every website, PBX and
+ * ERP event, without Nest's router, guards and interceptors. Providers, not controllers.
+ */
+export const FAST_ROUTE_CLASSES = [WebsiteController, TelephonyController, ErpController];
+
 export const GATEWAY_SECTIONS = [
   'amqp',
   'gateway',
@@ -54,15 +60,12 @@ export const GATEWAY_SECTIONS = [
     }),
   ],
   controllers: [
-    WebsiteController,
-    TelephonyController,
-    ErpController,
     ExchangeController,
     CredentialsController,
     ProvidersController,
     OtpController,
     MessageWebhooksController,
   ],
-  providers: [IngestService, GatewayAccessLog, ExchangeService, ExchangeStore],
+  providers: [IngestService, GatewayAccessLog, ExchangeService, ExchangeStore, ...FAST_ROUTE_CLASSES],
 })
 export class GatewayModule {}

@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { loadConfig } from '@switchboard/config';
-import { createHttpApp, listen } from '@switchboard/http';
+import { createHttpApp, installFastRoutes, listen } from '@switchboard/http';
 import { createLogger, MetricsListener } from '@switchboard/observability';
 import { GatewayAccessLog } from './access-log.hook';
 import { ReplayRelease } from './auth/replay-release.hook';
-import { GATEWAY_SECTIONS, GatewayModule } from './gateway.module';
+import { PeerAuthChain } from './auth/peer-auth.chain';
+import { PeerAuthGuard } from './auth/peer-auth.guard';
+import { FAST_ROUTE_CLASSES, GATEWAY_SECTIONS, GatewayModule } from './gateway.module';
 
 async function main(): Promise<void> {
   process.title = 'switchboard-gateway';
@@ -21,6 +23,9 @@ async function main(): Promise<void> {
   // Before listen(): Fastify gives routes the hooks present when they are registered (at init).
   app.get(GatewayAccessLog).install(app.getHttpAdapter().getInstance());
   app.get(ReplayRelease).install(app.getHttpAdapter().getInstance());
+  const fastGuards = new Map([[PeerAuthGuard, app.get(PeerAuthChain).hook]]);
+  for (const routes of FAST_ROUTE_CLASSES)
+    installFastRoutes(app.getHttpAdapter().getInstance(), app.get(routes), fastGuards);
   const url = await listen(app, config.gateway.port, config.gateway.host);
   const metricsUrl = await app
     .get(MetricsListener)

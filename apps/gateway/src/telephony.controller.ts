@@ -10,7 +10,7 @@ import {
   type CallEventType,
   type FieldError,
 } from '@switchboard/contracts';
-import { ApiDoc } from '@switchboard/http';
+import { ApiDoc, FastRoutes } from '@switchboard/http';
 import type { AuthenticatedPeer } from '@switchboard/peer-auth';
 import { ACCEPTED_ONE } from './api-docs';
 import { Peer, PeerAuthGuard } from './auth/peer-auth.guard';
@@ -71,6 +71,7 @@ export function splitCallEvent(body: unknown): { type: CallEventType; payload: R
  * Telephony in our own format, for PBXs and middleware that speak it directly (provider-native webhooks go
  * to /v1/providers/<provider>/<peerId>). 202 = the broker confirmed the event to a durable queue.
  */
+@FastRoutes()
 @Controller('v1/telephony')
 @UseGuards(PeerAuthGuard)
 export class TelephonyController {

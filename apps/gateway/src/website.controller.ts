@@ -1,11 +1,12 @@
 import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { CONTRACTS, EventType } from '@switchboard/contracts';
-import { ApiDoc } from '@switchboard/http';
+import { ApiDoc, FastRoutes } from '@switchboard/http';
 import { ACCEPTED_ONE } from './api-docs';
 import type { AuthenticatedPeer } from '@switchboard/peer-auth';
 import { Peer, PeerAuthGuard } from './auth/peer-auth.guard';
 import { IngestService } from './ingest.service';
 
+@FastRoutes()
 @Controller('v1/website')
 @UseGuards(PeerAuthGuard)
 export class WebsiteController {

@@ -6,3 +6,4 @@ export * from './openapi/route-table';
 export * from './openapi/openapi-document';
 export * from './openapi/openapi.module';
 export { renderDocsPage } from './openapi/docs-page';
+export * from './fast-routes';

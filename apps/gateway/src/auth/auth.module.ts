@@ -12,6 +12,7 @@ import {
 } from '@switchboard/peer-auth';
 import { SecretBox } from '@switchboard/secrets';
 import { DirectorySync, PeerDirectoryProbe } from './directory-sync.service';
+import { PeerAuthChain } from './peer-auth.chain';
 import { PeerAuthGuard, ProviderAuthGuard } from './peer-auth.guard';
 import { ReplayRelease } from './replay-release.hook';
 import {
@@ -74,11 +75,13 @@ import { StaticKeyStrategy } from './static-key.strategy';
     StandardWebhookStrategy,
     ProviderSignatureStrategy,
     StaticKeyStrategy,
+    PeerAuthChain,
     PeerAuthGuard,
     ProviderAuthGuard,
     ReplayRelease,
   ],
   exports: [
+    PeerAuthChain,
     ReplayRelease,
     PeerAuthGuard,
     ProviderAuthGuard,

@@ -1,27 +1,13 @@
-import { createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { AppConfig } from '@switchboard/config';
 import { AuthError, NotFoundError } from '@switchboard/contracts';
-import { expiryHeader, PeerDirectory, RateLimiter, type AuthenticatedPeer } from '@switchboard/peer-auth';
+import { PeerDirectory, RateLimiter, type AuthenticatedPeer } from '@switchboard/peer-auth';
+import { admitPeer, PeerAuthChain } from './peer-auth.chain';
 import type { FastifyReply } from 'fastify';
 import { PROVIDERS } from '../providers';
 import { providerRequest } from './signed-request';
-import { PEER_STRATEGIES, type PeerRequest } from './strategies';
-
-/** After any strategy accepted the caller: the peer's quota, and the expiry warning on the response. */
-function admit(
-  peer: AuthenticatedPeer,
-  ctx: ExecutionContext,
-  limiter: RateLimiter,
-  config: AppConfig,
-): void {
-  const wait = limiter.take(peer.id, peer.rateLimitPerMinute ?? config.peerAuth.defaultRateLimitPerMinute);
-  if (wait > 0) throw new AuthError('RATE_LIMITED', 'This peer is over its request quota.', wait);
-  if (peer.expiryWarning) {
-    const h = expiryHeader(peer.expiryWarning);
-    void ctx.switchToHttp().getResponse<FastifyReply>().header(h.name, h.value);
-  }
-}
+import type { PeerRequest } from './strategies';
 
 function identityOrMissing(err: unknown, peer: AuthenticatedPeer | false): AuthenticatedPeer {
   if (err instanceof Error) throw err;
@@ -56,16 +42,27 @@ function admittingGuard(strategies: string | string[]) {
       // Authenticated even when over quota: the access log and the replay release (ReplayRelease) see who it
       // was (the guard would set it only once this returns).
       ctx.switchToHttp().getRequest<PeerRequest>().user = identity;
-      admit(identity, ctx, this.limiter, this.config);
+      admitPeer(identity, ctx.switchToHttp().getResponse<FastifyReply>(), this.limiter, this.config);
       return identity as T;
     }
   }
   return AdmittingGuard;
 }
 
-/** Peer routes: a credential (bearer, X-Api-Key, Basic, login/password) or a Standard-Webhooks signature. */
+/**
+ * Peer routes served by Nest (the fast ingest routes use PeerAuthChain.hook directly): a credential (bearer,
+ * X-Api-Key, Basic, login/password) or a Standard-Webhooks signature, through the same chain.
+ */
 @Injectable()
-export class PeerAuthGuard extends admittingGuard(PEER_STRATEGIES) {}
+export class PeerAuthGuard implements CanActivate {
+  constructor(private readonly chain: PeerAuthChain) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const http = ctx.switchToHttp();
+    await this.chain.authenticate(http.getRequest<PeerRequest>(), http.getResponse<FastifyReply>());
+    return true;
+  }
+}
 
 /**
  * Provider routes: the provider's own signature. Handshakes (Zadarma's zd_echo, WooCommerce's ping) are let

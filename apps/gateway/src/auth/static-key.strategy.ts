@@ -9,7 +9,7 @@ import type { PeerRequest } from './strategies';
  * Benchmark baseline only (test/bench/run.mjs --auth-compare): one static bearer key for one peer, so the
  * cost of real authentication can be measured against the cheapest possible check. Honoured only when
  * NODE_ENV=test AND BENCH_STATIC_PEER=<peerId>:<key> (the FAULT_FAIL_ORDER_PREFIX precedent); otherwise it
- * is not in PEER_STRATEGIES at all, and validate() never authenticates anything.
+ * is not in PeerAuthChain at all, and validate() never authenticates anything.
  */
 export const BENCH_STATIC_PEER_ENV = 'BENCH_STATIC_PEER';
 

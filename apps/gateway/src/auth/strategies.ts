@@ -13,7 +13,6 @@ import { BasicStrategy } from 'passport-http';
 import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import { PROVIDERS } from '../providers';
 import { providerRequest, signedRequest } from './signed-request';
-import { STATIC_KEY_ENABLED } from './static-key.strategy';
 
 export type PeerRequest = FastifyRequest & { rawBody?: Buffer; user?: AuthenticatedPeer };
 
@@ -156,13 +155,3 @@ export class ProviderSignatureStrategy extends PassportStrategy(CustomStrategy, 
     );
   }
 }
-
-export const PEER_STRATEGIES = [
-  // Bench baseline only (NODE_ENV=test + BENCH_STATIC_PEER); absent otherwise.
-  ...(STATIC_KEY_ENABLED ? ['sb-static'] : []),
-  'sb-signature',
-  'sb-bearer',
-  'sb-api-key',
-  'sb-basic',
-  'sb-login',
-];

@@ -12,7 +12,7 @@ import {
   type FieldError,
   type InvoiceStatus,
 } from '@switchboard/contracts';
-import { ApiDoc } from '@switchboard/http';
+import { ApiDoc, FastRoutes } from '@switchboard/http';
 import type { AuthenticatedPeer } from '@switchboard/peer-auth';
 import { ACCEPTED_MANY } from '../api-docs';
 import { Peer, PeerAuthGuard } from '../auth/peer-auth.guard';
@@ -78,6 +78,7 @@ function invoiceType(item: unknown, index: number, batch: boolean): EventType {
  * ERP facts in our own JSON (and invoices as UBL 2.1 / PEPPOL BIS 3 XML). One item or a batch (array); each
  * item is its own event; 202 = every event of the request is confirmed by the broker, in order.
  */
+@FastRoutes()
 @Controller('v1/erp')
 @UseGuards(PeerAuthGuard)
 export class ErpController implements OnModuleInit {

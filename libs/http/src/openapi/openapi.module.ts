@@ -6,6 +6,7 @@ import { ApiDoc } from './api-doc';
 import { renderDocsPage } from './docs-page';
 import { buildOpenApiDocument, nestRoutes, type OpenApiOptions } from './openapi-document';
 import { registeredRoutes } from './route-table';
+import { isFastRoutes } from '../fast-routes';
 
 const OPENAPI_OPTIONS = Symbol('OPENAPI_OPTIONS');
 
@@ -26,8 +27,11 @@ export class OpenApiService {
 
   rendered(): { json: string; html: string } {
     if (!this.cached) {
-      const controllers = this.discovery
-        .getControllers()
+      // Controllers, and the controller-shaped classes whose routes Fastify serves directly (fast-routes.ts).
+      const controllers = [
+        ...this.discovery.getControllers(),
+        ...this.discovery.getProviders().filter((wrapper) => isFastRoutes(wrapper.metatype)),
+      ]
         .map((wrapper) => wrapper.metatype as AnyClass | null)
         .filter((c): c is AnyClass => !!c);
       const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
