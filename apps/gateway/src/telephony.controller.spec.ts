@@ -4,7 +4,7 @@ import { Module, type LoggerService } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfig } from '@switchboard/config';
 import { AuthError, ContractViolation, type EventEnvelope } from '@switchboard/contracts';
-import { createHttpApp } from '@switchboard/http';
+import { createHttpApp, installFastRoutes } from '@switchboard/http';
 import { ConfirmedPublisher, TopologyNames } from '@switchboard/messaging';
 import { Metrics } from '@switchboard/observability';
 import {
@@ -19,7 +19,9 @@ import {
   type AuthenticatedPeer,
   type VerifyResult,
 } from '@switchboard/peer-auth';
+import { PeerAuthChain } from './auth/peer-auth.chain';
 import { PeerAuthGuard, ProviderAuthGuard } from './auth/peer-auth.guard';
+import { StaticKeyStrategy } from './auth/static-key.strategy';
 import {
   ApiKeyStrategy,
   BasicAuthStrategy,
@@ -195,8 +197,12 @@ const PEER_STRATEGY_CLASSES = [
 const published: EventEnvelope[] = [];
 
 @Module({
-  controllers: [TelephonyController, ProvidersController],
+  // As the gateway serves them: the telephony routes straight on Fastify (fast routes), providers through Nest.
+  controllers: [ProvidersController],
   providers: [
+    TelephonyController,
+    PeerAuthChain,
+    StaticKeyStrategy,
     IngestService,
     Metrics,
     RateLimiter,
@@ -242,6 +248,11 @@ describe('telephony HTTP wiring', () => {
 
   beforeAll(async () => {
     app = await createHttpApp(WiringModule, { logger: silent, rawBody: true, trustProxy: '127.0.0.1' });
+    installFastRoutes(
+      app.getHttpAdapter().getInstance(),
+      app.get(TelephonyController),
+      new Map([[PeerAuthGuard, app.get(PeerAuthChain).hook]]),
+    );
     await app.init();
     app.flushLogs();
     await app.getHttpAdapter().getInstance().ready();
