@@ -167,6 +167,16 @@ function trustProxyOption(value = ''): boolean | number | string {
 }
 
 /**
+ * Errors Fastify's router raises before any route or hook runs: a bad percent-escape in the path
+ * (FST_ERR_BAD_URL) and a path parameter over maxParamLength (FST_ERR_MAX_PARAM_LENGTH) both name no resource
+ * of ours, so they get our 404 NOT_FOUND (see toProblem) instead of Fastify's plain JSON.
+ */
+function answerFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('X-Request-Id', String(req.id));
+  sendProblem(reply, toProblem(err, req.url.split('?')[0], String(req.id)));
+}
+
+/**
  * Every app serves HTTP the same way: Fastify, correlation ids from `X-Request-Id`, problem+json for every
  * error (including Fastify's own body-parser errors, which happen before Nest sees the request).
  */
@@ -182,7 +192,8 @@ export async function createHttpApp(
   const adapter = new FastifyAdapter({
     ...(tlsPair && { https: tlsPair }),
     bodyLimit: opts.bodyLimitBytes ?? 1_048_576,
-    trustProxy: trustProxyOption(opts.trustProxy),
+    // A hop count is still honoured at run time (fastify lib/request.js); Fastify 5.12's typing lost it.
+    trustProxy: trustProxyOption(opts.trustProxy) as boolean | string,
     // HEAD is not a peer operation; without this Fastify would answer HEAD on every GET route.
     exposeHeadRoutes: false,
     requestIdHeader: false,
@@ -192,17 +203,14 @@ export async function createHttpApp(
     routerOptions: { ignoreTrailingSlash: true },
     // Our own 503 while closing (below), as problem+json; requests already in flight finish normally.
     return503OnClosing: false,
+    // No Nest middleware in our apps: without this, @fastify/middie runs an onRequest hook on every request.
+    skipMiddie: true,
     ...(opts.limits && timeoutOptions(opts.limits)),
     // Requests Node's HTTP parser rejects (invented methods, broken framing) never reach a route; requests
     // not received within the head/request timeout end here too.
     clientErrorHandler: answerClientError,
-    // Errors Fastify's router raises before any route or hook runs: a bad percent-escape in the path
-    // (FST_ERR_BAD_URL) and a path parameter over maxParamLength (FST_ERR_MAX_PARAM_LENGTH) both name no
-    // resource of ours, so they get our 404 NOT_FOUND (see toProblem) instead of Fastify's plain JSON.
-    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-      void reply.header('X-Request-Id', String(req.id));
-      sendProblem(reply, toProblem(err, req.url.split('?')[0], String(req.id)));
-    },
+    // Fastify 5.12 types this for HTTP/2 servers too; ours are HTTP/1 (or HTTPS).
+    frameworkErrors: answerFrameworkError as never,
   });
   const fastify = adapter.getInstance();
   // Every route from the first one on, for the OpenAPI document (openapi/openapi.module.ts).
