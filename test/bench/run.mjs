@@ -330,6 +330,7 @@ async function runFloor({ connections, databaseUrl, amqpUrl, ns, db }) {
   const rows = async () => Number((await db.query('SELECT count(*) n FROM floor_events')).rows[0].n);
   try {
     const before = await rows();
+    const meter = await cpuMeter(db, { gateway: gateway.pid, consumer: consumer.pid });
     const startedAt = Date.now();
     const acked = [];
     const result = await autocannon({
@@ -347,11 +348,13 @@ async function runFloor({ connections, databaseUrl, amqpUrl, ns, db }) {
       done = await rows();
     }
     const elapsed = (Date.now() - startedAt) / 1000;
+    const cpu = await meter.perItem(done - before);
     return {
       acceptedPerSecond: Math.round(result['2xx'] / ((loadEndedAt - startedAt) / 1000)),
       ackLatencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
       processedPerSecondEndToEnd: Math.round((done - before) / elapsed),
       errors: result.non2xx + result.errors + result.timeouts,
+      cpu,
       accounting: await accounting(
         db,
         acked,
@@ -482,6 +485,7 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
         for (const [n, p] of Object.entries(procs)) peak[n] = Math.max(peak[n], procStats(p.pid)?.rss ?? 0);
       }, 250);
       const processedAtStart = await count(db);
+      const meter = await cpuMeter(db, Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, p.pid])));
       const confirmBefore = await histogram(gwPort, 'switchboard_publish_confirm_seconds');
       const handlerBefore = connector ? await histogram(wcPort, 'switchboard_consume_seconds') : {};
       const startedAt = Date.now();
@@ -499,6 +503,8 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
       const drainedAt = Date.now();
       clearInterval(sampler);
       const after = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
+      // --ingest-only processes nothing: per accepted request then.
+      const cpu = await meter.perItem(INGEST_ONLY ? accepted : processed - processedAtStart);
       // Inside the ack and the lag: the wait for the broker's confirm, and the connector's time per message
       // (its batch's transaction included).
       const inside = {
@@ -550,6 +556,7 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
           ? { acknowledged: new Set(acked).size }
           : await accounting(db, acked, ORDER_KEYS),
         inside,
+        cpu,
         floor,
         processes: Object.fromEntries(
           Object.keys(procs).map((n) => [
@@ -602,6 +609,64 @@ function pidsByComm(comm) {
 const brokerPids = () => pidsByComm('beam.smp');
 /** Every PostgreSQL server process (all databases, WAL writer, checkpointer …): shared, so only indicative. */
 const postgresPids = () => pidsByComm('postgres');
+
+/**
+ * Where the CPU of one phase went, per item processed: each named process (our apps or the floor's), every
+ * PostgreSQL process serving the bench database (its backends, the WAL writer, checkpointer: the database's
+ * whole cost of the writes),
+ * the broker's Erlang VM and this process (the load generator), in microseconds of CPU per item. Processes
+ * started or gone meanwhile count from 0. The machine's busy share over the same interval says how much of
+ * the two cores the phase had: a split summing to ~2 cores × elapsed means the machine, not one process, was
+ * the limit.
+ */
+async function cpuMeter(db, named) {
+  // This database's backends and the server's background processes (WAL writer, checkpointer, autovacuum
+  // launcher...), not other databases' backends (e2e suites may share the server).
+  const postgresPids = async () =>
+    (
+      await db.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR datname IS NULL')
+    ).rows.map((r) => r.pid);
+  const snap = async () => ({
+    apps: Object.fromEntries(Object.entries(named).map(([n, pid]) => [n, procStats(pid)?.cpuSeconds ?? 0])),
+    postgres: new Map((await postgresPids()).map((pid) => [pid, procStats(pid)?.cpuSeconds ?? 0])),
+    broker: new Map(brokerPids().map((pid) => [pid, procStats(pid)?.cpuSeconds ?? 0])),
+    bench: process.cpuUsage(),
+    machine: machineTicks(),
+    at: Date.now(),
+  });
+  const since = (before, pids) =>
+    pids.reduce((a, pid) => a + (procStats(pid)?.cpuSeconds ?? 0) - (before.get(pid) ?? 0), 0);
+  const start = await snap();
+  return {
+    /** CPU µs per item for `items` items processed since the meter started. */
+    async perItem(items) {
+      const seconds = {
+        ...Object.fromEntries(
+          Object.entries(named).map(([n, pid]) => [n, (procStats(pid)?.cpuSeconds ?? 0) - start.apps[n]]),
+        ),
+        postgres: since(start.postgres, await postgresPids()),
+        rabbitmq: since(start.broker, brokerPids()),
+        loadGenerator: (() => {
+          const u = process.cpuUsage(start.bench);
+          return (u.user + u.system) / 1e6;
+        })(),
+      };
+      const machine = machineTicks();
+      const elapsed = (Date.now() - start.at) / 1000;
+      const micros = Object.fromEntries(
+        Object.entries(seconds).map(([n, s]) => [n, Math.round((s * 1e6) / Math.max(1, items))]),
+      );
+      micros.total = Object.values(micros).reduce((a, b) => a + b, 0);
+      return {
+        cpuMicrosPerItem: micros,
+        machineBusyPercent: Math.round(
+          ((machine.busy - start.machine.busy) / Math.max(1, machine.total - start.machine.total)) * 100,
+        ),
+        elapsedSeconds: elapsed,
+      };
+    },
+  };
+}
 
 /**
  * The CRM side the calls meet: managers on extensions 101..105 (who takes calls; round robin for new leads)
@@ -1904,6 +1969,28 @@ function leadsMarkdown(l) {
   ];
 }
 
+/** Per run: where one processed order's CPU went, ours beside the floor's, component by component. */
+function cpuSplitMarkdown(runs) {
+  const withCpu = runs.filter((r) => r.cpu);
+  if (!withCpu.length) return [];
+  const us = (c, n) => c?.cpuMicrosPerItem[n] ?? '-';
+  return [
+    '',
+    'CPU per processed order, µs (load generator = this process; PostgreSQL = the bench database’s backends and the server’s background processes; RabbitMQ = the broker VM, shared):',
+    '',
+    '| connections | run | gateway | connector | PostgreSQL | RabbitMQ | load generator | total | machine busy % |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...withCpu.flatMap((r) => [
+      `| ${r.connections} | ours | ${us(r.cpu, 'gateway')} | ${us(r.cpu, 'website-connector')} | ${us(r.cpu, 'postgres')} | ${us(r.cpu, 'rabbitmq')} | ${us(r.cpu, 'loadGenerator')} | ${us(r.cpu, 'total')} | ${r.cpu.machineBusyPercent} |`,
+      ...(r.floor?.cpu
+        ? [
+            `| ${r.connections} | floor | ${us(r.floor.cpu, 'gateway')} | ${us(r.floor.cpu, 'consumer')} | ${us(r.floor.cpu, 'postgres')} | ${us(r.floor.cpu, 'rabbitmq')} | ${us(r.floor.cpu, 'loadGenerator')} | ${us(r.floor.cpu, 'total')} | ${r.floor.cpu.machineBusyPercent} |`,
+          ]
+        : []),
+    ]),
+  ];
+}
+
 function markdown(report) {
   const { runs, authCompare: a, telephony: t, erp, accessLog, leads } = report;
   const lines = [
@@ -1920,6 +2007,7 @@ function markdown(report) {
         (r) =>
           `| ${r.connections} | ${r.acceptedPerSecond} | ${r.ackLatencyMs.p50} | ${r.ackLatencyMs.p99} | ${r.processedPerSecondDuringLoad} | ${r.processedPerSecondEndToEnd} | ${r.floor?.processedPerSecondEndToEnd ?? '-'} | ${r.floor ? (r.processedPerSecondEndToEnd / r.floor.processedPerSecondEndToEnd).toFixed(2) : '-'} | ${r.lagMs.p50} | ${r.lagMs.p99} | ${r.processes.gateway.cpuPercent} / ${r.processes.gateway.peakRssMB} | ${r.processes['website-connector']?.cpuPercent ?? '-'} / ${r.processes['website-connector']?.peakRssMB ?? '-'} | ${r.errors.non2xx + r.errors.errors + r.errors.timeouts} | ${accountingCell(r.accounting)} |`,
       ),
+      ...cpuSplitMarkdown(runs),
     );
   }
   if (t) lines.push(...telephonyMarkdown(t));

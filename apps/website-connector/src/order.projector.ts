@@ -18,6 +18,7 @@ import {
   normalizePhone,
   ProductRepository,
   rounds,
+  preparedQuery,
 } from '@switchboard/crm';
 import { BatchingInbox, BatchItem } from '@switchboard/database';
 import { EntityManager } from 'typeorm';
@@ -176,7 +177,7 @@ export class OrderProjector {
         data.order.items.map((line, pos) => ({ idx: round[k], pos: pos + 1, line })),
       );
       const written: Array<{ idx: number; inserted: boolean; id: string; previous_status: string | null }> =
-        await em.query(UPSERT_DEALS, [
+        await preparedQuery(em, UPSERT_DEALS, [
           round,
           inRound.map((i) => i.envelope.peerId),
           inRound.map((i) => i.data.order.externalId),
@@ -217,7 +218,7 @@ export class OrderProjector {
       );
       const fresh = written.filter((w) => w.inserted && !items[w.idx].data.order.test);
       if (fresh.length > 0) {
-        await em.query(CONVERT_LEADS, [
+        await preparedQuery(em, CONVERT_LEADS, [
           fresh.map((w) => items[w.idx].data.customer.phone ?? null),
           fresh.map((w) => items[w.idx].data.customer.email ?? null),
           fresh.map((w) => contacts[w.idx].id),

@@ -21,3 +21,4 @@ export * from './erp/product.repository';
 export * from './erp/invoice.repository';
 export * from './erp/erp-read.repository';
 export * from './repositories/deal-status-changes';
+export * from './repositories/prepared-query';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { preparedQuery } from './prepared-query';
 
 /** The change types peers can subscribe to (an outbound endpoint's `eventTypes`). */
 export const CRM_CHANGE_TYPES = [
@@ -48,7 +49,8 @@ export class CrmChangesRepository {
   /** Records changes in the caller's transaction; one INSERT for the whole batch. */
   async record(m: EntityManager, changes: readonly CrmChange[]): Promise<void> {
     if (changes.length === 0) return;
-    await m.query(
+    await preparedQuery(
+      m,
       `INSERT INTO crm_changes (type, aggregate_key, contact_id, deal_id, payload, occurred_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::timestamptz[])`,
       [

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { roundRobinSql } from '../rules/assignment';
 import { rounds } from '../services/rounds';
+import { preparedQuery } from './prepared-query';
 
 export interface ContactCandidate {
   name?: string | null;
@@ -230,7 +231,7 @@ export class ContactsRepository {
         responsible_manager_id: string | null;
         created: boolean;
         turn: string | null;
-      }> = await em.query(MATCH_OR_CREATE, [
+      }> = await preparedQuery(em, MATCH_OR_CREATE, [
         round,
         cs.map((c) => c.name ?? null),
         cs.map((c) => c.phone || null),
