@@ -8,7 +8,7 @@ import {
   type CallPayload,
   type TelephonyEventType,
 } from '@switchboard/contracts';
-import { CardAssigner, normalizePhone } from '@switchboard/crm';
+import { CardAssigner, normalizePhone, preparedQuery } from '@switchboard/crm';
 import { BatchingInbox, type BatchItem } from '@switchboard/database';
 import { DataSource, EntityManager } from 'typeorm';
 import { callKeyOf, foldCall, type CallFact, type CallState } from './call-fold';
@@ -234,7 +234,8 @@ export class CallProjector {
    * fold (a second version of the row in this transaction would also re-run every foreign-key check).
    */
   private store(em: EntityManager, items: Item[]): Promise<LogRow[]> {
-    return em.query(
+    return preparedQuery(
+      em,
       `WITH ev AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                               $8::timestamptz[], $9::uuid[], $10::text[], $11::bigint[], $12::timestamptz[],
@@ -299,7 +300,8 @@ export class CallProjector {
    * the hand-over of a lead made before we knew who took the call.
    */
   private async link(em: EntityManager, items: Item[], touched: Touched[]): Promise<void> {
-    const rows: KnownRow[] = await em.query(
+    const rows: KnownRow[] = await preparedQuery(
+      em,
       `WITH x AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::boolean[], $4::text[], $5::text[], $6::text[], $7::text[],
                               $8::text[], $9::text[])
@@ -433,7 +435,8 @@ export class CallProjector {
 
   /** Every touched log, as folded and linked, in one statement. */
   private async update(em: EntityManager, touched: Touched[]): Promise<void> {
-    await em.query(
+    await preparedQuery(
+      em,
       `UPDATE call_logs c SET provider_call_id = x.provider_call_id, direction = x.direction,
               from_number = x.from_number, to_number = x.to_number, customer_phone = x.customer_phone,
               caller_name = x.caller_name, line = x.line, extension = x.extension, manager_id = x.manager_id,
@@ -506,7 +509,8 @@ export class CallProjector {
     if (answered.length) {
       // Closes the open task of a miss before the answer, and returns the later misses that had joined that
       // task because they were processed before this answer: they were not answered, so they get a task again.
-      const stranded: Array<{ id: string }> = await em.query(
+      const stranded: Array<{ id: string }> = await preparedQuery(
+        em,
         `WITH closed AS (
            UPDATE tasks t SET status = CASE WHEN t.call_log_id = y.id THEN 'cancelled' ELSE 'done' END,
                   result = CASE WHEN t.call_log_id = y.id THEN 'the call was answered' ELSE 'answered call ' || y.id END,
@@ -537,7 +541,8 @@ export class CallProjector {
         );
     }
     if (!missed.length) return;
-    await em.query(
+    await preparedQuery(
+      em,
       `WITH x AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::uuid[],
                               $7::uuid[], $8::uuid[], $9::text[])
@@ -591,7 +596,8 @@ export class CallProjector {
    * were processed in.
    */
   private async reopen(em: EntityManager, callIds: string[], dueMs: number): Promise<void> {
-    await em.query(
+    await preparedQuery(
+      em,
       `WITH s AS (
          SELECT c.id, c.customer_phone AS phone, c.started_at, c.ended_at, t.title, t.responsible_manager_id,
                 t.contact_id, t.lead_id

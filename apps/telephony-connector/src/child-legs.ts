@@ -1,4 +1,5 @@
 import { TELEPHONY_EVENT_TYPES, type CallPayload, type TelephonyEventType } from '@switchboard/contracts';
+import { preparedQuery } from '@switchboard/crm';
 import type { EntityManager } from 'typeorm';
 
 /**
@@ -23,7 +24,8 @@ export async function callOfLeg(
   peerId: string,
   leg: Pick<CallPayload, 'provider' | 'providerCallId'>,
 ): Promise<string | null> {
-  const [row]: Array<{ call_key: string }> = await em.query(
+  const [row]: Array<{ call_key: string }> = await preparedQuery(
+    em,
     `SELECT l.call_key FROM call_events e JOIN call_logs l ON l.id = e.call_log_id
       WHERE e.provider_call_id = $1 AND e.payload ? 'parentCallId' AND l.peer_id = $2 AND l.provider = $3
         AND l.call_key <> $1
