@@ -8,7 +8,11 @@ import { eventually, order, pool, ROOT, TestSystem } from './support/system';
  * redelivered and make the sum exceed what was sent; one acked but not committed would make it fall short.
  */
 describe('connector SIGTERM mid-processing', () => {
-  const sys = new TestSystem('connector-shutdown', { AMQP_PREFETCH: '200', LOG_LEVEL: 'info' });
+  const sys = new TestSystem('connector-shutdown', {
+    AMQP_PREFETCH: '200',
+    WEBSITE_CONNECTOR_PREFETCH: '200',
+    LOG_LEVEL: 'info',
+  });
   const TOTAL = 1500;
 
   beforeAll(() => sys.start(['gateway']));

@@ -112,6 +112,14 @@ ON CONFLICT (lead_id, kind, ref_id) WHERE ref_id IS NOT NULL DO NOTHING`;
  * out-of-order and repeated deliveries converge on the same state. A batch of orders is projected set-based
  * (a few statements for the whole batch) with the result of projecting them one by one in order.
  */
+/**
+ * Batch shape for orders. Every statement of a batch is set-based, so a batch costs about the same number of
+ * round trips whatever its size. One batch at a time: concurrent batches of one shop's traffic share customers
+ * and their locks, so they mostly queue on each other; while one runs, the next fills up (up to the connector's
+ * prefetch).
+ */
+export const ORDER_BATCHING = { maxBatch: 500, lingerMs: 5, maxConcurrent: 1 };
+
 @Injectable()
 export class OrderProjector {
   private readonly logger = new Logger('OrderProjector');
@@ -128,6 +136,7 @@ export class OrderProjector {
     private readonly products: ProductRepository,
   ) {
     inbox.configure<{ outcome: OrderOutcome }, OrderItem>(CONSUMER, {
+      ...ORDER_BATCHING,
       batchEffects: (em, items) => this.projectBatch(em, items as Item[]),
     });
   }
