@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { CardCandidate } from '../rules/dedup';
 import { returnedRows } from './rows';
+import { preparedQuery } from './prepared-query';
 
 export type LeadStatusValue = 'new' | 'in_progress' | 'unqualified' | 'junk' | 'converted' | 'refused';
 export const OPEN_LEAD_STATUSES: LeadStatusValue[] = ['new', 'in_progress'];
@@ -137,6 +138,7 @@ export class LeadsRepository {
   async insertMany(em: EntityManager, leads: Array<NewLead & { id: string }>): Promise<void> {
     if (leads.length === 0) return;
     const cols = COLUMNS.filter(([f]) => leads[0][f] !== undefined);
+    // Not prepared: its text varies with the columns set, and a connection would keep every variant.
     await em.query(
       `INSERT INTO leads (id, ${cols.map((c) => c[1]).join(', ')})
        SELECT * FROM unnest($1::uuid[], ${cols.map((c, i) => `$${i + 2}::${c[2]}[]`).join(', ')})`,
@@ -168,7 +170,8 @@ export class LeadsRepository {
   /** openCards for many phones and emails at once: every open lead holding any of them. */
   async openCardsMany(em: EntityManager, phones: string[], emails: string[]): Promise<CardCandidate[]> {
     if (phones.length === 0 && emails.length === 0) return [];
-    const rows: Array<Record<string, unknown>> = await em.query(
+    const rows: Array<Record<string, unknown>> = await preparedQuery(
+      em,
       `SELECT id, phone, email, created_at, responsible_manager_id FROM leads
         WHERE status IN ('new', 'in_progress') AND (phone = ANY($1::text[]) OR email = ANY($2::text[]))`,
       [phones, emails],
@@ -187,7 +190,8 @@ export class LeadsRepository {
   /** openForContact for many contacts: contact id -> its first open lead (contacts without one are left out). */
   async openForContacts(em: EntityManager, contactIds: string[]): Promise<Map<string, string>> {
     if (contactIds.length === 0) return new Map();
-    const rows: Array<{ contact_id: string; id: string }> = await em.query(
+    const rows: Array<{ contact_id: string; id: string }> = await preparedQuery(
+      em,
       `SELECT DISTINCT ON (converted_contact_id) converted_contact_id AS contact_id, id FROM leads
         WHERE converted_contact_id = ANY($1::uuid[]) AND status IN ('new', 'in_progress')
         ORDER BY converted_contact_id, created_at`,
@@ -273,7 +277,8 @@ export class LeadsRepository {
   /** addActivity for many entries, in the given order (their ids follow it); refIds already on a card add nothing. */
   async addActivities(em: EntityManager, rows: Array<LeadActivity & { leadId: string }>): Promise<void> {
     if (rows.length === 0) return;
-    await em.query(
+    await preparedQuery(
+      em,
       `INSERT INTO lead_activities (lead_id, kind, summary, details, actor, ref_id, occurred_at)
        SELECT lead_id, kind, summary, details::jsonb, actor, ref_id, occurred_at
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
@@ -329,7 +334,8 @@ export class LeadsRepository {
     since: Date[],
   ): Promise<Map<string, { leadId: string; occurredAt: Date }>> {
     if (fingerprints.length === 0) return new Map();
-    const rows: Array<{ f: string; lead_id: string; occurred_at: Date }> = await em.query(
+    const rows: Array<{ f: string; lead_id: string; occurred_at: Date }> = await preparedQuery(
+      em,
       `SELECT x.f, a.lead_id, a.occurred_at
          FROM (SELECT f, min(s) AS s FROM unnest($1::text[], $2::timestamptz[]) AS u(f, s) GROUP BY f) x
          CROSS JOIN LATERAL (

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AssignmentRule, ManagerProfile, WorkingHours } from '../rules/assignment';
 import { returnedRows } from './rows';
+import { preparedQuery } from './prepared-query';
 
 export interface ManagerRow extends ManagerProfile {
   name: string;
@@ -107,7 +108,8 @@ export class ManagersRepository {
 
   /** Open items per manager: open leads (new, in_progress) plus deals not closed. */
   async loads(em: EntityManager): Promise<Map<string, number>> {
-    const rows: Array<{ id: string; n: string }> = await em.query(
+    const rows: Array<{ id: string; n: string }> = await preparedQuery(
+      em,
       `SELECT id, sum(n)::bigint AS n FROM (
          SELECT responsible_manager_id AS id, count(*) AS n FROM leads
           WHERE status IN ('new', 'in_progress') AND responsible_manager_id IS NOT NULL GROUP BY 1

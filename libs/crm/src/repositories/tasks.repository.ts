@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { TaskKind, TaskStatus } from '../entities';
 import { returnedRows } from './rows';
+import { preparedQuery } from './prepared-query';
 
 export interface TaskRow {
   id: string;
@@ -86,7 +87,8 @@ export class TasksRepository {
    */
   async createMany(em: EntityManager, tasks: NewTask[]): Promise<void> {
     if (tasks.length === 0) return;
-    await em.query(
+    await preparedQuery(
+      em,
       `INSERT INTO tasks (kind, title, due_at, responsible_manager_id, contact_id, lead_id, deal_id, phone)
        SELECT kind, title, due_at, manager, contact, lead, deal, phone
          FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::uuid[], $7::uuid[],
