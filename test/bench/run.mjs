@@ -42,6 +42,7 @@ import { createCallMix, EXTENSIONS, KNOWN_CONTACTS, POOL } from './call-mix.mjs'
 import { outboundMarkdown, runOutbound } from './outbound.mjs';
 import { createLeadMix } from './lead-mix.mjs';
 import { erpMarkdown, runErpCatalog } from './erp-catalog.mjs';
+import { createNumbers, generatorVersion, load, pickGenerator, PLACEHOLDER } from './load.mjs';
 import { freePort, sleep, spawnLogged, stopProcess, waitHealthy } from '../support/processes.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -51,6 +52,9 @@ const flag = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const QUICK = args.includes('--quick');
+// The orders' load generator (load.mjs): wrk when installed, else autocannon; --generator names one. The same for
+// the floor and for us in a run, so the ratio compares like with like.
+const GENERATOR = pickGenerator(flag('generator'));
 // The full run's defaults keep every phase inside the issue's 15-minute budget on a 2-core machine.
 const DURATION = Number(flag('duration', QUICK ? 10 : 30));
 // Quick mode: one load level, so the whole run (floor, pipeline, auth cost) stays around a minute and a half.
@@ -294,18 +298,36 @@ async function accounting(db, acked, storedKeys) {
 const ORDER_KEYS = `SELECT external_id AS k FROM deals WHERE external_id = ANY($1::text[])`;
 
 /**
- * Load on POST /v1/website/orders with a bearer token: `duration` seconds or `amount` requests. The externalId
- * of every accepted order is pushed onto `acked` when given.
+ * Bench orders (load.mjs): POST `url` with `headers`, each a new order (nextOrder's shape) for `duration` seconds
+ * or `amount` requests. The externalId of every accepted order is pushed onto `acked` when given.
  */
-function drive(port, token, opts, acked = null) {
-  return autocannon({
-    url: `http://127.0.0.1:${port}/v1/website/orders`,
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    requests: [tracked(nextOrder, acked)],
+async function loadOrders(url, headers, opts, acked = null) {
+  const result = await load({
+    generator: GENERATOR,
+    url,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: ORDER_BODY,
+    key: ORDER_KEY,
+    numbers: orderNumbers,
     ...opts,
   });
+  if (acked) for (const key of result.acked) acked.push(key);
+  return result;
 }
+
+/** Orders on POST /v1/website/orders with a bearer token (see loadOrders). */
+const drive = (port, token, opts, acked = null) =>
+  loadOrders(`http://127.0.0.1:${port}/v1/website/orders`, { authorization: `Bearer ${token}` }, opts, acked);
+
+/** What a measured load cost the generator itself: CPU µs per request answered. */
+const generatorCost = (r) => ({
+  generator: r.generator,
+  cpuSeconds: r.generatorCpuSeconds,
+  cpuMicrosPerRequest:
+    r.generatorCpuSeconds !== null && r.requests.total
+      ? Math.round((r.generatorCpuSeconds * 1e6) / r.requests.total)
+      : null,
+});
 
 /**
  * The floor, measured right before our pipeline at the same load: what this machine can do with no auth,
@@ -332,14 +354,12 @@ async function runFloor({ connections, databaseUrl, amqpUrl, ns, db }) {
     const before = await rows();
     const startedAt = Date.now();
     const acked = [];
-    const result = await autocannon({
-      url: `http://127.0.0.1:${gwPort}/floor`,
-      connections,
-      duration: DURATION,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      requests: [tracked(nextOrder, acked)],
-    });
+    const result = await loadOrders(
+      `http://127.0.0.1:${gwPort}/floor`,
+      {},
+      { connections, duration: DURATION },
+      acked,
+    );
     const loadEndedAt = Date.now();
     let done = await rows();
     while (done - before < result['2xx'] && Date.now() - loadEndedAt < 300_000) {
@@ -352,6 +372,7 @@ async function runFloor({ connections, databaseUrl, amqpUrl, ns, db }) {
       ackLatencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
       processedPerSecondEndToEnd: Math.round((done - before) / elapsed),
       errors: result.non2xx + result.errors + result.timeouts,
+      loadGenerator: generatorCost(result),
       accounting: await accounting(
         db,
         acked,
@@ -363,24 +384,16 @@ async function runFloor({ connections, databaseUrl, amqpUrl, ns, db }) {
   }
 }
 
-let seq = 0;
 const runId = randomBytes(3).toString('hex');
-// The same sample order the e2e suites use; only identity fields vary.
+// The same sample order the e2e suites use; only identity fields vary: {{n}} is a number new in the run (load.mjs).
 const SAMPLE = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/website/order.sample.json'), 'utf8'));
-/** The next bench order: { key: its externalId, body: its JSON }. */
-function nextOrder() {
-  seq += 1;
-  const n = String(seq).padStart(7, '0');
-  const key = `B-${runId}-${n}`;
-  return {
-    key,
-    body: JSON.stringify({
-      ...SAMPLE,
-      externalId: key,
-      customer: { name: 'Bench Customer', phone: `+7916${n}`, email: `c${n}@bench.example` },
-    }),
-  };
-}
+const ORDER_KEY = `B-${runId}-${PLACEHOLDER}`;
+const ORDER_BODY = JSON.stringify({
+  ...SAMPLE,
+  externalId: ORDER_KEY,
+  customer: { name: 'Bench Customer', phone: `+7916${PLACEHOLDER}`, email: `c${PLACEHOLDER}@bench.example` },
+});
+const orderNumbers = createNumbers(7);
 
 const configFile = (name) => JSON.parse(readFileSync(join(ROOT, 'config', name), 'utf8'));
 // The auth-compare gateways run with NODE_ENV=test (config/test.json: other retry delays), so both sets.
@@ -545,6 +558,7 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
         drainSeconds: (drainedAt - loadEndedAt) / 1000,
         lagMs: { p50: Math.round(Number(lag.p50)), p99: Math.round(Number(lag.p99)) },
         errors: { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts },
+        loadGenerator: generatorCost(result),
         // --ingest-only has no connector: nothing is stored, so only the acknowledged count means anything.
         accounting: INGEST_ONLY
           ? { acknowledged: new Set(acked).size }
@@ -1350,7 +1364,12 @@ async function runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token }) {
           machineBusyPercent: Math.round(
             ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * cpus().length * 100,
           ),
-          benchDriverCpuPercent: Math.round(((bench1.user + bench1.system) / 1e6 / seconds) * 100),
+          // The bench process, and wrk's own process when it drove the leg.
+          benchDriverCpuPercent: Math.round(
+            (((bench1.user + bench1.system) / 1e6 + (r.generator === 'wrk' ? r.generatorCpuSeconds : 0)) /
+              seconds) *
+              100,
+          ),
           // All of PostgreSQL (WAL writer, checkpointer, other databases) and RabbitMQ.
           postgresAndBrokerCpuPercent: Math.round((sharedCpu / seconds) * 100),
           errors: r.non2xx + r.errors + r.timeouts,
@@ -1912,13 +1931,13 @@ function markdown(report) {
   if (runs.length) {
     lines.push(
       '',
-      `Pipeline (${DURATION} s per run):`,
+      `Pipeline (${DURATION} s per run; load generator for the floor and for us: ${report.loadGenerator.orders}):`,
       '',
-      '| connections | accepted/s | ack p50 ms | ack p99 ms | processed/s (during load) | processed/s (end to end) | floor processed/s | ratio to floor | lag p50 ms | lag p99 ms | gateway CPU % / peak RSS MB | connector CPU % / peak RSS MB | errors | acknowledged / lost / duplicated |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| connections | accepted/s | ack p50 ms | ack p99 ms | processed/s (during load) | processed/s (end to end) | floor processed/s | ratio to floor | lag p50 ms | lag p99 ms | gateway CPU % / peak RSS MB | connector CPU % / peak RSS MB | generator CPU µs / request (floor / us) | errors | acknowledged / lost / duplicated |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...runs.map(
         (r) =>
-          `| ${r.connections} | ${r.acceptedPerSecond} | ${r.ackLatencyMs.p50} | ${r.ackLatencyMs.p99} | ${r.processedPerSecondDuringLoad} | ${r.processedPerSecondEndToEnd} | ${r.floor?.processedPerSecondEndToEnd ?? '-'} | ${r.floor ? (r.processedPerSecondEndToEnd / r.floor.processedPerSecondEndToEnd).toFixed(2) : '-'} | ${r.lagMs.p50} | ${r.lagMs.p99} | ${r.processes.gateway.cpuPercent} / ${r.processes.gateway.peakRssMB} | ${r.processes['website-connector']?.cpuPercent ?? '-'} / ${r.processes['website-connector']?.peakRssMB ?? '-'} | ${r.errors.non2xx + r.errors.errors + r.errors.timeouts} | ${accountingCell(r.accounting)} |`,
+          `| ${r.connections} | ${r.acceptedPerSecond} | ${r.ackLatencyMs.p50} | ${r.ackLatencyMs.p99} | ${r.processedPerSecondDuringLoad} | ${r.processedPerSecondEndToEnd} | ${r.floor?.processedPerSecondEndToEnd ?? '-'} | ${r.floor ? (r.processedPerSecondEndToEnd / r.floor.processedPerSecondEndToEnd).toFixed(2) : '-'} | ${r.lagMs.p50} | ${r.lagMs.p99} | ${r.processes.gateway.cpuPercent} / ${r.processes.gateway.peakRssMB} | ${r.processes['website-connector']?.cpuPercent ?? '-'} / ${r.processes['website-connector']?.peakRssMB ?? '-'} | ${r.floor?.loadGenerator.cpuMicrosPerRequest ?? '-'} / ${r.loadGenerator.cpuMicrosPerRequest ?? '-'} | ${r.errors.non2xx + r.errors.errors + r.errors.timeouts} | ${accountingCell(r.accounting)} |`,
       ),
     );
   }
@@ -2024,6 +2043,13 @@ async function main() {
       node: process.version,
     },
     mode: QUICK ? 'quick' : 'full',
+    // Orders (pipeline, floor, auth and access-log legs; warm-ups by request count always autocannon) and the rest.
+    loadGenerator: {
+      orders: generatorVersion(GENERATOR),
+      telephony: 'autocannon',
+      leads: 'autocannon',
+      erp: 'fetch (erp-catalog.mjs)',
+    },
     totalSeconds: Math.round((Date.now() - t0) / 1000),
     runs,
     telephony,
