@@ -1926,7 +1926,11 @@ function leadsMarkdown(l) {
 function markdown(report) {
   const { runs, authCompare: a, telephony: t, erp, accessLog, leads } = report;
   const lines = [
-    `Benchmark ${report.date} — ${report.machine.cpus} cores (${report.machine.cpuModel}), Node ${report.machine.node}, ${report.mode} mode, ${report.totalSeconds} s in all`,
+    `Benchmark ${report.date} — ${report.machine.cpus} cores (${report.machine.cpuModel}), Node ${report.machine.node}, ${report.mode} mode, ${report.totalSeconds} s in all (${Object.entries(
+      report.phaseSeconds,
+    )
+      .map(([k, v]) => `${k} ${v} s`)
+      .join(', ')}); load generator for orders: ${report.loadGenerator.orders}`,
   ];
   if (runs.length) {
     lines.push(
@@ -1986,46 +1990,66 @@ async function main() {
   let erp = null;
   const accessLog = { compare: null, search: null };
   let outbound = null;
+  // Seconds per phase (start-up, warm-up and drain included): what the full run's 15-minute budget is made of.
+  const phaseSeconds = {};
+  const timed = async (name, fn) => {
+    const started = Date.now();
+    try {
+      return await fn();
+    } finally {
+      phaseSeconds[name] = Math.round((Date.now() - started) / 1000);
+      log(`phase ${name}: ${phaseSeconds[name]} s`);
+    }
+  };
   try {
     // Also migrates the database (the CLI does before any peer command).
     const token =
       PIPELINE || AUTH_COMPARE || ACCESS_LOG_COMPARE
-        ? await createBenchPeer({ ...secrets, DATABASE_URL: databaseUrl })
+        ? await timed('setup', () => createBenchPeer({ ...secrets, DATABASE_URL: databaseUrl }))
         : null;
-    if (PIPELINE) runs = await runPipeline({ stack, ns, databaseUrl, appEnv, token });
-    if (TELEPHONY) telephony = await runTelephony({ ns, databaseUrl, appEnv, secrets });
-    if (LEADS) leads = await runLeads({ ns, databaseUrl, appEnv, secrets });
+    if (PIPELINE)
+      runs = await timed('pipeline', () => runPipeline({ stack, ns, databaseUrl, appEnv, token }));
+    if (TELEPHONY)
+      telephony = await timed('telephony', () => runTelephony({ ns, databaseUrl, appEnv, secrets }));
+    if (LEADS) leads = await timed('leads', () => runLeads({ ns, databaseUrl, appEnv, secrets }));
     if (ERP)
-      erp = await runErpCatalog({
-        offers: ERP_OFFERS,
-        ns,
-        databaseUrl,
-        appEnv,
-        secrets,
-        startApp,
-        createPeer: createBenchPeer,
-        freePort,
-        procStats,
-        log,
-        logDir: join(ROOT, '.data', 'bench-logs'),
-      });
-    if (AUTH_COMPARE) authCompare = await runAuthCompare({ stack, ns, appEnv, token });
+      erp = await timed('erp', () =>
+        runErpCatalog({
+          offers: ERP_OFFERS,
+          ns,
+          databaseUrl,
+          appEnv,
+          secrets,
+          startApp,
+          createPeer: createBenchPeer,
+          freePort,
+          procStats,
+          log,
+          logDir: join(ROOT, '.data', 'bench-logs'),
+        }),
+      );
+    if (AUTH_COMPARE) authCompare = await timed('auth', () => runAuthCompare({ stack, ns, appEnv, token }));
     if (ACCESS_LOG_COMPARE)
-      accessLog.compare = await runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token });
+      accessLog.compare = await timed('accessLogCompare', () =>
+        runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token }),
+      );
     if (OUTBOUND) {
-      outbound = await runOutbound({
-        databaseUrl,
-        appEnv,
-        startApp,
-        stopProcess,
-        procStats,
-        cli,
-        count: OUTBOUND_CHANGES,
-        log,
-      });
+      outbound = await timed('outbound', () =>
+        runOutbound({
+          databaseUrl,
+          appEnv,
+          startApp,
+          stopProcess,
+          procStats,
+          cli,
+          count: OUTBOUND_CHANGES,
+          log,
+        }),
+      );
     }
     // Last: the fill loads the disk for minutes, and its checkpoint and WAL must not land in another phase.
-    if (ACCESS_LOG_SEARCH) accessLog.search = await runAccessLogSearch({ stack, ns, appEnv });
+    if (ACCESS_LOG_SEARCH)
+      accessLog.search = await timed('accessLogSearch', () => runAccessLogSearch({ stack, ns, appEnv }));
   } finally {
     // A failed cleanup (e.g. the broker went away) must not hide why the run failed.
     await cleanup(stack, [ns, `${ns}x`, `${ns}t`, `${ns}l`, `${ns}s`, `${ns}w`, `${ns}e`], ns).catch((err) =>
@@ -2051,6 +2075,7 @@ async function main() {
       erp: 'fetch (erp-catalog.mjs)',
     },
     totalSeconds: Math.round((Date.now() - t0) / 1000),
+    phaseSeconds,
     runs,
     telephony,
     leads,
