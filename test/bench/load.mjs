@@ -83,6 +83,7 @@ export function wrkConfig({ method, path, headers, body, key, base, threads, wid
 /**
  * load.lua's report: a JSON line, then the acknowledged ids one a line. Returns the common result shape (see
  * `load`). Thread 0's `sent` counts one request more than went out: wrk calls request() once to check the script.
+ * `sent` counts requests built, so when the time runs out it may exceed those written by up to one per connection.
  */
 export function parseWrkReport(text) {
   const [head, ...rest] = text.split('\n');

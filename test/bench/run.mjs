@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--erp-only | --no-erp] [--erp-offers N] [--duration 20] [--connections 50,100] [--generator wrk|autocannon] [--profile] [--no-floor] [--ingest-only]
+// npm run bench [-- --quick] [--erp-only | --no-erp] [--erp-offers N] [--duration 15] [--connections 50,100] [--generator wrk|autocannon] [--profile] [--no-floor] [--ingest-only]
 //                [--auth-compare | --no-auth-compare] [--auth-duration S] [--auth-rounds N]
 //                [--telephony-only | --no-telephony] [--telephony-drain S] [--calls-in-progress N]
 //                [--repeat-callers SHARE] [--keep-db] [--no-pipeline]
@@ -57,7 +57,7 @@ const QUICK = args.includes('--quick');
 const GENERATOR = pickGenerator(flag('generator'));
 // The full run's defaults keep the whole run inside the issue's 15-minute budget on a 2-core machine (README,
 // Performance: the phases' seconds as measured; the access-log search's 10M-row fill is the largest).
-const DURATION = Number(flag('duration', QUICK ? 10 : 20));
+const DURATION = Number(flag('duration', QUICK ? 10 : 15));
 /** The issue's budget for a full `npm run bench`: a run over it says so in its log. */
 const FULL_RUN_BUDGET_SECONDS = 15 * 60;
 // Quick mode: one load level, so the whole run (floor, pipeline, auth cost) stays around a minute and a half.
@@ -121,14 +121,14 @@ const CALL_MIX = {
 const AUTH_CONNECTIONS = 100;
 // Several shorter rounds, alternating which mode goes first (auth, static, static, auth, ...), rather than one
 // long leg each, so drift on a shared machine cancels out.
-const AUTH_DURATION = Number(flag('auth-duration', QUICK ? 5 : 10));
+const AUTH_DURATION = Number(flag('auth-duration', QUICK ? 5 : 8));
 const AUTH_ROUNDS = Number(flag('auth-rounds', QUICK ? 2 : 3));
 /** The issue's budget: authentication may cost at most this share of the static-key throughput. */
 const AUTH_COST_LIMIT = 0.1;
 /** Issue 4: gateway throughput with access logging on at least this share of the same with it off. */
 const ACCESS_LOG_MIN_RATIO = 0.9;
 const ACCESS_LOG_CONNECTIONS = 100;
-const ACCESS_LOG_DURATION = Number(flag('access-log-duration', QUICK ? 5 : 10));
+const ACCESS_LOG_DURATION = Number(flag('access-log-duration', QUICK ? 5 : 8));
 const ACCESS_LOG_ROUNDS = Number(flag('access-log-rounds', QUICK ? 2 : 3));
 /** Issue 4: the first page of a search by peer and time range within this, at ACCESS_LOG_ROWS records. */
 const ACCESS_LOG_SEARCH_LIMIT_MS = 100;
