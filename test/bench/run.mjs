@@ -302,7 +302,7 @@ async function accounting(db, acked, storedKeys) {
 const ORDER_KEYS = `SELECT external_id AS k FROM deals WHERE external_id = ANY($1::text[])`;
 
 /**
- * Bench orders (load.mjs): POST `url` with `headers`, each a new order (nextOrder's shape) for `duration` seconds
+ * Bench orders (load.mjs): POST `url` with `headers`, each a new order (ORDER_BODY, its own number) for `duration` s
  * or `amount` requests. The externalId of every accepted order is pushed onto `acked` when given.
  */
 async function loadOrders(url, headers, opts, acked = null) {
@@ -989,7 +989,9 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
 
     // Leg 1: end to end.
     log(`leads: ${LEADS_COUNT} requests end to end at ${LEADS_CONNECTIONS} connections`);
-    const mix = createLeadMix({ prefix: `LE${runId}`, operator: '916', repeat: LEADS_REPEAT, seed: 11 });
+    // Each leg's own mobile code, used by no other phase (orders use +7916, the call mix's new callers +7926): the
+    // one-lead-per-person check counts leads by phone prefix in the run's shared database.
+    const mix = createLeadMix({ prefix: `LE${runId}`, operator: '917', repeat: LEADS_REPEAT, seed: 11 });
     const base = await recorded();
     const before = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
     const pgBefore = new Map((await backendPids(db)).map((pid) => [pid, procStats(pid)?.cpuSeconds ?? 0]));
@@ -1046,7 +1048,7 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
       backlog: Math.max(0, base + accepted - drained.n),
       lagMs: { p50: Math.round(Number(lag.p50)), p99: Math.round(Number(lag.p99)) },
       errors: { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts },
-      check: await check(acked, '916'),
+      check: await check(acked, '917'),
       processes: Object.fromEntries(
         Object.keys(procs).map((n) => [
           n,
@@ -1079,7 +1081,7 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
     log(`leads: ${LEADS_COUNT} requests into the stopped connector's queue, then drained`);
     await stop(procs['website-connector']);
     delete procs['website-connector'];
-    const mix2 = createLeadMix({ prefix: `LC${runId}`, operator: '926', repeat: LEADS_REPEAT, seed: 13 });
+    const mix2 = createLeadMix({ prefix: `LC${runId}`, operator: '927', repeat: LEADS_REPEAT, seed: 13 });
     const acked2 = [];
     const base2 = await recorded();
     const fill = await post(mix2, LEADS_COUNT, acked2);
@@ -1112,7 +1114,7 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
         connector: Math.round(((cpu1.cpuSeconds - cpu0.cpuSeconds) * 1e5) / drainedCount) / 100,
         postgres: Math.round((pgCpu2 * 1e5) / drainedCount) / 100,
       },
-      check: await check(acked2, '926'),
+      check: await check(acked2, '927'),
     };
     log(`leads connector alone: ${JSON.stringify(connectorAlone)}`);
     const split = (
