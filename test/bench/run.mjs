@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--erp-only | --no-erp] [--erp-offers N] [--duration 60] [--connections 50,100] [--profile] [--no-floor] [--ingest-only]
+// npm run bench [-- --quick] [--erp-only | --no-erp] [--erp-offers N] [--duration 15] [--connections 50,100] [--generator wrk|autocannon] [--profile] [--no-floor] [--ingest-only]
 //                [--auth-compare | --no-auth-compare] [--auth-duration S] [--auth-rounds N]
 //                [--telephony-only | --no-telephony] [--telephony-drain S] [--calls-in-progress N]
 //                [--repeat-callers SHARE] [--keep-db] [--no-pipeline]
@@ -42,6 +42,7 @@ import { createCallMix, EXTENSIONS, KNOWN_CONTACTS, POOL } from './call-mix.mjs'
 import { outboundMarkdown, runOutbound } from './outbound.mjs';
 import { createLeadMix } from './lead-mix.mjs';
 import { erpMarkdown, runErpCatalog } from './erp-catalog.mjs';
+import { createNumbers, generatorVersion, load, pickGenerator, PLACEHOLDER } from './load.mjs';
 import { freePort, sleep, spawnLogged, stopProcess, waitHealthy } from '../support/processes.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -51,8 +52,14 @@ const flag = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const QUICK = args.includes('--quick');
-// The full run's defaults keep every phase inside the issue's 15-minute budget on a 2-core machine.
-const DURATION = Number(flag('duration', QUICK ? 10 : 30));
+// The orders' load generator (load.mjs): wrk when installed, else autocannon; --generator names one. The same for
+// the floor and for us in a run, so the ratio compares like with like.
+const GENERATOR = pickGenerator(flag('generator'));
+// The full run's defaults keep the whole run inside the issue's 15-minute budget on a 2-core machine (README,
+// Performance: the phases' seconds as measured; the access-log search's 10M-row fill is the largest).
+const DURATION = Number(flag('duration', QUICK ? 10 : 15));
+/** The issue's budget for a full `npm run bench`: a run over it says so in its log. */
+const FULL_RUN_BUDGET_SECONDS = 15 * 60;
 // Quick mode: one load level, so the whole run (floor, pipeline, auth cost) stays around a minute and a half.
 const CONNECTIONS = flag('connections', QUICK ? '100' : '50,100')
   .split(',')
@@ -90,7 +97,7 @@ const ACCESS_LOG_SEARCH =
   (!ONLY && !QUICK && !args.includes('--no-access-log-search'));
 const LEADS = LEADS_ONLY || (!ONLY && !args.includes('--no-leads'));
 /** Requests per leg (end to end, and again for the connector alone). */
-const LEADS_COUNT = Number(flag('leads', QUICK ? 6000 : 20000));
+const LEADS_COUNT = Number(flag('leads', QUICK ? 6000 : 12000));
 const LEADS_REPEAT = Number(flag('lead-repeats', 0.3));
 const LEADS_CONNECTIONS = 100;
 /** Issue 14: lead intake with qualification, dedup and assignment at this rate or more, end to end. */
@@ -105,7 +112,7 @@ const TELEPHONY_CONNECTIONS = 100;
 const TELEPHONY_TARGET = 2000;
 // How long to wait after the load for the connector to merge the backlog; in quick mode short, so the phase
 // stays within ~25 s (a backlog left then is reported, and the rate is what was merged in the time).
-const TELEPHONY_DRAIN = Number(flag('telephony-drain', QUICK ? 8 : 120));
+const TELEPHONY_DRAIN = Number(flag('telephony-drain', QUICK ? 8 : 60));
 // The call mix's shape (call-mix.mjs): calls under way at once, and the share from the repeat-caller pool.
 const CALL_MIX = {
   inProgress: Number(flag('calls-in-progress', 64)),
@@ -114,14 +121,14 @@ const CALL_MIX = {
 const AUTH_CONNECTIONS = 100;
 // Several shorter rounds, alternating which mode goes first (auth, static, static, auth, ...), rather than one
 // long leg each, so drift on a shared machine cancels out.
-const AUTH_DURATION = Number(flag('auth-duration', QUICK ? 5 : 10));
+const AUTH_DURATION = Number(flag('auth-duration', QUICK ? 5 : 8));
 const AUTH_ROUNDS = Number(flag('auth-rounds', QUICK ? 2 : 3));
 /** The issue's budget: authentication may cost at most this share of the static-key throughput. */
 const AUTH_COST_LIMIT = 0.1;
 /** Issue 4: gateway throughput with access logging on at least this share of the same with it off. */
 const ACCESS_LOG_MIN_RATIO = 0.9;
 const ACCESS_LOG_CONNECTIONS = 100;
-const ACCESS_LOG_DURATION = Number(flag('access-log-duration', QUICK ? 5 : 10));
+const ACCESS_LOG_DURATION = Number(flag('access-log-duration', QUICK ? 5 : 8));
 const ACCESS_LOG_ROUNDS = Number(flag('access-log-rounds', QUICK ? 2 : 3));
 /** Issue 4: the first page of a search by peer and time range within this, at ACCESS_LOG_ROWS records. */
 const ACCESS_LOG_SEARCH_LIMIT_MS = 100;
@@ -162,7 +169,8 @@ const metricsPortOf = new Map();
 async function spawnProcess(name, argv, env, port) {
   // Every process gets its own metrics listener port: two gateways at once would both want the default.
   const metricsPort = await freePort();
-  metricsPortOf.set(port, metricsPort);
+  // Keyed by number: callers pass the numeric port, the env (and so `port` here) holds it as a string.
+  metricsPortOf.set(Number(port), metricsPort);
   const metricsEnv = APPS.filter((a) => a.metricsPortEnv).map((a) => [a.metricsPortEnv, String(metricsPort)]);
   env = { ...env, ...Object.fromEntries(metricsEnv) };
   const logDir = join(ROOT, '.data', 'bench-logs');
@@ -294,18 +302,39 @@ async function accounting(db, acked, storedKeys) {
 const ORDER_KEYS = `SELECT external_id AS k FROM deals WHERE external_id = ANY($1::text[])`;
 
 /**
- * Load on POST /v1/website/orders with a bearer token: `duration` seconds or `amount` requests. The externalId
- * of every accepted order is pushed onto `acked` when given.
+ * Bench orders (load.mjs): POST `url` with `headers`, each a new order (ORDER_BODY, its own number) for `duration` s
+ * or `amount` requests. The externalId of every accepted order is pushed onto `acked` when given.
  */
-function drive(port, token, opts, acked = null) {
-  return autocannon({
-    url: `http://127.0.0.1:${port}/v1/website/orders`,
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    requests: [tracked(nextOrder, acked)],
+async function loadOrders(url, headers, opts, acked = null) {
+  const result = await load({
+    generator: GENERATOR,
+    url,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: ORDER_BODY,
+    key: ORDER_KEY,
+    numbers: orderNumbers,
     ...opts,
   });
+  if (acked) for (const key of result.acked) acked.push(key);
+  return result;
 }
+
+/** Orders on POST /v1/website/orders with a bearer token (see loadOrders). */
+const drive = (port, token, opts, acked = null) =>
+  loadOrders(`http://127.0.0.1:${port}/v1/website/orders`, { authorization: `Bearer ${token}` }, opts, acked);
+
+/** What a measured load cost the generator itself: CPU µs per request answered. */
+/** The CPU of a generator that ran as a process of its own (wrk); autocannon's is this process's. */
+const ownGeneratorSeconds = (r) => (r.generator === 'wrk' ? (r.generatorCpuSeconds ?? 0) : 0);
+
+const generatorCost = (r) => ({
+  generator: r.generator,
+  cpuSeconds: r.generatorCpuSeconds,
+  cpuMicrosPerRequest:
+    r.generatorCpuSeconds !== null && r.requests.total
+      ? Math.round((r.generatorCpuSeconds * 1e6) / r.requests.total)
+      : null,
+});
 
 /**
  * The floor, measured right before our pipeline at the same load: what this machine can do with no auth,
@@ -333,14 +362,12 @@ async function runFloor({ connections, databaseUrl, amqpUrl, ns, db }) {
     const meter = await cpuMeter(db, { gateway: gateway.pid, consumer: consumer.pid });
     const startedAt = Date.now();
     const acked = [];
-    const result = await autocannon({
-      url: `http://127.0.0.1:${gwPort}/floor`,
-      connections,
-      duration: DURATION,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      requests: [tracked(nextOrder, acked)],
-    });
+    const result = await loadOrders(
+      `http://127.0.0.1:${gwPort}/floor`,
+      {},
+      { connections, duration: DURATION },
+      acked,
+    );
     const loadEndedAt = Date.now();
     let done = await rows();
     while (done - before < result['2xx'] && Date.now() - loadEndedAt < 300_000) {
@@ -348,13 +375,14 @@ async function runFloor({ connections, databaseUrl, amqpUrl, ns, db }) {
       done = await rows();
     }
     const elapsed = (Date.now() - startedAt) / 1000;
-    const cpu = await meter.perItem(done - before);
+    const cpu = await meter.perItem(done - before, ownGeneratorSeconds(result));
     return {
       acceptedPerSecond: Math.round(result['2xx'] / ((loadEndedAt - startedAt) / 1000)),
       ackLatencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
       processedPerSecondEndToEnd: Math.round((done - before) / elapsed),
       errors: result.non2xx + result.errors + result.timeouts,
       cpu,
+      loadGenerator: generatorCost(result),
       accounting: await accounting(
         db,
         acked,
@@ -366,24 +394,16 @@ async function runFloor({ connections, databaseUrl, amqpUrl, ns, db }) {
   }
 }
 
-let seq = 0;
 const runId = randomBytes(3).toString('hex');
-// The same sample order the e2e suites use; only identity fields vary.
+// The same sample order the e2e suites use; only identity fields vary: {{n}} is a number new in the run (load.mjs).
 const SAMPLE = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/website/order.sample.json'), 'utf8'));
-/** The next bench order: { key: its externalId, body: its JSON }. */
-function nextOrder() {
-  seq += 1;
-  const n = String(seq).padStart(7, '0');
-  const key = `B-${runId}-${n}`;
-  return {
-    key,
-    body: JSON.stringify({
-      ...SAMPLE,
-      externalId: key,
-      customer: { name: 'Bench Customer', phone: `+7916${n}`, email: `c${n}@bench.example` },
-    }),
-  };
-}
+const ORDER_KEY = `B-${runId}-${PLACEHOLDER}`;
+const ORDER_BODY = JSON.stringify({
+  ...SAMPLE,
+  externalId: ORDER_KEY,
+  customer: { name: 'Bench Customer', phone: `+7916${PLACEHOLDER}`, email: `c${PLACEHOLDER}@bench.example` },
+});
+const orderNumbers = createNumbers(7);
 
 const configFile = (name) => JSON.parse(readFileSync(join(ROOT, 'config', name), 'utf8'));
 // The auth-compare gateways run with NODE_ENV=test (config/test.json: other retry delays), so both sets.
@@ -504,7 +524,10 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
       clearInterval(sampler);
       const after = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
       // --ingest-only processes nothing: per accepted request then.
-      const cpu = await meter.perItem(INGEST_ONLY ? accepted : processed - processedAtStart);
+      const cpu = await meter.perItem(
+        INGEST_ONLY ? accepted : processed - processedAtStart,
+        ownGeneratorSeconds(result),
+      );
       // Inside the ack and the lag: the wait for the broker's confirm, and the connector's time per message
       // (its batch's transaction included).
       const inside = {
@@ -551,6 +574,7 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
         drainSeconds: (drainedAt - loadEndedAt) / 1000,
         lagMs: { p50: Math.round(Number(lag.p50)), p99: Math.round(Number(lag.p99)) },
         errors: { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts },
+        loadGenerator: generatorCost(result),
         // --ingest-only has no connector: nothing is stored, so only the acknowledged count means anything.
         accounting: INGEST_ONLY
           ? { acknowledged: new Set(acked).size }
@@ -638,8 +662,11 @@ async function cpuMeter(db, named) {
     pids.reduce((a, pid) => a + (procStats(pid)?.cpuSeconds ?? 0) - (before.get(pid) ?? 0), 0);
   const start = await snap();
   return {
-    /** CPU µs per item for `items` items processed since the meter started. */
-    async perItem(items) {
+    /**
+     * CPU µs per item for `items` items processed since the meter started. `generatorSeconds`: the CPU of a load
+     * generator in a process of its own (wrk), added to this process's.
+     */
+    async perItem(items, generatorSeconds = 0) {
       const seconds = {
         ...Object.fromEntries(
           Object.entries(named).map(([n, pid]) => [n, (procStats(pid)?.cpuSeconds ?? 0) - start.apps[n]]),
@@ -648,7 +675,7 @@ async function cpuMeter(db, named) {
         rabbitmq: since(start.broker, brokerPids()),
         loadGenerator: (() => {
           const u = process.cpuUsage(start.bench);
-          return (u.user + u.system) / 1e6;
+          return (u.user + u.system) / 1e6 + generatorSeconds;
         })(),
       };
       const machine = machineTicks();
@@ -1036,7 +1063,9 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
 
     // Leg 1: end to end.
     log(`leads: ${LEADS_COUNT} requests end to end at ${LEADS_CONNECTIONS} connections`);
-    const mix = createLeadMix({ prefix: `LE${runId}`, operator: '916', repeat: LEADS_REPEAT, seed: 11 });
+    // Each leg's own mobile code, used by no other phase (orders use +7916, the call mix's new callers +7926): the
+    // one-lead-per-person check counts leads by phone prefix in the run's shared database.
+    const mix = createLeadMix({ prefix: `LE${runId}`, operator: '917', repeat: LEADS_REPEAT, seed: 11 });
     const base = await recorded();
     const before = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
     const pgBefore = new Map((await backendPids(db)).map((pid) => [pid, procStats(pid)?.cpuSeconds ?? 0]));
@@ -1093,7 +1122,7 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
       backlog: Math.max(0, base + accepted - drained.n),
       lagMs: { p50: Math.round(Number(lag.p50)), p99: Math.round(Number(lag.p99)) },
       errors: { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts },
-      check: await check(acked, '916'),
+      check: await check(acked, '917'),
       processes: Object.fromEntries(
         Object.keys(procs).map((n) => [
           n,
@@ -1126,7 +1155,7 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
     log(`leads: ${LEADS_COUNT} requests into the stopped connector's queue, then drained`);
     await stop(procs['website-connector']);
     delete procs['website-connector'];
-    const mix2 = createLeadMix({ prefix: `LC${runId}`, operator: '926', repeat: LEADS_REPEAT, seed: 13 });
+    const mix2 = createLeadMix({ prefix: `LC${runId}`, operator: '927', repeat: LEADS_REPEAT, seed: 13 });
     const acked2 = [];
     const base2 = await recorded();
     const fill = await post(mix2, LEADS_COUNT, acked2);
@@ -1159,7 +1188,7 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
         connector: Math.round(((cpu1.cpuSeconds - cpu0.cpuSeconds) * 1e5) / drainedCount) / 100,
         postgres: Math.round((pgCpu2 * 1e5) / drainedCount) / 100,
       },
-      check: await check(acked2, '926'),
+      check: await check(acked2, '927'),
     };
     log(`leads connector alone: ${JSON.stringify(connectorAlone)}`);
     const split = (
@@ -1415,7 +1444,12 @@ async function runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token }) {
           machineBusyPercent: Math.round(
             ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * cpus().length * 100,
           ),
-          benchDriverCpuPercent: Math.round(((bench1.user + bench1.system) / 1e6 / seconds) * 100),
+          // The bench process, and wrk's own process when it drove the leg.
+          benchDriverCpuPercent: Math.round(
+            (((bench1.user + bench1.system) / 1e6 + (r.generator === 'wrk' ? r.generatorCpuSeconds : 0)) /
+              seconds) *
+              100,
+          ),
           // All of PostgreSQL (WAL writer, checkpointer, other databases) and RabbitMQ.
           postgresAndBrokerCpuPercent: Math.round((sharedCpu / seconds) * 100),
           errors: r.non2xx + r.errors + r.timeouts,
@@ -1976,7 +2010,7 @@ function cpuSplitMarkdown(runs) {
   const us = (c, n) => c?.cpuMicrosPerItem[n] ?? '-';
   return [
     '',
-    'CPU per processed order, µs (load generator = this process; PostgreSQL = the bench database’s backends and the server’s background processes; RabbitMQ = the broker VM, shared):',
+    'CPU per processed order, µs (load generator = wrk or autocannon, with the bench process; PostgreSQL = the bench database’s backends and the server’s background processes; RabbitMQ = the broker VM, shared):',
     '',
     '| connections | run | gateway | connector | PostgreSQL | RabbitMQ | load generator | total | machine busy % |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -1994,18 +2028,22 @@ function cpuSplitMarkdown(runs) {
 function markdown(report) {
   const { runs, authCompare: a, telephony: t, erp, accessLog, leads } = report;
   const lines = [
-    `Benchmark ${report.date} — ${report.machine.cpus} cores (${report.machine.cpuModel}), Node ${report.machine.node}, ${report.mode} mode, ${report.totalSeconds} s in all`,
+    `Benchmark ${report.date} — ${report.machine.cpus} cores (${report.machine.cpuModel}), Node ${report.machine.node}, ${report.mode} mode, ${report.totalSeconds} s in all (${Object.entries(
+      report.phaseSeconds,
+    )
+      .map(([k, v]) => `${k} ${v} s`)
+      .join(', ')}); load generator for orders: ${report.loadGenerator.orders}`,
   ];
   if (runs.length) {
     lines.push(
       '',
-      `Pipeline (${DURATION} s per run):`,
+      `Pipeline (${DURATION} s per run; load generator for the floor and for us: ${report.loadGenerator.orders}):`,
       '',
-      '| connections | accepted/s | ack p50 ms | ack p99 ms | processed/s (during load) | processed/s (end to end) | floor processed/s | ratio to floor | lag p50 ms | lag p99 ms | gateway CPU % / peak RSS MB | connector CPU % / peak RSS MB | errors | acknowledged / lost / duplicated |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| connections | accepted/s | ack p50 ms | ack p99 ms | processed/s (during load) | processed/s (end to end) | floor processed/s | ratio to floor | lag p50 ms | lag p99 ms | gateway CPU % / peak RSS MB | connector CPU % / peak RSS MB | generator CPU µs / request (floor / us) | errors | acknowledged / lost / duplicated |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...runs.map(
         (r) =>
-          `| ${r.connections} | ${r.acceptedPerSecond} | ${r.ackLatencyMs.p50} | ${r.ackLatencyMs.p99} | ${r.processedPerSecondDuringLoad} | ${r.processedPerSecondEndToEnd} | ${r.floor?.processedPerSecondEndToEnd ?? '-'} | ${r.floor ? (r.processedPerSecondEndToEnd / r.floor.processedPerSecondEndToEnd).toFixed(2) : '-'} | ${r.lagMs.p50} | ${r.lagMs.p99} | ${r.processes.gateway.cpuPercent} / ${r.processes.gateway.peakRssMB} | ${r.processes['website-connector']?.cpuPercent ?? '-'} / ${r.processes['website-connector']?.peakRssMB ?? '-'} | ${r.errors.non2xx + r.errors.errors + r.errors.timeouts} | ${accountingCell(r.accounting)} |`,
+          `| ${r.connections} | ${r.acceptedPerSecond} | ${r.ackLatencyMs.p50} | ${r.ackLatencyMs.p99} | ${r.processedPerSecondDuringLoad} | ${r.processedPerSecondEndToEnd} | ${r.floor?.processedPerSecondEndToEnd ?? '-'} | ${r.floor ? (r.processedPerSecondEndToEnd / r.floor.processedPerSecondEndToEnd).toFixed(2) : '-'} | ${r.lagMs.p50} | ${r.lagMs.p99} | ${r.processes.gateway.cpuPercent} / ${r.processes.gateway.peakRssMB} | ${r.processes['website-connector']?.cpuPercent ?? '-'} / ${r.processes['website-connector']?.peakRssMB ?? '-'} | ${r.floor?.loadGenerator.cpuMicrosPerRequest ?? '-'} / ${r.loadGenerator.cpuMicrosPerRequest ?? '-'} | ${r.errors.non2xx + r.errors.errors + r.errors.timeouts} | ${accountingCell(r.accounting)} |`,
       ),
       ...cpuSplitMarkdown(runs),
     );
@@ -2055,46 +2093,66 @@ async function main() {
   let erp = null;
   const accessLog = { compare: null, search: null };
   let outbound = null;
+  // Seconds per phase (start-up, warm-up and drain included): what the full run's 15-minute budget is made of.
+  const phaseSeconds = {};
+  const timed = async (name, fn) => {
+    const started = Date.now();
+    try {
+      return await fn();
+    } finally {
+      phaseSeconds[name] = Math.round((Date.now() - started) / 1000);
+      log(`phase ${name}: ${phaseSeconds[name]} s`);
+    }
+  };
   try {
     // Also migrates the database (the CLI does before any peer command).
     const token =
       PIPELINE || AUTH_COMPARE || ACCESS_LOG_COMPARE
-        ? await createBenchPeer({ ...secrets, DATABASE_URL: databaseUrl })
+        ? await timed('setup', () => createBenchPeer({ ...secrets, DATABASE_URL: databaseUrl }))
         : null;
-    if (PIPELINE) runs = await runPipeline({ stack, ns, databaseUrl, appEnv, token });
-    if (TELEPHONY) telephony = await runTelephony({ ns, databaseUrl, appEnv, secrets });
-    if (LEADS) leads = await runLeads({ ns, databaseUrl, appEnv, secrets });
+    if (PIPELINE)
+      runs = await timed('pipeline', () => runPipeline({ stack, ns, databaseUrl, appEnv, token }));
+    if (TELEPHONY)
+      telephony = await timed('telephony', () => runTelephony({ ns, databaseUrl, appEnv, secrets }));
+    if (LEADS) leads = await timed('leads', () => runLeads({ ns, databaseUrl, appEnv, secrets }));
     if (ERP)
-      erp = await runErpCatalog({
-        offers: ERP_OFFERS,
-        ns,
-        databaseUrl,
-        appEnv,
-        secrets,
-        startApp,
-        createPeer: createBenchPeer,
-        freePort,
-        procStats,
-        log,
-        logDir: join(ROOT, '.data', 'bench-logs'),
-      });
-    if (AUTH_COMPARE) authCompare = await runAuthCompare({ stack, ns, appEnv, token });
+      erp = await timed('erp', () =>
+        runErpCatalog({
+          offers: ERP_OFFERS,
+          ns,
+          databaseUrl,
+          appEnv,
+          secrets,
+          startApp,
+          createPeer: createBenchPeer,
+          freePort,
+          procStats,
+          log,
+          logDir: join(ROOT, '.data', 'bench-logs'),
+        }),
+      );
+    if (AUTH_COMPARE) authCompare = await timed('auth', () => runAuthCompare({ stack, ns, appEnv, token }));
     if (ACCESS_LOG_COMPARE)
-      accessLog.compare = await runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token });
+      accessLog.compare = await timed('accessLogCompare', () =>
+        runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token }),
+      );
     if (OUTBOUND) {
-      outbound = await runOutbound({
-        databaseUrl,
-        appEnv,
-        startApp,
-        stopProcess,
-        procStats,
-        cli,
-        count: OUTBOUND_CHANGES,
-        log,
-      });
+      outbound = await timed('outbound', () =>
+        runOutbound({
+          databaseUrl,
+          appEnv,
+          startApp,
+          stopProcess,
+          procStats,
+          cli,
+          count: OUTBOUND_CHANGES,
+          log,
+        }),
+      );
     }
     // Last: the fill loads the disk for minutes, and its checkpoint and WAL must not land in another phase.
-    if (ACCESS_LOG_SEARCH) accessLog.search = await runAccessLogSearch({ stack, ns, appEnv });
+    if (ACCESS_LOG_SEARCH)
+      accessLog.search = await timed('accessLogSearch', () => runAccessLogSearch({ stack, ns, appEnv }));
   } finally {
     // A failed cleanup (e.g. the broker went away) must not hide why the run failed.
     await cleanup(stack, [ns, `${ns}x`, `${ns}t`, `${ns}l`, `${ns}s`, `${ns}w`, `${ns}e`], ns).catch((err) =>
@@ -2112,7 +2170,15 @@ async function main() {
       node: process.version,
     },
     mode: QUICK ? 'quick' : 'full',
+    // Orders (pipeline, floor, auth and access-log legs; warm-ups by request count always autocannon) and the rest.
+    loadGenerator: {
+      orders: generatorVersion(GENERATOR),
+      telephony: 'autocannon',
+      leads: 'autocannon',
+      erp: 'fetch (erp-catalog.mjs)',
+    },
     totalSeconds: Math.round((Date.now() - t0) / 1000),
+    phaseSeconds,
     runs,
     telephony,
     leads,
@@ -2121,6 +2187,10 @@ async function main() {
     accessLog,
     outbound,
   };
+  if (!QUICK && !ONLY && report.totalSeconds > FULL_RUN_BUDGET_SECONDS)
+    log(
+      `the run took ${report.totalSeconds} s, over the ${FULL_RUN_BUDGET_SECONDS} s budget: see phaseSeconds`,
+    );
   writeFileSync(join(ROOT, 'bench-report.json'), JSON.stringify(report, null, 2));
   const md = markdown(report) + outboundMarkdown(outbound);
   writeFileSync(join(ROOT, 'bench-report.md'), md + '\n');
