@@ -18,6 +18,7 @@
 // Writes <report>.json/.md (default .data/faults-report) and exits non-zero when a scenario fails.
 import amqp from 'amqplib';
 import { execFile } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -344,11 +345,72 @@ function startLoad({ url, tokens, rate, workers, poisonShare = 0, grace }) {
     }
   }
   const running = Array.from({ length: workers }, () => worker());
+  /**
+   * One order whose head and first half the gateway has already read: in flight at the server whatever the
+   * timing (at this rate and latency the load alone often has none there at a given instant). `finish()`
+   * sends the rest; the answer is recorded like the load's own, without retries.
+   */
+  function halfSent() {
+    const ev = makeEvent('order');
+    ev.createdAt = Date.now();
+    events.push(ev);
+    const body = Buffer.from(ev.body);
+    const target = new URL(url + ev.path);
+    const a = { ev, sentAt: Date.now(), result: null };
+    inflight.add(a);
+    const req = httpRequest({
+      host: target.hostname,
+      port: target.port,
+      path: target.pathname,
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${tokens[ev.token]}`,
+        'content-type': 'application/json',
+        'content-length': body.length,
+        'idempotency-key': ev.idem,
+      },
+    });
+    const answered = new Promise((done) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          let code = '-';
+          try {
+            code = JSON.parse(text).code ?? '-';
+          } catch {
+            // not JSON
+          }
+          done({
+            status: res.statusCode,
+            label: res.statusCode === 202 ? '202' : `${res.statusCode} ${code}`,
+          });
+        });
+      });
+      req.on('error', (err) => done({ status: 0, label: `conn ${err.code ?? err.name}` }));
+    }).then((r) => {
+      a.result = r;
+      inflight.delete(a);
+      history.push({ sentAt: a.sentAt, doneAt: Date.now(), label: r.label });
+      ev.attempts = 1;
+      outcomes[r.label] = (outcomes[r.label] ?? 0) + 1;
+      if (r.status === 202) {
+        ev.ackedAt = Date.now();
+        acks.push(ev.ackedAt);
+      } else ev.gaveUp = r.label;
+      return r;
+    });
+    req.flushHeaders();
+    req.write(body.subarray(0, body.length >> 1));
+    return { finish: () => req.end(body.subarray(body.length >> 1)), answered };
+  }
   return {
     events,
     outcomes,
     inflight,
     history,
+    halfSent,
     startedAt: Date.now(),
     /** Events acknowledged (202) at or before `t`. */
     ackedBy: (t) => events.filter((e) => e.ackedAt && e.ackedAt <= t),
@@ -644,8 +706,15 @@ const SCENARIOS = {
     name: 'gateway SIGTERM + restart',
     async fault(ctx) {
       const gw = ctx.apps.gateway;
+      // A request the gateway is reading when the signal comes, so the drain is always exercised.
+      const half = ctx.load.halfSent();
+      await sleep(100);
       const inFlight = [...ctx.load.inflight];
-      const exit = await gw.stop('SIGTERM', 30_000);
+      const stopping = gw.stop('SIGTERM', 30_000);
+      await sleep(50);
+      half.finish();
+      await half.answered;
+      const exit = await stopping;
       const exitedAt = Date.now();
       const ended = tally(inFlight.map((a) => a.result?.label ?? 'unfinished'));
       ctx.gatewayExitedAt = exitedAt;
