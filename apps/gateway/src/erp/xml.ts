@@ -85,54 +85,6 @@ export function declaredEncoding(head: Buffer): string {
   return decl ? decl[1].toLowerCase() : 'utf-8';
 }
 
-/** saxes' tokenizer state that fastNameChars reads and moves (saxes 6; see its captureNameChars). */
-interface SaxesScanner {
-  chunk: string;
-  i: number;
-  prevI: number;
-  column: number;
-  name: string;
-  getCode(): number;
-}
-const EOC = -1;
-const NL_LIKE = -2;
-/** XML's NameChar production in the Basic Multilingual Plane (xmlchars' isNameChar without astral planes). */
-const BMP_NAME_CHARS =
-  /[A-Za-z0-9:_\-.\u00B7\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u037D\u037F-\u1FFF\u200C-\u200D\u203F\u2040\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD]*/y;
-const BMP_NAME_CHAR = new RegExp(`^${BMP_NAME_CHARS.source.slice(0, -1)}$`);
-/** xmlchars' isNameChar (XML 1.0 5th edition), which saxes uses: the BMP class, or U+10000–U+EFFFF. */
-const isNameChar = (c: number): boolean =>
-  c >= 0x10000 ? c <= 0xeffff : c >= 0 && BMP_NAME_CHAR.test(String.fromCharCode(c));
-
-/**
- * saxes' captureNameChars with the run of BMP name characters taken by one sticky regex instead of a call per
- * character (a third of saxes' time went to element names, which are Cyrillic and long in CommerceML). Then
- * it goes on exactly as saxes does, a character at a time, for what ends the name (or an astral character).
- * Name characters are never newlines or surrogates, so the position moves as saxes' getCode would move it.
- */
-function fastNameChars(this: SaxesScanner): number {
-  const { chunk, i: start } = this;
-  BMP_NAME_CHARS.lastIndex = start;
-  BMP_NAME_CHARS.test(chunk);
-  const end = BMP_NAME_CHARS.lastIndex;
-  if (end > start) {
-    this.column += end - start;
-    this.i = end;
-    this.prevI = end - 1;
-  }
-  for (;;) {
-    const c = this.getCode();
-    if (c === EOC) {
-      this.name += chunk.slice(start);
-      return EOC;
-    }
-    if (!isNameChar(c)) {
-      this.name += chunk.slice(start, this.prevI);
-      return c === NL_LIKE ? 0x0a : c;
-    }
-  }
-}
-
 /**
  * Streaming XML over a saxes parser: feed Buffers with write(), call end(). Elements for which
  * `capture(path)` is true (path = local names from the root, the element last) are built as XmlNode trees and
@@ -160,7 +112,6 @@ export class XmlStream {
     private readonly limits: XmlLimits = DEFAULT_XML_LIMITS,
   ) {
     const p = this.parser;
-    (p as unknown as { captureNameChars: () => number }).captureNameChars = fastNameChars;
     p.on('error', (err) => {
       // saxes prefixes "line:column: "; we say it our way.
       this.fail(err.message.replace(/^[^:]*?:?\d+:\d+: /, ''));
