@@ -84,6 +84,27 @@ const isReservedKey = (key: string): boolean =>
 /** No lone surrogates (String.prototype.isWellFormed, native since Node 20 and in the ES2024 lib). */
 const isWellFormed = (s: string): boolean => s.isWellFormed();
 
+/**
+ * The fields and array elements of a body as scanBody counts them against MAX_BODY_VALUES (every own key of
+ * every object and array in it). Whoever packs several bodies into one (the 1C exchange's catalog batches)
+ * keeps the sum under the cap, or the receiver refuses the whole.
+ */
+export function countBodyValues(body: unknown): number {
+  if (typeof body !== 'object' || body === null) return 0;
+  const stack: object[] = [body];
+  let values = 0;
+  while (stack.length) {
+    const value = stack.pop()!;
+    const keys = Object.keys(value);
+    values += keys.length;
+    for (const key of keys) {
+      const child = (value as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) stack.push(child);
+    }
+  }
+  return values;
+}
+
 /** isReservedKey's names, looked up once (Object.prototype's own members as the process started with). */
 const RESERVED_KEYS = new Set(['__proto__', 'prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
 
