@@ -22,7 +22,7 @@ export const SESSION_COOKIE = 'sb1c_session';
 const SLICE = 64 * 1024;
 /** Spooled events awaiting broker confirms at once (catalog batches of FACTS_PER_BATCH facts each). */
 const MAX_EVENTS_IN_FLIGHT = 8;
-const FACTS_PER_BATCH = 500;
+const FACTS_PER_BATCH = 1000;
 const FILENAME = /^[\p{L}\p{N}_.\-/ ]{1,200}$/u;
 
 /** An answer to 1C: the protocol's lines, and the bytes' encoding (orders go in the peer's). */
