@@ -86,8 +86,10 @@ const isWellFormed = (s: string): boolean => s.isWellFormed();
 
 /**
  * The fields and array elements of a body as scanBody counts them against MAX_BODY_VALUES (every own key of
- * every object and array in it). Whoever packs several bodies into one (the 1C exchange's catalog batches)
- * keeps the sum under the cap, or the receiver refuses the whole.
+ * every object and array in it), for plain data: an array counts its length, an object its enumerable keys,
+ * so holes or inherited keys can only count more than the scan does, never less. Whoever packs several
+ * bodies into one (the 1C exchange's catalog batches) keeps the sum under the cap, or the receiver refuses
+ * the whole. Without Object.keys' array per object: this runs for every fact of a catalog.
  */
 export function countBodyValues(body: unknown): number {
   if (typeof body !== 'object' || body === null) return 0;
@@ -95,9 +97,15 @@ export function countBodyValues(body: unknown): number {
   let values = 0;
   while (stack.length) {
     const value = stack.pop()!;
-    const keys = Object.keys(value);
-    values += keys.length;
-    for (const key of keys) {
+    if (Array.isArray(value)) {
+      values += value.length;
+      for (const child of value as unknown[]) {
+        if (typeof child === 'object' && child !== null) stack.push(child);
+      }
+      continue;
+    }
+    for (const key in value) {
+      values++;
       const child = (value as Record<string, unknown>)[key];
       if (typeof child === 'object' && child !== null) stack.push(child);
     }
