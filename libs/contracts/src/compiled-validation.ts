@@ -150,7 +150,9 @@ function compileClass(cls: AnyClass): CompiledCheck {
     return { propertyName, conditions, defined, checks, nested };
   });
   const check: CompiledCheck = (object) => {
-    for (const key of Object.keys(object)) if (!allowed.has(key)) return false;
+    // for-in sees every own key Object.keys would (and inherited enumerable ones, which only send the body to
+    // class-validator), without an array per object.
+    for (const key in object) if (!allowed.has(key)) return false;
     for (const p of properties) {
       const value = (object as Record<string, unknown>)[p.propertyName];
       // class-validator reduces every condition (no short circuit); they are pure predicates here.
