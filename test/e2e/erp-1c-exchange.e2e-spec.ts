@@ -332,19 +332,19 @@ describe('erp: 1C CommerceML exchange', () => {
         return Number(r.n) === big.length;
       }, 60_000);
       expect(counted).toBe(true);
-      // Effectively once: each of the file's 40 batches (500 facts each) applied exactly once, whichever process
+      // Effectively once: each of the file's 20 batches (1,000 facts each) applied exactly once, whichever process
       // published it and however often.
       const [imp] = await sys.sql<{ id: string; state: string; events: number }>(
         `SELECT i.id::text, i.state, i.events FROM erp_imports i WHERE i.filename = 'import.xml' AND i.peer_id = 'onec-gen'
           ORDER BY i.id DESC LIMIT 1`,
       );
-      expect(imp).toMatchObject({ state: 'done', events: 40 });
+      expect(imp).toMatchObject({ state: 'done', events: 20 });
       const applied = await eventually(async () => {
         const [r] = await sys.sql<{ n: string }>(
           `SELECT count(*) AS n FROM processed_events WHERE peer_id = 'onec-gen' AND idempotency_key LIKE $1`,
           [`catalog-batch:1c-${imp.id}:%`],
         );
-        return Number(r.n) === 40;
+        return Number(r.n) === 20;
       });
       expect(applied).toBe(true);
     } finally {

@@ -35,6 +35,8 @@ function precheckBody(body: unknown): asserts body is object {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ContractViolation([{ field: '', rule: 'isObject', message: 'the body must be a JSON object' }]);
   }
+  // The common case (nothing wrong) without building a path per value; the exact scan names the problem.
+  if (cleanBody(body)) return;
   const bad = scanBody(body);
   if (bad) throw new ContractViolation([bad]);
 }
@@ -81,6 +83,83 @@ const isReservedKey = (key: string): boolean =>
 
 /** No lone surrogates (String.prototype.isWellFormed, native since Node 20 and in the ES2024 lib). */
 const isWellFormed = (s: string): boolean => s.isWellFormed();
+
+/**
+ * The fields and array elements of a body as scanBody counts them against MAX_BODY_VALUES (every own key of
+ * every object and array in it), for plain data: an array counts its length, an object its enumerable keys,
+ * so holes or inherited keys can only count more than the scan does, never less. Whoever packs several
+ * bodies into one (the 1C exchange's catalog batches) keeps the sum under the cap, or the receiver refuses
+ * the whole. Without Object.keys' array per object: this runs for every fact of a catalog.
+ */
+export function countBodyValues(body: unknown): number {
+  if (typeof body !== 'object' || body === null) return 0;
+  const stack: object[] = [body];
+  let values = 0;
+  while (stack.length) {
+    const value = stack.pop()!;
+    if (Array.isArray(value)) {
+      values += value.length;
+      for (const child of value as unknown[]) {
+        if (typeof child === 'object' && child !== null) stack.push(child);
+      }
+      continue;
+    }
+    for (const key in value) {
+      values++;
+      const child = (value as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) stack.push(child);
+    }
+  }
+  return values;
+}
+
+/** isReservedKey's names, looked up once (Object.prototype's own members as the process started with). */
+const RESERVED_KEYS = new Set(['__proto__', 'prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
+
+/** A string value or key scanBody accepts: no U+0000, no lone surrogate. */
+const cleanText = (s: string): boolean => !s.includes('\u0000') && isWellFormed(s);
+
+/**
+ * Whether scanBody would find nothing, without the paths it reports: it refuses whatever scanBody refuses
+ * (so false only sends the body to scanBody, whose answer is kept), at a fraction of the allocation.
+ */
+function cleanBody(body: object): boolean {
+  const values: unknown[] = [body];
+  const depths: number[] = [0];
+  let count = 0;
+  while (values.length) {
+    const value = values.pop();
+    const depth = depths.pop()!;
+    if (typeof value === 'string') {
+      if (!cleanText(value)) return false;
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_BODY_DEPTH) return false;
+    if (Array.isArray(value)) {
+      count += value.length;
+      if (count > MAX_BODY_VALUES) return false;
+      // Arrays' keys are their indexes (scanBody reads them from Object.keys: no holes in JSON-born arrays,
+      // and an array with extra own properties goes the exact way).
+      if (Object.keys(value).length !== value.length) return false;
+      for (let i = 0; i < value.length; i++) {
+        values.push(value[i]);
+        depths.push(depth + 1);
+      }
+      continue;
+    }
+    const keys = Object.keys(value);
+    if (keys.length > MAX_FIELDS_PER_OBJECT) return false;
+    count += keys.length;
+    if (count > MAX_BODY_VALUES) return false;
+    for (const key of keys) {
+      if (RESERVED_KEYS.has(key) || !cleanText(key)) return false;
+      values.push((value as Record<string, unknown>)[key]);
+      depths.push(depth + 1);
+    }
+  }
+  return true;
+}
 
 /**
  * One iterative pass over the untrusted body, before class-transformer (which recurses) sees it: refuses

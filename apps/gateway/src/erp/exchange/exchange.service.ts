@@ -11,6 +11,7 @@ import {
 import { PeerAuthenticator, PeerDirectory, type AuthenticatedPeer } from '@switchboard/peer-auth';
 import { IngestService } from '../../ingest.service';
 import { XmlError, XmlStream, type XmlNode } from '../xml';
+import { CatalogBatcher } from './catalog-batcher';
 import { CatalogMapper, captureOrderDocuments, orderStatusEvent, type CmlEvent } from './commerceml';
 import { EventSpool } from './event-spool';
 import { ExchangeStore, type ImportRow } from './exchange.store';
@@ -21,7 +22,7 @@ export const SESSION_COOKIE = 'sb1c_session';
 const SLICE = 64 * 1024;
 /** Spooled events awaiting broker confirms at once (catalog batches of FACTS_PER_BATCH facts each). */
 const MAX_EVENTS_IN_FLIGHT = 8;
-const FACTS_PER_BATCH = 500;
+const FACTS_PER_BATCH = 1000;
 const FILENAME = /^[\p{L}\p{N}_.\-/ ]{1,200}$/u;
 
 /** An answer to 1C: the protocol's lines, and the bytes' encoding (orders go in the peer's). */
@@ -378,22 +379,19 @@ export class ExchangeService {
     const mapper = type === 'catalog' ? new CatalogMapper(imp.version) : null;
     // Catalog facts travel as erp.catalog.batch events of FACTS_PER_BATCH, each fact validated on its own
     // against its single-event contract first, so a failure names its element.
-    let batch = { products: [] as unknown[], prices: [] as unknown[], stock: [] as unknown[] };
-    let batchSize = 0;
     let batchSeq = 0;
     const ready: Array<EventEnvelope<object>> = [];
-    const flushBatch = () => {
-      if (batchSize === 0) return;
-      ready.push(
-        this.ingest.envelope({
-          type: ERP_EVENT_TYPES.catalogBatch,
-          peer,
-          body: { batchId: `1c-${imp.id}:${batchSeq++}`, ...batch },
-        }),
-      );
-      batch = { products: [], prices: [], stock: [] };
-      batchSize = 0;
-    };
+    const batcher = new CatalogBatcher(
+      (facts) =>
+        ready.push(
+          this.ingest.envelope({
+            type: ERP_EVENT_TYPES.catalogBatch,
+            peer,
+            body: { batchId: `1c-${imp.id}:${batchSeq++}`, ...facts },
+          }),
+        ),
+      FACTS_PER_BATCH,
+    );
     let elements = 0;
     const onEvents = (list: CmlEvent[], stream: XmlStream) => {
       for (const e of list) {
@@ -404,14 +402,14 @@ export class ExchangeService {
             continue;
           }
           const payload = this.ingest.check(req);
-          const list =
+          batcher.add(
             e.type === ERP_EVENT_TYPES.productUpserted
-              ? batch.products
+              ? 'products'
               : e.type === ERP_EVENT_TYPES.priceUpdated
-                ? batch.prices
-                : batch.stock;
-          list.push(payload);
-          if (++batchSize >= FACTS_PER_BATCH) flushBatch();
+                ? 'prices'
+                : 'stock',
+            payload,
+          );
         } catch (err) {
           const { line, column } = stream.position();
           if (err instanceof ContractViolation) {
@@ -444,7 +442,7 @@ export class ExchangeService {
       }
     }
     stream.end();
-    flushBatch();
+    batcher.flush();
     await drain();
     return { elements, mapper };
   }

@@ -1,0 +1,162 @@
+// node test/bench/erp-cpu.mjs [--offers 20000] [--rounds 5]   (after `npm run build`)
+// The 1C import's per-offer CPU in one process, without the network, the broker or PostgreSQL, so two builds can
+// be compared on a shared machine where the end-to-end bench (`npm run bench -- --erp-only`) varies by ±30 %:
+//   gateway side   — windows-1251 decoding, the streaming XML parse, CommerceML mapping, each fact validated
+//                    against its contract, batching (CatalogBatcher) and JSON serialization of the batches;
+//   connector side — JSON.parse of each batch, the batch's validation, and the SQL parameters of the three
+//                    upserts (ProductRepository against a stand-in EntityManager that encodes them as pg does).
+// It prints CPU ms per 1,000 offers for each round (user + system of this process) and the best round.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { generateCatalog } from './erp-catalog.mjs';
+
+const ROOT = join(import.meta.dirname, '../..');
+const require = createRequire(import.meta.url);
+const dist = (path) => require(join(ROOT, 'dist', path));
+const { XmlStream } = dist('apps/gateway/src/erp/xml.js');
+const { CatalogMapper } = dist('apps/gateway/src/erp/exchange/commerceml.js');
+// Builds before CatalogBatcher (for A/B runs against older commits) batched by count alone.
+const { CatalogBatcher } = (() => {
+  try {
+    return dist('apps/gateway/src/erp/exchange/catalog-batcher.js');
+  } catch {
+    return {
+      CatalogBatcher: class {
+        constructor(emit, max) {
+          Object.assign(this, { emit, max, facts: { products: [], prices: [], stock: [] }, size: 0 });
+        }
+        add(kind, fact) {
+          this.facts[kind].push(fact);
+          if (++this.size >= this.max) this.flush();
+        }
+        flush() {
+          if (this.size === 0) return;
+          this.emit(this.facts);
+          Object.assign(this, { facts: { products: [], prices: [], stock: [] }, size: 0 });
+        }
+      },
+    };
+  }
+})();
+const contracts = dist('libs/contracts/src/index.js');
+const { ProductRepository } = dist('libs/crm/src/erp/product.repository.js');
+const { prepareValue } = require('pg/lib/utils');
+
+const args = process.argv.slice(2);
+const flag = (name, dflt) =>
+  args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt;
+const OFFERS = flag('offers', 20_000);
+const ROUNDS = flag('rounds', 5);
+const FACTS_PER_BATCH = 500; // as the exchange sends them
+
+const { importXml, offersXml } = generateCatalog(OFFERS);
+const CLASS = {
+  'erp.product.upserted': [contracts.ProductUpsertedV1, 'products'],
+  'erp.price.updated': [contracts.PriceUpdatedV1, 'prices'],
+  'erp.stock.updated': [contracts.StockUpdatedV1, 'stock'],
+};
+const cpuMs = (since) => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1000;
+};
+
+function gatewaySide() {
+  const messages = [];
+  let seq = 0;
+  for (const file of [importXml, offersXml]) {
+    const mapper = new CatalogMapper(1);
+    const batcher = new CatalogBatcher(
+      (facts) =>
+        messages.push(
+          JSON.stringify({ type: 'erp.catalog.batch', payload: { batchId: `b:${seq++}`, ...facts } }),
+        ),
+      FACTS_PER_BATCH,
+    );
+    const stream = new XmlStream(
+      (path) => CatalogMapper.capture(path),
+      (node) => {
+        for (const e of mapper.onNode(node)) {
+          const [cls, kind] = CLASS[e.type];
+          batcher.add(kind, contracts.validateContract(cls, e.payload));
+        }
+      },
+      (name, attrs) => mapper.onOpen(name, attrs),
+    );
+    for (let at = 0; at < file.length; at += 65536) stream.write(file.subarray(at, at + 65536));
+    stream.end();
+    batcher.flush();
+  }
+  return messages;
+}
+
+const repo = new ProductRepository();
+const em = { query: async (_sql, params) => (params.forEach((p) => prepareValue(p)), []) };
+
+async function connectorSide(messages) {
+  for (const message of messages) {
+    const b = contracts.validateContract(contracts.CatalogBatchV1, JSON.parse(message).payload);
+    const peerId = 'erp-bench';
+    await repo.upsertProducts(
+      em,
+      b.products.map((p) => ({
+        peerId,
+        externalId: p.externalId,
+        sku: p.sku ?? null,
+        name: p.name,
+        groupPath: p.groupPath,
+        unit: p.unit ?? null,
+        barcode: p.barcode ?? null,
+        properties: p.properties.map((x) => ({ name: x.name, value: x.value })),
+        active: p.active,
+        version: p.version,
+      })),
+    );
+    await repo.upsertPrices(
+      em,
+      b.prices.map((p) => ({
+        key: `${peerId}:${p.productExternalId}`,
+        prices: p.prices.map((x) => ({
+          peerId,
+          productExternalId: p.productExternalId,
+          priceType: x.priceType,
+          priceTypeName: x.priceTypeName ?? null,
+          currency: x.currency,
+          value: x.value,
+          unit: x.unit ?? null,
+          version: p.version,
+        })),
+      })),
+    );
+    await repo.upsertStock(
+      em,
+      b.stock.map((s) => ({
+        peerId,
+        productExternalId: s.productExternalId,
+        total: s.total,
+        warehouses: s.warehouses.map((w) => ({
+          warehouseId: w.warehouseId,
+          warehouseName: w.warehouseName ?? null,
+          quantity: w.quantity,
+        })),
+        version: s.version,
+      })),
+    );
+  }
+}
+
+const rounds = { gateway: [], connector: [] };
+for (let r = 0; r < ROUNDS; r++) {
+  let t = process.cpuUsage();
+  const messages = gatewaySide();
+  rounds.gateway.push(cpuMs(t) / (OFFERS / 1000));
+  t = process.cpuUsage();
+  await connectorSide(messages);
+  rounds.connector.push(cpuMs(t) / (OFFERS / 1000));
+}
+const show = (list) =>
+  `best ${Math.min(...list).toFixed(0)} (rounds: ${list.map((x) => x.toFixed(0)).join(', ')})`;
+console.log(
+  `1C import CPU ms per 1,000 offers (${OFFERS.toLocaleString('en-US')} offers, in-process, no I/O)`,
+);
+console.log(`  gateway side:   ${show(rounds.gateway)}`);
+console.log(`  connector side: ${show(rounds.connector)}`);
