@@ -6,7 +6,7 @@
 //                [--access-log-search | --access-log-search-only | --no-access-log-search] [--access-log-rows N]
 //                [--outbound-only | --no-outbound] [--outbound-changes N]   (issue 16: outbound webhooks to a local sink)
 //                [--leads-only | --no-leads] [--leads N] [--lead-repeats SHARE] [--leads-prefetch N]
-//                [--history-only | --no-history] [--history-rows N]   (issue 20: cost must not grow with history)
+//                [--history-only | --no-history] [--history-rows N] [--history-rounds N]   (issue 20: cost must not grow with history)
 // Drives authenticated website-order traffic through the real gateway and website connector on real
 // PostgreSQL + RabbitMQ, and reports: accepted/s, ack latency p50/p90/p97.5/p99, end-to-end processed/s, lag
 // (gateway receipt -> CRM transaction) p50/p99, CPU and peak RSS per app, errors, the floor (floor.mjs) and
@@ -100,6 +100,8 @@ const LEADS = LEADS_ONLY || (!ONLY && !args.includes('--no-leads'));
 /** Issue 20: the orders pass on a database with this much history (inbox markers, and as many access-log rows). */
 const HISTORY = HISTORY_ONLY || (!ONLY && !args.includes('--no-history'));
 const HISTORY_CONNECTIONS = 100;
+/** Passes per database, alternating which goes first. */
+const HISTORY_ROUNDS = Number(flag('history-rounds', 2));
 /** Issue 20: the pass on the full database within this share of the same pass on the empty one. */
 const HISTORY_MAX_SLOWDOWN = 0.1;
 /** Requests per leg (end to end, and again for the connector alone). */
@@ -503,7 +505,7 @@ async function runPipeline({
     while (!INGEST_ONLY && (await count(db, sinceDay)) - beforeWarm < 500) await sleep(100);
 
     for (const connections of levels) {
-      log(`floor: ${connections} connections for ${DURATION} s`);
+      if (withFloor) log(`floor: ${connections} connections for ${DURATION} s`);
       const floor = !withFloor
         ? null
         : await runFloor({ connections, databaseUrl, amqpUrl: stack.amqpUrl, ns, db });
@@ -620,67 +622,95 @@ async function runPipeline({
  */
 async function runHistory({ stack, ns, appEnv, secrets }) {
   const hns = `${ns}h`;
-  const pass = async (name, fill) => {
-    const dbName = `sb_${hns}_${name}`;
-    const url = await createDatabase(stack.databaseUrl, dbName);
-    try {
-      const token = await createBenchPeer({ ...secrets, DATABASE_URL: url }); // also migrates
-      const history = await fill(url);
-      log(`history: orders pass on the ${name} database`);
-      const [run] = await runPipeline({
-        stack,
-        ns: hns,
-        databaseUrl: url,
-        appEnv: { ...appEnv, DATABASE_URL: url },
-        token,
-        levels: [HISTORY_CONNECTIONS],
-        withFloor: false,
-      });
-      const cpuSeconds =
-        run.processes.gateway.cpuSeconds +
-        (run.processes['website-connector']?.cpuSeconds ?? 0) +
-        run.postgres.cpuSeconds;
-      return {
-        history,
-        processedPerSecond: run.processedPerSecondEndToEnd,
-        cpuMsPerOrder: Math.round((cpuSeconds / Math.max(1, run.processed)) * 1000 * 1000) / 1000,
-        postgresCpuMsPerOrder:
-          Math.round((run.postgres.cpuSeconds / Math.max(1, run.processed)) * 1e6) / 1000,
-        run,
-      };
-    } finally {
-      if (args.includes('--keep-db')) log(`kept database ${dbName}`);
-      else await dropDatabase(stack, dbName);
-    }
-  };
   const { InboxPartitions } = createRequire(import.meta.url)(
     join(ROOT, 'dist/libs/database/src/inbox-partitions.js'),
   );
   const { AccessLogPartitions } = createRequire(import.meta.url)(
     join(ROOT, 'dist/libs/access-log/src/access-log.partitions.js'),
   );
-  const empty = await pass('empty', async (url) => {
-    // What the console does at its start: partitions yesterday .. 7 days ahead for both tables.
-    const config = { database: { url, idempotencyWindowDays: 30 }, accessLog: { retentionDays: 180 } };
-    for (const p of [new InboxPartitions(config), new AccessLogPartitions(config)]) {
-      try {
-        await p.maintain(new Date(), 7);
-      } finally {
-        await p.close();
+  const dbs = {};
+  const prepare = async (name, fill) => {
+    const dbName = `sb_${hns}_${name}`;
+    const url = await createDatabase(stack.databaseUrl, dbName);
+    const token = await createBenchPeer({ ...secrets, DATABASE_URL: url }); // also migrates
+    dbs[name] = { dbName, url, token, history: await fill(url), passes: [] };
+  };
+  const pass = async (name) => {
+    const d = dbs[name];
+    log(`history: orders pass on the ${name} database`);
+    const [run] = await runPipeline({
+      stack,
+      ns: hns,
+      databaseUrl: d.url,
+      appEnv: { ...appEnv, DATABASE_URL: d.url },
+      token: d.token,
+      levels: [HISTORY_CONNECTIONS],
+      withFloor: false,
+    });
+    d.passes.push(run);
+  };
+  const summary = (name) => {
+    const { history, passes } = dbs[name];
+    const sum = (f) => passes.reduce((a, r) => a + f(r), 0);
+    const processed = sum((r) => r.processed);
+    const cpu =
+      sum((r) => r.processes.gateway.cpuSeconds) +
+      sum((r) => r.processes['website-connector']?.cpuSeconds ?? 0) +
+      sum((r) => r.postgres.cpuSeconds);
+    const perOrder = (seconds) => Math.round((seconds / Math.max(1, processed)) * 1e6) / 1000;
+    return {
+      history,
+      passes: passes.length,
+      processedPerSecond: Math.round(sum((r) => r.processedPerSecondEndToEnd) / passes.length),
+      cpuMsPerOrder: perOrder(cpu),
+      postgresCpuMsPerOrder: perOrder(sum((r) => r.postgres.cpuSeconds)),
+      lagMs: {
+        p50: Math.max(...passes.map((r) => r.lagMs.p50)),
+        p99: Math.max(...passes.map((r) => r.lagMs.p99)),
+      },
+      accounting: {
+        acknowledged: sum((r) => r.accounting.acknowledged),
+        stored: sum((r) => r.accounting.stored),
+        lost: sum((r) => r.accounting.lost),
+        duplicated: sum((r) => r.accounting.duplicated),
+      },
+      runs: passes,
+    };
+  };
+  try {
+    await prepare('empty', async (url) => {
+      // What the console does at its start: partitions yesterday .. 7 days ahead for both tables.
+      const config = { database: { url, idempotencyWindowDays: 30 }, accessLog: { retentionDays: 180 } };
+      for (const p of [new InboxPartitions(config), new AccessLogPartitions(config)]) {
+        try {
+          await p.maintain(new Date(), 7);
+        } finally {
+          await p.close();
+        }
       }
+      return { rows: 0 };
+    });
+    log(`history: filling ${num(HISTORY_ROWS)} inbox markers and ${num(HISTORY_ROWS)} access-log records`);
+    await prepare('full', (url) => fillHistory(url, { rows: HISTORY_ROWS, peerId: BENCH_PEER, log }));
+    // Alternating (empty, full, full, empty, ...) so drift on a shared machine falls on both alike.
+    for (let round = 0; round < HISTORY_ROUNDS; round++) {
+      for (const name of round % 2 ? ['full', 'empty'] : ['empty', 'full']) await pass(name);
     }
-    return { rows: 0 };
-  });
-  log(`history: filling ${num(HISTORY_ROWS)} inbox markers and ${num(HISTORY_ROWS)} access-log records`);
-  const full = await pass('full', (url) =>
-    fillHistory(url, { rows: HISTORY_ROWS, peerId: BENCH_PEER, log: (m) => log(m) }),
-  );
+  } finally {
+    for (const d of Object.values(dbs)) {
+      if (args.includes('--keep-db')) log(`kept database ${d.dbName}`);
+      else await dropDatabase(stack, d.dbName);
+    }
+  }
+  const empty = summary('empty');
+  const full = summary('full');
   const throughputRatio = full.processedPerSecond / empty.processedPerSecond;
   const cpuRatio = full.cpuMsPerOrder / empty.cpuMsPerOrder;
   return {
     rows: HISTORY_ROWS,
     connections: HISTORY_CONNECTIONS,
     durationSeconds: DURATION,
+    rounds: HISTORY_ROUNDS,
     empty,
     full,
     throughputRatio: Math.round(throughputRatio * 1000) / 1000,
@@ -692,11 +722,11 @@ async function runHistory({ stack, ns, appEnv, secrets }) {
 
 function historyMarkdown(h) {
   const row = (label, p) =>
-    `| ${label} | ${p.processedPerSecond} | ${p.cpuMsPerOrder} | ${p.postgresCpuMsPerOrder} | ${p.run.lagMs.p50} / ${p.run.lagMs.p99} | ${accountingCell(p.run.accounting)} |`;
+    `| ${label} | ${p.processedPerSecond} | ${p.cpuMsPerOrder} | ${p.postgresCpuMsPerOrder} | ${p.lagMs.p50} / ${p.lagMs.p99} | ${accountingCell(p.accounting)} |`;
   const f = h.full.history;
   return [
     '',
-    `History (issue 20): the orders pass (${h.connections} connections, ${h.durationSeconds} s) on an empty database and on one with ${num(h.rows)} inbox markers and ${num(h.rows)} access-log records over ${f.days} days (filled in ${Math.round(f.inboxSeconds + f.accessLogSeconds)} s; inbox ${num(f.inboxMB)} MB, ${f.inboxBytesPerMarker} bytes per marker with its indexes; access log ${num(f.accessLogMB)} MB):`,
+    `History (issue 20): the orders pass (${h.connections} connections, ${h.durationSeconds} s, ${h.rounds} per database, alternating) on an empty database and on one with ${num(h.rows)} inbox markers and ${num(h.rows)} access-log records over ${f.days} days (filled in ${Math.round(f.inboxSeconds + f.accessLogSeconds)} s; inbox ${num(f.inboxMB)} MB, ${f.inboxBytesPerMarker} bytes per marker with its indexes; access log ${num(f.accessLogMB)} MB):`,
     '',
     '| database | processed/s (end to end) | CPU ms per order (gateway + connector + PostgreSQL) | of which PostgreSQL | lag p50 / p99 ms | acknowledged / lost / duplicated |',
     '|---|---|---|---|---|---|',
@@ -2124,8 +2154,8 @@ async function main() {
     telephony?.accounting,
     leads?.endToEnd.check,
     leads?.connectorAlone.check,
-    history?.empty.run.accounting,
-    history?.full.run.accounting,
+    history?.empty.accounting,
+    history?.full.accounting,
   ].filter((a) => a && a.lost !== undefined);
   const broken = accounted.filter((a) => a.lost > 0 || a.duplicated > 0 || a.onePerPerson === false);
   if (broken.length) {

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EventEnvelope } from '@switchboard/contracts';
 import { DataSource, EntityManager } from 'typeorm';
-import { idempotencyLockKey, Inbox, InboxOutcome, lockAll, receivedAtOf } from './inbox';
+import { idempotencyLockKey, Inbox, InboxOutcome, lockAll, lookupDays, receivedAtOf } from './inbox';
 
 export interface BatchItem<R, D = unknown> {
   envelope: EventEnvelope;
@@ -159,7 +159,8 @@ export class BatchingInbox implements OnApplicationShutdown {
                      FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
                           AS x(e, p, k, t, tr, r)) x
             WHERE NOT EXISTS (SELECT 1 FROM processed_events q
-                               WHERE q.consumer = $1 AND q.peer_id = x.p AND q.idempotency_key = x.k AND q.received_on <> x.d)
+                               WHERE q.consumer = $1 AND q.peer_id = x.p AND q.idempotency_key = x.k AND q.received_on <> x.d
+                                 AND q.received_on BETWEEN $8::date AND $9::date)
             -- a fixed insertion order: two batches holding the same keys wait, never deadlock
             ORDER BY p, k, e
            ON CONFLICT DO NOTHING RETURNING event_id, received_on::text AS day`,
@@ -171,6 +172,10 @@ export class BatchingInbox implements OnApplicationShutdown {
             candidates.map((b) => b.envelope.type),
             candidates.map((b) => b.envelope.traceId),
             candidates.map((b) => receivedAtOf(b.envelope)),
+            ...lookupDays(
+              candidates.map((b) => b.envelope),
+              this.single.windowDays,
+            ),
           ],
         );
         const dayOf = new Map(fresh.map((f) => [f.event_id, f.day]));
@@ -189,17 +194,19 @@ export class BatchingInbox implements OnApplicationShutdown {
           applied = [];
           for (const b of items) applied.push(await b.effects(em));
         }
-        if (items.length) {
+        // One statement per day (almost always one): the day as a constant lets PostgreSQL plan one partition.
+        const byDay = new Map<string, Array<[string, string]>>();
+        items.forEach((b, i) => {
+          const day = dayOf.get(b.envelope.id)!;
+          if (!byDay.has(day)) byDay.set(day, []);
+          byDay.get(day)!.push([b.envelope.id, applied[i].outcome]);
+        });
+        for (const [day, rows] of byDay) {
           await em.query(
             `UPDATE processed_events p SET outcome = x.o
-               FROM unnest($2::uuid[], $3::date[], $4::text[]) AS x(e, d, o)
-              WHERE p.consumer = $1 AND p.event_id = x.e AND p.received_on = x.d`,
-            [
-              consumer,
-              items.map((b) => b.envelope.id),
-              items.map((b) => dayOf.get(b.envelope.id)),
-              applied.map((r) => r.outcome),
-            ],
+               FROM unnest($3::uuid[], $4::text[]) AS x(e, o)
+              WHERE p.consumer = $1 AND p.received_on = $2::date AND p.event_id = x.e`,
+            [consumer, day, rows.map((r) => r[0]), rows.map((r) => r[1])],
           );
         }
         let next = 0;

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { AppConfig } from '@switchboard/config';
 import { EventEnvelope } from '@switchboard/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 
@@ -28,6 +29,29 @@ export function receivedAtOf(envelope: EventEnvelope): string {
   return Number.isFinite(t) ? new Date(t).toISOString() : new Date().toISOString();
 }
 
+const DAY_MS = 86_400_000;
+const isoDay = (ms: number) => new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+
+/** The marker's day as uuid_v7_day computes it: the UTC day of the UUIDv7 id's time, else of receivedAt. */
+export function receivedDayOf(envelope: EventEnvelope): string {
+  const hex = envelope.id.replace(/-/g, '');
+  return isoDay(hex[12] === '7' ? parseInt(hex.slice(0, 12), 16) : Date.parse(receivedAtOf(envelope)));
+}
+
+/**
+ * The days the cross-day lookup reads, as constants so PostgreSQL prunes the other partitions when it plans:
+ * from the window's first day (older days are outside the window even while maintenance has not dropped them
+ * yet) to the day after the latest of today and the events' own days (not the empty days made ahead).
+ */
+export function lookupDays(
+  envelopes: EventEnvelope[],
+  windowDays: number,
+  now = Date.now(),
+): [string, string] {
+  const latest = Math.max(now, ...envelopes.map((e) => Date.parse(`${receivedDayOf(e)}T00:00:00Z`)));
+  return [isoDay(now - (windowDays + 1) * DAY_MS), isoDay(latest + DAY_MS)];
+}
+
 /**
  * Marker insert for one event. The marker's day (received_on, the partition key) is the UTC day of the UUIDv7
  * event id, so a redelivery meets its own marker through the primary key, a same-day re-post through the
@@ -39,7 +63,8 @@ const INSERT_MARKER = `
   SELECT $1, $2, $3, $4, $5, $6, 'pending', x.d
     FROM (SELECT uuid_v7_day($2::uuid, $7::timestamptz) AS d) x
    WHERE NOT EXISTS (SELECT 1 FROM processed_events p
-                      WHERE p.consumer = $1 AND p.peer_id = $3 AND p.idempotency_key = $4 AND p.received_on <> x.d)
+                      WHERE p.consumer = $1 AND p.peer_id = $3 AND p.idempotency_key = $4 AND p.received_on <> x.d
+                        AND p.received_on BETWEEN $8::date AND $9::date)
   ON CONFLICT DO NOTHING RETURNING received_on::text AS day`;
 
 /**
@@ -50,7 +75,15 @@ const INSERT_MARKER = `
  */
 @Injectable()
 export class Inbox {
-  constructor(private readonly ds: DataSource) {}
+  /** database.idempotencyWindowDays (30 without a config: tests). */
+  readonly windowDays: number;
+
+  constructor(
+    private readonly ds: DataSource,
+    @Optional() config?: AppConfig,
+  ) {
+    this.windowDays = config?.database?.idempotencyWindowDays ?? 30;
+  }
 
   async process<R extends { outcome: string }>(
     consumer: string,
@@ -68,6 +101,7 @@ export class Inbox {
         envelope.type,
         envelope.traceId,
         receivedAtOf(envelope),
+        ...lookupDays([envelope], this.windowDays),
       ]);
       if (inserted.length === 0) return { duplicate: true } as const;
       await lockAll(em, lockKeys);
