@@ -12,8 +12,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * day; a re-post on another day is found by the inbox's lookup across the partitions, under an advisory lock
  * on the key (libs/database/src/inbox.ts).
  *
- * Existing markers are copied into the new table (received_on from the UUIDv7 id, else processed_at); the
- * partitions for their days are made by the next maintenance pass, which moves the rows out of the default.
+ * Existing markers are copied into the new table (received_on from the UUIDv7 id, else processed_at), into day
+ * partitions made here for the last 31 days they cover (and the days ahead maintenance would make); older markers
+ * go to the default partition, where the first maintenance pass deletes those past the window.
  */
 export class InboxPartitions1766000000000 implements MigrationInterface {
   name = 'InboxPartitions1766000000000';
@@ -49,6 +50,24 @@ export class InboxPartitions1766000000000 implements MigrationInterface {
       ) PARTITION BY RANGE (received_on);
       CREATE TABLE processed_events_default PARTITION OF processed_events DEFAULT;
       CREATE INDEX processed_events_processed_at ON processed_events (processed_at);
+
+      -- Day partitions (named as DayPartitionedTable names them) for the window's days the old markers cover,
+      -- up to the days maintenance makes ahead, so the copy lands in them rather than in the default partition.
+      DO $$
+      DECLARE
+        today date := (now() AT TIME ZONE 'UTC')::date;
+        d date;
+      BEGIN
+        FOR d IN
+          SELECT generate_series(
+                   greatest(today - 31, least(today - 1, (SELECT min(uuid_v7_day(event_id, processed_at))
+                                                            FROM processed_events_before_partitioning))),
+                   today + 7, interval '1 day')::date
+        LOOP
+          EXECUTE format('CREATE TABLE %I PARTITION OF processed_events FOR VALUES FROM (%L) TO (%L)',
+                         'processed_events_p' || to_char(d, 'YYYYMMDD'), d, d + 1);
+        END LOOP;
+      END $$;
 
       INSERT INTO processed_events
         (consumer, event_id, peer_id, idempotency_key, event_type, trace_id, outcome, processed_at, received_on)
