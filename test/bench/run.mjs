@@ -615,8 +615,8 @@ async function runPipeline({
 /**
  * Issue 20, cost must not grow with history: the same orders pass (gateway + website connector,
  * HISTORY_CONNECTIONS connections, DURATION s, no floor) on a database as a fresh install has it (migrated, the
- * console's first maintenance pass made) and on one holding HISTORY_ROWS inbox markers and as many access-log
- * records over 30 days (history.mjs). Each database has its own bench peer and is dropped afterwards (unless
+ * console's first maintenance pass made), on one with a 30-day window's partitions but no rows, and on one
+ * holding HISTORY_ROWS inbox markers and as many access-log records over those 30 days (history.mjs). Each database has its own bench peer and is dropped afterwards (unless
  * --keep-db). Compared: processed/s end to end, and CPU per order of gateway, connector and PostgreSQL backends
  * (the steadier figure on a shared machine).
  */
@@ -690,11 +690,26 @@ async function runHistory({ stack, ns, appEnv, secrets }) {
       }
       return { rows: 0 };
     });
+    // The partitions of a full window, empty: tells the cost of the window's partitions from that of the rows.
+    await prepare('window', async (url) => {
+      const config = { database: { url, idempotencyWindowDays: 30 }, accessLog: { retentionDays: 180 } };
+      const from = new Date(Date.now() - 30 * DAY_MS);
+      const to = new Date(Date.now() + 8 * DAY_MS);
+      for (const p of [new InboxPartitions(config), new AccessLogPartitions(config)]) {
+        try {
+          await p.ensure(from, to);
+        } finally {
+          await p.close();
+        }
+      }
+      return { rows: 0 };
+    });
     log(`history: filling ${num(HISTORY_ROWS)} inbox markers and ${num(HISTORY_ROWS)} access-log records`);
     await prepare('full', (url) => fillHistory(url, { rows: HISTORY_ROWS, peerId: BENCH_PEER, log }));
-    // Alternating (empty, full, full, empty, ...) so drift on a shared machine falls on both alike.
+    // Alternating (empty, window, full, full, window, empty, ...) so drift on a shared machine falls on all alike.
     for (let round = 0; round < HISTORY_ROUNDS; round++) {
-      for (const name of round % 2 ? ['full', 'empty'] : ['empty', 'full']) await pass(name);
+      const order = ['empty', 'window', 'full'];
+      for (const name of round % 2 ? order.reverse() : order) await pass(name);
     }
   } finally {
     for (const d of Object.values(dbs)) {
@@ -703,6 +718,7 @@ async function runHistory({ stack, ns, appEnv, secrets }) {
     }
   }
   const empty = summary('empty');
+  const window = summary('window');
   const full = summary('full');
   const throughputRatio = full.processedPerSecond / empty.processedPerSecond;
   const cpuRatio = full.cpuMsPerOrder / empty.cpuMsPerOrder;
@@ -712,7 +728,12 @@ async function runHistory({ stack, ns, appEnv, secrets }) {
     durationSeconds: DURATION,
     rounds: HISTORY_ROUNDS,
     empty,
+    window,
     full,
+    vsWindow: {
+      throughputRatio: Math.round((full.processedPerSecond / window.processedPerSecond) * 1000) / 1000,
+      cpuPerOrderRatio: Math.round((full.cpuMsPerOrder / window.cpuMsPerOrder) * 1000) / 1000,
+    },
     throughputRatio: Math.round(throughputRatio * 1000) / 1000,
     cpuPerOrderRatio: Math.round(cpuRatio * 1000) / 1000,
     limit: HISTORY_MAX_SLOWDOWN,
@@ -730,10 +751,11 @@ function historyMarkdown(h) {
     '',
     '| database | processed/s (end to end) | CPU ms per order (gateway + connector + PostgreSQL) | of which PostgreSQL | lag p50 / p99 ms | acknowledged / lost / duplicated |',
     '|---|---|---|---|---|---|',
-    row('empty', h.empty),
+    row('empty (a fresh install: partitions yesterday .. 7 days ahead)', h.empty),
+    row(`empty, with the partitions of a ${f.days}-day window`, h.window),
     row('with history', h.full),
     '',
-    `With history / empty: processed/s **${h.throughputRatio.toFixed(3)}**, CPU per order **${h.cpuPerOrderRatio.toFixed(3)}** (target: within ${pct(h.limit)}: ${h.pass ? 'PASS' : 'FAIL'}).`,
+    `With history / empty: processed/s **${h.throughputRatio.toFixed(3)}**, CPU per order **${h.cpuPerOrderRatio.toFixed(3)}** (target: within ${pct(h.limit)}: ${h.pass ? 'PASS' : 'FAIL'}). With history / the same partitions empty (the rows alone): processed/s ${h.vsWindow.throughputRatio.toFixed(3)}, CPU per order ${h.vsWindow.cpuPerOrderRatio.toFixed(3)}.`,
   ];
 }
 
@@ -2155,6 +2177,7 @@ async function main() {
     leads?.endToEnd.check,
     leads?.connectorAlone.check,
     history?.empty.accounting,
+    history?.window.accounting,
     history?.full.accounting,
   ].filter((a) => a && a.lost !== undefined);
   const broken = accounted.filter((a) => a.lost > 0 || a.duplicated > 0 || a.onePerPerson === false);
