@@ -149,8 +149,8 @@ describe('partition maintenance (one scheduler for the access log and the inbox)
       [new AccessLogPartitions(db(), 180), new InboxPartitions(db(), WINDOW_DAYS)],
       { accessLog: { maintenanceIntervalSeconds: 3600, partitionsAheadDays: 3 } } as unknown as AppConfig,
     );
-    // History: a marker 40 days before `now` in its own day partition, one 35 days before in the default
-    // partition (its day never got one), one 10 days before (kept).
+    // History: a marker 40 days before `now` in its week's partition, one 35 days before in the default
+    // partition (its week never got one), one 10 days before (kept).
     await partitions.ensure(daysAgo(40, now), daysAgo(39, now));
     const old = event('hist-40', daysAgo(40, now));
     await inbox.process('m', old, effect);
@@ -160,15 +160,10 @@ describe('partition maintenance (one scheduler for the access log and the inbox)
 
     const result = await maintenance.runOnce(now);
     const inboxResult = result.get('processed_events');
-    expect(inboxResult?.created).toEqual([
-      'processed_events_p20310614',
-      'processed_events_p20310615',
-      'processed_events_p20310616',
-      'processed_events_p20310617',
-      'processed_events_p20310618',
-    ]);
+    // Weeks (7 days from a day number divisible by 7): the one holding yesterday .. 3 days ahead.
+    expect(inboxResult?.created).toEqual(['processed_events_p20310612']);
     // (and the days the tests above used, years before this `now`)
-    expect(inboxResult?.dropped).toContain('processed_events_p20310506');
+    expect(inboxResult?.dropped).toContain('processed_events_p20310501'); // 2031-05-01 .. 05-07
     expect(inboxResult?.dropped.every((name) => name < 'processed_events_p20310516')).toBe(true);
     expect(inboxResult?.deletedFromDefault).toBeGreaterThanOrEqual(1);
     expect(result.get('access_log')?.created).toHaveLength(5);

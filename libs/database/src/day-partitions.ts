@@ -50,22 +50,29 @@ export function defaultPartitionName(table: string): string {
   return `${table}_default`;
 }
 
-/** The day range of a partition named by dayPartitionName, or null for any other name. */
-export function parseDayPartitionName(table: string, name: string): DayPartition | null {
+/**
+ * The range of a partition named by dayPartitionName (its first day), `spanDays` long, or null for any other
+ * name.
+ */
+export function parseDayPartitionName(table: string, name: string, spanDays = 1): DayPartition | null {
   if (!name.startsWith(`${table}_p`)) return null;
   const m = /^(\d{4})(\d{2})(\d{2})$/.exec(name.slice(table.length + 2));
   if (!m) return null;
   const from = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
   if (dayPartitionName(table, from) !== name) return null; // 20250230 and the like
-  return { name, from, to: new Date(from.getTime() + DAY_MS) };
+  return { name, from, to: new Date(from.getTime() + spanDays * DAY_MS) };
 }
 
-/** Every UTC day overlapping [from, to), as day partitions of the table. */
-export function dayPartitionsBetween(table: string, from: Date, to: Date): DayPartition[] {
+/**
+ * Every partition overlapping [from, to): one per UTC day, or per `spanDays` days aligned on the epoch (day
+ * number divisible by spanDays), so every replica cuts the same ranges.
+ */
+export function dayPartitionsBetween(table: string, from: Date, to: Date, spanDays = 1): DayPartition[] {
   const out: DayPartition[] = [];
-  for (let t = utcDay(from).getTime(); t < to.getTime(); t += DAY_MS) {
+  const span = spanDays * DAY_MS;
+  for (let t = Math.floor(from.getTime() / span) * span; t < to.getTime(); t += span) {
     const day = new Date(t);
-    out.push({ name: dayPartitionName(table, day), from: day, to: new Date(t + DAY_MS) });
+    out.push({ name: dayPartitionName(table, day), from: day, to: new Date(t + span) });
   }
   return out;
 }
@@ -204,6 +211,8 @@ export class DayPartitionedTable {
      * from the planner's statistics (the inbox: counting a day of markers would scan tens of millions of rows).
      */
     private readonly droppedRows: 'exact' | 'estimate' = 'exact',
+    /** Days per partition (1: a partition per day). Fewer, longer partitions: fewer to plan and probe. */
+    readonly spanDays = 1,
   ) {
     this.defaultPartition = defaultPartitionName(table);
   }
@@ -212,7 +221,7 @@ export class DayPartitionedTable {
   async ensure(from: Date, to: Date): Promise<string[]> {
     const existing = new Set((await this.partitions(this.db)).map((p) => p.name));
     const created: string[] = [];
-    for (const day of dayPartitionsBetween(this.table, from, to)) {
+    for (const day of dayPartitionsBetween(this.table, from, to, this.spanDays)) {
       if (existing.has(day.name)) continue;
       const made = await this.db.transaction(async (c) => {
         // Re-checked under the lock: another replica may have made it meanwhile.
@@ -289,7 +298,7 @@ export class DayPartitionedTable {
       [this.table],
     );
     return rows
-      .map((r) => parseDayPartitionName(this.table, r.name))
+      .map((r) => parseDayPartitionName(this.table, r.name, this.spanDays))
       .filter((p): p is DayPartition => p !== null)
       .sort((a, b) => a.from.getTime() - b.from.getTime());
   }

@@ -14,13 +14,21 @@ import {
   RetentionResult,
 } from './day-partitions';
 
+/**
+ * Days per inbox partition: a week, aligned on the epoch (day number divisible by 7; weeks start on Thursday).
+ * Markers are still keyed by their day (received_on); the partition is longer because a fresh event's
+ * cross-day lookup probes one index per partition in the window: 5–6 instead of 31 at 30 days (measured: a
+ * 50-marker batch 7–8.5 ms against 19–28 ms with day partitions). Migration 1766000000000 cuts the same weeks.
+ */
+export const INBOX_PARTITION_DAYS = 7;
+
 /** Optional override of database.idempotencyWindowDays for InboxPartitions (tests, tools). */
 export const IDEMPOTENCY_WINDOW_DAYS = Symbol('IDEMPOTENCY_WINDOW_DAYS');
 
 /**
- * Day partitions of processed_events (the inbox markers, partitioned on received_on): made ahead of time, and
- * every day older than database.idempotencyWindowDays dropped whole, so the inbox holds a window of markers
- * however long the system runs. Maintained by PartitionMaintenance next to the access log.
+ * Week partitions of processed_events (the inbox markers, partitioned on received_on): made ahead of time, and
+ * every week wholly older than database.idempotencyWindowDays dropped whole, so the inbox holds a window of
+ * markers (window to window + 7 days) however long the system runs. Maintained by PartitionMaintenance next to the access log.
  */
 @Injectable()
 export class InboxPartitions implements OnApplicationShutdown, MaintainedTable {
@@ -43,7 +51,13 @@ export class InboxPartitions implements OnApplicationShutdown, MaintainedTable {
       this.db = maintenancePoolDb(source.database.url, 'inbox-maintenance');
       this.windowDays = windowDays ?? source.database.idempotencyWindowDays;
     }
-    this.parts = new DayPartitionedTable(this.db, this.table, 'received_on', 'estimate');
+    this.parts = new DayPartitionedTable(
+      this.db,
+      this.table,
+      'received_on',
+      'estimate',
+      INBOX_PARTITION_DAYS,
+    );
   }
 
   async close(): Promise<void> {

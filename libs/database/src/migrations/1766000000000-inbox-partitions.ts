@@ -2,17 +2,18 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Issue 20 (cost must not grow with history): processed_events, the inbox, kept every marker forever. It is
- * now range-partitioned by day on received_on — the UTC day the gateway received the event, read from the
- * UUIDv7 event id, so a redelivery of the same event always falls in the same partition — and partition
- * maintenance drops whole days older than database.idempotencyWindowDays. A default partition keeps rows no
- * day partition covers (nothing is lost if maintenance fell behind).
+ * now range-partitioned on received_on — the UTC day the gateway received the event, read from the UUIDv7 event
+ * id, so a redelivery of the same event always falls in the same partition — a partition per week
+ * (INBOX_PARTITION_DAYS), and partition maintenance drops whole weeks older than
+ * database.idempotencyWindowDays. A default partition keeps rows no partition covers (nothing is lost if
+ * maintenance fell behind).
  *
  * Unique keys must contain the partition key: (consumer, event_id, received_on) still absorbs every broker
  * redelivery (same id, same day); (consumer, peer_id, idempotency_key, received_on) absorbs a re-post the same
  * day; a re-post on another day is found by the inbox's lookup across the partitions, under an advisory lock
  * on the key (libs/database/src/inbox.ts).
  *
- * Existing markers are copied into the new table (received_on from the UUIDv7 id, else processed_at), into day
+ * Existing markers are copied into the new table (received_on from the UUIDv7 id, else processed_at), into week
  * partitions made here for the last 31 days they cover (and the days ahead maintenance would make); older markers
  * go to the default partition, where the first maintenance pass deletes those past the window.
  */
@@ -51,21 +52,23 @@ export class InboxPartitions1766000000000 implements MigrationInterface {
       CREATE TABLE processed_events_default PARTITION OF processed_events DEFAULT;
       CREATE INDEX processed_events_processed_at ON processed_events (processed_at);
 
-      -- Day partitions (named as DayPartitionedTable names them) for the window's days the old markers cover,
-      -- up to the days maintenance makes ahead, so the copy lands in them rather than in the default partition.
+      -- Week partitions (as InboxPartitions cuts them: 7 days from a day number divisible by 7, named after the
+      -- first day) for the window's days the old markers cover, up to the days maintenance makes ahead, so the
+      -- copy lands in them rather than in the default partition.
       DO $$
       DECLARE
         today date := (now() AT TIME ZONE 'UTC')::date;
+        first date;
         d date;
       BEGIN
+        first := greatest(today - 31, least(today - 1, (SELECT min(uuid_v7_day(event_id, processed_at))
+                                                          FROM processed_events_before_partitioning)));
         FOR d IN
-          SELECT generate_series(
-                   greatest(today - 31, least(today - 1, (SELECT min(uuid_v7_day(event_id, processed_at))
-                                                            FROM processed_events_before_partitioning))),
-                   today + 7, interval '1 day')::date
+          SELECT generate_series(date '1970-01-01' + ((first - date '1970-01-01') / 7) * 7, today + 7,
+                                 interval '7 days')::date
         LOOP
           EXECUTE format('CREATE TABLE %I PARTITION OF processed_events FOR VALUES FROM (%L) TO (%L)',
-                         'processed_events_p' || to_char(d, 'YYYYMMDD'), d, d + 1);
+                         'processed_events_p' || to_char(d, 'YYYYMMDD'), d, d + 7);
         END LOOP;
       END $$;
 
