@@ -48,7 +48,7 @@ export async function accessLogMaintenanceCommand(sub: string, values: FlagValue
 }
 
 /**
- * `inbox partitions`: the inbox's day partitions (and the default one) with their row counts.
+ * `inbox partitions`: the inbox's week partitions (and the default one) with their row counts.
  * `inbox maintain [--now ISO] [--yes]`: one pass over the inbox as the console runs it: partitions for yesterday
  * .. today + accessLog.partitionsAheadDays, then the days past database.idempotencyWindowDays dropped.
  */

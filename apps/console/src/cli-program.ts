@@ -274,8 +274,8 @@ export function buildProgram(
 
   const inbox = program
     .command('inbox')
-    .description('the inbox markers (processed_events): day partitions of the idempotency window');
-  leaf(inbox, 'partitions', 'the day partitions with their row counts').action(
+    .description('the inbox markers (processed_events): week partitions of the idempotency window');
+  leaf(inbox, 'partitions', 'the week partitions with their row counts').action(
     run((cmd) => actions.inbox('partitions', flags(cmd))),
   );
   leaf(inbox, 'maintain', 'one maintenance pass: create partitions ahead, drop days past the window')
