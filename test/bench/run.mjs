@@ -6,6 +6,7 @@
 //                [--access-log-search | --access-log-search-only | --no-access-log-search] [--access-log-rows N]
 //                [--outbound-only | --no-outbound] [--outbound-changes N]   (issue 16: outbound webhooks to a local sink)
 //                [--leads-only | --no-leads] [--leads N] [--lead-repeats SHARE] [--leads-prefetch N]
+//                [--history-only | --no-history] [--history-rows N] [--history-rounds N]   (issue 20: cost must not grow with history)
 // Drives authenticated website-order traffic through the real gateway and website connector on real
 // PostgreSQL + RabbitMQ, and reports: accepted/s, ack latency p50/p90/p97.5/p99, end-to-end processed/s, lag
 // (gateway receipt -> CRM transaction) p50/p99, CPU and peak RSS per app, errors, the floor (floor.mjs) and
@@ -25,6 +26,10 @@
 // POST /v1/website/leads into the website connector, end to end (accepted/s, projected/s from the first 202 to the
 // drain, lag), then the connector alone: N more posted with the connector stopped, and the full queue drained.
 // Checks: every acknowledged request recorded once, and exactly one lead per person.
+// History (issue 20; `--history-only` alone, `--no-history` skips): the orders pass (gateway + website connector,
+// HISTORY_CONNECTIONS, DURATION s) on an empty database, then on one filled (test/bench/history.mjs) with
+// --history-rows inbox markers and as many access-log records over 30 days (20M; 2M in --quick): processed/s and
+// CPU per order on both, and their ratio (target: within 10 %).
 // `--…-only` flags run only the named phases
 // (they combine); `--no-pipeline` skips the pipeline. --keep-db keeps the filled access-log database for reuse.
 import autocannon from 'autocannon';
@@ -43,6 +48,7 @@ import { outboundMarkdown, runOutbound } from './outbound.mjs';
 import { createLeadMix } from './lead-mix.mjs';
 import { erpMarkdown, runErpCatalog } from './erp-catalog.mjs';
 import { createNumbers, generatorVersion, load, pickGenerator, PLACEHOLDER } from './load.mjs';
+import { fillHistory, insertAccessLog } from './history.mjs';
 import { freePort, sleep, spawnLogged, stopProcess, waitHealthy } from '../support/processes.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -71,6 +77,7 @@ const ACCESS_LOG_SEARCH_ONLY = args.includes('--access-log-search-only');
 const OUTBOUND_ONLY = args.includes('--outbound-only');
 const LEADS_ONLY = args.includes('--leads-only');
 const ERP_ONLY = args.includes('--erp-only');
+const HISTORY_ONLY = args.includes('--history-only');
 // Any `--…-only` flag (and --auth-compare, which predates them) runs only the phases so named.
 const ONLY =
   AUTH_ONLY ||
@@ -79,7 +86,8 @@ const ONLY =
   ACCESS_LOG_SEARCH_ONLY ||
   OUTBOUND_ONLY ||
   LEADS_ONLY ||
-  ERP_ONLY;
+  ERP_ONLY ||
+  HISTORY_ONLY;
 // Issue 16: outbound webhooks to a local sink (on by default, quick included).
 const OUTBOUND = OUTBOUND_ONLY || (!ONLY && !args.includes('--no-outbound'));
 const OUTBOUND_CHANGES = Number(flag('outbound-changes', QUICK ? 10_000 : 30_000));
@@ -96,6 +104,13 @@ const ACCESS_LOG_SEARCH =
   args.includes('--access-log-search') ||
   (!ONLY && !QUICK && !args.includes('--no-access-log-search'));
 const LEADS = LEADS_ONLY || (!ONLY && !args.includes('--no-leads'));
+/** Issue 20: the orders pass on a database with this much history (inbox markers, and as many access-log rows). */
+const HISTORY = HISTORY_ONLY || (!ONLY && !args.includes('--no-history'));
+const HISTORY_CONNECTIONS = 100;
+/** Passes per database, alternating which goes first. */
+const HISTORY_ROUNDS = Number(flag('history-rounds', 2));
+/** Issue 20: the pass on the full database within this share of the same pass on the empty one. */
+const HISTORY_MAX_SLOWDOWN = 0.1;
 /** Requests per leg (end to end, and again for the connector alone). */
 const LEADS_COUNT = Number(flag('leads', QUICK ? 6000 : 12000));
 const LEADS_REPEAT = Number(flag('lead-repeats', 0.3));
@@ -132,15 +147,17 @@ const ACCESS_LOG_DURATION = Number(flag('access-log-duration', QUICK ? 5 : 8));
 const ACCESS_LOG_ROUNDS = Number(flag('access-log-rounds', QUICK ? 2 : 3));
 /** Issue 4: the first page of a search by peer and time range within this, at ACCESS_LOG_ROWS records. */
 const ACCESS_LOG_SEARCH_LIMIT_MS = 100;
-/** `--access-log-rows 10000000` (also 10M, 1e7). */
-const ACCESS_LOG_ROWS = (() => {
-  const raw = String(flag('access-log-rows', '10000000')).trim();
+/** A row count flag: `10000000`, also 10M, 500k, 1e7. */
+const rowsFlag = (name, dflt) => {
+  const raw = String(flag(name, dflt)).trim();
   const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(raw);
   const n = m ? Number(m[1]) * { '': 1, k: 1e3, m: 1e6 }[m[2].toLowerCase()] : Number(raw);
-  if (!Number.isInteger(n) || n < 1000)
-    throw new Error(`--access-log-rows: a whole number ≥ 1000, not ${raw}`);
+  if (!Number.isInteger(n) || n < 1000) throw new Error(`--${name}: a whole number ≥ 1000, not ${raw}`);
   return n;
-})();
+};
+/** `--access-log-rows 10000000` (also 10M, 1e7). */
+const ACCESS_LOG_ROWS = rowsFlag('access-log-rows', '10000000');
+const HISTORY_ROWS = rowsFlag('history-rows', QUICK ? '2M' : '20M');
 const BENCH_PEER = 'bench-shop';
 const TELEPHONY_PEER = 'bench-pbx';
 const STATIC_PEER = 'bench-static';
@@ -461,11 +478,28 @@ async function cleanup(stack, namespaces, ns) {
 
 // Without a connector nothing is processed to count.
 const INGEST_ONLY = args.includes('--ingest-only');
-const count = async (db) =>
-  INGEST_ONLY ? 0 : Number((await db.query('SELECT count(*) n FROM processed_events')).rows[0].n);
+const DAY_MS = 86_400_000;
+// Markers received since `sinceDay` (a UTC date): only the days of the run are counted, not the history a
+// database may hold (the inbox is partitioned by received_on).
+const count = async (db, sinceDay) =>
+  INGEST_ONLY
+    ? 0
+    : Number(
+        (await db.query('SELECT count(*) n FROM processed_events WHERE received_on >= $1::date', [sinceDay]))
+          .rows[0].n,
+      );
 
-/** Gateway + website connector under load at each connection count, each preceded by its floor. */
-async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
+/** Gateway + website connector under load at each connection count, each preceded by its floor (unless not). */
+async function runPipeline({
+  stack,
+  ns,
+  databaseUrl,
+  appEnv,
+  token,
+  levels = CONNECTIONS,
+  withFloor = !args.includes('--no-floor'),
+}) {
+  const sinceDay = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
   const [gwPort, wcPort] = [await freePort(), await freePort()];
   const env = {
     ...appEnv,
@@ -488,13 +522,14 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
   const runs = [];
   try {
     // Warm-up: JIT, connection pools, queue leader.
+    const beforeWarm = await count(db, sinceDay);
     const warm = await drive(gwPort, token, { connections: 10, amount: 500 });
     if (warm['2xx'] < 500) throw new Error(`warm-up: only ${warm['2xx']} of 500 accepted (auth?)`);
-    while (!INGEST_ONLY && (await count(db)) < 500) await sleep(100);
+    while (!INGEST_ONLY && (await count(db, sinceDay)) - beforeWarm < 500) await sleep(100);
 
-    for (const connections of CONNECTIONS) {
-      log(`floor: ${connections} connections for ${DURATION} s`);
-      const floor = args.includes('--no-floor')
+    for (const connections of levels) {
+      if (withFloor) log(`floor: ${connections} connections for ${DURATION} s`);
+      const floor = !withFloor
         ? null
         : await runFloor({ connections, databaseUrl, amqpUrl: stack.amqpUrl, ns, db });
       if (floor) log(`floor: ${JSON.stringify(floor)}`);
@@ -504,23 +539,27 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
       const sampler = setInterval(() => {
         for (const [n, p] of Object.entries(procs)) peak[n] = Math.max(peak[n], procStats(p.pid)?.rss ?? 0);
       }, 250);
-      const processedAtStart = await count(db);
+      const processedAtStart = await count(db, sinceDay);
       const meter = await cpuMeter(db, Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, p.pid])));
+      // PostgreSQL's share: the backends serving this database (the apps' pools, warmed up by now).
+      const pgPids = await backendPids(db);
+      const pgCpuBefore = cpuOf(pgPids);
       const confirmBefore = await histogram(gwPort, 'switchboard_publish_confirm_seconds');
       const handlerBefore = connector ? await histogram(wcPort, 'switchboard_consume_seconds') : {};
       const startedAt = Date.now();
       const acked = [];
       const result = await drive(gwPort, token, { connections, duration: DURATION }, acked);
       const loadEndedAt = Date.now();
-      const processedAtLoadEnd = await count(db);
+      const processedAtLoadEnd = await count(db, sinceDay);
       const accepted = result['2xx'];
       // Drain: until everything accepted in this run is in the CRM.
       let processed = processedAtLoadEnd;
       while (!INGEST_ONLY && processed - processedAtStart < accepted && Date.now() - loadEndedAt < 300_000) {
         await sleep(100);
-        processed = await count(db);
+        processed = await count(db, sinceDay);
       }
       const drainedAt = Date.now();
+      const pgCpuSeconds = cpuOf(pgPids) - pgCpuBefore;
       clearInterval(sampler);
       const after = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
       // --ingest-only processes nothing: per accepted request then.
@@ -587,10 +626,13 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
             n,
             {
               cpuPercent: Math.round(((after[n].cpuSeconds - before[n].cpuSeconds) / elapsed) * 100),
+              cpuSeconds: Math.round((after[n].cpuSeconds - before[n].cpuSeconds) * 100) / 100,
               peakRssMB: Math.round(peak[n] / 1048576),
             },
           ]),
         ),
+        postgres: { backends: pgPids.length, cpuSeconds: Math.round(pgCpuSeconds * 100) / 100 },
+        processed: processed - processedAtStart,
       });
       log(JSON.stringify(runs.at(-1)));
     }
@@ -599,6 +641,153 @@ async function runPipeline({ stack, ns, databaseUrl, appEnv, token }) {
     await db.end();
   }
   return runs;
+}
+
+/**
+ * Issue 20, cost must not grow with history: the same orders pass (gateway + website connector,
+ * HISTORY_CONNECTIONS connections, DURATION s, no floor) on a database as a fresh install has it (migrated, the
+ * console's first maintenance pass made), on one with a 30-day window's partitions but no rows, and on one
+ * holding HISTORY_ROWS inbox markers and as many access-log records over those 30 days (history.mjs). Each database has its own bench peer and is dropped afterwards (unless
+ * --keep-db). Compared: processed/s end to end, and CPU per order of gateway, connector and PostgreSQL backends
+ * (the steadier figure on a shared machine).
+ */
+async function runHistory({ stack, ns, appEnv, secrets }) {
+  const hns = `${ns}h`;
+  const { InboxPartitions } = createRequire(import.meta.url)(
+    join(ROOT, 'dist/libs/database/src/inbox-partitions.js'),
+  );
+  const { AccessLogPartitions } = createRequire(import.meta.url)(
+    join(ROOT, 'dist/libs/access-log/src/access-log.partitions.js'),
+  );
+  const dbs = {};
+  const prepare = async (name, fill) => {
+    const dbName = `sb_${hns}_${name}`;
+    const url = await createDatabase(stack.databaseUrl, dbName);
+    const token = await createBenchPeer({ ...secrets, DATABASE_URL: url }); // also migrates
+    dbs[name] = { dbName, url, token, history: await fill(url), passes: [] };
+  };
+  const pass = async (name) => {
+    const d = dbs[name];
+    log(`history: orders pass on the ${name} database`);
+    const [run] = await runPipeline({
+      stack,
+      ns: hns,
+      databaseUrl: d.url,
+      appEnv: { ...appEnv, DATABASE_URL: d.url },
+      token: d.token,
+      levels: [HISTORY_CONNECTIONS],
+      withFloor: false,
+    });
+    d.passes.push(run);
+  };
+  const summary = (name) => {
+    const { history, passes } = dbs[name];
+    const sum = (f) => passes.reduce((a, r) => a + f(r), 0);
+    const processed = sum((r) => r.processed);
+    const cpu =
+      sum((r) => r.processes.gateway.cpuSeconds) +
+      sum((r) => r.processes['website-connector']?.cpuSeconds ?? 0) +
+      sum((r) => r.postgres.cpuSeconds);
+    const perOrder = (seconds) => Math.round((seconds / Math.max(1, processed)) * 1e6) / 1000;
+    return {
+      history,
+      passes: passes.length,
+      processedPerSecond: Math.round(sum((r) => r.processedPerSecondEndToEnd) / passes.length),
+      cpuMsPerOrder: perOrder(cpu),
+      postgresCpuMsPerOrder: perOrder(sum((r) => r.postgres.cpuSeconds)),
+      lagMs: {
+        p50: Math.max(...passes.map((r) => r.lagMs.p50)),
+        p99: Math.max(...passes.map((r) => r.lagMs.p99)),
+      },
+      accounting: {
+        acknowledged: sum((r) => r.accounting.acknowledged),
+        stored: sum((r) => r.accounting.stored),
+        lost: sum((r) => r.accounting.lost),
+        duplicated: sum((r) => r.accounting.duplicated),
+      },
+      runs: passes,
+    };
+  };
+  try {
+    await prepare('empty', async (url) => {
+      // What the console does at its start: partitions yesterday .. 7 days ahead for both tables.
+      const config = { database: { url, idempotencyWindowDays: 30 }, accessLog: { retentionDays: 180 } };
+      for (const p of [new InboxPartitions(config), new AccessLogPartitions(config)]) {
+        try {
+          await p.maintain(new Date(), 7);
+        } finally {
+          await p.close();
+        }
+      }
+      return { rows: 0 };
+    });
+    // The partitions of a full window, empty: tells the cost of the window's partitions from that of the rows.
+    await prepare('window', async (url) => {
+      const config = { database: { url, idempotencyWindowDays: 30 }, accessLog: { retentionDays: 180 } };
+      const from = new Date(Date.now() - 30 * DAY_MS);
+      const to = new Date(Date.now() + 8 * DAY_MS);
+      for (const p of [new InboxPartitions(config), new AccessLogPartitions(config)]) {
+        try {
+          await p.ensure(from, to);
+        } finally {
+          await p.close();
+        }
+      }
+      return { rows: 0 };
+    });
+    log(`history: filling ${num(HISTORY_ROWS)} inbox markers and ${num(HISTORY_ROWS)} access-log records`);
+    await prepare('full', (url) => fillHistory(url, { rows: HISTORY_ROWS, peerId: BENCH_PEER, log }));
+    // Alternating (empty, window, full, full, window, empty, ...) so drift on a shared machine falls on all alike.
+    for (let round = 0; round < HISTORY_ROUNDS; round++) {
+      const order = ['empty', 'window', 'full'];
+      for (const name of round % 2 ? order.reverse() : order) await pass(name);
+    }
+  } finally {
+    for (const d of Object.values(dbs)) {
+      if (args.includes('--keep-db')) log(`kept database ${d.dbName}`);
+      else await dropDatabase(stack, d.dbName);
+    }
+  }
+  const empty = summary('empty');
+  const window = summary('window');
+  const full = summary('full');
+  const throughputRatio = full.processedPerSecond / empty.processedPerSecond;
+  const cpuRatio = full.cpuMsPerOrder / empty.cpuMsPerOrder;
+  return {
+    rows: HISTORY_ROWS,
+    connections: HISTORY_CONNECTIONS,
+    durationSeconds: DURATION,
+    rounds: HISTORY_ROUNDS,
+    empty,
+    window,
+    full,
+    vsWindow: {
+      throughputRatio: Math.round((full.processedPerSecond / window.processedPerSecond) * 1000) / 1000,
+      cpuPerOrderRatio: Math.round((full.cpuMsPerOrder / window.cpuMsPerOrder) * 1000) / 1000,
+    },
+    throughputRatio: Math.round(throughputRatio * 1000) / 1000,
+    cpuPerOrderRatio: Math.round(cpuRatio * 1000) / 1000,
+    limit: HISTORY_MAX_SLOWDOWN,
+    pass: cpuRatio <= 1 + HISTORY_MAX_SLOWDOWN && throughputRatio >= 1 - HISTORY_MAX_SLOWDOWN,
+  };
+}
+
+function historyMarkdown(h) {
+  const row = (label, p) =>
+    `| ${label} | ${p.processedPerSecond} | ${p.cpuMsPerOrder} | ${p.postgresCpuMsPerOrder} | ${p.lagMs.p50} / ${p.lagMs.p99} | ${accountingCell(p.accounting)} |`;
+  const f = h.full.history;
+  return [
+    '',
+    `History (issue 20): the orders pass (${h.connections} connections, ${h.durationSeconds} s, ${h.rounds} per database, alternating) on an empty database and on one with ${num(h.rows)} inbox markers and ${num(h.rows)} access-log records over ${f.days} days (filled in ${Math.round(f.inboxSeconds + f.accessLogSeconds)} s; inbox ${num(f.inboxMB)} MB, ${f.inboxBytesPerMarker} bytes per marker with its indexes; access log ${num(f.accessLogMB)} MB):`,
+    '',
+    '| database | processed/s (end to end) | CPU ms per order (gateway + connector + PostgreSQL) | of which PostgreSQL | lag p50 / p99 ms | acknowledged / lost / duplicated |',
+    '|---|---|---|---|---|---|',
+    row('empty (a fresh install: partitions yesterday .. 7 days ahead)', h.empty),
+    row(`empty, with the partitions of a ${f.days}-day window`, h.window),
+    row('with history', h.full),
+    '',
+    `With history / empty: processed/s **${h.throughputRatio.toFixed(3)}**, CPU per order **${h.cpuPerOrderRatio.toFixed(3)}** (target: within ${pct(h.limit)}: ${h.pass ? 'PASS' : 'FAIL'}). With history / the same partitions empty (the rows alone): processed/s ${h.vsWindow.throughputRatio.toFixed(3)}, CPU per order ${h.vsWindow.cpuPerOrderRatio.toFixed(3)}.`,
+  ];
 }
 
 /** Busy and total CPU ticks of the whole machine (/proc/stat). */
@@ -1561,7 +1750,6 @@ async function runAccessLogCompare({ stack, ns, databaseUrl, appEnv, token }) {
 const ACCESS_LOG_DB = 'sb_bench_access_log';
 /** What a fill looks like; a kept database filled otherwise (or with another row count) is refilled. */
 const ACCESS_LOG_FILL = { version: 1, days: 30, peers: 200, websitePeers: 150 };
-const DAY_MS = 86_400_000;
 const accessLogPeer = (k) => `peer-${String(k).padStart(3, '0')}`;
 /**
  * Searched peers, heaviest to lightest (peer k's share of the rows is (k+1)^(1/3) - k^(1/3) over 200^(1/3):
@@ -1586,7 +1774,8 @@ const msStats = (samples) => {
 };
 
 /**
- * Fills access_log with `rows` records over ACCESS_LOG_FILL.days days ending at `anchor`, in time order (as a
+ * Fills access_log with `rows` records over ACCESS_LOG_FILL.days days ending at `anchor` (insertAccessLog, in
+ * history.mjs), in time order (as a
  * gateway writes them): day partitions first (AccessLogPartitions.ensure, the code the console's maintenance
  * runs), then one INSERT … SELECT generate_series per worker, each over a contiguous slice of time (so of
  * partitions), in parallel. Peers are skewed (peer k = floor(200·u³)); services by peer kind; ~96 % accepted
@@ -1594,70 +1783,8 @@ const msStats = (samples) => {
  * outbound. Then VACUUM (ANALYZE), as autovacuum would have long done on such a table, and a CHECKPOINT.
  */
 async function fillAccessLog(url, rows, anchor) {
-  const { AccessLogPartitions } = createRequire(import.meta.url)(
-    join(ROOT, 'dist/libs/access-log/src/access-log.partitions.js'),
-  );
-  const partitions = new AccessLogPartitions({ database: { url }, accessLog: { retentionDays: 180 } });
-  const from = new Date(anchor.getTime() - ACCESS_LOG_FILL.days * DAY_MS);
-  try {
-    // Also the days the console's maintenance would make ahead, so its first pass has nothing to do.
-    await partitions.ensure(from, new Date(anchor.getTime() + 8 * DAY_MS));
-  } finally {
-    await partitions.close();
-  }
-  const workers = Math.max(2, Math.min(4, cpus().length));
-  const stepMs = (ACCESS_LOG_FILL.days * DAY_MS) / rows;
-  const sql = `
-    INSERT INTO access_log (id, direction, peer_id, service, method, started_at, duration_ms, result,
-                            http_status, error_code, event_id, client_ip, bytes_in, bytes_out, correlation_id,
-                            body_hash, body)
-    SELECT gen_random_uuid(),
-           CASE WHEN g.o THEN 'outbound' ELSE 'inbound' END,
-           CASE WHEN g.o OR g.u THEN NULL ELSE 'peer-' || lpad(g.p::text, 3, '0') END,
-           CASE WHEN g.o THEN CASE WHEN g.s < 0.5 THEN 'alerts.webhook' ELSE 'crm.contacts.push' END
-                WHEN g.p < ${ACCESS_LOG_FILL.websitePeers} THEN '/v1/website/orders'
-                WHEN g.s < 0.8 THEN '/v1/telephony/events'
-                WHEN g.s < 0.9 THEN '/v1/telephony/cdr'
-                ELSE '/v1/providers/:provider/:peerId' END,
-           'POST',
-           g.t,
-           (1.5 + 40 * power(g.s, 6))::real,
-           CASE WHEN g.r < 0.96 THEN 'accepted' WHEN g.r < 0.995 THEN 'rejected' ELSE 'failed' END,
-           CASE WHEN g.r < 0.96 THEN CASE WHEN g.o THEN 200 ELSE 202 END
-                WHEN g.r < 0.975 THEN 400 WHEN g.r < 0.985 THEN 401 WHEN g.r < 0.99 THEN 429
-                WHEN g.r < 0.995 THEN 403 ELSE 503 END,
-           CASE WHEN g.r < 0.96 THEN NULL
-                WHEN g.r < 0.975 THEN 'VALIDATION_FAILED' WHEN g.r < 0.985 THEN 'AUTH_INVALID'
-                WHEN g.r < 0.99 THEN 'RATE_LIMITED' WHEN g.r < 0.995 THEN 'AUTH_SCOPE_DENIED'
-                ELSE 'BROKER_UNAVAILABLE' END,
-           CASE WHEN g.r < 0.96 AND NOT g.o THEN gen_random_uuid() END,
-           ('10.' || (g.p % 250) || '.' || (g.i % 4) || '.' || (1 + g.i % 200))::inet,
-           CASE WHEN g.o THEN 300 ELSE 400 + (g.s * 1600)::int END,
-           CASE WHEN g.r < 0.96 THEN 64 ELSE 220 END,
-           'req-' || to_hex(g.i),
-           encode(sha256(int8send(g.i)), 'hex'),
-           NULL
-      FROM (SELECT g0.*, CASE WHEN g0.u THEN 0.98 ELSE g0.r0 END AS r
-              FROM (SELECT i,
-                           $1::timestamptz - (($2::bigint - 1 - i) * $3::float8) * interval '1 millisecond' AS t,
-                           floor($4::int * power(random(), 3))::int AS p,
-                           random() AS r0, random() AS s, random() < 0.005 AS o, random() < 0.01 AS u
-                      FROM generate_series($5::bigint, $6::bigint) i) g0) g`;
   const t0 = Date.now();
-  await Promise.all(
-    Array.from({ length: workers }, async (_, w) => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      try {
-        await c.query('SET synchronous_commit = off');
-        const lo = Math.floor((rows * w) / workers);
-        const hi = Math.floor((rows * (w + 1)) / workers) - 1;
-        await c.query(sql, [anchor, rows, stepMs, ACCESS_LOG_FILL.peers, lo, hi]);
-      } finally {
-        await c.end();
-      }
-    }),
-  );
+  const workers = await insertAccessLog(url, rows, anchor, ACCESS_LOG_FILL);
   const insertSeconds = (Date.now() - t0) / 1000;
   log(
     `access-log-search: ${num(rows)} rows inserted in ${insertSeconds} s (${workers} workers); vacuum, analyze`,
@@ -2026,7 +2153,7 @@ function cpuSplitMarkdown(runs) {
 }
 
 function markdown(report) {
-  const { runs, authCompare: a, telephony: t, erp, accessLog, leads } = report;
+  const { runs, authCompare: a, telephony: t, erp, accessLog, leads, history } = report;
   const lines = [
     `Benchmark ${report.date} — ${report.machine.cpus} cores (${report.machine.cpuModel}), Node ${report.machine.node}, ${report.mode} mode, ${report.totalSeconds} s in all (${Object.entries(
       report.phaseSeconds,
@@ -2051,6 +2178,7 @@ function markdown(report) {
   if (t) lines.push(...telephonyMarkdown(t));
   if (leads) lines.push(...leadsMarkdown(leads));
   if (erp) lines.push(...erpMarkdown(erp));
+  if (history) lines.push(...historyMarkdown(history));
   if (a) {
     const row = (label, s) =>
       `| ${label} | ${s.acceptedPerSecond} | ${s.ackLatencyMs.p50} | ${s.ackLatencyMs.p99} | ${s.gatewayCpuPercent} | ${s.gatewayCpuMsPer1000} | ${s.errors} |`;
@@ -2091,6 +2219,7 @@ async function main() {
   let telephony = null;
   let leads = null;
   let erp = null;
+  let history = null;
   const accessLog = { compare: null, search: null };
   let outbound = null;
   // Seconds per phase (start-up, warm-up and drain included): what the full run's 15-minute budget is made of.
@@ -2131,6 +2260,7 @@ async function main() {
           logDir: join(ROOT, '.data', 'bench-logs'),
         }),
       );
+    if (HISTORY) history = await timed('history', () => runHistory({ stack, ns, appEnv, secrets }));
     if (AUTH_COMPARE) authCompare = await timed('auth', () => runAuthCompare({ stack, ns, appEnv, token }));
     if (ACCESS_LOG_COMPARE)
       accessLog.compare = await timed('accessLogCompare', () =>
@@ -2155,9 +2285,11 @@ async function main() {
       accessLog.search = await timed('accessLogSearch', () => runAccessLogSearch({ stack, ns, appEnv }));
   } finally {
     // A failed cleanup (e.g. the broker went away) must not hide why the run failed.
-    await cleanup(stack, [ns, `${ns}x`, `${ns}t`, `${ns}l`, `${ns}s`, `${ns}w`, `${ns}e`], ns).catch((err) =>
-      log(`cleanup failed: ${err.message}`),
-    );
+    await cleanup(
+      stack,
+      [ns, `${ns}x`, `${ns}t`, `${ns}l`, `${ns}s`, `${ns}w`, `${ns}e`, `${ns}h`],
+      ns,
+    ).catch((err) => log(`cleanup failed: ${err.message}`));
     await stack.stop();
   }
 
@@ -2183,6 +2315,7 @@ async function main() {
     telephony,
     leads,
     erp,
+    history,
     authCompare,
     accessLog,
     outbound,
@@ -2201,6 +2334,9 @@ async function main() {
     telephony?.accounting,
     leads?.endToEnd.check,
     leads?.connectorAlone.check,
+    history?.empty.accounting,
+    history?.window.accounting,
+    history?.full.accounting,
   ].filter((a) => a && a.lost !== undefined);
   const broken = accounted.filter((a) => a.lost > 0 || a.duplicated > 0 || a.onePerPerson === false);
   if (broken.length) {

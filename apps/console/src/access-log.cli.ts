@@ -1,5 +1,6 @@
 import { AccessLogPartitions } from '@switchboard/access-log';
 import { loadConfig } from '@switchboard/config';
+import { InboxPartitions, PartitionInfo } from '@switchboard/database';
 import type { FlagValues } from './cli-program';
 
 /**
@@ -46,6 +47,40 @@ export async function accessLogMaintenanceCommand(sub: string, values: FlagValue
   }
 }
 
+/**
+ * `inbox partitions`: the inbox's week partitions (and the default one) with their row counts.
+ * `inbox maintain [--now ISO] [--yes]`: one pass over the inbox as the console runs it: partitions for yesterday
+ * .. today + accessLog.partitionsAheadDays, then the days past database.idempotencyWindowDays dropped.
+ */
+export async function inboxMaintenanceCommand(
+  sub: 'partitions' | 'maintain',
+  values: FlagValues,
+): Promise<unknown> {
+  const config = loadConfig(process.env, ['database', 'accessLog', 'log']);
+  const partitions = new InboxPartitions(config);
+  try {
+    if (sub === 'partitions') return { partitions: (await partitions.list()).map(listed) };
+    const now = maintenanceTime(
+      values.now as string | undefined,
+      (values.yes as boolean | undefined) ?? false,
+    );
+    return {
+      now: now.toISOString(),
+      windowDays: partitions.windowDays,
+      ...(await partitions.maintain(now, config.accessLog.partitionsAheadDays)),
+    };
+  } finally {
+    await partitions.close();
+  }
+}
+
+const listed = (p: PartitionInfo) => ({
+  name: p.name,
+  from: p.from?.toISOString() ?? null,
+  to: p.to?.toISOString() ?? null,
+  rows: p.rows,
+});
+
 /** Clock skew between hosts that still counts as "now" rather than the future. */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
@@ -59,7 +94,7 @@ export function maintenanceTime(nowArg: string | undefined, yes: boolean, clock:
   if (Number.isNaN(now.getTime())) throw new Error('--now takes an ISO 8601 date-time');
   if (now.getTime() > clock.getTime() + FUTURE_TOLERANCE_MS && !yes) {
     throw new Error(
-      `--now ${now.toISOString()} is in the future: retention as of then deletes access-log rows that have not ` +
+      `--now ${now.toISOString()} is in the future: retention as of then deletes rows that have not ` +
         'expired yet (all of them, that far ahead). Add --yes to run it anyway.',
     );
   }

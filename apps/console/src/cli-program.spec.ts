@@ -19,6 +19,7 @@ function harness() {
     peers: record('peers'),
     secretsRewrap: record('secretsRewrap'),
     accessLog: record('accessLog'),
+    inbox: record('inbox'),
     dlqList: record('dlqList'),
     dlqReplay: record('dlqReplay'),
     erpImport: record('erpImport'),

@@ -32,6 +32,7 @@ export interface CliActions {
   peers(sub: PeerSubcommand, args: string[], values: FlagValues): Promise<unknown>;
   secretsRewrap(): Promise<unknown>;
   accessLog(sub: AccessLogSubcommand, values: FlagValues): Promise<unknown>;
+  inbox(sub: 'partitions' | 'maintain', values: FlagValues): Promise<unknown>;
   dlqList(connector: string, limit: number): Promise<unknown>;
   dlqReplay(connector: string, limit: number): Promise<unknown>;
   erpImport(file: string, values: FlagValues): Promise<unknown>;
@@ -270,6 +271,20 @@ export function buildProgram(
       'confirm a --now in the future (it drops every partition that would have expired by then)',
     )
     .action(run((cmd) => actions.accessLog('maintain', flags(cmd))));
+
+  const inbox = program
+    .command('inbox')
+    .description('the inbox markers (processed_events): week partitions of the idempotency window');
+  leaf(inbox, 'partitions', 'the week partitions with their row counts').action(
+    run((cmd) => actions.inbox('partitions', flags(cmd))),
+  );
+  leaf(inbox, 'maintain', 'one maintenance pass: create partitions ahead, drop days past the window')
+    .option('--now <iso>', 'run as if it were this ISO 8601 date-time (default: now)')
+    .option(
+      '--yes',
+      'confirm a --now in the future (it drops every day the window would have passed by then)',
+    )
+    .action(run((cmd) => actions.inbox('maintain', flags(cmd))));
 
   const limit = (cmd: Command) => (cmd.getOptionValue('limit') as number | undefined) ?? 100;
   leaf(

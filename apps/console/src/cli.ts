@@ -7,7 +7,11 @@ import { peekDeadLetters, replayDeadLetters, TopologyNames } from '@switchboard/
 import * as amqp from 'amqplib';
 import { DataSource } from 'typeorm';
 import { accessLogSearchCommand } from './access-log-search.cli';
-import { accessLogMaintenanceCommand, isAccessLogMaintenanceCommand } from './access-log.cli';
+import {
+  accessLogMaintenanceCommand,
+  inboxMaintenanceCommand,
+  isAccessLogMaintenanceCommand,
+} from './access-log.cli';
 import { buildProgram, CliActions, runCli } from './cli-program';
 import { backupCommand } from './backup/backup.cli';
 import { erpCommand } from './erp/erp-import.cli';
@@ -96,6 +100,7 @@ const actions: CliActions = {
             values,
           ),
         ),
+  inbox: (sub, values) => inboxMaintenanceCommand(sub, values),
   dlqList: (connector, limit) =>
     withBroker(async (conn, names) => {
       const ch = await conn.createChannel();

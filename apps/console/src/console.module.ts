@@ -6,7 +6,7 @@ import { DatabaseModule, DatabaseProbe } from '@switchboard/database';
 import { HealthModule, MetricsModule } from '@switchboard/observability';
 import { OutboundDeliveries, PeerSecurityModule, sqlFromDataSource } from '@switchboard/peer-auth';
 import { DataSource } from 'typeorm';
-import { AccessLogMaintenance, AccessLogModule, AccessLogPartitions } from '@switchboard/access-log';
+import { AccessLogModule, PARTITION_MAINTENANCE_PROVIDERS } from '@switchboard/access-log';
 import { AccessLogQueryService } from './access-log-query.service';
 import { AccessLogController } from './access-log.controller';
 import { OperatorsModule } from './operators/operators.module';
@@ -68,8 +68,7 @@ import { OutboundController } from './outbound/outbound.controller';
     PeerAdminProvider,
     CredentialExpiryMonitor,
     AccessLogQueryService,
-    AccessLogPartitions,
-    AccessLogMaintenance,
+    ...PARTITION_MAINTENANCE_PROVIDERS,
     ConsoleAccessLog,
     LeadsService,
     LeadReportService,

@@ -33,6 +33,15 @@ export class DatabaseConfig {
   @Min(1)
   @Max(200)
   poolSize: number;
+
+  /**
+   * Days an inbox marker (processed_events) is kept: a redelivery or re-post within it is recognised and
+   * skipped, one older than it is processed again. Whole day partitions are dropped past it.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  idempotencyWindowDays: number;
 }
 
 export class AmqpConfig {

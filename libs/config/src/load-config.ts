@@ -15,6 +15,7 @@ type EnvKind = 'string' | 'int' | 'number' | 'intList' | 'bool' | 'json';
 export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   DATABASE_URL: ['database.url', 'string'],
   DATABASE_POOL_SIZE: ['database.poolSize', 'int'],
+  DATABASE_IDEMPOTENCY_WINDOW_DAYS: ['database.idempotencyWindowDays', 'int'],
   AMQP_URL: ['amqp.url', 'string'],
   AMQP_NAMESPACE: ['amqp.namespace', 'string'],
   AMQP_PREFETCH: ['amqp.prefetch', 'int'],

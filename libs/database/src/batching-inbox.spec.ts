@@ -39,6 +39,7 @@ function fakeDb() {
     },
   } as unknown as DataSource;
   const single = {
+    windowDays: 30,
     process: async (_c: string, env: EventEnvelope, effects: (em: EntityManager) => Promise<R>) => {
       log.push(`alone ${env.id}`);
       if (markers.has(env.id)) return { duplicate: true };

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EventEnvelope } from '@switchboard/contracts';
 import { DataSource, EntityManager } from 'typeorm';
-import { Inbox, InboxOutcome, lockAll } from './inbox';
+import { idempotencyLockKey, Inbox, InboxOutcome, lockAll, lookupDays, receivedAtOf } from './inbox';
 
 export interface BatchItem<R, D = unknown> {
   envelope: EventEnvelope;
@@ -142,30 +142,44 @@ export class BatchingInbox implements OnApplicationShutdown {
     let results: Array<InboxOutcome<Outcome>>;
     try {
       results = await this.ds.transaction(async (em) => {
-        const fresh: Array<{ event_id: string }> = await em.query(
-          `INSERT INTO processed_events (consumer, event_id, peer_id, idempotency_key, event_type, trace_id, outcome)
-           SELECT $1, e, p, k, t, tr, 'pending'
-             FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[]) AS x(e, p, k, t, tr)
+        // The same key twice in a batch (a redelivery, a re-post): only its first item can be fresh.
+        const keys = batch.map((b) => idempotencyLockKey(consumer, b.envelope));
+        const seen = new Set<string>();
+        const first = keys.map((k) => !seen.has(k) && seen.add(k).has(k));
+        const candidates = batch.filter((_, i) => first[i]);
+        // Held before the markers are looked for on other days (see Inbox), sorted: batches queue, never deadlock.
+        await lockAll(
+          em,
+          keys.filter((_, i) => first[i]),
+        );
+        const fresh: Array<{ event_id: string; day: string }> = await em.query(
+          `INSERT INTO processed_events (consumer, event_id, peer_id, idempotency_key, event_type, trace_id, outcome, received_on)
+           SELECT $1, e, p, k, t, tr, 'pending', d
+             FROM (SELECT x.*, uuid_v7_day(e, r) AS d
+                     FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+                          AS x(e, p, k, t, tr, r)) x
+            WHERE NOT EXISTS (SELECT 1 FROM processed_events q
+                               WHERE q.consumer = $1 AND q.peer_id = x.p AND q.idempotency_key = x.k AND q.received_on <> x.d
+                                 AND q.received_on BETWEEN $8::date AND $9::date)
             -- a fixed insertion order: two batches holding the same keys wait, never deadlock
             ORDER BY p, k, e
-           ON CONFLICT DO NOTHING RETURNING event_id`,
+           ON CONFLICT DO NOTHING RETURNING event_id, received_on::text AS day`,
           [
             consumer,
-            batch.map((b) => b.envelope.id),
-            batch.map((b) => b.envelope.peerId),
-            batch.map((b) => b.envelope.idempotencyKey),
-            batch.map((b) => b.envelope.type),
-            batch.map((b) => b.envelope.traceId),
+            candidates.map((b) => b.envelope.id),
+            candidates.map((b) => b.envelope.peerId),
+            candidates.map((b) => b.envelope.idempotencyKey),
+            candidates.map((b) => b.envelope.type),
+            candidates.map((b) => b.envelope.traceId),
+            candidates.map((b) => receivedAtOf(b.envelope)),
+            ...lookupDays(
+              candidates.map((b) => b.envelope),
+              this.single.windowDays,
+            ),
           ],
         );
-        const freshIds = new Set(fresh.map((f) => f.event_id));
-        // A batch may hold the same event twice (redelivery) or a re-post: only the first marker is fresh.
-        const seen = new Set<string>();
-        const todo = batch.map((b) => {
-          const first = freshIds.has(b.envelope.id) && !seen.has(b.envelope.id);
-          seen.add(b.envelope.id);
-          return first;
-        });
+        const dayOf = new Map(fresh.map((f) => [f.event_id, f.day]));
+        const todo = batch.map((b, i) => first[i] && dayOf.has(b.envelope.id));
         const items = batch.filter((_, i) => todo[i]);
         await lockAll(
           em,
@@ -180,12 +194,19 @@ export class BatchingInbox implements OnApplicationShutdown {
           applied = [];
           for (const b of items) applied.push(await b.effects(em));
         }
-        if (items.length) {
+        // One statement per day (almost always one): the day as a constant lets PostgreSQL plan one partition.
+        const byDay = new Map<string, Array<[string, string]>>();
+        items.forEach((b, i) => {
+          const day = dayOf.get(b.envelope.id)!;
+          if (!byDay.has(day)) byDay.set(day, []);
+          byDay.get(day)!.push([b.envelope.id, applied[i].outcome]);
+        });
+        for (const [day, rows] of byDay) {
           await em.query(
             `UPDATE processed_events p SET outcome = x.o
-               FROM unnest($2::uuid[], $3::text[]) AS x(e, o)
-              WHERE p.consumer = $1 AND p.event_id = x.e`,
-            [consumer, items.map((b) => b.envelope.id), applied.map((r) => r.outcome)],
+               FROM unnest($3::uuid[], $4::text[]) AS x(e, o)
+              WHERE p.consumer = $1 AND p.received_on = $2::date AND p.event_id = x.e`,
+            [consumer, day, rows.map((r) => r[0]), rows.map((r) => r[1])],
           );
         }
         let next = 0;

@@ -20,6 +20,7 @@ import { LeadIntakeBatch1765950000000 } from './migrations/1765950000000-lead-in
 import { Operators1765300000000 } from './migrations/1765300000000-operators';
 import { OperatorTotpStep1765310000000 } from './migrations/1765310000000-operator-totp-step';
 import { PeerOrderEncoding1765975000000 } from './migrations/1765975000000-peer-order-encoding';
+import { InboxPartitions1766000000000 } from './migrations/1766000000000-inbox-partitions';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
@@ -43,6 +44,7 @@ export const MIGRATIONS = [
   Operators1765300000000,
   OperatorTotpStep1765310000000,
   PeerOrderEncoding1765975000000,
+  InboxPartitions1766000000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {

@@ -4,3 +4,6 @@ export * from './inbox';
 export * from './database.module';
 export * from './unavailable';
 export * from './batching-inbox';
+export * from './day-partitions';
+export * from './inbox-partitions';
+export * from './partition-maintenance';
