@@ -1,6 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '@switchboard/config';
 import { EventEnvelope } from '@switchboard/contracts';
+import { preparedQuery } from '@switchboard/crm';
 import { DataSource, EntityManager } from 'typeorm';
 
 export type InboxOutcome<R> = { duplicate: true } | { duplicate: false; result: R };
@@ -12,7 +13,9 @@ export type InboxOutcome<R> = { duplicate: true } | { duplicate: false; result: 
 export async function lockAll(em: EntityManager, keys: string[]): Promise<void> {
   const sorted = [...new Set(keys)].sort();
   if (sorted.length === 0) return;
-  await em.query(
+  // Prepared: taken two or three times per batch, it was planned each time for a fraction of its run time.
+  await preparedQuery(
+    em,
     `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM (SELECT unnest($1::text[]) AS k ORDER BY 1) s`,
     [sorted],
   );
