@@ -44,6 +44,8 @@ describe("quick start: the npm start banner's commands work as printed", () => {
   const demoFile = join(dir, 'demo.json');
   let start: ChildProcess | null = null;
   let banner = '';
+  /** Everything npm start printed so far: a failing paste shows it (an app that stopped says why there). */
+  let output = '';
 
   beforeAll(async () => {
     await sys.start([]); // this suite's own database; start.mjs does the rest
@@ -52,8 +54,17 @@ describe("quick start: the npm start banner's commands work as printed", () => {
       apps: Array<{ portEnv: string; metricsPortEnv?: string }>;
     };
     const ports: Record<string, number> = {};
+    // freePort asks the kernel for a port that is free now; two asks can get the same one, and two apps on one
+    // port would stop the whole start after its banner.
+    const taken = new Set<number>();
     for (const a of manifest.apps)
-      for (const name of [a.portEnv, a.metricsPortEnv]) if (name) ports[name] = await freePort();
+      for (const name of [a.portEnv, a.metricsPortEnv]) {
+        if (!name) continue;
+        let port = await freePort();
+        while (taken.has(port)) port = await freePort();
+        taken.add(port);
+        ports[name] = port;
+      }
     start = spawn(process.execPath, [join(ROOT, 'config/scripts/start.mjs')], {
       cwd: ROOT,
       env: {
@@ -69,7 +80,7 @@ describe("quick start: the npm start banner's commands work as printed", () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
+    output = '';
     start.stdout!.on('data', (d) => (output += d));
     start.stderr!.on('data', (d) => (output += d));
     const up = await eventually(
@@ -125,7 +136,10 @@ describe("quick start: the npm start banner's commands work as printed", () => {
     const [postOrder, getDeals, postCall, getCalls] = curlCommands();
     const accepted = async (command: string) => {
       const r = await pasteInTerminal(command, demoFile);
-      expect(r.code).toBe(0);
+      if (r.code !== 0)
+        throw new Error(
+          `${command}\nexit ${r.code}: ${r.err}\nnpm start printed:\n${output.split('\n').slice(-80).join('\n')}`,
+        );
       expect(jsonOf(r.out)).toEqual({ eventId: expect.any(String) });
     };
     await accepted(postOrder);
