@@ -54,17 +54,8 @@ describe("quick start: the npm start banner's commands work as printed", () => {
       apps: Array<{ portEnv: string; metricsPortEnv?: string }>;
     };
     const ports: Record<string, number> = {};
-    // freePort asks the kernel for a port that is free now; two asks can get the same one, and two apps on one
-    // port would stop the whole start after its banner.
-    const taken = new Set<number>();
     for (const a of manifest.apps)
-      for (const name of [a.portEnv, a.metricsPortEnv]) {
-        if (!name) continue;
-        let port = await freePort();
-        while (taken.has(port)) port = await freePort();
-        taken.add(port);
-        ports[name] = port;
-      }
+      for (const name of [a.portEnv, a.metricsPortEnv]) if (name) ports[name] = await freePort();
     start = spawn(process.execPath, [join(ROOT, 'config/scripts/start.mjs')], {
       cwd: ROOT,
       env: {

@@ -8,16 +8,27 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { withAppV8Flags } from '../../config/scripts/v8-flags.mjs';
 export { sleep };
 
-/** A TCP port free on loopback right now (the OS picks it). */
-export const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
+const handedOut = new Set();
+/**
+ * A TCP port free on loopback right now (the OS picks it) and not handed out before by this process: the
+ * kernel may offer the same free port twice, and two apps on one port fail or answer for each other.
+ */
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const s = createServer();
+      s.on('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const { port } = s.address();
+        s.close(() => resolve(port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
 
 /** `node ...argv` with exactly `env`; stdout and stderr go to `logFile` (appended with `append`). */
 export function spawnLogged(argv, { env, cwd, logFile, append = false }) {

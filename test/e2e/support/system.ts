@@ -23,16 +23,30 @@ const manifestEntry = (app: AppName) => {
 /** Connectors fed by the broker: the apps whose queue binds routing keys. */
 const QUEUE_APPS = MANIFEST.filter((a) => a.bindings.length > 0).map((a) => a.name);
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+/** Ports handed out in this process: the kernel may offer a port again once it is free. */
+const handedOut = new Set<number>();
+
+/**
+ * A TCP port free on loopback now and never handed out before in this test process: two asks can get the same
+ * port from the kernel, and two apps of one suite on one port made a suite talk to the wrong app (CI once:
+ * the console's EADDRINUSE, its requests answered 404/405 by another app).
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = createServer();
+      srv.unref();
+      srv.on('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as { port: number };
+        srv.close(() => resolve(port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
