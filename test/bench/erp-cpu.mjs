@@ -15,6 +15,8 @@ const require = createRequire(import.meta.url);
 const dist = (path) => require(join(ROOT, 'dist', path));
 const { XmlStream } = dist('apps/gateway/src/erp/xml.js');
 const { CatalogMapper } = dist('apps/gateway/src/erp/exchange/commerceml.js');
+// The connector's own fact -> row mapping (the projector module), so the bench measures what runs.
+const projector = dist('apps/erp-connector/src/catalog.projector.js');
 // Builds before CatalogBatcher (for A/B runs against older commits) batched by count alone.
 const { CatalogBatcher } = (() => {
   try {
@@ -98,48 +100,15 @@ async function connectorSide(messages) {
     const peerId = 'erp-bench';
     await repo.upsertProducts(
       em,
-      b.products.map((p) => ({
-        peerId,
-        externalId: p.externalId,
-        sku: p.sku ?? null,
-        name: p.name,
-        groupPath: p.groupPath,
-        unit: p.unit ?? null,
-        barcode: p.barcode ?? null,
-        properties: p.properties.map((x) => ({ name: x.name, value: x.value })),
-        active: p.active,
-        version: p.version,
-      })),
+      b.products.map((p) => projector.productRow(peerId, p)),
     );
     await repo.upsertPrices(
       em,
-      b.prices.map((p) => ({
-        key: `${peerId}:${p.productExternalId}`,
-        prices: p.prices.map((x) => ({
-          peerId,
-          productExternalId: p.productExternalId,
-          priceType: x.priceType,
-          priceTypeName: x.priceTypeName ?? null,
-          currency: x.currency,
-          value: x.value,
-          unit: x.unit ?? null,
-          version: p.version,
-        })),
-      })),
+      b.prices.map((p) => projector.priceSet(peerId, `${peerId}:${p.productExternalId}`, p)),
     );
     await repo.upsertStock(
       em,
-      b.stock.map((s) => ({
-        peerId,
-        productExternalId: s.productExternalId,
-        total: s.total,
-        warehouses: s.warehouses.map((w) => ({
-          warehouseId: w.warehouseId,
-          warehouseName: w.warehouseName ?? null,
-          quantity: w.quantity,
-        })),
-        version: s.version,
-      })),
+      b.stock.map((s) => projector.stockRow(peerId, s)),
     );
   }
 }

@@ -10,7 +10,13 @@ import {
   validateContract,
   type EventType,
 } from '@switchboard/contracts';
-import { ProductRepository, type WriteOutcome } from '@switchboard/crm';
+import {
+  ProductRepository,
+  type PriceRow,
+  type ProductRow,
+  type StockRow,
+  type WriteOutcome,
+} from '@switchboard/crm';
 import { BatchingInbox, BatchItem, Inbox } from '@switchboard/database';
 import { EntityManager } from 'typeorm';
 
@@ -60,6 +66,58 @@ type CatalogFact =
     };
 
 type Item = Pick<BatchItem<{ outcome: WriteOutcome }, CatalogFact>, 'envelope'> & { data: CatalogFact };
+
+/** A product fact as the row ProductRepository writes (also used by test/bench/erp-cpu.mjs). */
+export function productRow(peerId: string, p: ProductUpsertedV1): ProductRow {
+  return {
+    peerId,
+    externalId: p.externalId,
+    sku: p.sku ?? null,
+    name: p.name,
+    groupPath: p.groupPath,
+    unit: p.unit ?? null,
+    barcode: p.barcode ?? null,
+    properties: p.properties.map((x) => ({ name: x.name, value: x.value })),
+    active: p.active,
+    version: p.version,
+  };
+}
+
+/** A product's price fact as its price rows, under the fact's key. */
+export function priceSet(
+  peerId: string,
+  key: string,
+  p: PriceUpdatedV1,
+): { key: string; prices: PriceRow[] } {
+  return {
+    key,
+    prices: p.prices.map((x) => ({
+      peerId,
+      productExternalId: p.productExternalId,
+      priceType: x.priceType,
+      priceTypeName: x.priceTypeName ?? null,
+      currency: x.currency,
+      value: x.value,
+      unit: x.unit ?? null,
+      version: p.version,
+    })),
+  };
+}
+
+/** A stock fact as the row ProductRepository writes. */
+export function stockRow(peerId: string, s: StockUpdatedV1): StockRow {
+  return {
+    peerId,
+    productExternalId: s.productExternalId,
+    total: s.total,
+    warehouses: s.warehouses.map((w) => ({
+      warehouseId: w.warehouseId,
+      warehouseName: w.warehouseName ?? null,
+      quantity: w.quantity,
+    })),
+    version: s.version,
+  };
+}
 
 /**
  * erp.product.upserted / price.updated / stock.updated -> products, product_prices, product_stock + stock_levels.
@@ -153,59 +211,17 @@ export class CatalogProjector {
       if (type === ERP_EVENT_TYPES.productUpserted) {
         written = await this.products.upsertProducts(
           em,
-          facts.map((f) => {
-            const p = f.p as ProductUpsertedV1;
-            return {
-              peerId: f.peerId,
-              externalId: p.externalId,
-              sku: p.sku ?? null,
-              name: p.name,
-              groupPath: p.groupPath,
-              unit: p.unit ?? null,
-              barcode: p.barcode ?? null,
-              properties: p.properties.map((x) => ({ name: x.name, value: x.value })),
-              active: p.active,
-              version: p.version,
-            };
-          }),
+          facts.map((f) => productRow(f.peerId, f.p as ProductUpsertedV1)),
         );
       } else if (type === ERP_EVENT_TYPES.priceUpdated) {
         written = await this.products.upsertPrices(
           em,
-          facts.map((f) => {
-            const p = f.p as PriceUpdatedV1;
-            return {
-              key: f.key,
-              prices: p.prices.map((x) => ({
-                peerId: f.peerId,
-                productExternalId: p.productExternalId,
-                priceType: x.priceType,
-                priceTypeName: x.priceTypeName ?? null,
-                currency: x.currency,
-                value: x.value,
-                unit: x.unit ?? null,
-                version: p.version,
-              })),
-            };
-          }),
+          facts.map((f) => priceSet(f.peerId, f.key, f.p as PriceUpdatedV1)),
         );
       } else {
         written = await this.products.upsertStock(
           em,
-          facts.map((f) => {
-            const s = f.p as StockUpdatedV1;
-            return {
-              peerId: f.peerId,
-              productExternalId: s.productExternalId,
-              total: s.total,
-              warehouses: s.warehouses.map((w) => ({
-                warehouseId: w.warehouseId,
-                warehouseName: w.warehouseName ?? null,
-                quantity: w.quantity,
-              })),
-              version: s.version,
-            };
-          }),
+          facts.map((f) => stockRow(f.peerId, f.p as StockUpdatedV1)),
         );
       }
       idx.forEach((i, k) => (out[i] = written[k]));
