@@ -4,6 +4,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { DomainError, EventEnvelope, isEnvelope } from '@switchboard/contracts';
 import { Correlation } from '@switchboard/observability';
 import { lastValueFrom } from 'rxjs';
+import { AckCoalescer } from './ack-coalescer';
 import { AmqpConnection } from './amqp-connection';
 import { ConfirmedPublisher } from './confirmed-publisher';
 import { TopologyNames } from './topology';
@@ -36,6 +37,8 @@ export interface ConsumerEvents {
 
 const ATTEMPT_HEADER = 'x-switchboard-attempt';
 
+type Handler = NonNullable<ReturnType<Server['getHandlerByPattern']>>;
+
 /**
  * RabbitMQ consumer as a Nest transport. Ack only after the handler (and so its DB transaction) has
  * finished. Failures: a permanent error (invalid contract, unknown type, malformed JSON) goes straight to the
@@ -47,6 +50,9 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
   private readonly log = new Logger('AmqpTransport');
   private readonly names: TopologyNames;
   private channel: Channel | null = null;
+  private acks: AckCoalescer | null = null;
+  /** Nest resolves a pattern by trying JSON.parse on it (an exception per message for our plain event types). */
+  private readonly handlers = new Map<string, Handler>();
   private consumerTag: string | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private closing = false;
@@ -77,6 +83,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     // redelivers messages already committed (e2e connector-shutdown). basic.cancel is applied by the queue in
     // order after those acks and answered once applied, so its reply is the barrier.
     const ch = this.channel;
+    this.acks?.flush();
     if (ch && this.consumerTag) await ch.cancel(this.consumerTag).catch(() => undefined);
     if (this.channel) await this.channel.close().catch(() => undefined);
     await this.connection.stop();
@@ -102,11 +109,14 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     ch.on('close', () => {
       if (this.channel === ch) {
         this.channel = null;
+        this.acks?.close();
+        this.acks = null;
         this.consumerTag = null;
       }
     });
     await ch.prefetch(this.options.prefetch);
     this.channel = ch;
+    this.acks = new AckCoalescer(ch);
     await this.subscribe(ch);
   }
 
@@ -117,6 +127,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       // straight back to this same consumer, again and again while in-flight handlers finished, and every
       // round trip counted toward the quorum queue's delivery limit until the broker dead-lettered it.
       if (this.closing) return;
+      if (this.channel === ch) this.acks?.delivery(msg.fields.deliveryTag);
       const work = this.handle(ch, msg).finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);
     });
@@ -153,7 +164,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       const parsed = parseJson(msg.content);
       if (!isEnvelope(parsed)) throw new PoisonMessage('MALFORMED_MESSAGE', 'not an event envelope');
       envelope = parsed;
-      const handler = this.getHandlerByPattern(envelope.type);
+      const handler = this.handlerFor(envelope.type);
       if (!handler) throw new PoisonMessage('UNKNOWN_EVENT_TYPE', `no handler for ${envelope.type}`);
       const correlationId = String(msg.properties.correlationId ?? envelope.traceId);
       const env = envelope;
@@ -255,13 +266,25 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     });
   }
 
+  private handlerFor(type: string): Handler | null {
+    let handler = this.handlers.get(type);
+    if (!handler) {
+      // Only found handlers are kept: the types of unknown messages must not grow the map.
+      handler = this.getHandlerByPattern(type) ?? undefined;
+      if (handler) this.handlers.set(type, handler);
+    }
+    return handler ?? null;
+  }
+
   /** A delivery tag is only valid on the channel that delivered it; after a reconnect the broker redelivers. */
   private ack(ch: Channel, msg: ConsumeMessage): void {
-    if (this.channel === ch) ch.ack(msg);
+    if (this.channel === ch) this.acks!.settle(msg.fields.deliveryTag, true);
   }
 
   private nack(ch: Channel, msg: ConsumeMessage): void {
-    if (this.channel === ch) ch.nack(msg, false, true);
+    if (this.channel !== ch) return;
+    ch.nack(msg, false, true);
+    this.acks!.settle(msg.fields.deliveryTag, false);
   }
 }
 

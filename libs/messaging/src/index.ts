@@ -5,3 +5,4 @@ export * from './amqp-transport';
 export * from './messaging.module';
 export * from './run-connector';
 export * from './dead-letters';
+export * from './ack-coalescer';
