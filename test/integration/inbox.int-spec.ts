@@ -115,6 +115,31 @@ describe('duplicates within the window are refused', () => {
     expect(outcome).toBe('created');
   });
 
+  it('batches racing on the same keys from different days (and a lone retry): each key applies once', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `race-batch-${i}`);
+    const submitters = [0, 1, 2, 3].map(
+      (day) => () =>
+        Promise.all(
+          keys.map((key) =>
+            batching.submit('rb', { envelope: event(key, daysAgo(day)), lockKeys: [], effects: effect }),
+          ),
+        ),
+    );
+    const results = (
+      await Promise.all([
+        ...submitters.map((submit) => submit()),
+        Promise.all(keys.map((key) => inbox.process('rb', event(key, daysAgo(1)), effect))),
+      ])
+    ).flat();
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(keys.length);
+    expect(effects).toBe(keys.length);
+    const [{ n, outcomes }] = await db().query<Array<{ n: number; outcomes: string[] }>>(
+      `SELECT count(*)::int AS n, array_agg(DISTINCT outcome) AS outcomes FROM processed_events WHERE consumer = 'rb'`,
+    );
+    expect(n).toBe(keys.length);
+    expect(outcomes).toEqual(['created']);
+  });
+
   it('a re-post on another day racing the original: one of them applies', async () => {
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) => inbox.process('race', event('raced', daysAgo(i % 3)), effect)),

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EventEnvelope } from '@switchboard/contracts';
+import { preparedQuery } from '@switchboard/crm';
 import { DataSource, EntityManager } from 'typeorm';
 import { idempotencyLockKey, Inbox, InboxOutcome, lockAll, lookupDays, receivedAtOf } from './inbox';
 
@@ -152,34 +153,29 @@ export class BatchingInbox implements OnApplicationShutdown {
           em,
           keys.filter((_, i) => first[i]),
         );
-        const fresh: Array<{ event_id: string; day: string }> = await em.query(
-          `INSERT INTO processed_events (consumer, event_id, peer_id, idempotency_key, event_type, trace_id, outcome, received_on)
-           SELECT $1, e, p, k, t, tr, 'pending', d
-             FROM (SELECT x.*, uuid_v7_day(e, r) AS d
-                     FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-                          AS x(e, p, k, t, tr, r)) x
-            WHERE NOT EXISTS (SELECT 1 FROM processed_events q
-                               WHERE q.consumer = $1 AND q.peer_id = x.p AND q.idempotency_key = x.k AND q.received_on <> x.d
-                                 AND q.received_on BETWEEN $8::date AND $9::date)
-            -- a fixed insertion order: two batches holding the same keys wait, never deadlock
-            ORDER BY p, k, e
-           ON CONFLICT DO NOTHING RETURNING event_id, received_on::text AS day`,
+        // Under those locks no other transaction can be writing a marker for these keys (every marker is
+        // written under its key's lock, Inbox included), so a read finds every earlier one — on any day of the
+        // window — and the markers are written once, at the end, with their outcomes: one INSERT instead of an
+        // INSERT 'pending' and an UPDATE (which wrote every marker twice, index entries and a dead tuple too).
+        const seenBefore: Array<{ i: number }> = await preparedQuery(
+          em,
+          `SELECT x.i FROM unnest($2::int[], $3::text[], $4::text[]) AS x(i, p, k)
+            WHERE EXISTS (SELECT 1 FROM processed_events q
+                           WHERE q.consumer = $1 AND q.peer_id = x.p AND q.idempotency_key = x.k
+                             AND q.received_on BETWEEN $5::date AND $6::date)`,
           [
             consumer,
-            candidates.map((b) => b.envelope.id),
+            candidates.map((_, i) => i),
             candidates.map((b) => b.envelope.peerId),
             candidates.map((b) => b.envelope.idempotencyKey),
-            candidates.map((b) => b.envelope.type),
-            candidates.map((b) => b.envelope.traceId),
-            candidates.map((b) => receivedAtOf(b.envelope)),
             ...lookupDays(
               candidates.map((b) => b.envelope),
               this.single.windowDays,
             ),
           ],
         );
-        const dayOf = new Map(fresh.map((f) => [f.event_id, f.day]));
-        const todo = batch.map((b, i) => first[i] && dayOf.has(b.envelope.id));
+        const duplicate = new Set(seenBefore.map((r) => candidates[r.i]));
+        const todo = batch.map((b, i) => first[i] && !duplicate.has(b));
         const items = batch.filter((_, i) => todo[i]);
         await lockAll(
           em,
@@ -194,19 +190,26 @@ export class BatchingInbox implements OnApplicationShutdown {
           applied = [];
           for (const b of items) applied.push(await b.effects(em));
         }
-        // One statement per day (almost always one): the day as a constant lets PostgreSQL plan one partition.
-        const byDay = new Map<string, Array<[string, string]>>();
-        items.forEach((b, i) => {
-          const day = dayOf.get(b.envelope.id)!;
-          if (!byDay.has(day)) byDay.set(day, []);
-          byDay.get(day)!.push([b.envelope.id, applied[i].outcome]);
-        });
-        for (const [day, rows] of byDay) {
-          await em.query(
-            `UPDATE processed_events p SET outcome = x.o
-               FROM unnest($3::uuid[], $4::text[]) AS x(e, o)
-              WHERE p.consumer = $1 AND p.received_on = $2::date AND p.event_id = x.e`,
-            [consumer, day, rows.map((r) => r[0]), rows.map((r) => r[1])],
+        if (items.length > 0) {
+          // No ON CONFLICT: a marker that is there after all (an event id reused under another key) fails the
+          // batch, and its items are retried alone, where Inbox counts it a duplicate.
+          await preparedQuery(
+            em,
+            `INSERT INTO processed_events (consumer, event_id, peer_id, idempotency_key, event_type, trace_id, outcome, received_on)
+             SELECT $1, e, p, k, t, tr, o, uuid_v7_day(e, r)
+               FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
+                    AS x(e, p, k, t, tr, r, o)
+              ORDER BY p, k, e`,
+            [
+              consumer,
+              items.map((b) => b.envelope.id),
+              items.map((b) => b.envelope.peerId),
+              items.map((b) => b.envelope.idempotencyKey),
+              items.map((b) => b.envelope.type),
+              items.map((b) => b.envelope.traceId),
+              items.map((b) => receivedAtOf(b.envelope)),
+              applied.map((a) => a.outcome),
+            ],
           );
         }
         let next = 0;
