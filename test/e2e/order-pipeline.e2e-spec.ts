@@ -216,6 +216,39 @@ describe('website order pipeline', () => {
     expect(deal.paidAt).toBe('2026-11-20T12:00:00.000Z');
   });
 
+  it("a newer version replaces the deal's items; other deals keep theirs", async () => {
+    const other = order({ updatedAt: '2026-11-22T09:00:00.000Z' });
+    const base = order({
+      updatedAt: '2026-11-22T10:00:00.000Z',
+      items: [
+        { sku: 'OLD-1', name: 'Old one', quantity: 1, price: 10 },
+        { sku: 'OLD-2', name: 'Old two', quantity: 2, price: 20 },
+      ],
+      total: 50,
+    });
+    const newer = {
+      ...base,
+      updatedAt: '2026-11-22T11:00:00.000Z',
+      items: [{ sku: 'NEW-1', name: 'New one', quantity: 3, price: 5 }],
+      total: 15,
+    };
+    const itemsOf = (externalId: unknown) =>
+      sys.sql<{ sku: string; quantity: number; position: number }>(
+        `SELECT i.sku, i.quantity, i.position FROM deal_items i JOIN deals d ON d.id = i.deal_id
+          WHERE d.external_id = $1 ORDER BY i.position`,
+        [externalId],
+      );
+    expect((await sys.post('/v1/website/orders', other)).status).toBe(202);
+    expect((await sys.post('/v1/website/orders', base)).status).toBe(202);
+    await eventually(async () => (await itemsOf(base.externalId)).length === 2);
+    const otherItems = await itemsOf(other.externalId);
+    expect(otherItems.length).toBeGreaterThan(0);
+    expect((await sys.post('/v1/website/orders', newer)).status).toBe(202);
+    await eventually(async () => (await itemsOf(base.externalId))[0]?.sku === 'NEW-1');
+    expect(await itemsOf(base.externalId)).toEqual([{ sku: 'NEW-1', quantity: 3, position: 1 }]);
+    expect(await itemsOf(other.externalId)).toEqual(otherItems);
+  });
+
   it('records a version with an equal updatedAt as stale and keeps the stored one', async () => {
     const base = order({ status: 'new', updatedAt: '2026-11-21T10:00:00.000Z' });
     // Same updatedAt, another status: a different idempotency key, so it is processed, not deduplicated.

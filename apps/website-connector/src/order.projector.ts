@@ -73,7 +73,8 @@ d AS (
 -- The statement's snapshot: each existing deal's status before this write (for crm.deal.status_changed).
 prev AS (SELECT dl.id, dl.status FROM deals dl JOIN inp ON dl.peer_id = inp.peer_id AND dl.external_id = inp.external_id),
 written AS (SELECT inp.idx, d.id, d.inserted FROM d JOIN inp USING (peer_id, external_id)),
-old_items AS (DELETE FROM deal_items WHERE deal_id IN (SELECT id FROM d WHERE NOT inserted)),
+-- = ANY(ARRAY(...)), not IN (SELECT ...): the planner hash-joined a sequential scan of all items for IN.
+old_items AS (DELETE FROM deal_items WHERE deal_id = ANY (ARRAY(SELECT id FROM d WHERE NOT inserted))),
 new_items AS (
   INSERT INTO deal_items (deal_id, position, sku, name, quantity, price)
   SELECT w.id, t.pos, t.sku, t.name, t.qty, t.price

@@ -69,7 +69,8 @@ WITH i AS (
     version = EXCLUDED.version, last_event_id = EXCLUDED.last_event_id, updated_at = now()
   WHERE (inv.version, ${rank('inv.status')}) < (EXCLUDED.version, ${rank('EXCLUDED.status')})
   RETURNING id, (xmax = 0) AS inserted, deal_id),
-old_lines AS (DELETE FROM invoice_lines WHERE invoice_id IN (SELECT id FROM i WHERE NOT inserted)),
+-- = ANY(ARRAY(...)), not IN (SELECT ...): the planner hash-joined a sequential scan of all lines for IN.
+old_lines AS (DELETE FROM invoice_lines WHERE invoice_id = ANY (ARRAY(SELECT id FROM i WHERE NOT inserted))),
 new_lines AS (
   INSERT INTO invoice_lines (invoice_id, position, sku, product_external_id, name, quantity, unit_code, price, amount,
                              tax_percent)
