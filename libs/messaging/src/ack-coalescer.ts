@@ -3,7 +3,8 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 /**
  * The acks of one channel, coalesced. Connectors settle messages a batch at a time (one commit, then a hundred
  * acks in the same tick); one `basic.ack` with `multiple` for the settled prefix of the channel's deliveries
- * replaces them, which is less work for the broker and for us (measured: ~12–15 µs of broker CPU per message).
+ * replaces them, which is less work for the broker and for us (measured on a quorum queue, 40,000 messages,
+ * prefetch 1,000, acks per 100: broker 18–22 → 13–17 µs of CPU per message, amqplib 10 → 7 µs).
  * A multiple ack settles every unacked delivery up to its tag, so it only ever covers a prefix in which every
  * delivery is settled: a message still in a handler (or deliberately left unacked while stopping) ends the
  * prefix, and whatever is settled beyond it is acked singly in the same flush — an ack is never held back.
