@@ -153,7 +153,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       const parsed = parseJson(msg.content);
       if (!isEnvelope(parsed)) throw new PoisonMessage('MALFORMED_MESSAGE', 'not an event envelope');
       envelope = parsed;
-      const handler = this.getHandlerByPattern(envelope.type);
+      const handler = this.handlerOf(envelope.type);
       if (!handler) throw new PoisonMessage('UNKNOWN_EVENT_TYPE', `no handler for ${envelope.type}`);
       const correlationId = String(msg.properties.correlationId ?? envelope.traceId);
       const env = envelope;
@@ -174,6 +174,21 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       this.onProcessed?.(type, outcome, Date.now() - started);
     }
   }
+
+  /**
+   * The handler of an event type, looked up once per type: Nest's getHandlerByPattern first tries JSON.parse on
+   * the pattern, which throws for every plain type name (an exception per message). Unknown types are not kept
+   * (poison messages could name any number of them).
+   */
+  private handlerOf(type: string): ReturnType<Server['getHandlerByPattern']> {
+    const known = this.handlersByType.get(type);
+    if (known) return known;
+    const handler = this.getHandlerByPattern(type);
+    if (handler) this.handlersByType.set(type, handler);
+    return handler;
+  }
+
+  private readonly handlersByType = new Map<string, NonNullable<ReturnType<Server['getHandlerByPattern']>>>();
 
   private async fail(
     ch: Channel,
