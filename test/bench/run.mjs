@@ -5,7 +5,7 @@
 //                [--access-log-compare-only | --no-access-log-compare] [--access-log-duration S] [--access-log-rounds N]
 //                [--access-log-search | --access-log-search-only | --no-access-log-search] [--access-log-rows N]
 //                [--outbound-only | --no-outbound] [--outbound-changes N]   (issue 16: outbound webhooks to a local sink)
-//                [--leads-only | --no-leads] [--leads N] [--lead-repeats SHARE] [--leads-prefetch N]
+//                [--leads-only | --no-leads] [--leads N] [--lead-repeats SHARE] [--leads-prefetch N] [--leads-no-analyze]
 //                [--history-only | --no-history] [--history-rows N] [--history-rounds N]   (issue 20: cost must not grow with history)
 // Drives authenticated website-order traffic through the real gateway and website connector on real
 // PostgreSQL + RabbitMQ, and reports: accepted/s, ack latency p50/p90/p97.5/p99, end-to-end processed/s, lag
@@ -1249,6 +1249,13 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
     if (warm['2xx'] < 500) throw new Error(`leads warm-up: only ${warm['2xx']} of 500 accepted`);
     if ((await drain(500, 60_000)).n < 500)
       throw new Error('leads warm-up: the connector did not record 500');
+    // The tables the warm-up filled, analyzed as autovacuum does on any live system (50 rows + 10 % changed).
+    // Without it every plan here is made for never-analyzed tables and kept: the connector's named statements
+    // settle on a generic plan during the warm-up, and the open-lead lookup by phone/email then walked every
+    // open lead of the table per batch (20-100 ms per batch, a third of PostgreSQL's CPU per lead, growing with
+    // the table) instead of the phone and email indexes (about 1 ms). --leads-no-analyze measures that case.
+    if (!args.includes('--leads-no-analyze'))
+      await db.query('ANALYZE leads, lead_activities, tasks, contacts, managers, processed_events');
 
     // Leg 1: end to end.
     log(`leads: ${LEADS_COUNT} requests end to end at ${LEADS_CONNECTIONS} connections`);
@@ -1259,6 +1266,9 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
     const before = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
     const pgBefore = new Map((await backendPids(db)).map((pid) => [pid, procStats(pid)?.cpuSeconds ?? 0]));
     const machine0 = machineTicks();
+    // The per-component split (gateway, connector, all of PostgreSQL for this database, the broker, the load
+    // generator): what one lead costs the machine end to end.
+    const meter = await cpuMeter(db, Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, p.pid])));
     const peak = { gateway: 0, 'website-connector': 0 };
     const sampler = setInterval(() => {
       for (const [n, p] of Object.entries(procs)) peak[n] = Math.max(peak[n], procStats(p.pid)?.rss ?? 0);
@@ -1281,6 +1291,7 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
     clearInterval(sampler);
     const after = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
     const machine1 = machineTicks();
+    const cpuSplit = await meter.perItem(drained.n - base);
     const elapsed = (drained.doneAt - startedAt) / 1000;
     const pgCpu = (await backendPids(db)).reduce(
       (a, pid) => a + (procStats(pid)?.cpuSeconds ?? 0) - (pgBefore.get(pid) ?? 0),
@@ -1330,6 +1341,7 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
         ]),
         ['postgres', Math.round((pgCpu * 1e5) / Math.max(1, drained.n - base)) / 100],
       ]),
+      cpuMicrosPerLead: cpuSplit.cpuMicrosPerItem,
       cpuPercent: {
         postgresBenchDbBackends: Math.round((pgCpu / elapsed) * 100),
         machineBusy: Math.round(
@@ -1350,10 +1362,12 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
     const fill = await post(mix2, LEADS_COUNT, acked2);
     procs['website-connector'] = await startConnector();
     const cpu0 = procStats(procs['website-connector'].pid);
+    const meter2 = await cpuMeter(db, { connector: procs['website-connector'].pid });
     const pg0 = new Map((await backendPids(db)).map((pid) => [pid, procStats(pid)?.cpuSeconds ?? 0]));
     const readyAt = Date.now();
     const drained2 = await drain(base2 + fill['2xx'], 300_000);
     const cpu1 = procStats(procs['website-connector'].pid);
+    const split2 = await meter2.perItem(drained2.n - base2);
     const pgCpu2 = (await backendPids(db)).reduce(
       (a, pid) => a + (procStats(pid)?.cpuSeconds ?? 0) - (pg0.get(pid) ?? 0),
       0,
@@ -1377,6 +1391,7 @@ async function runLeads({ ns, databaseUrl, appEnv, secrets }) {
         connector: Math.round(((cpu1.cpuSeconds - cpu0.cpuSeconds) * 1e5) / drainedCount) / 100,
         postgres: Math.round((pgCpu2 * 1e5) / drainedCount) / 100,
       },
+      cpuMicrosPerLead: split2.cpuMicrosPerItem,
       check: await check(acked2, '927'),
     };
     log(`leads connector alone: ${JSON.stringify(connectorAlone)}`);
@@ -2107,6 +2122,14 @@ function accessLogMarkdown({ compare: c, search: s }) {
   return lines;
 }
 
+/** `gateway 280, postgres 200, …, total 900` from a cpuMeter split. */
+const microsCell = (m) =>
+  m
+    ? Object.entries(m)
+        .map(([n, v]) => `${n} ${v}`)
+        .join(', ')
+    : '-';
+
 function leadsMarkdown(l) {
   const e = l.endToEnd;
   const c = l.connectorAlone;
@@ -2120,6 +2143,8 @@ function leadsMarkdown(l) {
     '|---|---|---|---|---|---|---|---|---|---|',
     `| end to end | ${e.acceptedPerSecond} | ${e.ackLatencyMs.p50} / ${e.ackLatencyMs.p99} | ${num(e.projectedPerSecondEndToEnd)} (during load ${num(e.projectedPerSecondDuringLoad)}) | ${e.lagMs.p50} / ${e.lagMs.p99} | ${e.processes.gateway.cpuPercent} / ${e.processes.gateway.peakRssMB} | ${e.processes['website-connector'].cpuPercent} / ${e.processes['website-connector'].peakRssMB} | ${e.cpuPercent.postgresBenchDbBackends} | ${e.errors.non2xx + e.errors.errors + e.errors.timeouts} | ${checkCell(e.check)} |`,
     `| connector alone (queue pre-filled) | ${c.acceptedPerSecondIngestOnly} (ingest only) | - | ${num(c.projectedPerSecond)} | - | - | ${c.connectorCpuPercent} / - | - | - | ${checkCell(c.check)} |`,
+    '',
+    `CPU µs per lead (whole split: all PostgreSQL processes of the bench database, the broker, the load generator): end to end ${microsCell(e.cpuMicrosPerLead)}; connector alone ${microsCell(c.cpuMicrosPerLead)}.`,
     '',
     `CPU per lead: end to end gateway ${e.cpuMsPerLead.gateway} ms, connector ${e.cpuMsPerLead['website-connector']} ms, PostgreSQL (bench DB backends) ${e.cpuMsPerLead.postgres} ms; connector alone: connector ${c.cpuMsPerLead.connector} ms, PostgreSQL ${c.cpuMsPerLead.postgres} ms.`,
     '',

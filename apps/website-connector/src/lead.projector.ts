@@ -42,6 +42,7 @@ type Item = Pick<BatchItem<IntakeOutcome, LeadItem>, 'envelope'> & { data: LeadI
 @Injectable()
 export class LeadProjector {
   private readonly logger = new Logger('LeadProjector');
+  private readonly debug: boolean;
 
   constructor(
     private readonly inbox: BatchingInbox,
@@ -49,6 +50,7 @@ export class LeadProjector {
     private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
+    this.debug = config.log.level === 'debug';
     inbox.configure<IntakeOutcome, LeadItem>(LEAD_CONSUMER, {
       ...LEAD_BATCHING,
       batchEffects: (em, items) => this.projectBatch(em, items as Item[]),
@@ -71,7 +73,8 @@ export class LeadProjector {
       effects: async (em) => (await this.projectBatch(em, [{ envelope, data }]))[0],
     });
     const result: LeadOutcome = out.duplicate ? 'duplicate' : out.result.outcome;
-    this.logger.debug(`lead ${envelope.id}: ${result}`);
+    // Only when debug lines are kept: building and filtering one per lead was ~4 % of the connector's CPU.
+    if (this.debug) this.logger.debug(`lead ${envelope.id}: ${result}`);
     return result;
   }
 

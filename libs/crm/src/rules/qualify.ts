@@ -62,11 +62,13 @@ function parseValidPhone(raw: string, defaultRegion: string): string | null {
   if (!/\d/.test(cleaned) || cleaned.length > 40) return null;
   const candidate = cleaned.startsWith('00') ? `+${cleaned.slice(2)}` : cleaned;
   const parsed = parsePhoneNumberFromString(candidate, defaultRegion as CountryCode);
-  if (!parsed || !parsed.isValid()) return null;
+  if (!parsed) return null;
+  // A number with a type is valid (isValid is "has a type" wherever the metadata has types, and both first
+  // match the national pattern), so isValid runs only for the typeless: one walk of the patterns, not two.
   const type = parsed.getType();
+  if (type === undefined) return parsed.isValid() ? parsed.number : null;
   // Unknown type (some plans do not tell mobile from fixed) is accepted; premium, toll-free etc. are not.
-  if (type && !['MOBILE', 'FIXED_LINE', 'FIXED_LINE_OR_MOBILE'].includes(type)) return null;
-  return parsed.number;
+  return type === 'MOBILE' || type === 'FIXED_LINE' || type === 'FIXED_LINE_OR_MOBILE' ? parsed.number : null;
 }
 
 /** RFC 5322 is far too lax for forms; this is the practical "local@domain.tld" most providers accept. */
