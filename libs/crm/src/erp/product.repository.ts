@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { preparedQuery } from '../repositories/prepared-query';
 
 export interface ProductRow {
   peerId: string;
@@ -115,7 +116,8 @@ export class ProductRepository {
 
   async upsertProducts(em: EntityManager, rows: ProductRow[]): Promise<WriteOutcome[]> {
     if (rows.length === 0) return [];
-    const written: Array<{ peer_id: string; external_id: string; inserted: boolean }> = await em.query(
+    const written: Array<{ peer_id: string; external_id: string; inserted: boolean }> = await preparedQuery(
+      em,
       UPSERT_PRODUCTS,
       [
         pgArray(rows.map((r) => r.peerId)),
@@ -144,7 +146,7 @@ export class ProductRepository {
     const rows = products.flatMap((p) => p.prices);
     if (rows.length === 0) return products.map(() => 'stale');
     const written: Array<{ peer_id: string; product_external_id: string; inserted: boolean }> =
-      await em.query(UPSERT_PRICES, [
+      await preparedQuery(em, UPSERT_PRICES, [
         pgArray(rows.map((r) => r.peerId)),
         pgArray(rows.map((r) => r.productExternalId)),
         pgArray(rows.map((r) => r.priceType)),
@@ -163,7 +165,7 @@ export class ProductRepository {
   async upsertStock(em: EntityManager, rows: StockRow[]): Promise<WriteOutcome[]> {
     if (rows.length === 0) return [];
     const written: Array<{ peer_id: string; product_external_id: string; inserted: boolean }> =
-      await em.query(UPSERT_STOCK, [
+      await preparedQuery(em, UPSERT_STOCK, [
         pgArray(rows.map((_, i) => i)),
         pgArray(rows.map((r) => r.peerId)),
         pgArray(rows.map((r) => r.productExternalId)),
@@ -173,7 +175,7 @@ export class ProductRepository {
     const keys = new Set(written.map((w) => `${w.peer_id}:${w.product_external_id}`));
     const replaced = written.filter((w) => !w.inserted);
     if (replaced.length > 0) {
-      await em.query(DELETE_LEVELS, [
+      await preparedQuery(em, DELETE_LEVELS, [
         pgArray(replaced.map((w) => w.peer_id)),
         pgArray(replaced.map((w) => w.product_external_id)),
       ]);
@@ -184,7 +186,7 @@ export class ProductRepository {
         r.warehouses.map((w) => ({ ...w, peerId: r.peerId, productExternalId: r.productExternalId })),
       );
     if (levels.length > 0) {
-      await em.query(INSERT_LEVELS, [
+      await preparedQuery(em, INSERT_LEVELS, [
         pgArray(levels.map((l) => l.peerId)),
         pgArray(levels.map((l) => l.productExternalId)),
         pgArray(levels.map((l) => l.warehouseId)),
@@ -244,8 +246,8 @@ export function pgArray(values: ReadonlyArray<string | number | boolean | null>)
       continue;
     }
     const s = String(v);
-    parts[i] =
-      s.includes('\\') || s.includes('"') ? `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `"${s}"`;
+    // One pass for both characters: the jsonb columns' elements are JSON, every one full of quotes.
+    parts[i] = s.includes('\\') || s.includes('"') ? `"${s.replace(/[\\"]/g, '\\$&')}"` : `"${s}"`;
   }
   return `{${parts.join(',')}}`;
 }
