@@ -44,9 +44,9 @@ export type WriteOutcome = 'created' | 'updated' | 'stale';
  */
 const UPSERT_PRODUCTS = `
 INSERT INTO products AS p (peer_id, external_id, sku, name, group_path, unit, barcode, properties, active, version)
-SELECT peer_id, external_id, sku, name, ARRAY(SELECT jsonb_array_elements_text(group_path)), unit, barcode,
+SELECT peer_id, external_id, sku, name, group_path::text[], unit, barcode,
        properties, active, version
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::jsonb[],
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[],
               $9::boolean[], $10::bigint[])
     AS x(peer_id, external_id, sku, name, group_path, unit, barcode, properties, active, version)
 ON CONFLICT (peer_id, external_id) DO UPDATE SET
@@ -124,7 +124,9 @@ export class ProductRepository {
         pgArray(rows.map((r) => r.externalId)),
         pgArray(rows.map((r) => r.sku)),
         pgArray(rows.map((r) => r.name)),
-        pgArray(rows.map((r) => JSON.stringify(r.groupPath))),
+        // Each product's group path as an array literal of its own (cast per row), not JSON taken apart by a
+        // subquery per row.
+        pgArray(rows.map((r) => pgArray(r.groupPath))),
         pgArray(rows.map((r) => r.unit)),
         pgArray(rows.map((r) => r.barcode)),
         pgArray(rows.map((r) => JSON.stringify(r.properties))),
