@@ -248,8 +248,8 @@ export function pgArray(values: ReadonlyArray<string | number | boolean | null>)
       continue;
     }
     const s = String(v);
-    // One pass for both characters: the jsonb columns' elements are JSON, every one full of quotes.
-    parts[i] = s.includes('\\') || s.includes('"') ? `"${s.replace(/[\\"]/g, '\\$&')}"` : `"${s}"`;
+    parts[i] =
+      s.includes('\\') || s.includes('"') ? `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `"${s}"`;
   }
   return `{${parts.join(',')}}`;
 }
