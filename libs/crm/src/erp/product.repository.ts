@@ -86,7 +86,11 @@ ON CONFLICT (peer_id, product_external_id) DO UPDATE SET
 WHERE s.version < EXCLUDED.version
 RETURNING peer_id, product_external_id, (xmax = 0) AS inserted`;
 
-/** The warehouse rows of the written products are replaced: old ones out, then the new ones in. */
+/**
+ * The warehouse rows of the written products are replaced: old ones out, then the new ones in. The DELETE stays
+ * unprepared (planned per call): it is the one catalog statement with a join, and a generic plan made while
+ * stock_levels was small could keep a sequential scan per product; the INSERTs have no plan choice to get wrong.
+ */
 const DELETE_LEVELS = `
 DELETE FROM stock_levels l USING unnest($1::text[], $2::text[]) AS w(peer_id, product_external_id)
  WHERE l.peer_id = w.peer_id AND l.product_external_id = w.product_external_id`;
@@ -177,7 +181,7 @@ export class ProductRepository {
     const keys = new Set(written.map((w) => `${w.peer_id}:${w.product_external_id}`));
     const replaced = written.filter((w) => !w.inserted);
     if (replaced.length > 0) {
-      await preparedQuery(em, DELETE_LEVELS, [
+      await em.query(DELETE_LEVELS, [
         pgArray(replaced.map((w) => w.peer_id)),
         pgArray(replaced.map((w) => w.product_external_id)),
       ]);
