@@ -178,7 +178,11 @@ export class ProductRepository {
         pgArray(rows.map((r) => r.total)),
         pgArray(rows.map((r) => r.version)),
       ]);
-    const keys = new Set(written.map((w) => `${w.peer_id}:${w.product_external_id}`));
+    const rowKeys = rows.map((r) => `${r.peerId}:${r.productExternalId}`);
+    const writtenKeys = written.map((w): [string, boolean] => [
+      `${w.peer_id}:${w.product_external_id}`,
+      w.inserted,
+    ]);
     const replaced = written.filter((w) => !w.inserted);
     if (replaced.length > 0) {
       await em.query(DELETE_LEVELS, [
@@ -186,24 +190,33 @@ export class ProductRepository {
         pgArray(replaced.map((w) => w.product_external_id)),
       ]);
     }
-    const levels = rows
-      .filter((r) => keys.has(`${r.peerId}:${r.productExternalId}`))
-      .flatMap((r) =>
-        r.warehouses.map((w) => ({ ...w, peerId: r.peerId, productExternalId: r.productExternalId })),
-      );
-    if (levels.length > 0) {
+    // The written products' warehouse rows, one array per column (no object per level).
+    const keys = new Set(writtenKeys.map(([key]) => key));
+    const peers: string[] = [];
+    const products: string[] = [];
+    const warehouses: string[] = [];
+    const names: Array<string | null> = [];
+    const quantities: number[] = [];
+    rows.forEach((r, i) => {
+      if (!keys.has(rowKeys[i])) return;
+      for (const w of r.warehouses) {
+        peers.push(r.peerId);
+        products.push(r.productExternalId);
+        warehouses.push(w.warehouseId);
+        names.push(w.warehouseName);
+        quantities.push(w.quantity);
+      }
+    });
+    if (peers.length > 0) {
       await preparedQuery(em, INSERT_LEVELS, [
-        pgArray(levels.map((l) => l.peerId)),
-        pgArray(levels.map((l) => l.productExternalId)),
-        pgArray(levels.map((l) => l.warehouseId)),
-        pgArray(levels.map((l) => l.warehouseName)),
-        pgArray(levels.map((l) => l.quantity)),
+        pgArray(peers),
+        pgArray(products),
+        pgArray(warehouses),
+        pgArray(names),
+        pgArray(quantities),
       ]);
     }
-    return outcomes(
-      rows.map((r) => `${r.peerId}:${r.productExternalId}`),
-      written.map((w) => [`${w.peer_id}:${w.product_external_id}`, w.inserted]),
-    );
+    return outcomes(rowKeys, writtenKeys);
   }
 
   /** Products of the peer listed by the upload of `version` (or changed since). */
