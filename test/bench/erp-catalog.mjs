@@ -219,7 +219,7 @@ export async function runErpCatalog({
 
     // The PostgreSQL backends of this database (the apps' pools live through the phase), but for the bench's own:
     // its row-count polls (three count(*) every 100 ms over tables of up to 200,000 rows) are not the import's
-    // work, and were counted in the PostgreSQL figure until 2026-12-07 (up to half of it in a 20,000-offer run).
+    // work, and were counted in the PostgreSQL figure until 2026-12-07 (about a fifth of it in a 20,000-offer run).
     const backends = async () =>
       (
         await db.query(
