@@ -135,7 +135,7 @@ function constraintCheckGeneral(
   const limit = meta.constraints?.[0] as unknown;
   if (meta.name === MAX_LENGTH && typeof limit === 'number') {
     // class-validator's MaxLength counts a surrogate pair or a presentation sequence as one character, so a
-    // string no longer than `max` code units is always accepted; only longer ones need the exact count. (No
+    // string no longer than `limit` code units is always accepted; only longer ones need the exact count. (No
     // contract names a constraint of its own after a built-in one.)
     const short = (v: unknown) => typeof v === 'string' && v.length <= limit;
     return each
