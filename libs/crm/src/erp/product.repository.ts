@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { preparedQuery } from '../repositories/prepared-query';
 
 export interface ProductRow {
   peerId: string;
@@ -43,9 +44,9 @@ export type WriteOutcome = 'created' | 'updated' | 'stale';
  */
 const UPSERT_PRODUCTS = `
 INSERT INTO products AS p (peer_id, external_id, sku, name, group_path, unit, barcode, properties, active, version)
-SELECT peer_id, external_id, sku, name, ARRAY(SELECT jsonb_array_elements_text(group_path)), unit, barcode,
+SELECT peer_id, external_id, sku, name, group_path::text[], unit, barcode,
        properties, active, version
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::jsonb[],
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[],
               $9::boolean[], $10::bigint[])
     AS x(peer_id, external_id, sku, name, group_path, unit, barcode, properties, active, version)
 ON CONFLICT (peer_id, external_id) DO UPDATE SET
@@ -85,7 +86,11 @@ ON CONFLICT (peer_id, product_external_id) DO UPDATE SET
 WHERE s.version < EXCLUDED.version
 RETURNING peer_id, product_external_id, (xmax = 0) AS inserted`;
 
-/** The warehouse rows of the written products are replaced: old ones out, then the new ones in. */
+/**
+ * The warehouse rows of the written products are replaced: old ones out, then the new ones in. The DELETE stays
+ * unprepared (planned per call): it is the one catalog statement with a join, and a generic plan made while
+ * stock_levels was small could keep a sequential scan per product; the INSERTs have no plan choice to get wrong.
+ */
 const DELETE_LEVELS = `
 DELETE FROM stock_levels l USING unnest($1::text[], $2::text[]) AS w(peer_id, product_external_id)
  WHERE l.peer_id = w.peer_id AND l.product_external_id = w.product_external_id`;
@@ -115,14 +120,17 @@ export class ProductRepository {
 
   async upsertProducts(em: EntityManager, rows: ProductRow[]): Promise<WriteOutcome[]> {
     if (rows.length === 0) return [];
-    const written: Array<{ peer_id: string; external_id: string; inserted: boolean }> = await em.query(
+    const written: Array<{ peer_id: string; external_id: string; inserted: boolean }> = await preparedQuery(
+      em,
       UPSERT_PRODUCTS,
       [
         pgArray(rows.map((r) => r.peerId)),
         pgArray(rows.map((r) => r.externalId)),
         pgArray(rows.map((r) => r.sku)),
         pgArray(rows.map((r) => r.name)),
-        pgArray(rows.map((r) => JSON.stringify(r.groupPath))),
+        // Each product's group path as an array literal of its own (cast per row), not JSON taken apart by a
+        // subquery per row.
+        pgArray(rows.map((r) => pgArray(r.groupPath))),
         pgArray(rows.map((r) => r.unit)),
         pgArray(rows.map((r) => r.barcode)),
         pgArray(rows.map((r) => JSON.stringify(r.properties))),
@@ -144,7 +152,7 @@ export class ProductRepository {
     const rows = products.flatMap((p) => p.prices);
     if (rows.length === 0) return products.map(() => 'stale');
     const written: Array<{ peer_id: string; product_external_id: string; inserted: boolean }> =
-      await em.query(UPSERT_PRICES, [
+      await preparedQuery(em, UPSERT_PRICES, [
         pgArray(rows.map((r) => r.peerId)),
         pgArray(rows.map((r) => r.productExternalId)),
         pgArray(rows.map((r) => r.priceType)),
@@ -163,14 +171,18 @@ export class ProductRepository {
   async upsertStock(em: EntityManager, rows: StockRow[]): Promise<WriteOutcome[]> {
     if (rows.length === 0) return [];
     const written: Array<{ peer_id: string; product_external_id: string; inserted: boolean }> =
-      await em.query(UPSERT_STOCK, [
+      await preparedQuery(em, UPSERT_STOCK, [
         pgArray(rows.map((_, i) => i)),
         pgArray(rows.map((r) => r.peerId)),
         pgArray(rows.map((r) => r.productExternalId)),
         pgArray(rows.map((r) => r.total)),
         pgArray(rows.map((r) => r.version)),
       ]);
-    const keys = new Set(written.map((w) => `${w.peer_id}:${w.product_external_id}`));
+    const rowKeys = rows.map((r) => `${r.peerId}:${r.productExternalId}`);
+    const writtenKeys = written.map((w): [string, boolean] => [
+      `${w.peer_id}:${w.product_external_id}`,
+      w.inserted,
+    ]);
     const replaced = written.filter((w) => !w.inserted);
     if (replaced.length > 0) {
       await em.query(DELETE_LEVELS, [
@@ -178,24 +190,33 @@ export class ProductRepository {
         pgArray(replaced.map((w) => w.product_external_id)),
       ]);
     }
-    const levels = rows
-      .filter((r) => keys.has(`${r.peerId}:${r.productExternalId}`))
-      .flatMap((r) =>
-        r.warehouses.map((w) => ({ ...w, peerId: r.peerId, productExternalId: r.productExternalId })),
-      );
-    if (levels.length > 0) {
-      await em.query(INSERT_LEVELS, [
-        pgArray(levels.map((l) => l.peerId)),
-        pgArray(levels.map((l) => l.productExternalId)),
-        pgArray(levels.map((l) => l.warehouseId)),
-        pgArray(levels.map((l) => l.warehouseName)),
-        pgArray(levels.map((l) => l.quantity)),
+    // The written products' warehouse rows, one array per column (no object per level).
+    const keys = new Set(writtenKeys.map(([key]) => key));
+    const peers: string[] = [];
+    const products: string[] = [];
+    const warehouses: string[] = [];
+    const names: Array<string | null> = [];
+    const quantities: number[] = [];
+    rows.forEach((r, i) => {
+      if (!keys.has(rowKeys[i])) return;
+      for (const w of r.warehouses) {
+        peers.push(r.peerId);
+        products.push(r.productExternalId);
+        warehouses.push(w.warehouseId);
+        names.push(w.warehouseName);
+        quantities.push(w.quantity);
+      }
+    });
+    if (peers.length > 0) {
+      await preparedQuery(em, INSERT_LEVELS, [
+        pgArray(peers),
+        pgArray(products),
+        pgArray(warehouses),
+        pgArray(names),
+        pgArray(quantities),
       ]);
     }
-    return outcomes(
-      rows.map((r) => `${r.peerId}:${r.productExternalId}`),
-      written.map((w) => [`${w.peer_id}:${w.product_external_id}`, w.inserted]),
-    );
+    return outcomes(rowKeys, writtenKeys);
   }
 
   /** Products of the peer listed by the upload of `version` (or changed since). */
