@@ -127,6 +127,8 @@ const ERP_OFFERS = Number(flag('erp-offers', QUICK ? 20_000 : 100_000));
 const TELEPHONY_CONNECTIONS = 100;
 /** wrk's prepared call events: enough for this many per second over --duration (running out fails the run). */
 const TELEPHONY_MAX_RATE = Number(flag('telephony-max-rate', 8000));
+/** ANALYZE after the telephony warm-up (see there); --no-telephony-analyze measures the empty tables' plans. */
+const TELEPHONY_ANALYZE = !args.includes('--no-telephony-analyze');
 /** Issue 5: a call-event mix merged end to end at this rate or more. */
 const TELEPHONY_TARGET = 2000;
 // How long to wait after the load for the connector to merge the backlog; in quick mode short, so the phase
@@ -958,6 +960,10 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
       if (Date.now() > deadline) throw new Error('telephony warm-up: the connector did not merge 500 events');
     }
     mix.reset(`C${runId}`);
+    // A fresh database's tables have no statistics yet, and the connector's prepared statements keep the plans
+    // made for empty tables (nested loops over whole tables) until autovacuum analyzes them, a minute or more
+    // later: longer than the load. A running system's tables are analyzed; so is this one, after the warm-up.
+    if (TELEPHONY_ANALYZE) await db.query('ANALYZE');
     const baseId = Number((await db.query('SELECT coalesce(max(id), 0) m FROM call_events')).rows[0].m);
 
     log(`telephony: ${TELEPHONY_CONNECTIONS} connections for ${DURATION} s`);
