@@ -66,13 +66,17 @@ export function luaString(s) {
 const luaTable = (entries) => `{ ${entries.join(', ')} }`;
 
 /** The `local cfg = {...}` chunk load.mjs puts before load.lua. */
-export function wrkConfig({ method, path, headers, body, key, base, threads, width, out }) {
+export function wrkConfig({ method, path, headers, body, key, base, threads, width, out, items = null }) {
   return `local cfg = ${luaTable([
     `method = ${luaString(method)}`,
     `path = ${luaString(path)}`,
     `headers = ${luaTable(Object.entries(headers).map(([k, v]) => `[${luaString(k)}] = ${luaString(v)}`))}`,
-    `parts = ${luaTable(body.split(PLACEHOLDER).map(luaString))}`,
-    `keyParts = ${luaTable(key.split(PLACEHOLDER).map(luaString))}`,
+    ...(items
+      ? [`items = ${luaString(items)}`]
+      : [
+          `parts = ${luaTable(body.split(PLACEHOLDER).map(luaString))}`,
+          `keyParts = ${luaTable(key.split(PLACEHOLDER).map(luaString))}`,
+        ]),
     `base = ${base}`,
     `threads = ${threads}`,
     `width = ${width}`,
@@ -101,6 +105,7 @@ export function parseWrkReport(text) {
   const ms = (us) => Math.round(us / 10) / 100;
   const latency = Object.fromEntries(Object.entries(r.latencyUs).map(([k, v]) => [k, ms(v)]));
   const sent = Math.max(0, r.threads.reduce((a, t) => a + t.sent, 0) - 1);
+  const exhausted = r.threads.reduce((a, t) => a + (t.exhausted ?? 0), 0);
   return {
     generator: 'wrk',
     seconds: r.durationUs / 1e6,
@@ -113,17 +118,29 @@ export function parseWrkReport(text) {
     latency,
     acked,
     generatorCpuSeconds: r.cpuTicks >= 0 ? r.cpuTicks / CLK_TCK : null,
+    ...(exhausted ? { exhausted } : {}),
     // How far the numbers went: thread t used base + i * threads + t for i < its sent.
     numbersUsed: Math.max(0, ...r.threads.map((t) => t.sent)) * r.threads.length,
   };
 }
 
-function runWrk(opts, numbers) {
+async function runWrk(opts, numbers) {
   const { url, method, headers, body, key, connections, duration, threads, timeoutSeconds } = opts;
   const dir = mkdtempSync(join(tmpdir(), 'sb-wrk-'));
   const out = join(dir, 'report.txt');
   const script = join(dir, 'load.lua');
   const u = new URL(url);
+  // Made beforehand: wrk's Lua cannot call back into this process. One `key<TAB>body` a line.
+  const items = opts.items ? join(dir, 'items.txt') : null;
+  if (items) {
+    const lines = [];
+    for (let i = 0; i < opts.itemsMax; i += 1) {
+      const { key: k, body: b } = opts.items();
+      lines.push(`${k}\t${b}\n`);
+    }
+    writeFileSync(items, lines.join(''));
+  }
+  await opts.onStart?.();
   writeFileSync(
     script,
     wrkConfig({
@@ -136,6 +153,7 @@ function runWrk(opts, numbers) {
       threads,
       width: numbers.width,
       out,
+      items,
     }) + readFileSync(join(import.meta.dirname, 'load.lua'), 'utf8'),
   );
   const argv = [
@@ -147,7 +165,11 @@ function runWrk(opts, numbers) {
       try {
         if (err) throw new Error(`wrk failed: ${stderr || err.message}`);
         const result = parseWrkReport(readFileSync(out, 'utf8'));
-        numbers.next += result.numbersUsed;
+        if (result.exhausted)
+          throw new Error(
+            `wrk: the ${opts.itemsMax} prepared bodies ran out (${result.exhausted} more asked for)`,
+          );
+        if (!items) numbers.next += result.numbersUsed;
         resolve(result);
       } catch (e) {
         reject(e);
@@ -158,8 +180,9 @@ function runWrk(opts, numbers) {
   );
 }
 
-function runAutocannon(opts, numbers) {
+async function runAutocannon(opts, numbers) {
   const { url, method, headers, body, key, connections, duration, amount, timeoutSeconds } = opts;
+  await opts.onStart?.();
   const acked = [];
   let used = 0;
   const cpu0 = process.cpuUsage();
@@ -174,6 +197,11 @@ function runAutocannon(opts, numbers) {
     requests: [
       {
         setupRequest: (req, context) => {
+          if (opts.items) {
+            const item = opts.items();
+            context.key = item.key;
+            return { ...req, body: item.body, headers: { ...req.headers, 'x-request-id': item.key } };
+          }
           const n = String(numbers.next + used).padStart(numbers.width, '0');
           used += 1;
           context.key = fill(key, n);
@@ -222,10 +250,17 @@ function runAutocannon(opts, numbers) {
  * `key` with {{n}} replaced by the next number of `numbers`. Returns { generator, seconds, requests: { sent,
  * total }, 2xx, non2xx, statuses (non-2xx codes), errors, timeouts, latency ms { p50, p90, p97_5, p99, max,
  * mean }, acked (the keys answered 2xx), generatorCpuSeconds }. A 2xx without its key echoed fails the load.
+ * Bodies that are not one template (the telephony call mix): `items`, a function returning the next { key, body }
+ * (key a safe X-Request-Id, unique in the run) instead of body/key/numbers; wrk takes `itemsMax` of them made
+ * beforehand (running out fails the load), autocannon asks for each as it goes. `onStart`: awaited right before
+ * the generator starts (after wrk's bodies are made), e.g. to start a CPU meter.
  */
 export async function load(opts) {
   const o = { method: 'POST', threads: 1, timeoutSeconds: 10, generator: pickGenerator(), ...opts };
-  if (!o.key.includes(PLACEHOLDER) || !SAFE_ID.test(fill(o.key, '0'.repeat(o.numbers.width))))
+  if (o.items) {
+    if (o.numbers) throw new Error('load: items or numbers, not both');
+    o.numbers = createNumbers();
+  } else if (!o.key.includes(PLACEHOLDER) || !SAFE_ID.test(fill(o.key, '0'.repeat(o.numbers.width))))
     throw new Error(`load: key ${o.key} must hold ${PLACEHOLDER} and be a safe X-Request-Id`);
   const generator = o.amount ? 'autocannon' : o.generator;
   const result = await (generator === 'wrk' ? runWrk(o, o.numbers) : runAutocannon(o, o.numbers));

@@ -14,7 +14,9 @@
 // static key (sb-static, test-only). Writes bench-report.json/.md. `--auth-compare` runs only the auth cost.
 // Telephony (after the pipeline; `--telephony-only` alone, `--no-telephony` skips it): gateway + telephony
 // connector under a call-event mix (test/bench/call-mix.mjs, ~4 events per call) at TELEPHONY_CONNECTIONS:
-// accepted/s, ack latency, events merged into call_events per second end to end, lag, calls completed.
+// accepted/s, ack latency, events merged into call_events per second end to end, lag, calls completed, and the CPU
+// per merged event of each component (gateway, connector, PostgreSQL, RabbitMQ, generator), with the same
+// generator as the orders (wrk sends call events made beforehand; --telephony-max-rate N/s of them, 8,000).
 // Access log (issue 4): `--access-log-compare` (on by default, quick included) an ingest-only gateway with
 // ACCESS_LOG_ENABLED=true against the same with false, alternating rounds: the throughput ratio (≥ 0.90), rows
 // written per request, records dropped. `--access-log-search` (on in a full run, off in --quick unless named) a
@@ -58,8 +60,8 @@ const flag = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const QUICK = args.includes('--quick');
-// The orders' load generator (load.mjs): wrk when installed, else autocannon; --generator names one. The same for
-// the floor and for us in a run, so the ratio compares like with like.
+// The orders' and the telephony phase's load generator (load.mjs): wrk when installed, else autocannon; --generator
+// names one. The same for the floor and for us in a run, so the ratio compares like with like.
 const GENERATOR = pickGenerator(flag('generator'));
 // The full run's defaults keep the whole run inside the issue's 15-minute budget on a 2-core machine (README,
 // Performance: the phases' seconds as measured; the access-log search's 10M-row fill is the largest).
@@ -123,6 +125,10 @@ const LEAD_CONSUMER = 'website-connector:leads';
 const ERP = ERP_ONLY || (!ONLY && !args.includes('--no-erp'));
 const ERP_OFFERS = Number(flag('erp-offers', QUICK ? 20_000 : 100_000));
 const TELEPHONY_CONNECTIONS = 100;
+/** wrk's prepared call events: enough for this many per second over --duration (running out fails the run). */
+const TELEPHONY_MAX_RATE = Number(flag('telephony-max-rate', 8000));
+/** ANALYZE after the telephony warm-up (see there); --no-telephony-analyze measures the empty tables' plans. */
+const TELEPHONY_ANALYZE = !args.includes('--no-telephony-analyze');
 /** Issue 5: a call-event mix merged end to end at this rate or more. */
 const TELEPHONY_TARGET = 2000;
 // How long to wait after the load for the connector to merge the backlog; in quick mode short, so the phase
@@ -276,25 +282,6 @@ function createBenchPeer(env, { id = BENCH_PEER, kind = 'website', scopes = 'web
       },
     ),
   );
-}
-
-/**
- * Autocannon request hooks that make each body with `make()` -> { key, body } and push the key of every request
- * answered 2xx onto `acked`: the acknowledged set, checked against what was stored (see `accounting`).
- * Autocannon runs one request at a time per connection (no pipelining), so the connection's context holds the
- * key of the request being answered.
- */
-function tracked(make, acked) {
-  return {
-    setupRequest: (req, context) => {
-      const { key, body } = make();
-      context.key = key;
-      return { ...req, body };
-    },
-    onResponse: (status, _body, context) => {
-      if (acked && status >= 200 && status <= 299) acked.push(context.key);
-    },
-  };
 }
 
 /**
@@ -944,18 +931,21 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
     for (const r of started) if (r.status === 'rejected') throw r.reason;
 
     const mix = createCallMix({ prefix: `W${runId}`, ...CALL_MIX });
-    // An event's key: its call and type (each call sends each type once).
+    // An event's key (its X-Request-Id, echoed): its call and type (each call sends each type once).
     const nextEvent = () => {
       const body = mix.next();
       const e = JSON.parse(body);
-      return { key: `${e.providerCallId}|${e.type}`, body };
+      return { key: `${e.providerCallId}:${e.type}`, body };
     };
-    const driveCalls = (opts, acked = null) =>
-      autocannon({
+    // The same generator as the orders phase (wrk when installed): its CPU is the apps' to use. wrk sends bodies
+    // made beforehand, enough for TELEPHONY_MAX_RATE/s.
+    const driveCalls = (opts) =>
+      load({
+        generator: GENERATOR,
         url: `http://127.0.0.1:${gwPort}/v1/telephony/events`,
-        method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        requests: [tracked(nextEvent, acked)],
+        items: nextEvent,
+        itemsMax: TELEPHONY_MAX_RATE * (opts.duration ?? 0),
         ...opts,
       });
     const merged = async (afterId) =>
@@ -970,29 +960,32 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
       if (Date.now() > deadline) throw new Error('telephony warm-up: the connector did not merge 500 events');
     }
     mix.reset(`C${runId}`);
+    // A fresh database's tables have no statistics yet, and the connector's prepared statements keep the plans
+    // made for empty tables (nested loops over whole tables) until autovacuum analyzes them, a minute or more
+    // later: longer than the load. A running system's tables are analyzed; so is this one, after the warm-up.
+    if (TELEPHONY_ANALYZE) await db.query('ANALYZE');
     const baseId = Number((await db.query('SELECT coalesce(max(id), 0) m FROM call_events')).rows[0].m);
 
     log(`telephony: ${TELEPHONY_CONNECTIONS} connections for ${DURATION} s`);
-    const pgBefore = new Map((await backendPids(db)).map((pid) => [pid, procStats(pid)?.cpuSeconds ?? 0]));
-    const broker = brokerPids();
-    const before = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
-    const shared0 = { broker: cpuOf(broker), bench: process.cpuUsage(), machine: machineTicks() };
     const peak = Object.fromEntries(Object.keys(procs).map((n) => [n, 0]));
     const sampler = setInterval(() => {
       for (const [n, p] of Object.entries(procs)) peak[n] = Math.max(peak[n], procStats(p.pid)?.rss ?? 0);
     }, 250);
-
-    const startedAt = Date.now();
-    let firstAcceptedAt = null;
-    const ackedEvents = [];
-    const load = driveCalls({ connections: TELEPHONY_CONNECTIONS, duration: DURATION }, ackedEvents);
-    const onResponse = (_client, status) => {
-      if (status < 200 || status > 299) return;
-      firstAcceptedAt = Date.now();
-      load.off('response', onResponse);
-    };
-    load.on('response', onResponse);
-    const result = await load;
+    // wrk's bodies are made before it starts: everything is measured from onStart, after them.
+    let pgBefore, broker, before, shared0, meter, startedAt;
+    const result = await driveCalls({
+      connections: TELEPHONY_CONNECTIONS,
+      duration: DURATION,
+      onStart: async () => {
+        pgBefore = new Map((await backendPids(db)).map((pid) => [pid, procStats(pid)?.cpuSeconds ?? 0]));
+        broker = brokerPids();
+        before = Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, procStats(p.pid)]));
+        shared0 = { broker: cpuOf(broker), bench: process.cpuUsage(), machine: machineTicks() };
+        meter = await cpuMeter(db, Object.fromEntries(Object.entries(procs).map(([n, p]) => [n, p.pid])));
+        startedAt = Date.now();
+      },
+    });
+    const ackedEvents = result.acked;
     const loadEndedAt = Date.now();
     const sent = { ...mix.stats };
     const accepted = result['2xx'];
@@ -1050,7 +1043,10 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
       )
     ).rows;
 
-    const endToEndSeconds = (drainedAt - (firstAcceptedAt ?? startedAt)) / 1000;
+    // From the load's start (wrk does not say when its first 202 came; a few ms after).
+    const endToEndSeconds = (drainedAt - startedAt) / 1000;
+    // Per merged event (per accepted one with --ingest-only): gateway, connector, PostgreSQL, RabbitMQ, generator.
+    const cpu = await meter.perItem(INGEST_ONLY ? accepted : done, ownGeneratorSeconds(result));
     const mergedPerSecond = INGEST_ONLY ? null : Math.round(done / endToEndSeconds);
     const eventAccounting = INGEST_ONLY
       ? { acknowledged: new Set(ackedEvents).size }
@@ -1058,7 +1054,7 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
           db,
           ackedEvents,
           // call_events.type is the routing key (telephony.call.started); the bench keys by the body's type.
-          `SELECT k FROM (SELECT provider_call_id || '|' || substr(type, length('telephony.call.') + 1) AS k
+          `SELECT k FROM (SELECT provider_call_id || ':' || substr(type, length('telephony.call.') + 1) AS k
                             FROM call_events WHERE id > ${baseId}) e
             WHERE k = ANY($1::text[])`,
         );
@@ -1079,7 +1075,7 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
       merged: done,
       mergedPerSecondDuringLoad: Math.round(mergedAtLoadEnd / ((loadEndedAt - startedAt) / 1000)),
       mergedPerSecondEndToEnd: mergedPerSecond,
-      // After the load: the connector (and PostgreSQL) without the gateway and autocannon on the same cores.
+      // After the load: the connector (and PostgreSQL) without the gateway and the generator on the same cores.
       mergedPerSecondDraining:
         drainedAt - loadEndedAt >= 1000
           ? Math.round((done - mergedAtLoadEnd) / ((drainedAt - loadEndedAt) / 1000))
@@ -1092,6 +1088,8 @@ async function runTelephony({ ns, databaseUrl, appEnv, secrets }) {
       calls,
       callbackTasks: tasks,
       errors: { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts },
+      loadGenerator: generatorCost(result),
+      cpu,
       accounting: eventAccounting,
       processes: Object.fromEntries(
         Object.keys(procs).map((n) => [
@@ -2051,6 +2049,7 @@ function accountingCell(a) {
 }
 
 function telephonyMarkdown(t) {
+  const us = (n) => t.cpu?.cpuMicrosPerItem[n] ?? '-';
   const proc = (n) =>
     t.processes[n] ? `${t.processes[n].cpuPercent} / ${t.processes[n].peakRssMB}` : '- / -';
   const c = t.calls;
@@ -2065,6 +2064,12 @@ function telephonyMarkdown(t) {
     `Merged end to end: **${num(t.mergedPerSecondEndToEnd)} events/s** (${num(t.merged)} call_events rows in ${t.endToEndSeconds} s from the first 202${t.mergedPerSecondDraining ? `; ${num(t.mergedPerSecondDraining)}/s while draining, the load stopped` : ''}) against ${num(t.target)}: ${t.pass ? 'PASS' : 'SHORT'}${t.mergedPerSecondEndToEnd ? ` (${((t.mergedPerSecondEndToEnd / t.target) * 100).toFixed(0)} % of target)` : ''}. ` +
       `Calls: ${num(c.endedMerged)} with their end merged, ${num(c.completed)} completed; ${num(c.newLead)} new leads, ${num(c.linkedToOpenLead)} linked to an open lead, ${num(c.linkedToContact)} to a contact; call-back tasks ${num(t.callbackTasks.open)} open, ${num(t.callbackTasks.closed)} closed. ` +
       `CPU over the phase (100 % = a core, ${t.cpuPercent.machineMax} % in all): machine ${t.cpuPercent.machineBusy} %, PostgreSQL (bench DB) ${t.cpuPercent.postgresBenchDbBackends} %, RabbitMQ (shared) ${t.cpuPercent.rabbitmqBroker} %, load generator ${t.cpuPercent.benchDriver} %.`,
+    ...(t.cpu
+      ? [
+          '',
+          `CPU per merged event, µs (${t.loadGenerator.generator}): gateway ${us('gateway')} / connector ${us('telephony-connector')} / PostgreSQL ${us('postgres')} / RabbitMQ ${us('rabbitmq')} / load generator ${us('loadGenerator')} = **${us('total')}**; machine busy ${t.cpu.machineBusyPercent} %.`,
+        ]
+      : []),
   ];
 }
 
@@ -2330,7 +2335,7 @@ async function main() {
     // Orders (pipeline, floor, auth and access-log legs; warm-ups by request count always autocannon) and the rest.
     loadGenerator: {
       orders: generatorVersion(GENERATOR),
-      telephony: 'autocannon',
+      telephony: generatorVersion(GENERATOR),
       leads: 'autocannon',
       erp: 'fetch (erp-catalog.mjs)',
     },

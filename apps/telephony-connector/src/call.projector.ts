@@ -12,7 +12,7 @@ import { CardAssigner, normalizePhone, preparedQuery } from '@switchboard/crm';
 import { BatchingInbox, type BatchItem } from '@switchboard/database';
 import { DataSource, EntityManager } from 'typeorm';
 import { callKeyOf, foldCall, type CallFact, type CallState } from './call-fold';
-import { callOfLeg, joinLegs } from './child-legs';
+import { joinLegs, LegLookup } from './child-legs';
 
 export const CONSUMER = 'telephony-connector';
 
@@ -105,6 +105,7 @@ const callId = (peerId: string, provider: string, callKey: string): string =>
 export class CallProjector {
   private readonly lineChannels: Map<string, string>;
   private readonly phones = new Map<string, string | null>();
+  private readonly legs: LegLookup;
 
   constructor(
     private readonly inbox: BatchingInbox,
@@ -112,6 +113,7 @@ export class CallProjector {
     private readonly ds: DataSource,
     private readonly assigner: CardAssigner,
   ) {
+    this.legs = new LegLookup(() => ds.manager);
     this.lineChannels = new Map(
       Object.entries(config.telephony.lineChannels).map(([line, channel]) => [
         this.phone(line) ?? line,
@@ -133,7 +135,7 @@ export class CallProjector {
     // A recording callback that names only a child leg (Twilio <Dial record>: the agent leg's CallSid, no
     // ParentCallSid) belongs to the call that leg is part of, once the leg's own callbacks named its parent.
     if (type === TELEPHONY_EVENT_TYPES.recordingReady && callKey === payload.providerCallId) {
-      callKey = (await callOfLeg(this.ds.manager, envelope.peerId, payload)) ?? callKey;
+      callKey = (await this.legs.callOf({ peerId: envelope.peerId, ...payload })) ?? callKey;
     }
     const outside = this.outsidePhone(payload.direction, payload.from, payload.to);
     const data: CallItem = { type, payload, callKey };

@@ -18,21 +18,62 @@ export interface LegItem {
 const legId = (peerId: string, provider: string, providerCallId: string): string =>
   `${peerId}\u0000${provider}\u0000${providerCallId}`;
 
-/** The call key of the call a child leg belongs to (an event of the leg named its parent), if known. */
-export async function callOfLeg(
-  em: EntityManager,
-  peerId: string,
-  leg: Pick<CallPayload, 'provider' | 'providerCallId'>,
-): Promise<string | null> {
-  const [row]: Array<{ call_key: string }> = await preparedQuery(
+/** A child leg to look up: its peer and provider, and its own call id. */
+export interface Leg {
+  peerId: string;
+  provider: string;
+  providerCallId: string;
+}
+
+/**
+ * The call key of the call each child leg belongs to (an event of the leg named its parent), if known; null
+ * otherwise. One statement for all of them (a batch's recordings, or the ones arriving together).
+ */
+export async function callsOfLegs(em: EntityManager, legs: readonly Leg[]): Promise<Array<string | null>> {
+  if (legs.length === 0) return [];
+  const rows: Array<{ i: string; call_key: string }> = await preparedQuery(
     em,
-    `SELECT l.call_key FROM call_events e JOIN call_logs l ON l.id = e.call_log_id
-      WHERE e.provider_call_id = $1 AND e.payload ? 'parentCallId' AND l.peer_id = $2 AND l.provider = $3
-        AND l.call_key <> $1
-      LIMIT 1`,
-    [leg.providerCallId, peerId, leg.provider],
+    `SELECT x.i, l.call_key
+       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS x(peer_id, provider, leg, i)
+       CROSS JOIN LATERAL (
+         SELECT l.call_key FROM call_events e JOIN call_logs l ON l.id = e.call_log_id
+          WHERE e.provider_call_id = x.leg AND e.payload ? 'parentCallId' AND l.peer_id = x.peer_id
+            AND l.provider = x.provider AND l.call_key <> x.leg
+          LIMIT 1) l`,
+    [legs.map((l) => l.peerId), legs.map((l) => l.provider), legs.map((l) => l.providerCallId)],
   );
-  return row?.call_key ?? null;
+  const keys: Array<string | null> = legs.map(() => null);
+  for (const r of rows) keys[Number(r.i) - 1] = r.call_key;
+  return keys;
+}
+
+/**
+ * callsOfLegs for legs asked one at a time by concurrent callers (each recording as it is consumed): the
+ * lookups asked within one turn of the event loop go out as one statement, not one round trip each.
+ */
+export class LegLookup {
+  private pending: Array<{ leg: Leg; resolve: (k: string | null) => void; reject: (e: unknown) => void }> =
+    [];
+
+  constructor(private readonly em: () => EntityManager) {}
+
+  callOf(leg: Leg): Promise<string | null> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.push({ leg, resolve, reject }) === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const asked = this.pending;
+    this.pending = [];
+    callsOfLegs(
+      this.em(),
+      asked.map((a) => a.leg),
+    ).then(
+      (keys) => asked.forEach((a, i) => a.resolve(keys[i])),
+      (err: unknown) => asked.forEach((a) => a.reject(err)),
+    );
+  }
 }
 
 /**
@@ -83,16 +124,22 @@ export async function joinLegs(em: EntityManager, items: LegItem[]): Promise<voi
       it.data.callKey,
     ]),
   );
+  const unjoined: LegItem[] = [];
   for (const it of items) {
     const { type, payload, callKey } = it.data;
     if (type !== TELEPHONY_EVENT_TYPES.recordingReady || callKey !== payload.providerCallId) continue;
     const parent = parentOf.get(legId(it.envelope.peerId, payload.provider, payload.providerCallId));
-    if (parent !== undefined) {
-      it.data.callKey = parent;
-      continue;
-    }
-    if (await callOfLeg(em, it.envelope.peerId, payload)) {
-      throw new Error(`recording of leg ${payload.providerCallId} raced its call; retried to join it`);
-    }
+    if (parent !== undefined) it.data.callKey = parent;
+    else unjoined.push(it);
+  }
+  const raced = (
+    await callsOfLegs(
+      em,
+      unjoined.map((it) => ({ peerId: it.envelope.peerId, ...it.data.payload })),
+    )
+  ).findIndex((k) => k !== null);
+  if (raced >= 0) {
+    const leg = unjoined[raced].data.payload.providerCallId;
+    throw new Error(`recording of leg ${leg} raced its call; retried to join it`);
   }
 }
