@@ -1,7 +1,7 @@
 // npm run bench [-- --quick] [--erp-only | --no-erp] [--erp-offers N] [--duration 15] [--connections 50,100] [--generator wrk|autocannon] [--profile] [--no-floor] [--ingest-only]
 //                [--auth-compare | --no-auth-compare] [--auth-duration S] [--auth-rounds N]
 //                [--telephony-only | --no-telephony] [--telephony-drain S] [--calls-in-progress N]
-//                [--repeat-callers SHARE] [--keep-db] [--no-pipeline]
+//                [--repeat-callers SHARE] [--keep-db] [--no-pipeline] [--no-orders-analyze] [--no-telephony-analyze]
 //                [--access-log-compare-only | --no-access-log-compare] [--access-log-duration S] [--access-log-rounds N]
 //                [--access-log-search | --access-log-search-only | --no-access-log-search] [--access-log-rows N]
 //                [--outbound-only | --no-outbound] [--outbound-changes N]   (issue 16: outbound webhooks to a local sink)
@@ -127,6 +127,8 @@ const ERP_OFFERS = Number(flag('erp-offers', QUICK ? 20_000 : 100_000));
 const TELEPHONY_CONNECTIONS = 100;
 /** wrk's prepared call events: enough for this many per second over --duration (running out fails the run). */
 const TELEPHONY_MAX_RATE = Number(flag('telephony-max-rate', 8000));
+/** ANALYZE after the orders warm-up (see there); --no-orders-analyze measures the empty tables' plans. */
+const ORDERS_ANALYZE = !args.includes('--no-orders-analyze');
 /** ANALYZE after the telephony warm-up (see there); --no-telephony-analyze measures the empty tables' plans. */
 const TELEPHONY_ANALYZE = !args.includes('--no-telephony-analyze');
 /** Issue 5: a call-event mix merged end to end at this rate or more. */
@@ -513,6 +515,11 @@ async function runPipeline({
     const warm = await drive(gwPort, token, { connections: 10, amount: 500 });
     if (warm['2xx'] < 500) throw new Error(`warm-up: only ${warm['2xx']} of 500 accepted (auth?)`);
     while (!INGEST_ONLY && (await count(db, sinceDay)) - beforeWarm < 500) await sleep(100);
+    // As in the telephony and leads phases: the tables the warm-up filled, analyzed as autovacuum does on any live
+    // system. Without it the connector's named statements keep generic plans made for never-analyzed tables — the
+    // contact match hash-joined a sequential scan of every contact identity per batch (pg_stat_user_tables: ~100
+    // scans reading 580,000 rows in a 15 s pass). --no-orders-analyze measures that case.
+    if (!INGEST_ONLY && ORDERS_ANALYZE) await db.query('ANALYZE');
 
     for (const connections of levels) {
       if (withFloor) log(`floor: ${connections} connections for ${DURATION} s`);
