@@ -436,6 +436,7 @@ export class ExchangeService {
       },
       mapper ? (name, attrs) => mapper.onOpen(name, attrs) : undefined,
     );
+    if (mapper) stream.prune = (p) => CatalogMapper.prune(p);
     const drain = async () => {
       for (const { envelope, json } of ready.splice(0)) {
         await spool.append(
