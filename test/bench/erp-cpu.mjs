@@ -49,7 +49,7 @@ const flag = (name, dflt) =>
   args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt;
 const OFFERS = flag('offers', 20_000);
 const ROUNDS = flag('rounds', 5);
-const FACTS_PER_BATCH = 500; // as the exchange sends them
+const FACTS_PER_BATCH = 500; // the exchange sends up to 1,000 since 2026-12-07; kept so figures compare with older ones
 
 const { importXml, offersXml } = generateCatalog(OFFERS);
 const CLASS = {
