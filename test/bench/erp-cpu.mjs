@@ -18,7 +18,7 @@ const { CatalogMapper } = dist('apps/gateway/src/erp/exchange/commerceml.js');
 // The connector's own fact -> row mapping (the projector module), so the bench measures what runs.
 const projector = dist('apps/erp-connector/src/catalog.projector.js');
 // Builds before CatalogBatcher (for A/B runs against older commits) batched by count alone.
-const { CatalogBatcher } = (() => {
+const { CatalogBatcher, catalogBatchJson } = (() => {
   try {
     return dist('apps/gateway/src/erp/exchange/catalog-batcher.js');
   } catch {
@@ -67,10 +67,13 @@ function gatewaySide() {
   let seq = 0;
   for (const file of [importXml, offersXml]) {
     const mapper = new CatalogMapper(1);
+    // Builds since facts are serialized as they are batched hand over their JSON; older ones the objects.
     const batcher = new CatalogBatcher(
       (facts) =>
         messages.push(
-          JSON.stringify({ type: 'erp.catalog.batch', payload: { batchId: `b:${seq++}`, ...facts } }),
+          catalogBatchJson
+            ? `{"type":"erp.catalog.batch","payload":${catalogBatchJson(`b:${seq++}`, facts)}}`
+            : JSON.stringify({ type: 'erp.catalog.batch', payload: { batchId: `b:${seq++}`, ...facts } }),
         ),
       FACTS_PER_BATCH,
     );
@@ -84,6 +87,8 @@ function gatewaySide() {
       },
       (name, attrs) => mapper.onOpen(name, attrs),
     );
+    // Builds since the tree skips what no mapping reads.
+    if (CatalogMapper.prune) stream.prune = (p) => CatalogMapper.prune(p);
     for (let at = 0; at < file.length; at += 65536) stream.write(file.subarray(at, at + 65536));
     stream.end();
     batcher.flush();

@@ -98,8 +98,15 @@ export class XmlStream {
   private readonly path: string[] = [];
   private readonly stack: XmlNode[] = [];
   private captured = 0;
+  /** Depth inside a pruned element (0: not in one). */
+  private pruned = 0;
   private failure: XmlError | null = null;
   encoding = 'utf-8';
+  /**
+   * Inside captured elements, those for which this is true (path as for `capture`) are not built: parsed and
+   * checked as every element is, but no node, text or children (for what no mapping reads).
+   */
+  prune: ((path: readonly string[]) => boolean) | null = null;
 
   constructor(
     private readonly capture: (path: readonly string[]) => boolean,
@@ -126,6 +133,14 @@ export class XmlStream {
       }
       const attrs = localAttributes(tag.attributes);
       this.onOpen(name, attrs, this.path);
+      if (this.pruned > 0) {
+        this.pruned++;
+        return;
+      }
+      if (this.stack.length > 0 && this.prune?.(this.path)) {
+        this.pruned = 1;
+        return;
+      }
       if (this.stack.length > 0 || this.capture(this.path)) {
         if (++this.captured > this.limits.maxCapturedNodes) {
           this.fail(`an element with more than ${this.limits.maxCapturedNodes} elements inside`, true);
@@ -139,6 +154,11 @@ export class XmlStream {
     p.on('text', (t) => this.addText(t));
     p.on('cdata', (t) => this.addText(t));
     p.on('closetag', () => {
+      if (this.pruned > 0) {
+        this.pruned--;
+        this.path.pop();
+        return;
+      }
       const node = this.stack.pop();
       if (node) {
         node.text = node.text.trim();
@@ -153,7 +173,7 @@ export class XmlStream {
 
   private addText(t: string): void {
     const top = this.stack[this.stack.length - 1];
-    if (top && top.text.length < 100_000) top.text += t;
+    if (top && this.pruned === 0 && top.text.length < 100_000) top.text += t;
   }
 
   private fail(what: string, unsafe = false): never {

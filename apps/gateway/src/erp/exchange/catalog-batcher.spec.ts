@@ -5,7 +5,7 @@ import {
   MAX_BODY_VALUES,
   validateContract,
 } from '@switchboard/contracts';
-import { CatalogBatcher, type CatalogBatchFacts } from './catalog-batcher';
+import { catalogBatchJson, CatalogBatcher, type CatalogBatchFacts } from './catalog-batcher';
 
 const product = (i: number, properties: number) => ({
   externalId: `p-${i}`,
@@ -21,9 +21,20 @@ const price = (i: number) => ({
   version: 1,
 });
 
-function batches(maxFacts: number, add: (b: CatalogBatcher) => void): CatalogBatchFacts[] {
-  const out: CatalogBatchFacts[] = [];
-  const batcher = new CatalogBatcher((facts) => out.push(facts), maxFacts);
+interface Body {
+  batchId: string;
+  products: object[];
+  prices: object[];
+  stock: object[];
+}
+
+/** The bodies as the connector reads them (JSON.parse of each batch's JSON). */
+function batches(maxFacts: number, add: (b: CatalogBatcher) => void): Body[] {
+  const out: Body[] = [];
+  const batcher = new CatalogBatcher(
+    (facts) => out.push(JSON.parse(catalogBatchJson(`b:${out.length}`, facts)) as Body),
+    maxFacts,
+  );
   add(batcher);
   batcher.flush();
   return out;
@@ -55,12 +66,27 @@ describe('CatalogBatcher', () => {
     ).toThrow(ContractViolation);
     const out = batches(500, (b) => facts.forEach((f) => b.add('products', f)));
     expect(out.length).toBeGreaterThan(2);
-    out.forEach((f, i) => {
-      const body = { batchId: `b:${i}`, ...f };
+    out.forEach((body) => {
       expect(countBodyValues(body)).toBeLessThanOrEqual(MAX_BODY_VALUES);
       expect(() => validateContract(CatalogBatchV1, body)).not.toThrow();
     });
     expect(out.reduce((n, f) => n + f.products.length, 0)).toBe(1000);
+  });
+
+  it('serializes a batch exactly as JSON.stringify of the body with its facts as objects', () => {
+    const facts = [product(1, 2), product(2, 0)];
+    const prices = [price(1), price(2), price(3)];
+    const kept: CatalogBatchFacts[] = [];
+    const batcher = new CatalogBatcher((f) => kept.push(f), 10);
+    facts.forEach((f) => batcher.add('products', f));
+    prices.forEach((p) => batcher.add('prices', p));
+    batcher.flush();
+    expect(catalogBatchJson('1c-7:"3"', kept[0])).toBe(
+      JSON.stringify({ batchId: '1c-7:"3"', products: facts, prices, stock: [] }),
+    );
+    expect(catalogBatchJson('e', { products: [], prices: [], stock: [] })).toBe(
+      JSON.stringify({ batchId: 'e', products: [], prices: [], stock: [] }),
+    );
   });
 
   it('counts values as the receiver does: a body at the cap is not refused for its size, one more is', () => {

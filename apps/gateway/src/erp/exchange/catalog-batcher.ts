@@ -1,14 +1,25 @@
 import { countBodyValues, MAX_BODY_VALUES } from '@switchboard/contracts';
 
-/** The facts of one erp.catalog.batch body, by kind. */
+/**
+ * The facts of one erp.catalog.batch body, by kind, each as its JSON: a fact is serialized once, when it is
+ * added, so its objects die young instead of waiting (and being promoted by the GC) until the batch closes.
+ */
 export interface CatalogBatchFacts {
-  products: object[];
-  prices: object[];
-  stock: object[];
+  products: string[];
+  prices: string[];
+  stock: string[];
 }
 
 /** Keys of the batch body itself: batchId, products, prices, stock. */
 const BATCH_KEYS = 4;
+
+/** The body's JSON: exactly JSON.stringify({ batchId, products, prices, stock }) of the facts as objects. */
+export function catalogBatchJson(batchId: string, facts: CatalogBatchFacts): string {
+  return (
+    `{"batchId":${JSON.stringify(batchId)},"products":[${facts.products.join(',')}],` +
+    `"prices":[${facts.prices.join(',')}],"stock":[${facts.stock.join(',')}]}`
+  );
+}
 
 /**
  * Packs validated catalog facts into erp.catalog.batch bodies of at most `maxFacts` facts and at most
@@ -31,7 +42,7 @@ export class CatalogBatcher {
     // The fact's own values and its element in the kind's array.
     const values = countBodyValues(fact) + 1;
     if (this.size > 0 && this.values + values > this.maxValues) this.flush();
-    this.facts[kind].push(fact);
+    this.facts[kind].push(JSON.stringify(fact));
     this.values += values;
     if (++this.size >= this.maxFacts) this.flush();
   }

@@ -34,6 +34,18 @@ export function cmlNumber(raw: string | undefined): number {
 
 const round = (n: number, places: number) => (Number.isNaN(n) ? n : Number(n.toFixed(places)));
 
+/** Non-negative decimals with at most 3 / 4 places, as 1C writes quantities and prices. */
+const PLAIN_DECIMAL: Record<number, RegExp> = { 3: /^\d+(?:\.\d{1,3})?$/, 4: /^\d+(?:\.\d{1,4})?$/ };
+
+/**
+ * A 1C number rounded to `places` decimals: round(cmlNumber(raw), places). A plain decimal with no more places
+ * is taken as it is: the double nearest to it is what rounding gives (within half a unit of the last place).
+ */
+export function cmlDecimal(raw: string | undefined, places: 3 | 4): number {
+  if (raw !== undefined && PLAIN_DECIMAL[places].test(raw)) return Number(raw);
+  return round(cmlNumber(raw), places);
+}
+
 /** 1C dates: "2015-06-29", "2007-10-16 15:44:47", "16.10.2007 15:44:47" -> ISO 8601 (or as given). */
 export function cmlDate(raw: string | undefined): string | undefined {
   if (!raw) return undefined;
@@ -57,6 +69,36 @@ function requisites(node: XmlNode): Map<string, string> {
 }
 
 const isTrue = (v: string | undefined) => v !== undefined && /^(true|да|1)$/i.test(v.trim());
+
+/**
+ * Whether product() and offer() read this child of Товар, Предложение or Цены/Цена (see CatalogMapper.prune).
+ * Comparisons, not a Set: the parser's names are fresh strings, and hashing each cost more than this.
+ */
+function readsChild(parent: string, name: string): boolean {
+  switch (parent) {
+    case 'Товар':
+      return (
+        name === 'Ид' ||
+        name === 'Артикул' ||
+        name === 'Наименование' ||
+        name === 'БазоваяЕдиница' ||
+        name === 'Группы' ||
+        name === 'Штрихкод' ||
+        name === 'ЗначенияСвойств' ||
+        name === 'ХарактеристикиТовара' ||
+        name === 'Статус' ||
+        name === 'ПометкаУдаления'
+      );
+    case 'Предложение':
+      return (
+        name === 'Ид' || name === 'Цены' || name === 'Склад' || name === 'Остатки' || name === 'Количество'
+      );
+    case 'Цена':
+      return name === 'ИдТипаЦены' || name === 'Валюта' || name === 'ЦенаЗаЕдиницу' || name === 'Единица';
+    default:
+      return true;
+  }
+}
 
 interface Group {
   name: string;
@@ -96,6 +138,17 @@ export class CatalogMapper {
       (n === 3 && last === 'Группы' && parent === 'Каталог') ||
       (n === 3 && last === 'Свойства' && parent === 'Каталог')
     );
+  }
+
+  /**
+   * Inside captured elements, what no mapping below reads (XmlStream.prune): not built. The lists are what
+   * product() and offer() read; an element added there must be added here.
+   */
+  static prune(path: readonly string[]): boolean {
+    const n = path.length;
+    const parent = path[n - 2];
+    if (parent === 'Цена' && path[n - 3] !== 'Цены') return false;
+    return !readsChild(parent, path[n - 1]);
   }
 
   onOpen(name: string, attrs: Record<string, string>): void {
@@ -227,7 +280,7 @@ export class CatalogMapper {
         priceType: type,
         priceTypeName: known?.name,
         currency: currencyCode(text(p, 'Валюта') ?? known?.currency),
-        value: round(cmlNumber(text(p, 'ЦенаЗаЕдиницу')), 4),
+        value: cmlDecimal(text(p, 'ЦенаЗаЕдиницу'), 4),
         unit: text(p, 'Единица'),
       });
     });
@@ -245,7 +298,7 @@ export class CatalogMapper {
         strip({
           warehouseId: w.attrs['ИдСклада'],
           warehouseName: this.warehouses.get(w.attrs['ИдСклада']),
-          quantity: round(cmlNumber(w.attrs['КоличествоНаСкладе']), 3),
+          quantity: cmlDecimal(w.attrs['КоличествоНаСкладе'], 3),
         }),
       );
     // CommerceML 3: Остатки/Остаток/Склад/(Ид, Количество), or Остатки/Остаток/Количество for the total.
@@ -258,16 +311,16 @@ export class CatalogMapper {
           strip({
             warehouseId: wid,
             warehouseName: this.warehouses.get(wid),
-            quantity: round(cmlNumber(text(w, 'Количество')), 3),
+            quantity: cmlDecimal(text(w, 'Количество'), 3),
           }),
         );
-      } else if (text(r, 'Количество') !== undefined) restTotal = round(cmlNumber(text(r, 'Количество')), 3);
+      } else if (text(r, 'Количество') !== undefined) restTotal = cmlDecimal(text(r, 'Количество'), 3);
     }
     const totalText = text(node, 'Количество');
     if (totalText !== undefined || warehouses.length > 0 || restTotal !== undefined) {
       const total =
         totalText !== undefined
-          ? round(cmlNumber(totalText), 3)
+          ? cmlDecimal(totalText, 3)
           : (restTotal ??
             round(
               warehouses.reduce((a, w) => a + w.quantity, 0),
