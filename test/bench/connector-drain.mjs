@@ -9,47 +9,21 @@
 // database's backends and the server's background processes) and of the broker's Erlang VM (shared: indicative).
 // --profile writes a V8 CPU profile of the connector to .data/bench-profiles/connector-drain.cpuprofile.
 import autocannon from 'autocannon';
-import amqp from 'amqplib';
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createDatabase } from '../../config/stack/stack.mjs';
 import { freePort, spawnLogged, stopProcess, waitHealthy } from '../support/processes.mjs';
+import { benchEnvironment, cpuSeconds, flags, orderBodies, ROOT } from './standalone.mjs';
 
-const ROOT = join(import.meta.dirname, '../..');
-const args = process.argv.slice(2);
-const flag = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const { args, flag } = flags();
 const ORDERS = Number(flag('orders', 20000));
 const ROUNDS = Number(flag('rounds', 2));
-const { DATABASE_URL, AMQP_URL } = process.env;
-if (!DATABASE_URL || !AMQP_URL) throw new Error('set DATABASE_URL and AMQP_URL to a running stack');
+const { runId, databaseUrl, env, token, cleanup } = await benchEnvironment('drain', {
+  keepDb: args.includes('--keep-db'),
+  env: flag('prefetch') ? { WEBSITE_CONNECTOR_PREFETCH: flag('prefetch') } : {},
+});
+const nextOrder = orderBodies(`D-${runId}`);
 
-const runId = randomBytes(3).toString('hex');
-const ns = `drain${runId}`;
-const SAMPLE = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/website/order.sample.json'), 'utf8'));
-let seq = 0;
-const nextOrder = () => {
-  const n = String(++seq).padStart(7, '0');
-  return JSON.stringify({
-    ...SAMPLE,
-    externalId: `D-${runId}-${n}`,
-    customer: { name: 'Bench Customer', phone: `+7916${n}`, email: `d${n}@bench.example` },
-  });
-};
-
-const cpuSeconds = (pid) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(stat[11]) + Number(stat[12])) / 100;
-  } catch {
-    return 0; // gone meanwhile
-  }
-};
 const brokerPids = () =>
   readdirSync('/proc').filter((d) => {
     try {
@@ -58,40 +32,8 @@ const brokerPids = () =>
       return false;
     }
   });
-const run = (argv, env) =>
-  new Promise((resolve, reject) =>
-    execFile(
-      process.execPath,
-      argv,
-      { env: { ...process.env, ...env }, cwd: ROOT, timeout: 120_000 },
-      (e, out, err) => (e ? reject(new Error(err || e.message)) : resolve(out)),
-    ),
-  );
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const databaseUrl = await createDatabase(DATABASE_URL, `sb_${ns}`);
-const env = {
-  SWITCHBOARD_PEPPER: randomBytes(32).toString('base64'),
-  SWITCHBOARD_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-  DATABASE_URL: databaseUrl,
-  AMQP_URL,
-  AMQP_NAMESPACE: ns,
-  LOG_LEVEL: 'warn',
-  ...(flag('prefetch') ? { WEBSITE_CONNECTOR_PREFETCH: flag('prefetch') } : {}),
-};
-const cli = join(ROOT, 'dist/apps/console/src/cli.js');
-const { token } = JSON.parse(
-  await run(
-    [cli, 'peers', 'create', '--id', 'drain-shop', '--name', 'Drain', '--kind', 'website'].concat([
-      '--scopes',
-      'website.*',
-      '--rate-limit',
-      '10000000',
-      '--json',
-    ]),
-    env,
-  ),
-).credential;
 const logDir = join(ROOT, '.data', 'bench-logs');
 mkdirSync(logDir, { recursive: true });
 const db = new pg.Client({ connectionString: databaseUrl });
@@ -199,17 +141,5 @@ try {
   }
 } finally {
   await db.end();
-  const conn = await amqp.connect(AMQP_URL).catch(() => null);
-  if (conn) {
-    const ch = await conn.createChannel();
-    for (const q of [`${ns}.website-connector`, `${ns}.telephony-connector`, `${ns}.erp-connector`])
-      await ch.deleteQueue(q).catch(() => undefined);
-    await conn.close().catch(() => undefined);
-  }
-  if (!args.includes('--keep-db')) {
-    const admin = new pg.Client({ connectionString: DATABASE_URL.replace(/\/[^/]*$/, '/postgres') });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "sb_${ns}" WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
-  }
+  await cleanup();
 }

@@ -7,88 +7,18 @@
 // .data/bench-profiles/cpu-per-request.cpuprofile. --node-flags "--max-semi-space-size=4" starts the gateway with
 // those V8 flags instead of the apps' own (config/scripts/v8-flags.mjs).
 import autocannon from 'autocannon';
-import amqp from 'amqplib';
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
-import { createDatabase } from '../../config/stack/stack.mjs';
 import { freePort, spawnLogged, stopProcess, waitHealthy } from '../support/processes.mjs';
+import { benchEnvironment, cpuSeconds, flags, orderBodies, ROOT, rssOf } from './standalone.mjs';
 
-const ROOT = join(import.meta.dirname, '../..');
-const args = process.argv.slice(2);
-const flag = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const { args, flag } = flags();
 const REQUESTS = Number(flag('requests', 20000));
 const ROUNDS = Number(flag('rounds', 3));
 const CONNECTIONS = Number(flag('connections', 50));
-const { DATABASE_URL, AMQP_URL } = process.env;
-if (!DATABASE_URL || !AMQP_URL) throw new Error('set DATABASE_URL and AMQP_URL to a running stack');
-
-const runId = randomBytes(3).toString('hex');
-const ns = `cpu${runId}`;
-const SAMPLE = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/website/order.sample.json'), 'utf8'));
-let seq = 0;
-const nextOrder = () => {
-  const n = String(++seq).padStart(7, '0');
-  return JSON.stringify({
-    ...SAMPLE,
-    externalId: `C-${runId}-${n}`,
-    customer: { name: 'Bench Customer', phone: `+7916${n}`, email: `c${n}@bench.example` },
-  });
-};
-
-function procStats(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
-  return { cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100, rss };
-}
-
-const run = (argv, env) =>
-  new Promise((resolve, reject) =>
-    execFile(
-      process.execPath,
-      argv,
-      { env: { ...process.env, ...env }, cwd: ROOT, timeout: 120_000 },
-      (e, out, err) => (e ? reject(new Error(err || e.message)) : resolve(out)),
-    ),
-  );
-
-const databaseUrl = await createDatabase(DATABASE_URL, `sb_${ns}`);
-const env = {
-  SWITCHBOARD_PEPPER: randomBytes(32).toString('base64'),
-  SWITCHBOARD_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-  DATABASE_URL: databaseUrl,
-  AMQP_URL,
-  AMQP_NAMESPACE: ns,
-  LOG_LEVEL: 'warn',
-};
-const cli = join(ROOT, 'dist/apps/console/src/cli.js');
-const created = JSON.parse(
-  await run(
-    [
-      cli,
-      'peers',
-      'create',
-      '--id',
-      'cpu-shop',
-      '--name',
-      'CPU',
-      '--kind',
-      'website',
-      '--scopes',
-      'website.*',
-      '--rate-limit',
-      '10000000',
-      '--json',
-    ],
-    env,
-  ),
-);
-const token = created.credential.token;
+const { runId, env, token, cleanup } = await benchEnvironment('cpu', { keepDb: args.includes('--keep-db') });
+const nextOrder = orderBodies(`C-${runId}`);
+const procStats = (pid) => ({ cpuSeconds: cpuSeconds(pid), rss: rssOf(pid) });
 const port = await freePort();
 const metricsPort = await freePort();
 const logDir = join(ROOT, '.data', 'bench-logs');
@@ -157,17 +87,5 @@ try {
   );
 } finally {
   await stopProcess(gateway);
-  const conn = await amqp.connect(AMQP_URL).catch(() => null);
-  if (conn) {
-    const ch = await conn.createChannel();
-    for (const q of [`${ns}.website-connector`, `${ns}.telephony-connector`])
-      await ch.deleteQueue(q).catch(() => undefined);
-    await conn.close().catch(() => undefined);
-  }
-  if (!args.includes('--keep-db')) {
-    const admin = new pg.Client({ connectionString: DATABASE_URL.replace(/\/[^/]*$/, '/postgres') });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "sb_${ns}" WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
-  }
+  await cleanup();
 }
