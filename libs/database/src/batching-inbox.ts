@@ -157,8 +157,10 @@ export class BatchingInbox implements OnApplicationShutdown {
         // written under its key's lock, Inbox included), so a read finds every earlier one — on any day of the
         // window — and the markers are written once, at the end, with their outcomes: one INSERT instead of an
         // INSERT 'pending' and an UPDATE (which wrote every marker twice, index entries and a dead tuple too).
-        const seenBefore: Array<{ i: number }> = await preparedQuery(
-          em,
+        // Planned per batch (not a named statement): a generic plan made while the markers' partitions were
+        // small or never analyzed could hash-join a scan of a whole partition; this one prunes to the window's
+        // partitions when planned and probes their unique index.
+        const seenBefore: Array<{ i: number }> = await em.query(
           `SELECT x.i FROM unnest($2::int[], $3::text[], $4::text[]) AS x(i, p, k)
             WHERE EXISTS (SELECT 1 FROM processed_events q
                            WHERE q.consumer = $1 AND q.peer_id = x.p AND q.idempotency_key = x.k
