@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as amqp from 'amqplib';
@@ -80,6 +80,46 @@ async function createDatabase(baseUrl: string, name: string): Promise<string> {
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/**
+ * Whether process `pid` holds the listening socket of `port` (Linux: /proc/net/tcp{,6} and the process's fds). A 200
+ * on /health from some other process listening there (a port the kernel handed out again, an app of an earlier
+ * suite still stopping) must not count as this app being ready. Where /proc cannot tell, it says yes.
+ */
+export function listensOn(pid: number, port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  let readable = false;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+      readable = true;
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st ... inode: LISTEN is st 0A
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[3] === '0A' && f[1].endsWith(hex)) inodes.add(f[9]);
+    }
+  }
+  if (!readable) return true;
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  return fds.some((fd) => {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      return m !== null && inodes.has(m[1]);
+    } catch {
+      return false;
+    }
+  });
 }
 
 export class RunningApp {
@@ -208,7 +248,7 @@ export class TestSystem {
     const ready = await eventually(async () => {
       if (proc.exitCode !== null) throw new Error(`${app} exited with ${proc.exitCode}; see .data/test-logs`);
       const res = await fetch(`${running.url}${entry.health.path}`).catch(() => null);
-      return res?.status === 200;
+      return res?.status === 200 && listensOn(proc.pid!, port);
     }, 60_000);
     if (!ready) throw new Error(`${app} not ready within 60 s; see .data/test-logs/${this.suite}-${app}.log`);
     return running;
