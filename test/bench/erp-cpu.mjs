@@ -49,7 +49,7 @@ const flag = (name, dflt) =>
   args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt;
 const OFFERS = flag('offers', 20_000);
 const ROUNDS = flag('rounds', 5);
-const FACTS_PER_BATCH = 1000; // as the exchange sends them (FACTS_PER_BATCH in exchange.service.ts)
+const FACTS_PER_BATCH = 1000; // as the exchange sends them (FACTS_PER_BATCH in file-parse.ts)
 
 const { importXml, offersXml } = generateCatalog(OFFERS);
 const CLASS = {

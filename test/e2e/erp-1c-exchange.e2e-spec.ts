@@ -377,6 +377,62 @@ describe('erp: 1C CommerceML exchange', () => {
     expect(row).toEqual({ name: 'Из консоли' });
   });
 
+  it("parses an upload's other files ahead: offers.xml is read while import.xml is imported and published after it, never after a failed import.xml", async () => {
+    const importState = (filename: string) =>
+      sys.sql<{ state: string; events: number }>(
+        `SELECT i.state, i.events FROM erp_imports i JOIN erp_exchange_sessions s ON s.id_hash = i.session_hash
+          WHERE s.peer_id = 'onec-gen' AND i.filename = $1 ORDER BY i.id DESC LIMIT 1`,
+        [filename],
+      );
+    const price = async (id: string) =>
+      (
+        await sys.sql<{ value: string }>(
+          `SELECT value FROM product_prices WHERE peer_id = 'onec-gen' AND product_external_id = $1`,
+          [id],
+        )
+      )[0]?.value ?? null;
+
+    let cookie = await session('onec-gen');
+    await upload(
+      'onec-gen',
+      cookie,
+      'import_files.zip',
+      await zip({
+        'import.xml': catalog([{ id: 'ahead-1', name: 'Сапоги' }], true),
+        'offers.xml': offers([{ id: 'ahead-1', price: 990, qty: 4 }]),
+      }),
+      1,
+    );
+    expect((await runImport('onec-gen', cookie, 'import.xml'))[0]).toBe('success');
+    // 1C has not asked for offers.xml yet: it was parsed ahead, and published once import.xml was.
+    expect(await eventually(async () => (await importState('offers.xml'))[0]?.state === 'done', 10_000)).toBe(
+      true,
+    );
+    expect(await eventually(async () => (await price('ahead-1')) === '990.0000', 10_000)).toBe(true);
+    const asked = await call('onec-gen', 'type=catalog&mode=import&filename=offers.xml', { cookie });
+    expect(asked.lines).toEqual(['success', '1 events accepted']);
+
+    // import.xml fails: offers.xml, parsed ahead, is not published, and its import is given back (pending).
+    cookie = await session('onec-gen');
+    await upload(
+      'onec-gen',
+      cookie,
+      'import_files.zip',
+      await zip({
+        'import.xml': catalog([{ id: 'ahead-2', name: '' }], true),
+        'offers.xml': offers([{ id: 'ahead-1', price: 1290, qty: 1 }]),
+      }),
+      1,
+    );
+    const failed = await runImport('onec-gen', cookie, 'import.xml');
+    expect(failed).toEqual(['failure', expect.stringMatching(/Товар ahead-2: name/)]);
+    expect(
+      await eventually(async () => (await importState('offers.xml'))[0]?.state === 'pending', 10_000),
+    ).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await price('ahead-1')).toBe('990.0000');
+  });
+
   it('refuses bad files with failure and a reason, publishing nothing', async () => {
     const cookie = await session('onec-gen');
     const [{ n: before }] = await sys.sql<{ n: string }>(`SELECT count(*) AS n FROM processed_events`);

@@ -103,15 +103,9 @@ export class IngestService {
     }
   }
 
-  /**
-   * The envelope of a payload already validated by prepare() (the second read of the same 1C file): the scope
-   * is checked again, the contract is not.
-   */
-  envelope(req: IngestRequest): EventEnvelope<object> {
-    if (!scopeAllows(req.peer.scopes, req.type)) {
-      throw new AuthError('AUTH_SCOPE_DENIED', `This peer may not send ${req.type} events.`);
-    }
-    return envelopeOf(req, req.body as object);
+  /** Counts a fact refused elsewhere (the 1C exchange checks a file's facts on a parse worker thread). */
+  refused(type: EventType, result: 'denied' | 'invalid'): void {
+    this.accepted.inc({ type, result });
   }
 
   /** Returns once the broker confirmed the envelope to a durable queue. */

@@ -30,6 +30,26 @@ export class EventSpool {
     return this;
   }
 
+  /** The spool's file: a parse worker writes it (openAt), this process publishes from it. */
+  get path(): string {
+    if (!this.dir) throw new Error('event spool: not open');
+    return join(this.dir, 'events');
+  }
+
+  /** A writer on another thread's spool file (its owner deletes it); seal() when done. */
+  static async openAt(path: string): Promise<EventSpool> {
+    const spool = new EventSpool();
+    spool.file = await open(path, 'w', 0o600);
+    return spool;
+  }
+
+  /** Writes what is pending and lets go of the file (the writer's end; the owner's close() deletes it). */
+  async seal(): Promise<void> {
+    await this.flush();
+    await this.file?.close();
+    this.file = null;
+  }
+
   /** Appends one event; writes reach the disk in ~1 MiB pieces. */
   async append(head: SpooledHead, body: Buffer): Promise<void> {
     const h = Buffer.from(JSON.stringify(head));

@@ -1,39 +1,28 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@switchboard/config';
+import { AuthError, DomainError, ERP_EVENT_TYPES, type EventType } from '@switchboard/contracts';
+import { Correlation } from '@switchboard/observability';
 import {
-  AuthError,
-  ContractViolation,
-  DomainError,
-  ERP_EVENT_TYPES,
-  type EventEnvelope,
-  type EventType,
-} from '@switchboard/contracts';
-import { PeerAuthenticator, PeerDirectory, type AuthenticatedPeer } from '@switchboard/peer-auth';
+  PeerAuthenticator,
+  PeerDirectory,
+  scopeAllows,
+  type AuthenticatedPeer,
+} from '@switchboard/peer-auth';
 import { IngestService } from '../../ingest.service';
-import { XmlError, XmlStream, type XmlNode } from '../xml';
-import { catalogBatchJson, CatalogBatcher } from './catalog-batcher';
-import { CatalogMapper, captureOrderDocuments, orderStatusEvent, type CmlEvent } from './commerceml';
+import { XmlError } from '../xml';
 import { EventSpool } from './event-spool';
 import { ExchangeStore, type ImportRow } from './exchange.store';
+import { parseExchangeFile, type ParseHooks, type ParseJob } from './file-parse';
+import { parseInWorker } from './parse-in-worker';
 import { renderOrders } from './sale-document';
-import { zipEntry, ZipRefused } from './zip-entry';
+import { zipEntry, zipEntryNames, ZipRefused } from './zip-entry';
 
 export const SESSION_COOKIE = 'sb1c_session';
 
-/**
- * JSON.stringify(envelope) with `payloadJson` as its payload: createEnvelope puts the payload last, so the
- * envelope is serialized with a stand-in and the body's JSON (assembled from facts serialized once) goes in
- * its place.
- */
-export function withPayload(envelope: EventEnvelope<object>, payloadJson: string): string {
-  const head = JSON.stringify({ ...envelope, payload: 0 });
-  if (!head.endsWith(',"payload":0}')) throw new Error("the envelope's payload is not its last member");
-  return `${head.slice(0, -2)}${payloadJson}}`;
-}
-const SLICE = 64 * 1024;
 /** Spooled events awaiting broker confirms at once (catalog batches of FACTS_PER_BATCH facts each). */
 const MAX_EVENTS_IN_FLIGHT = 8;
-const FACTS_PER_BATCH = 1000;
+/** What a 1C file may produce (its peer's scopes decide which of them it may send). */
+const ERP_TYPES: EventType[] = Object.values(ERP_EVENT_TYPES);
 const FILENAME = /^[\p{L}\p{N}_.\-/ ]{1,200}$/u;
 
 /** An answer to 1C: the protocol's lines, and the bytes' encoding (orders go in the peer's). */
@@ -250,8 +239,9 @@ export class ExchangeService {
     if (imp.state === 'pending' || imp.state === 'running') {
       let job = this.running.get(imp.id);
       if (!job && (await this.store.claim(imp.id, this.config.erp.importLeaseSeconds))) {
-        job = this.run(imp, peer, source, filename, type).finally(() => this.running.delete(imp.id));
-        this.running.set(imp.id, job);
+        const run = this.run(imp, peer, source, filename, type);
+        job = this.track(imp.id, run);
+        if (type === 'catalog') void this.parseAhead(session, peer, filename, run);
       }
       const step = untilDone ? 600_000 : this.config.erp.importStepSeconds * 1000;
       if (job) await Promise.race([job, new Promise((r) => setTimeout(r, step).unref())]);
@@ -263,17 +253,72 @@ export class ExchangeService {
     return text(['progress', `${filename}: ${imp.processed} elements read`]);
   }
 
-  /** Where the bytes of `filename` are: its own upload, or an entry of a zip uploaded in this session. */
-  private async sourceOf(session: string, filename: string): Promise<() => AsyncIterable<Buffer>> {
-    const uploads = await this.store.uploads(session);
-    const own = uploads.find((u) => u.filename === filename);
-    const limits = {
+  private track(id: string, run: Promise<boolean>): Promise<void> {
+    const job = run.then(() => undefined).finally(() => this.running.delete(id));
+    this.running.set(id, job);
+    return job;
+  }
+
+  /**
+   * The session's other catalog files, parsed while `first` is imported: 1C asks for import.xml, waits for
+   * `success`, then asks for offers.xml, so parsing offers.xml only then leaves the second core idle for as long
+   * as import.xml takes. Each file here is claimed like an import (its lease, its state), parsed on its worker
+   * thread, one at a time, and published only after the file before it was published (1C's order); if that one
+   * failed, the claim is given back and nothing of the file is published.
+   */
+  private async parseAhead(
+    session: string,
+    peer: AuthenticatedPeer,
+    filename: string,
+    first: Promise<boolean>,
+  ): Promise<void> {
+    try {
+      let previous = first;
+      for (const name of await this.catalogFiles(session)) {
+        if (name === filename) continue;
+        const imp = await this.store.importOf(session, peer.id, name);
+        if (imp.state !== 'pending') continue;
+        const source = await this.sourceOf(session, name);
+        if (!(await this.store.claim(imp.id, this.config.erp.importLeaseSeconds))) continue;
+        const run = this.run(imp, peer, source, name, 'catalog', previous);
+        await this.track(imp.id, run);
+        previous = run;
+      }
+    } catch (err) {
+      // Only a head start: the files are imported when 1C asks for them whatever happened here.
+      this.logger.warn(`${peer.id}: parsing ahead of ${filename} stopped: ${(err as Error).message}`);
+    }
+  }
+
+  /** The XML files of a session's uploads, in upload order: plain uploads and the entries of zips. */
+  private async catalogFiles(session: string): Promise<string[]> {
+    const names: string[] = [];
+    for (const u of await this.store.uploads(session)) {
+      if (await this.isZip(u.id))
+        names.push(...(await zipEntryNames(this.store.chunks(u.id), this.zipLimits())));
+      else names.push(u.filename);
+    }
+    return [...new Set(names.filter((n) => /\.xml$/i.test(n) && FILENAME.test(n)))];
+  }
+
+  private zipLimits() {
+    return {
       maxUnzippedBytes: this.config.erp.maxUnzippedBytes,
       maxRatio: this.config.erp.maxZipRatio,
       maxEntries: 10_000,
     };
-    const isZip = async (id: string) =>
-      (await this.store.head(id)).subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'));
+  }
+
+  private async isZip(uploadId: string): Promise<boolean> {
+    return (await this.store.head(uploadId)).subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'));
+  }
+
+  /** Where the bytes of `filename` are: its own upload, or an entry of a zip uploaded in this session. */
+  private async sourceOf(session: string, filename: string): Promise<() => AsyncIterable<Buffer>> {
+    const uploads = await this.store.uploads(session);
+    const own = uploads.find((u) => u.filename === filename);
+    const limits = this.zipLimits();
+    const isZip = (id: string) => this.isZip(id);
     if (own) {
       if (await isZip(own.id))
         return () => zipEntry(this.store.chunks(own.id), filename.replace(/\.zip$/i, '.xml'), limits);
@@ -286,9 +331,9 @@ export class ExchangeService {
   }
 
   /**
-   * One read of the file: every element is mapped and validated, and its events are serialized into a spool;
-   * only when the whole file parsed cleanly is the spool published (confirmed by the broker). The import's
-   * state is the outcome.
+   * One read of the file (parseExchangeFile: every element mapped and validated, its events serialized into a
+   * spool); only when the whole file parsed cleanly is the spool published (confirmed by the broker). A catalog
+   * is parsed on a worker thread, an orders file (small) here. The import's state is the outcome.
    */
   private async run(
     imp: ImportRow,
@@ -296,7 +341,8 @@ export class ExchangeService {
     source: () => AsyncIterable<Buffer>,
     filename: string,
     type: 'catalog' | 'sale',
-  ): Promise<void> {
+    publishAfter?: Promise<boolean>,
+  ): Promise<boolean> {
     let processed = 0;
     const lease = this.config.erp.importLeaseSeconds;
     const beat = setInterval(
@@ -308,30 +354,36 @@ export class ExchangeService {
     const spool = await new EventSpool().open();
     const startedAt = Date.now();
     try {
-      const parsed = await this.parse(imp, peer, source, type, spool, (n) => (processed = n));
-      if (parsed.mapper && parsed.mapper.hasCatalog && parsed.mapper.changesOnly !== true) {
-        await this.spoolEnvelope(
-          spool,
-          this.ingest.prepare({
-            type: ERP_EVENT_TYPES.catalogCompleted,
-            peer,
-            body: {
-              uploadId: `1c-${imp.id}`,
-              version: imp.version,
-              listed: parsed.mapper.products,
-              full: true,
-            },
-          }),
-        );
-      }
+      const job: ParseJob = {
+        type,
+        importId: imp.id,
+        version: imp.version,
+        peerId: peer.id,
+        allowed: ERP_TYPES.filter((t) => scopeAllows(peer.scopes, t)),
+        traceId: Correlation.id() ?? 'none',
+      };
+      const hooks: ParseHooks = {
+        progress: (n) => (processed = n),
+        refused: (t, result) => this.ingest.refused(t, result),
+      };
+      const parsed =
+        type === 'catalog'
+          ? await parseInWorker(job, source(), spool, hooks)
+          : await parseExchangeFile(job, source(), spool, hooks);
       const parsedAt = Date.now();
+      if (publishAfter && !(await publishAfter)) {
+        await this.store.release(imp.id);
+        return false;
+      }
+      const publishAt = Date.now();
       await this.publishSpool(spool, (n) => (processed = parsed.elements + n));
       await this.store.finish(imp.id, 'done', spool.count, null);
       // The bench reads these figures (where an import's time goes).
       this.logger.log(
         `${peer.id}: ${filename} imported, ${spool.count} events, ${parsed.elements} elements; ` +
-          `parse ${((parsedAt - startedAt) / 1000).toFixed(1)} s, publish ${((Date.now() - parsedAt) / 1000).toFixed(1)} s`,
+          `parse ${((parsedAt - startedAt) / 1000).toFixed(1)} s, publish ${((Date.now() - publishAt) / 1000).toFixed(1)} s`,
       );
+      return true;
     } catch (err) {
       const reason =
         err instanceof XmlError
@@ -340,22 +392,16 @@ export class ExchangeService {
             ? `${filename}: ${err.message}`
             : err instanceof DomainError
               ? `${filename}: ${err.message}`
-              : `${filename}: internal error (${(err as Error).message})`;
+              : `${filename}: internal error (${(err as Error).message.split('\n')[0]})`;
       if (!(err instanceof XmlError || err instanceof ZipRefused || err instanceof DomainError)) {
         this.logger.error(`${peer.id}: ${filename} import failed: ${(err as Error).stack ?? String(err)}`);
       }
       await this.store.finish(imp.id, 'failed', 0, reason).catch(() => undefined);
+      return false;
     } finally {
       clearInterval(beat);
       await spool.close();
     }
-  }
-
-  private spoolEnvelope(spool: EventSpool, envelope: EventEnvelope<object>): Promise<void> {
-    return spool.append(
-      { id: envelope.id, type: envelope.type, traceId: envelope.traceId },
-      Buffer.from(JSON.stringify(envelope)),
-    );
   }
 
   /** Publishes the spooled events, a window of them awaiting broker confirms at a time. */
@@ -376,93 +422,5 @@ export class ExchangeService {
     }
     await Promise.all(inFlight);
     if (failed.error) throw failed.error;
-  }
-
-  /** Reads the file once: maps, validates and spools its events; throws (having published nothing) on the first problem. */
-  private async parse(
-    imp: ImportRow,
-    peer: AuthenticatedPeer,
-    source: () => AsyncIterable<Buffer>,
-    type: 'catalog' | 'sale',
-    spool: EventSpool,
-    progress: (elements: number) => void,
-  ): Promise<{ elements: number; mapper: CatalogMapper | null }> {
-    const mapper = type === 'catalog' ? new CatalogMapper(imp.version) : null;
-    // Catalog facts travel as erp.catalog.batch events of FACTS_PER_BATCH, each fact validated on its own
-    // against its single-event contract first, so a failure names its element.
-    let batchSeq = 0;
-    const ready: Array<{ envelope: EventEnvelope<object>; json: string }> = [];
-    const batcher = new CatalogBatcher((facts) => {
-      const batchId = `1c-${imp.id}:${batchSeq++}`;
-      // The envelope (scope, key, trace) of the body's head; the body itself goes in as serialized.
-      const envelope = this.ingest.envelope({ type: ERP_EVENT_TYPES.catalogBatch, peer, body: { batchId } });
-      ready.push({ envelope, json: withPayload(envelope, catalogBatchJson(batchId, facts)) });
-    }, FACTS_PER_BATCH);
-    let elements = 0;
-    const onEvents = (list: CmlEvent[], stream: XmlStream) => {
-      for (const e of list) {
-        try {
-          const req = { type: e.type as EventType, peer, body: e.payload };
-          if (!mapper) {
-            const envelope = this.ingest.prepare(req);
-            ready.push({ envelope, json: JSON.stringify(envelope) });
-            continue;
-          }
-          const payload = this.ingest.check(req);
-          batcher.add(
-            e.type === ERP_EVENT_TYPES.productUpserted
-              ? 'products'
-              : e.type === ERP_EVENT_TYPES.priceUpdated
-                ? 'prices'
-                : 'stock',
-            payload,
-          );
-        } catch (err) {
-          const { line, column } = stream.position();
-          if (err instanceof ContractViolation) {
-            const what = err.errors.map((f) => `${f.field}: ${f.message}`).join('; ');
-            throw new XmlError(line, column, `${e.what}: ${what}`);
-          }
-          if (err instanceof AuthError) throw new XmlError(line, column, `${e.what}: ${err.message}`);
-          throw err;
-        }
-      }
-    };
-    const stream: XmlStream = new XmlStream(
-      mapper ? (p) => CatalogMapper.capture(p) : captureOrderDocuments,
-      (node: XmlNode) => {
-        elements++;
-        onEvents(mapper ? mapper.onNode(node) : [orderStatusEvent(node, imp.version)], stream);
-      },
-      mapper ? (name, attrs) => mapper.onOpen(name, attrs) : undefined,
-    );
-    if (mapper) stream.prune = (p) => CatalogMapper.prune(p);
-    const drain = async () => {
-      for (const { envelope, json } of ready.splice(0)) {
-        await spool.append(
-          { id: envelope.id, type: envelope.type, traceId: envelope.traceId },
-          Buffer.from(json),
-        );
-      }
-    };
-    // A turn of the event loop after every 64 KiB parsed: a big file must not stall the gateway. Counted
-    // across chunks: unzipped entries come in 16 KiB pieces, and a turn per piece cost more than the piece.
-    let sinceTurn = 0;
-    for await (const chunk of source()) {
-      for (let at = 0; at < chunk.length; at += SLICE) {
-        const slice = chunk.subarray(at, at + SLICE);
-        stream.write(slice);
-        sinceTurn += slice.length;
-        if (sinceTurn < SLICE) continue;
-        sinceTurn = 0;
-        progress(elements);
-        await drain();
-        await new Promise((r) => setImmediate(r));
-      }
-    }
-    stream.end();
-    batcher.flush();
-    await drain();
-    return { elements, mapper };
   }
 }

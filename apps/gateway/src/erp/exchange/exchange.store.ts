@@ -201,6 +201,15 @@ export class ExchangeStore implements OnApplicationShutdown {
     return rowCount === 1;
   }
 
+  /** Gives a claimed import back (pending, no lease): the next `import` call for it starts over. */
+  async release(id: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE erp_imports SET state = 'pending', lease_until = NULL, processed = 0, updated_at = now()
+        WHERE id = $1 AND state = 'running'`,
+      [id],
+    );
+  }
+
   async heartbeat(id: string, leaseSeconds: number, processed: number): Promise<void> {
     await this.pool.query(
       `UPDATE erp_imports SET lease_until = now() + make_interval(secs => $2), processed = $3, updated_at = now()

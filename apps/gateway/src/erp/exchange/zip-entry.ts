@@ -76,3 +76,35 @@ export async function* zipEntry(
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** The names of a zip's files (directories left out), in the zip's order. */
+export async function zipEntryNames(source: AsyncIterable<Buffer>, limits: ZipLimits): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'sb-1c-'));
+  const file = join(dir, 'upload.zip');
+  try {
+    await pipeline(Readable.from(source), createWriteStream(file, { mode: 0o600 }));
+    const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+      yauzl.open(file, { lazyEntries: true, autoClose: false, strictFileNames: false }, (err, z) =>
+        err ? reject(new ZipRefused(`not a readable zip: ${err.message}`)) : resolve(z),
+      ),
+    );
+    try {
+      if (zip.entryCount > limits.maxEntries)
+        throw new ZipRefused(`the zip holds over ${limits.maxEntries} entries`);
+      return await new Promise<string[]>((resolve, reject) => {
+        const names: string[] = [];
+        zip.on('entry', (e: yauzl.Entry) => {
+          if (!e.fileName.endsWith('/')) names.push(e.fileName);
+          zip.readEntry();
+        });
+        zip.on('end', () => resolve(names));
+        zip.on('error', (err: Error) => reject(new ZipRefused(`broken zip: ${err.message}`)));
+        zip.readEntry();
+      });
+    } finally {
+      zip.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
