@@ -15,7 +15,7 @@ import { styleText } from 'node:util';
 import { APPS as MANIFEST } from '../apps.mjs';
 import { ensureStack } from '../stack/stack.mjs';
 import { printBanner } from './banner.mjs';
-import { withAppV8Flags } from './v8-flags.mjs';
+import { withAppEnv, withAppV8Flags } from './v8-flags.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // SWITCHBOARD_DEMO_FILE: another place for it (the quick-start e2e test keeps a checkout's own demo untouched).
@@ -215,11 +215,11 @@ const width = Math.max(...APPS.map((a) => a.name.length));
 function startApp(app, childEnv) {
   const child = spawn(process.execPath, withAppV8Flags([app.main]), {
     cwd: ROOT,
-    env: {
+    env: withAppEnv([app.main], {
       ...childEnv,
       [app.portVar]: String(app.port),
       ...(app.metricsPortVar && { [app.metricsPortVar]: String(app.metricsPort) }),
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const state = { child, tail: [], exited: null };

@@ -21,3 +21,17 @@ export function withAppV8Flags(argv) {
     return argv;
   return [...argv.slice(0, main), ...APP_V8_FLAGS, ...argv.slice(main)];
 }
+
+/**
+ * Process environment every app starts with (values the caller set win). MALLOC_MMAP_THRESHOLD_: glibc serves an
+ * allocation over the threshold with its own mapping, returned to the system when freed; left dynamic, the
+ * threshold rises to the largest block freed so far (a 4 MB upload chunk, a 1 MB event), after which such blocks
+ * come from the heap and stay in RSS once freed: a 100,000-offer 1C import left the gateway at 330-375 MB, with
+ * it 287-290 MB (README, Performance → 1C). Also in the Docker image and the e2e harness (app-env.json).
+ */
+export const APP_ENV = JSON.parse(readFileSync(new URL('./app-env.json', import.meta.url), 'utf8'));
+
+/** `env` with APP_ENV under it when `argv` starts an app. */
+export function withAppEnv(argv, env) {
+  return argv.some((a) => APP_MAIN.test(a)) ? { ...APP_ENV, ...env } : env;
+}

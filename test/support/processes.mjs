@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withAppV8Flags } from '../../config/scripts/v8-flags.mjs';
+import { withAppEnv, withAppV8Flags } from '../../config/scripts/v8-flags.mjs';
 export { sleep };
 
 const handedOut = new Set();
@@ -30,10 +30,14 @@ export async function freePort() {
   }
 }
 
-/** `node ...argv` with exactly `env`; stdout and stderr go to `logFile` (appended with `append`). */
+/** `node ...argv` with exactly `env` (and an app's APP_ENV under it); stdout and stderr go to `logFile` (appended with `append`). */
 export function spawnLogged(argv, { env, cwd, logFile, append = false }) {
   const out = createWriteStream(logFile, { flags: append ? 'a' : 'w' });
-  const proc = spawn(process.execPath, withAppV8Flags(argv), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, withAppV8Flags(argv), {
+    env: withAppEnv(argv, env),
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   proc.stdout.pipe(out);
   proc.stderr.pipe(out);
   return proc;

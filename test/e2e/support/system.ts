@@ -10,6 +10,10 @@ import type { AppManifestEntry } from '@switchboard/config';
 export const ROOT = join(__dirname, '../../..');
 /** V8 heap flags every app runs with in production (config/scripts/v8-flags.mjs reads the same file). */
 const APP_V8_FLAGS: string[] = JSON.parse(readFileSync(join(ROOT, 'config/scripts/v8-flags.json'), 'utf8'));
+/** The process environment every app starts with (config/scripts/app-env.json, as start.mjs and the image). */
+const APP_ENV: Record<string, string> = JSON.parse(
+  readFileSync(join(ROOT, 'config/scripts/app-env.json'), 'utf8'),
+);
 /** An app of config/apps.json (the one list of apps); an unknown name fails when started. */
 export type AppName = string;
 const MANIFEST = (
@@ -237,7 +241,7 @@ export class TestSystem {
     // The production heap limits (config/scripts/v8-flags.json, as start.mjs and the Docker image use), so a
     // big import runs under the real limit here too.
     const proc = spawn(process.execPath, [...APP_V8_FLAGS, join(ROOT, 'dist/apps', app, 'src/main.js')], {
-      env: { ...this.env(app), ...overrides },
+      env: { ...APP_ENV, ...this.env(app), ...overrides },
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

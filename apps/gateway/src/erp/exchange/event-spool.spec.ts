@@ -26,6 +26,25 @@ describe('EventSpool', () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  it("reads what a writer on the owner's file (a parse worker's openAt) appended and sealed; a truncated frame is an error", async () => {
+    const owner = await new EventSpool().open();
+    const writer = await EventSpool.openAt(owner.path);
+    await writer.append({ id: 'a', type: 'erp.catalog.batch', traceId: 't' }, Buffer.from('{"x":1}'));
+    await writer.append({ id: 'b', type: 'erp.catalog.batch', traceId: 't' }, Buffer.alloc(2_000_000, 'y'));
+    await writer.seal();
+    const ids: string[] = [];
+    for await (const { head, body } of owner.events()) ids.push(`${head.id}:${body.length}`);
+    expect(ids).toEqual(['a:7', 'b:2000000']);
+
+    const { truncate } = await import('node:fs/promises');
+    await truncate(owner.path, 30);
+    const read = async () => {
+      for await (const e of owner.events()) void e;
+    };
+    await expect(read()).rejects.toThrow(/truncated frame/);
+    await owner.close();
+  });
+
   it('an empty spool yields nothing', async () => {
     const spool = await new EventSpool().open();
     const seen: unknown[] = [];

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,28 +70,37 @@ export class EventSpool {
     await this.file.writev(parts);
   }
 
-  /** Every event in the order appended. */
+  /**
+   * Every event in the order appended, each read into a buffer of its own size (positional reads): only the
+   * events being published are in memory, not the read-ahead chunks they would otherwise pin.
+   */
   async *events(): AsyncGenerator<{ head: SpooledHead; body: Buffer }> {
     await this.flush();
     if (!this.dir) return;
-    let buf: Buffer = Buffer.alloc(0);
-    for await (const chunk of createReadStream(join(this.dir, 'events'), { highWaterMark: 1 << 20 })) {
-      buf = buf.length ? Buffer.concat([buf, chunk as Buffer]) : (chunk as Buffer);
-      let at = 0;
-      for (;;) {
-        if (buf.length - at < 4) break;
-        const hl = buf.readUInt32BE(at);
-        if (buf.length - at < 8 + hl) break;
-        const bl = buf.readUInt32BE(at + 4 + hl);
-        if (buf.length - at < 8 + hl + bl) break;
-        const head = JSON.parse(buf.toString('utf8', at + 4, at + 4 + hl)) as SpooledHead;
-        const body = buf.subarray(at + 8 + hl, at + 8 + hl + bl);
+    const file = await open(this.path, 'r');
+    try {
+      const size = (await file.stat()).size;
+      const exactly = async (at: number, length: number): Promise<Buffer> => {
+        if (at + length > size) throw new Error(`event spool: a truncated frame at byte ${at}`);
+        const buf = Buffer.allocUnsafeSlow(length);
+        for (let got = 0; got < length;) {
+          const { bytesRead } = await file.read(buf, got, length - got, at + got);
+          if (bytesRead === 0) throw new Error(`event spool: a truncated frame at byte ${at}`);
+          got += bytesRead;
+        }
+        return buf;
+      };
+      for (let at = 0; at < size;) {
+        const hl = (await exactly(at, 4)).readUInt32BE(0);
+        const head = JSON.parse((await exactly(at + 4, hl)).toString('utf8')) as SpooledHead;
+        const bl = (await exactly(at + 4 + hl, 4)).readUInt32BE(0);
+        const body = await exactly(at + 8 + hl, bl);
         at += 8 + hl + bl;
         yield { head, body };
       }
-      buf = buf.subarray(at);
+    } finally {
+      await file.close();
     }
-    if (buf.length) throw new Error(`event spool: ${buf.length} bytes of a truncated frame`);
   }
 
   async close(): Promise<void> {

@@ -20,7 +20,7 @@ import { zipEntry, zipEntryNames, ZipRefused } from './zip-entry';
 export const SESSION_COOKIE = 'sb1c_session';
 
 /** Spooled events awaiting broker confirms at once (catalog batches of FACTS_PER_BATCH facts each). */
-const MAX_EVENTS_IN_FLIGHT = 8;
+const MAX_EVENTS_IN_FLIGHT = 4;
 /** What a 1C file may produce (its peer's scopes decide which of them it may send). */
 const ERP_TYPES: EventType[] = Object.values(ERP_EVENT_TYPES);
 const FILENAME = /^[\p{L}\p{N}_.\-/ ]{1,200}$/u;
