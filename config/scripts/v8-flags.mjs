@@ -24,10 +24,11 @@ export function withAppV8Flags(argv) {
 
 /**
  * Process environment every app starts with (values the caller set win). MALLOC_MMAP_THRESHOLD_: glibc serves an
- * allocation over the threshold with its own mapping, returned to the system when freed; left dynamic, the
- * threshold rises to the largest block freed so far (a 4 MB upload chunk, a 1 MB event), after which such blocks
- * come from the heap and stay in RSS once freed: a 100,000-offer 1C import left the gateway at 330-375 MB, with
- * it 287-290 MB (README, Performance → 1C). Also in the Docker image and the e2e harness (app-env.json).
+ * allocation of 1 MiB or more with its own mapping, returned to the system when freed. Left dynamic, the threshold
+ * rises to the largest block freed so far (a 4 MB upload chunk), after which such blocks come from the heap and
+ * stay in RSS once freed: a 100,000-offer 1C import took the gateway to 312-327 MB, with it 222-233 MB. 64 KiB
+ * saved as much but cost ~15 % more CPU (a mapping and page faults per 256 KiB piece). Also in the Docker image
+ * and the e2e harness (they read app-env.json).
  */
 export const APP_ENV = JSON.parse(readFileSync(new URL('./app-env.json', import.meta.url), 'utf8'));
 
