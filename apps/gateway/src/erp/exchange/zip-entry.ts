@@ -15,16 +15,13 @@ export interface ZipLimits {
 }
 
 /**
- * One entry of an uploaded zip, streamed. yauzl needs random access (the directory sits at the end), so the
- * upload is copied from PostgreSQL to a private temp file for the time of the read (deleted after). Refuses
- * entries whose declared size or compression ratio is over the limits, and stops reading at the limit whatever
- * the header says (yauzl also checks the real size against the declared one).
+ * The upload copied from PostgreSQL to a private temp file (yauzl needs random access: the directory sits at the
+ * end) and opened; the file is deleted when `use` is done with the zip.
  */
-export async function* zipEntry(
+async function* withZip<T>(
   source: AsyncIterable<Buffer>,
-  name: string,
-  limits: ZipLimits,
-): AsyncGenerator<Buffer> {
+  use: (zip: yauzl.ZipFile) => AsyncGenerator<T>,
+): AsyncGenerator<T> {
   const dir = await mkdtemp(join(tmpdir(), 'sb-1c-'));
   const file = join(dir, 'upload.zip');
   try {
@@ -34,6 +31,28 @@ export async function* zipEntry(
         err ? reject(new ZipRefused(`not a readable zip: ${err.message}`)) : resolve(z),
       ),
     );
+    try {
+      yield* use(zip);
+    } finally {
+      zip.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One entry of an uploaded zip, streamed. yauzl needs random access (the directory sits at the end), so the
+ * upload is copied from PostgreSQL to a private temp file for the time of the read (deleted after). Refuses
+ * entries whose declared size or compression ratio is over the limits, and stops reading at the limit whatever
+ * the header says (yauzl also checks the real size against the declared one).
+ */
+export function zipEntry(
+  source: AsyncIterable<Buffer>,
+  name: string,
+  limits: ZipLimits,
+): AsyncGenerator<Buffer> {
+  return withZip(source, async function* (zip) {
     if (zip.entryCount > limits.maxEntries)
       throw new ZipRefused(`the zip holds over ${limits.maxEntries} entries`);
     const entry = await new Promise<yauzl.Entry | null>((resolve, reject) => {
@@ -69,42 +88,27 @@ export async function* zipEntry(
       stream.destroy();
       if (err instanceof ZipRefused) throw err;
       throw new ZipRefused(`broken zip entry "${name}": ${(err as Error).message}`);
-    } finally {
-      zip.close();
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** The names of a zip's files (directories left out), in the zip's order. */
 export async function zipEntryNames(source: AsyncIterable<Buffer>, limits: ZipLimits): Promise<string[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'sb-1c-'));
-  const file = join(dir, 'upload.zip');
-  try {
-    await pipeline(Readable.from(source), createWriteStream(file, { mode: 0o600 }));
-    const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-      yauzl.open(file, { lazyEntries: true, autoClose: false, strictFileNames: false }, (err, z) =>
-        err ? reject(new ZipRefused(`not a readable zip: ${err.message}`)) : resolve(z),
-      ),
-    );
-    try {
-      if (zip.entryCount > limits.maxEntries)
-        throw new ZipRefused(`the zip holds over ${limits.maxEntries} entries`);
-      return await new Promise<string[]>((resolve, reject) => {
-        const names: string[] = [];
-        zip.on('entry', (e: yauzl.Entry) => {
-          if (!e.fileName.endsWith('/')) names.push(e.fileName);
-          zip.readEntry();
-        });
-        zip.on('end', () => resolve(names));
-        zip.on('error', (err: Error) => reject(new ZipRefused(`broken zip: ${err.message}`)));
+  const names: string[] = [];
+  for await (const name of withZip(source, async function* (zip) {
+    if (zip.entryCount > limits.maxEntries)
+      throw new ZipRefused(`the zip holds over ${limits.maxEntries} entries`);
+    yield* await new Promise<string[]>((resolve, reject) => {
+      const found: string[] = [];
+      zip.on('entry', (e: yauzl.Entry) => {
+        if (!e.fileName.endsWith('/')) found.push(e.fileName);
         zip.readEntry();
       });
-    } finally {
-      zip.close();
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+      zip.on('end', () => resolve(found));
+      zip.on('error', (err: Error) => reject(new ZipRefused(`broken zip: ${err.message}`)));
+      zip.readEntry();
+    });
+  }))
+    names.push(name);
+  return names;
 }
