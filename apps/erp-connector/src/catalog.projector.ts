@@ -25,20 +25,44 @@ export const CATALOG_CONSUMER = 'erp-connector';
 const CATALOG_BATCHES_AT_ONCE = 2;
 
 /** A counting semaphore: acquire() waits (FIFO) while all slots are taken. */
-class Slots {
-  private readonly waiting: Array<() => void> = [];
-  constructor(private free: number) {}
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+export class Slots {
+  private readonly waiting: Array<{ all: boolean; go: () => void }> = [];
+  private held = 0;
+  constructor(private readonly size: number) {}
+
+  acquire(): Promise<void> {
+    return this.wait(false);
   }
+
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free++;
+    this.held--;
+    this.grant();
+  }
+
+  /**
+   * Resolves once every acquire() made before this call has been released: it waits its turn for all the slots
+   * at once, then gives them back. Later acquires wait behind it (briefly), never before it.
+   */
+  async drained(): Promise<void> {
+    await this.wait(true);
+    this.held -= this.size;
+    this.grant();
+  }
+
+  private wait(all: boolean): Promise<void> {
+    return new Promise<void>((go) => {
+      this.waiting.push({ all, go });
+      this.grant();
+    });
+  }
+
+  private grant(): void {
+    while (this.waiting.length > 0) {
+      const need = this.waiting[0].all ? this.size : 1;
+      if (this.held + need > this.size) return;
+      this.held += need;
+      this.waiting.shift()!.go();
+    }
   }
 }
 
@@ -170,6 +194,16 @@ export class CatalogProjector {
     } finally {
       this.batchSlots.release();
     }
+  }
+
+  /**
+   * Resolves when every catalog batch this process received before the call is applied (or failed): their
+   * slots are taken in the order the broker delivered them, so waiting for all of them to be free again is a
+   * barrier. A full upload's erp.catalog.completed comes after its batches on the queue and waits here instead
+   * of finding them still in the prefetch window and going round the retry ladder (1 s, then 10 s).
+   */
+  afterBatchesReceived(): Promise<void> {
+    return this.batchSlots.drained();
   }
 
   private async applyBatchNow(envelope: EventEnvelope): Promise<string> {

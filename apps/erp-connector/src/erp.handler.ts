@@ -32,8 +32,14 @@ export class ErpHandler {
     return this.catalog.applyBatch(envelope);
   }
 
+  /**
+   * After the upload's batches this process already holds: the completion counts the products applied, and a
+   * batch still waiting for a slot here would make it retry. Batches on another replica, or redelivered later,
+   * still send it round the retry ladder.
+   */
   @EventPattern(ERP_EVENT_TYPES.catalogCompleted)
-  catalogCompleted(@Payload() envelope: EventEnvelope): Promise<string> {
+  async catalogCompleted(@Payload() envelope: EventEnvelope): Promise<string> {
+    await this.catalog.afterBatchesReceived();
     return this.documents.catalogCompleted(envelope);
   }
 
