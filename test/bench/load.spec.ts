@@ -9,6 +9,8 @@ function run<T>(body: string): T {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 60_000,
+    // The load cases print every acknowledged id: on a fast machine over the default 1 MiB (ENOBUFS).
+    maxBuffer: 256 * 1024 * 1024,
   });
   return JSON.parse(out) as T;
 }
