@@ -1,12 +1,9 @@
-export * from './errors';
-export * from './envelope';
-export * from './validation';
+export * from './core';
 export * from './registry';
 export * from './website/order-submitted';
 export * from './website/lead-submitted';
 export * from './website/customer-updated';
 export * from './telephony';
 export * from './erp';
-export { ERP_EVENT_TYPES, invoiceEventType, type ErpEventType } from './erp/registry';
 export * from './json-schema';
 export type { AnyClass } from './compiled-validation';

@@ -1,4 +1,3 @@
-import { applyDecorators } from '@nestjs/common';
 import {
   buildMessage,
   IsEmail,
@@ -13,7 +12,7 @@ import {
   Min,
   ValidateBy,
 } from 'class-validator';
-import { decimalPlaces } from '../website/order-submitted';
+import { composeDecorators, decimalPlaces } from '../decorators';
 
 /**
  * The ERP's version of a fact: any non-negative integer that grows with each change of the same record (1C
@@ -21,7 +20,7 @@ import { decimalPlaces } from '../website/order-submitted';
  * An older version never overwrites a newer one; an equal one changes nothing.
  */
 export function IsVersion(): PropertyDecorator {
-  return applyDecorators(IsInt(), Min(0), Max(Number.MAX_SAFE_INTEGER));
+  return composeDecorators(IsInt(), Min(0), Max(Number.MAX_SAFE_INTEGER));
 }
 
 /** A finite decimal with at most `places` decimal places (columns are numeric(18,4) / numeric(18,3)). */
@@ -41,7 +40,7 @@ export function IsDecimal(places: number, min = -1e12, max = 1e12): PropertyDeco
 
 /** A calendar date (2026-12-01) or a date and time; years 1900-2199. */
 export function IsBusinessDate(): PropertyDecorator {
-  return applyDecorators(
+  return composeDecorators(
     IsISO8601({ strict: true }),
     Matches(/^(19|20|21)\d\d-\d\d-\d\d/, { message: '$property must be a date in years 1900-2199' }),
   );
@@ -49,14 +48,14 @@ export function IsBusinessDate(): PropertyDecorator {
 
 /** The ERP's identity of a record: 1C `Ид` (GUID, `<guid>#<characteristic guid>` for a variant) or any id. */
 export function IsExternalId(): PropertyDecorator {
-  return applyDecorators(IsString(), IsNotEmpty(), MaxLength(200));
+  return composeDecorators(IsString(), IsNotEmpty(), MaxLength(200));
 }
 
 /** Optional short text. */
 export function OptionalText(max = 500): PropertyDecorator {
-  return applyDecorators(IsOptional(), IsString(), MaxLength(max));
+  return composeDecorators(IsOptional(), IsString(), MaxLength(max));
 }
 
 export function OptionalEmail(): PropertyDecorator {
-  return applyDecorators(IsOptional(), IsEmail(), MaxLength(254));
+  return composeDecorators(IsOptional(), IsEmail(), MaxLength(254));
 }

@@ -1,3 +1,4 @@
 export * from './common';
 export * from './catalog';
 export * from './documents';
+export * from './registry';

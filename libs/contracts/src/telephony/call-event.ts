@@ -1,4 +1,3 @@
-import { applyDecorators } from '@nestjs/common';
 import {
   IsIn,
   IsInt,
@@ -12,6 +11,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { composeDecorators } from '../decorators';
 
 /**
  * Event types of the telephony capability. Registered in registry.ts by its owner; kept here so adapters
@@ -57,7 +57,7 @@ export type CallDisposition = (typeof CALL_DISPOSITIONS)[number];
 
 /** ISO 8601 in UTC (`Z`): adapters convert provider-local times, so consumers never guess a zone. */
 function IsUtcTimestamp(): PropertyDecorator {
-  return applyDecorators(
+  return composeDecorators(
     IsISO8601({ strict: true, strictSeparator: true }),
     Matches(/^(19|20|21)\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/, {
       message: '$property must be a UTC date and time (ending in Z) in years 1900-2199',
@@ -66,15 +66,15 @@ function IsUtcTimestamp(): PropertyDecorator {
 }
 
 function IsId(max = 200): PropertyDecorator {
-  return applyDecorators(IsString(), IsNotEmpty(), MaxLength(max));
+  return composeDecorators(IsString(), IsNotEmpty(), MaxLength(max));
 }
 
 function IsOptionalText(max = 200): PropertyDecorator {
-  return applyDecorators(IsOptional(), IsString(), MaxLength(max));
+  return composeDecorators(IsOptional(), IsString(), MaxLength(max));
 }
 
 function IsSeconds(): PropertyDecorator {
-  return applyDecorators(IsInt(), Min(0), Max(10_000_000));
+  return composeDecorators(IsInt(), Min(0), Max(10_000_000));
 }
 
 /** Fields every telephony payload may carry: the provider's identity of the call, its line, times, recording. */

@@ -1,4 +1,3 @@
-import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -24,6 +23,9 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
+import { composeDecorators, decimalPlaces } from '../decorators';
+
+export { decimalPlaces };
 
 export const ORDER_STATUSES = [
   'new',
@@ -39,18 +41,6 @@ export const ORDER_STATUSES = [
   'failed',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
-/** Decimal places of a number as JavaScript prints it, exponent form included (5e-324 has 324). */
-export function decimalPlaces(n: number): number {
-  // Whole numbers below 1e21 print without a fraction or exponent: most amounts and every quantity.
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return 0;
-  // Indexes rather than split(): this runs for every price and quantity of a 100,000-offer 1C upload.
-  const s = String(n);
-  const e = s.indexOf('e');
-  const dot = s.indexOf('.');
-  const fraction = dot < 0 ? 0 : (e < 0 ? s.length : e) - dot - 1;
-  return Math.max(0, fraction - (e < 0 ? 0 : Number(s.slice(e + 1))));
-}
 
 const MONEY_DECIMALS = 4;
 
@@ -74,7 +64,7 @@ function IsMoney(): PropertyDecorator {
 
 /** ISO 8601 with a date and time, in years a business event can have (PostgreSQL has no year 0). */
 export function IsTimestamp(): PropertyDecorator {
-  return applyDecorators(
+  return composeDecorators(
     IsISO8601({ strict: true, strictSeparator: true }),
     Matches(/^(19|20|21)\d\d-\d\d-\d\dT\d\d:\d\d/, {
       message: '$property must be a date and time in years 1900-2199',
