@@ -1,4 +1,4 @@
-import { countBodyValues, MAX_BODY_VALUES } from '@switchboard/contracts';
+import { countBodyValues, MAX_BODY_VALUES } from '@switchboard/contracts/core';
 
 /**
  * The facts of one erp.catalog.batch body, by kind, each as its JSON: a fact is serialized once, when it is

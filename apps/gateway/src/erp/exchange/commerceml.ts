@@ -5,7 +5,7 @@ import {
   type PriceUpdatedV1,
   type ProductUpsertedV1,
   type StockUpdatedV1,
-} from '@switchboard/contracts';
+} from '@switchboard/contracts/erp';
 import { child, children, text, type XmlNode } from '../xml';
 
 /** One event a CommerceML element became (validated later against its contract). */

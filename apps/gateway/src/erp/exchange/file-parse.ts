@@ -1,13 +1,12 @@
+import type { EventType } from '@switchboard/contracts';
 import {
   AuthError,
-  CONTRACTS,
   ContractViolation,
   createEnvelope,
-  ERP_EVENT_TYPES,
   type EventEnvelope,
-  type EventType,
   validateContract,
-} from '@switchboard/contracts';
+} from '@switchboard/contracts/core';
+import { ERP_CONTRACTS, ERP_EVENT_TYPES, type ErpEventType } from '@switchboard/contracts/erp';
 import { XmlError, XmlStream, type XmlNode } from '../xml';
 import { catalogBatchJson, CatalogBatcher } from './catalog-batcher';
 import { CatalogMapper, captureOrderDocuments, orderStatusEvent, type CmlEvent } from './commerceml';
@@ -16,7 +15,8 @@ import { EventSpool } from './event-spool';
 /**
  * One 1C file's parse, free of Nest and of the process it runs in: the exchange runs it in a worker thread
  * (parse-worker.ts) so that a 100,000-offer catalog neither stalls the gateway's other routes nor shares their
- * heap, and so that two files of one upload can be parsed at once.
+ * heap, and so that two files of one upload can be parsed at once. It imports the lean contract entries (core,
+ * erp), not the index: every worker loads its own copy of what it imports.
  */
 export interface ParseJob {
   type: 'catalog' | 'sale';
@@ -75,7 +75,7 @@ export async function parseExchangeFile(
     throw new AuthError('AUTH_SCOPE_DENIED', `This peer may not send ${type} events.`);
   };
   const envelope = (type: EventType, payload: object): EventEnvelope<object> => {
-    const contract = CONTRACTS[type];
+    const contract = ERP_CONTRACTS[type as ErpEventType];
     return createEnvelope({
       type,
       peerId: job.peerId,
@@ -89,7 +89,7 @@ export async function parseExchangeFile(
   const checked = (type: EventType, body: unknown): object => {
     scoped(type);
     try {
-      return validateContract(CONTRACTS[type].dto, body);
+      return validateContract(ERP_CONTRACTS[type as ErpEventType].dto, body);
     } catch (err) {
       hooks.refused(type, 'invalid');
       throw err;

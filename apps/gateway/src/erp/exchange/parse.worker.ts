@@ -1,4 +1,4 @@
-import { DomainError } from '@switchboard/contracts';
+import { DomainError } from '@switchboard/contracts/core';
 import { parentPort, workerData } from 'node:worker_threads';
 import { XmlError } from '../xml';
 import { EventSpool } from './event-spool';
