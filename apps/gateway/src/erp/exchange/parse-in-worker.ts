@@ -38,9 +38,12 @@ const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 64 };
  * gateway's peak during a 100,000-offer import fell by ~25 MB at ~5 % more of its CPU, and 4 cost ~20 % more.
  */
 const WORKER_SEMI_SPACE_MB = 8;
-/** The process's own --max-semi-space-size ("0": V8's default sizing). */
+/**
+ * The process's own --max-semi-space-size ("0": V8's default sizing), from its command line or NODE_OPTIONS (the
+ * Docker image); the last one given wins, as for V8.
+ */
 const PROCESS_SEMI_SPACE_MB =
-  process.execArgv
+  [...(process.env.NODE_OPTIONS ?? '').split(/\s+/), ...process.execArgv]
     .map((a) => /^--max-semi-space-size=(\d+)$/.exec(a)?.[1])
     .filter((v) => v !== undefined)
     .pop() ?? '0';
