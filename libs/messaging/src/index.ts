@@ -6,3 +6,4 @@ export * from './messaging.module';
 export * from './run-connector';
 export * from './dead-letters';
 export * from './ack-coalescer';
+export * from './slots';

@@ -1,4 +1,5 @@
 import { DomainError, type ErrorCode, type EventType } from '@switchboard/contracts';
+import { Slots } from '@switchboard/messaging';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
@@ -77,22 +78,7 @@ function startWorker(workerData: object): Worker {
  * heap and its own copy of the modules it loads), so more would take the gateway past its memory budget; two
  * keep both cores busy with one upload's import.xml and offers.xml. Later parses wait their turn.
  */
-const MAX_WORKERS = 2;
-let workers = 0;
-const waiting: Array<() => void> = [];
-
-async function workerSlot(): Promise<() => void> {
-  if (workers < MAX_WORKERS) workers++;
-  else await new Promise<void>((resolve) => waiting.push(resolve));
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    const next = waiting.shift();
-    if (next) next();
-    else workers--;
-  };
-}
+const workerSlots = new Slots(2);
 
 class InternalParseError extends Error {}
 
@@ -111,7 +97,7 @@ function errorOf(f: ParseFailure): Error {
  * parseExchangeFile on a worker thread: `source`'s bytes are sent in MESSAGE_BYTES pieces, at most WINDOW ahead of
  * the parse; the worker writes the events into `spool`'s file. Resolves with the result (spool.count set), or
  * rejects with the parse's error as the same class (XmlError, DomainError); a source that throws (a refused
- * zip) stops the worker. At most MAX_WORKERS run at once in the process.
+ * zip) stops the worker. At most two run at once in the process (workerSlots).
  */
 export async function parseInWorker(
   job: ParseJob,
@@ -119,11 +105,11 @@ export async function parseInWorker(
   spool: EventSpool,
   hooks: ParseHooks,
 ): Promise<ParseResult> {
-  const release = await workerSlot();
+  await workerSlots.acquire();
   try {
     return await parseInSlot(job, source, spool, hooks);
   } finally {
-    release();
+    workerSlots.release();
   }
 }
 

@@ -1,4 +1,4 @@
-import { Slots } from './catalog.projector';
+import { Slots } from './slots';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
