@@ -42,6 +42,15 @@ export class DatabaseConfig {
   @Min(1)
   @Max(3650)
   idempotencyWindowDays: number;
+
+  /**
+   * Days the tables that grow with traffic keep settled rows: the outbox behind every reader, outbound
+   * deliveries, customer messages and one-time codes (TrafficRetention).
+   */
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  trafficRetentionDays: number;
 }
 
 export class AmqpConfig {

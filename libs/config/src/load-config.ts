@@ -16,6 +16,7 @@ export const ENV_OVERRIDES: Record<string, [string, EnvKind]> = {
   DATABASE_URL: ['database.url', 'string'],
   DATABASE_POOL_SIZE: ['database.poolSize', 'int'],
   DATABASE_IDEMPOTENCY_WINDOW_DAYS: ['database.idempotencyWindowDays', 'int'],
+  DATABASE_TRAFFIC_RETENTION_DAYS: ['database.trafficRetentionDays', 'int'],
   AMQP_URL: ['amqp.url', 'string'],
   AMQP_NAMESPACE: ['amqp.namespace', 'string'],
   AMQP_PREFETCH: ['amqp.prefetch', 'int'],

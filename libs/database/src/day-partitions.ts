@@ -34,6 +34,8 @@ export interface RetentionResult {
 
 export interface MaintenanceResult extends RetentionResult {
   created: string[];
+  /** Rows a retention job deleted, by table (unpartitioned tables: TrafficRetention). */
+  deleted?: Record<string, number>;
 }
 
 // ---- pure naming and range math (UTC days) ----

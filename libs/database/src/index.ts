@@ -7,3 +7,4 @@ export * from './batching-inbox';
 export * from './day-partitions';
 export * from './inbox-partitions';
 export * from './partition-maintenance';
+export * from './traffic-retention';

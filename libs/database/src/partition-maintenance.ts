@@ -8,7 +8,7 @@ import {
 import { AppConfig } from '@switchboard/config';
 import { MaintainedTable, MaintenanceResult } from './day-partitions';
 
-/** The day-partitioned tables PartitionMaintenance keeps (access_log, processed_events). */
+/** The tables PartitionMaintenance keeps: day-partitioned (access_log, processed_events) and TrafficRetention's. */
 export const MAINTAINED_TABLES = Symbol('MAINTAINED_TABLES');
 
 /**
@@ -60,7 +60,12 @@ export class PartitionMaintenance implements OnApplicationBootstrap, BeforeAppli
     for (const t of this.tables) {
       try {
         const r = await t.maintain(now, this.config.accessLog.partitionsAheadDays);
-        if (r.created.length || r.dropped.length || r.deletedFromDefault) {
+        const deleted = Object.entries(r.deleted ?? {});
+        if (deleted.length) {
+          this.logger.log(
+            `${t.table}: rows past retention deleted: ${deleted.map(([table, n]) => `${table} ${n}`).join(', ')}`,
+          );
+        } else if (r.created.length || r.dropped.length || r.deletedFromDefault) {
           this.logger.log(
             `${t.table}: partitions created: ${r.created.join(', ') || 'none'}; dropped: ${r.dropped.join(', ') || 'none'}; ` +
               `rows deleted from default: ${r.deletedFromDefault}`,
