@@ -1,6 +1,6 @@
 import { AccessLogPartitions } from '@switchboard/access-log';
 import { loadConfig } from '@switchboard/config';
-import { InboxPartitions, PartitionInfo } from '@switchboard/database';
+import { InboxPartitions, PartitionInfo, TrafficRetention } from '@switchboard/database';
 import type { FlagValues } from './cli-program';
 
 /**
@@ -71,6 +71,28 @@ export async function inboxMaintenanceCommand(
     };
   } finally {
     await partitions.close();
+  }
+}
+
+/**
+ * `retention maintain [--now ISO] [--yes]`: one TrafficRetention pass as the console runs it: the settled rows of
+ * the outbox, outbound deliveries, messages and one-time codes older than database.trafficRetentionDays deleted.
+ */
+export async function retentionCommand(values: FlagValues): Promise<unknown> {
+  const config = loadConfig(process.env, ['database', 'log']);
+  const retention = new TrafficRetention(config);
+  try {
+    const now = maintenanceTime(
+      values.now as string | undefined,
+      (values.yes as boolean | undefined) ?? false,
+    );
+    return {
+      now: now.toISOString(),
+      retentionDays: retention.retentionDays,
+      deleted: await retention.applyRetention(now),
+    };
+  } finally {
+    await retention.close();
   }
 }
 

@@ -20,6 +20,7 @@ function harness() {
     secretsRewrap: record('secretsRewrap'),
     accessLog: record('accessLog'),
     inbox: record('inbox'),
+    retention: record('retention'),
     dlqList: record('dlqList'),
     dlqReplay: record('dlqReplay'),
     erpImport: record('erpImport'),
@@ -68,6 +69,7 @@ describe('console CLI (commander)', () => {
         'access-log audit',
         'access-log partitions',
         'access-log maintain',
+        'retention maintain',
         'dlq-list',
         'dlq-replay',
       ]),
@@ -113,6 +115,16 @@ describe('console CLI (commander)', () => {
     expect(h.out.join('')).toMatch(
       /Exit codes:\n\s+0\s+success\n\s+1\s+the command failed.*\n\s+2\s+usage error/,
     );
+  });
+
+  it('retention maintain passes --now and --yes to the retention pass', async () => {
+    const h = harness();
+    expect(await h.run('retention', 'maintain', '--now', '2027-01-01T00:00:00Z', '--yes', '--json')).toBe(
+      EXIT.ok,
+    );
+    expect(h.calls).toEqual([
+      ['retention', { now: '2027-01-01T00:00:00Z', yes: true, json: true } satisfies FlagValues],
+    ]);
   });
 
   it('passes flags keyed as typed, positionals, and --json anywhere after the command', async () => {

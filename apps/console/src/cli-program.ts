@@ -33,6 +33,7 @@ export interface CliActions {
   secretsRewrap(): Promise<unknown>;
   accessLog(sub: AccessLogSubcommand, values: FlagValues): Promise<unknown>;
   inbox(sub: 'partitions' | 'maintain', values: FlagValues): Promise<unknown>;
+  retention(values: FlagValues): Promise<unknown>;
   dlqList(connector: string, limit: number): Promise<unknown>;
   dlqReplay(connector: string, limit: number): Promise<unknown>;
   erpImport(file: string, values: FlagValues): Promise<unknown>;
@@ -285,6 +286,14 @@ export function buildProgram(
       'confirm a --now in the future (it drops every day the window would have passed by then)',
     )
     .action(run((cmd) => actions.inbox('maintain', flags(cmd))));
+
+  const retention = program
+    .command('retention')
+    .description('the tables that grow with traffic: outbox, outbound deliveries, messages, one-time codes');
+  leaf(retention, 'maintain', 'one pass: delete their settled rows past the retention days')
+    .option('--now <iso>', 'run as if it were this ISO 8601 date-time (default: now)')
+    .option('--yes', 'confirm a --now in the future (it deletes rows that have not expired yet)')
+    .action(run((cmd) => actions.retention(flags(cmd))));
 
   const limit = (cmd: Command) => (cmd.getOptionValue('limit') as number | undefined) ?? 100;
   leaf(

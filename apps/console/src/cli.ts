@@ -10,6 +10,7 @@ import { accessLogSearchCommand } from './access-log-search.cli';
 import {
   accessLogMaintenanceCommand,
   inboxMaintenanceCommand,
+  retentionCommand,
   isAccessLogMaintenanceCommand,
 } from './access-log.cli';
 import { buildProgram, CliActions, runCli } from './cli-program';
@@ -101,6 +102,7 @@ const actions: CliActions = {
           ),
         ),
   inbox: (sub, values) => inboxMaintenanceCommand(sub, values),
+  retention: (values) => retentionCommand(values),
   dlqList: (connector, limit) =>
     withBroker(async (conn, names) => {
       const ch = await conn.createChannel();
