@@ -1,14 +1,13 @@
 import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { AppConfig } from '@switchboard/config';
 import {
-  dataSourceDb,
   DayPartition,
   dayPartitionName,
   dayPartitionsBetween,
   DayPartitionedTable,
   Db,
   MaintainedTable,
-  maintenancePoolDb,
+  maintenanceDb,
   maintenanceWindow,
   MaintenanceResult,
   parseDayPartitionName,
@@ -52,7 +51,6 @@ export class AccessLogPartitions implements OnApplicationShutdown, MaintainedTab
   private readonly db: Db;
   private readonly parts: DayPartitionedTable;
   private readonly retentionDays: number | null;
-  private closed = false;
 
   /**
    * With AppConfig (how Nest builds it): a small pool of its own (2 connections) on database.url, ended by
@@ -63,20 +61,14 @@ export class AccessLogPartitions implements OnApplicationShutdown, MaintainedTab
     @Inject(AppConfig) source: AppConfig | DataSource,
     @Optional() @Inject(ACCESS_LOG_RETENTION_DAYS) retentionDays?: number,
   ) {
-    if (source instanceof DataSource) {
-      this.db = dataSourceDb(source);
-      this.retentionDays = retentionDays ?? null;
-    } else {
-      this.retentionDays = retentionDays ?? source.accessLog.retentionDays;
-      this.db = maintenancePoolDb(source.database.url, 'access-log-maintenance');
-    }
+    this.retentionDays =
+      retentionDays ?? (source instanceof DataSource ? null : source.accessLog.retentionDays);
+    this.db = maintenanceDb(source, 'access-log-maintenance');
     this.parts = new DayPartitionedTable(this.db, TABLE, 'started_at');
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.db.close();
+  close(): Promise<void> {
+    return this.db.close();
   }
 
   async onApplicationShutdown(): Promise<void> {

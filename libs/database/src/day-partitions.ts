@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { AppConfig } from '@switchboard/config';
 import { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 
@@ -117,7 +118,15 @@ export interface Db extends Sql {
   close(): Promise<void>;
 }
 
-/** A small pool of its own (2 connections) on the URL; close() ends it. */
+/**
+ * The Db of a maintenance class: with AppConfig (how Nest builds it) a small pool of its own on database.url,
+ * with a DataSource (the CLI, tests) that connection, borrowed. close() may be called more than once.
+ */
+export function maintenanceDb(source: AppConfig | DataSource, label: string): Db {
+  return source instanceof DataSource ? dataSourceDb(source) : maintenancePoolDb(source.database.url, label);
+}
+
+/** A small pool of its own (2 connections) on the URL; close() ends it (once, however often called). */
 export function maintenancePoolDb(url: string, label: string): Db {
   const pool = new Pool({
     connectionString: url,
@@ -126,6 +135,7 @@ export function maintenancePoolDb(url: string, label: string): Db {
     application_name: `${process.title}:${label}`.slice(0, 63),
   });
   pool.on('error', (err) => new Logger(label).warn(`pool: ${err.message}`));
+  let ended: Promise<void> | undefined;
   const on = (c: Pool | PoolClient): Sql => ({
     async query<R>(text: string, params?: unknown[]) {
       const r = await c.query(text, params);
@@ -142,7 +152,7 @@ export function maintenancePoolDb(url: string, label: string): Db {
         client.release();
       }
     },
-    close: () => pool.end().catch(() => undefined),
+    close: () => (ended ??= pool.end().catch(() => undefined)),
   };
 }
 

@@ -2,11 +2,10 @@ import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/com
 import { AppConfig } from '@switchboard/config';
 import { DataSource } from 'typeorm';
 import {
-  dataSourceDb,
   DayPartitionedTable,
   Db,
   MaintainedTable,
-  maintenancePoolDb,
+  maintenanceDb,
   maintenanceWindow,
   MaintenanceResult,
   PartitionInfo,
@@ -36,21 +35,17 @@ export class InboxPartitions implements OnApplicationShutdown, MaintainedTable {
   private readonly db: Db;
   private readonly parts: DayPartitionedTable;
   readonly windowDays: number;
-  private closed = false;
 
   /** With AppConfig: a small pool of its own on database.url. With a DataSource (CLI, tests): borrowed. */
   constructor(
     @Inject(AppConfig) source: AppConfig | DataSource,
     @Optional() @Inject(IDEMPOTENCY_WINDOW_DAYS) windowDays?: number,
   ) {
-    if (source instanceof DataSource) {
-      this.db = dataSourceDb(source);
-      if (windowDays === undefined) throw new Error('InboxPartitions on a DataSource needs windowDays');
-      this.windowDays = windowDays;
-    } else {
-      this.db = maintenancePoolDb(source.database.url, 'inbox-maintenance');
-      this.windowDays = windowDays ?? source.database.idempotencyWindowDays;
-    }
+    const days =
+      windowDays ?? (source instanceof DataSource ? undefined : source.database.idempotencyWindowDays);
+    if (days === undefined) throw new Error('InboxPartitions on a DataSource needs windowDays');
+    this.windowDays = days;
+    this.db = maintenanceDb(source, 'inbox-maintenance');
     this.parts = new DayPartitionedTable(
       this.db,
       this.table,
@@ -60,10 +55,8 @@ export class InboxPartitions implements OnApplicationShutdown, MaintainedTable {
     );
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.db.close();
+  close(): Promise<void> {
+    return this.db.close();
   }
 
   async onApplicationShutdown(): Promise<void> {

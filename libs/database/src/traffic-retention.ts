@@ -1,14 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { AppConfig } from '@switchboard/config';
 import { DataSource } from 'typeorm';
-import {
-  dataSourceDb,
-  Db,
-  MaintainedTable,
-  maintenancePoolDb,
-  MaintenanceResult,
-  retentionCutoff,
-} from './day-partitions';
+import { Db, MaintainedTable, maintenanceDb, MaintenanceResult, retentionCutoff } from './day-partitions';
 
 /** Optional override of database.trafficRetentionDays for TrafficRetention (tests, tools). */
 export const TRAFFIC_RETENTION_DAYS = Symbol('TRAFFIC_RETENTION_DAYS');
@@ -58,22 +51,17 @@ export class TrafficRetention implements OnApplicationShutdown, MaintainedTable 
   readonly table = 'crm_changes, outbound_deliveries, message_deliveries, otp_codes';
   readonly retentionDays: number;
   private readonly db: Db;
-  private closed = false;
 
   /** With AppConfig: a small pool of its own on database.url. With a DataSource (CLI, tests): borrowed. */
   constructor(
     @Inject(AppConfig) source: AppConfig | DataSource,
     @Optional() @Inject(TRAFFIC_RETENTION_DAYS) retentionDays?: number,
   ) {
-    if (source instanceof DataSource) {
-      this.db = dataSourceDb(source);
-      if (retentionDays === undefined)
-        throw new Error('TrafficRetention on a DataSource needs retentionDays');
-      this.retentionDays = retentionDays;
-    } else {
-      this.db = maintenancePoolDb(source.database.url, 'traffic-retention');
-      this.retentionDays = retentionDays ?? source.database.trafficRetentionDays;
-    }
+    const days =
+      retentionDays ?? (source instanceof DataSource ? undefined : source.database.trafficRetentionDays);
+    if (days === undefined) throw new Error('TrafficRetention on a DataSource needs retentionDays');
+    this.retentionDays = days;
+    this.db = maintenanceDb(source, 'traffic-retention');
   }
 
   /** Rows deleted per table (tables with none left out). */
@@ -104,10 +92,8 @@ export class TrafficRetention implements OnApplicationShutdown, MaintainedTable 
     return { created: [], dropped: [], deletedFromDefault: 0, deleted };
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.db.close();
+  close(): Promise<void> {
+    return this.db.close();
   }
 
   async onApplicationShutdown(): Promise<void> {
