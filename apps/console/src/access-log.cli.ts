@@ -30,10 +30,7 @@ export async function accessLogMaintenanceCommand(sub: string, values: FlagValue
           })),
         };
       case 'maintain': {
-        const now = maintenanceTime(
-          values.now as string | undefined,
-          (values.yes as boolean | undefined) ?? false,
-        );
+        const now = passTime(values);
         return {
           now: now.toISOString(),
           ...(await partitions.maintain(now, config.accessLog.partitionsAheadDays)),
@@ -60,10 +57,7 @@ export async function inboxMaintenanceCommand(
   const partitions = new InboxPartitions(config);
   try {
     if (sub === 'partitions') return { partitions: (await partitions.list()).map(listed) };
-    const now = maintenanceTime(
-      values.now as string | undefined,
-      (values.yes as boolean | undefined) ?? false,
-    );
+    const now = passTime(values);
     return {
       now: now.toISOString(),
       windowDays: partitions.windowDays,
@@ -82,10 +76,7 @@ export async function retentionCommand(values: FlagValues): Promise<unknown> {
   const config = loadConfig(process.env, ['database', 'log']);
   const retention = new TrafficRetention(config);
   try {
-    const now = maintenanceTime(
-      values.now as string | undefined,
-      (values.yes as boolean | undefined) ?? false,
-    );
+    const now = passTime(values);
     return {
       now: now.toISOString(),
       retentionDays: retention.retentionDays,
@@ -102,6 +93,10 @@ const listed = (p: PartitionInfo) => ({
   to: p.to?.toISOString() ?? null,
   rows: p.rows,
 });
+
+/** The time of a maintenance command's pass, from its --now and --yes (maintenanceTime). */
+const passTime = (values: FlagValues): Date =>
+  maintenanceTime(values.now as string | undefined, (values.yes as boolean | undefined) ?? false);
 
 /** Clock skew between hosts that still counts as "now" rather than the future. */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
