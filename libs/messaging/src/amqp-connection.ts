@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import * as amqp from 'amqplib';
 import { EventEmitter } from 'node:events';
+import { coalesceWrites } from './coalesced-writes';
 
 export type ConnectHook = (conn: amqp.ChannelModel) => Promise<void>;
 
@@ -74,6 +75,7 @@ export class AmqpConnection extends EventEmitter {
       try {
         conn = await amqp.connect(this.url, { clientProperties: { connection_name: process.title } });
         const opened = conn;
+        if (!coalesceWrites(opened)) this.logger.warn('amqplib internals changed: writes are not coalesced');
         opened.on('error', (err: Error) => this.logger.warn(`connection error: ${err.message}`));
         opened.on('close', () => this.onClosed(opened));
         for (const hook of this.hooks) await hook(opened);
