@@ -21,6 +21,7 @@ import { Operators1765300000000 } from './migrations/1765300000000-operators';
 import { OperatorTotpStep1765310000000 } from './migrations/1765310000000-operator-totp-step';
 import { PeerOrderEncoding1765975000000 } from './migrations/1765975000000-peer-order-encoding';
 import { InboxPartitions1766000000000 } from './migrations/1766000000000-inbox-partitions';
+import { AccessLogOneTimeIndex1766100000000 } from './migrations/1766100000000-access-log-one-time-index';
 import { ProcessedEvent } from './processed-event.entity';
 
 export const ENTITIES = [...CRM_ENTITIES, ProcessedEvent];
@@ -45,6 +46,7 @@ export const MIGRATIONS = [
   OperatorTotpStep1765310000000,
   PeerOrderEncoding1765975000000,
   InboxPartitions1766000000000,
+  AccessLogOneTimeIndex1766100000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize = 10, appName = 'switchboard'): DataSourceOptions {

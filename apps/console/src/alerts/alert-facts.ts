@@ -25,7 +25,7 @@ const rows = async <T>(q: Query, sql: string, params: unknown[]): Promise<T[]> =
 /*
  * One query per rule. Every access_log scan is bounded by the rule's time window (the partition key, so
  * partitions outside the window are pruned) and runs on an index: access_log_by_code (error_code,
- * started_at) for authentication failures, access_log_by_time for error rates, and per peer
+ * started_at) for authentication failures, the primary key (started_at, id) for error rates, and per peer
  * access_log_by_peer (peer_id, started_at DESC) stopping at the first accepted call. `now` is the
  * database's clock, read once per round, so every rule sees the same instant.
  */

@@ -31,7 +31,7 @@ export interface Dashboard {
 
 /*
  * Accepted and refused: the gateway's inbound calls in the access log (console calls are left out), on
- * access_log_by_time within the window's partitions. Processed: what the connectors finished
+ * the primary key (started_at, id) within the window's partitions. Processed: what the connectors finished
  * (processed_events, on processed_events_processed_at). Every minute of the window has a row, zero or not.
  */
 const THROUGHPUT_SQL = `
