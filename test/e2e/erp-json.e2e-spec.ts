@@ -192,4 +192,37 @@ describe('erp: JSON stock, prices and invoices; UBL invoices', () => {
     ]);
     expect((await sys.consoleGet('/v1/crm/invoices?status=lost')).status).toBe(400);
   });
+
+  it("links an invoice by our deal id as well as by the site's order id", async () => {
+    const o = order();
+    expect((await sys.post('/v1/website/orders', o)).status).toBe(202);
+    const deal = await eventually(async () => {
+      const [d] = await sys.sql<{ id: string }>(`SELECT id FROM deals WHERE external_id = $1`, [
+        o.externalId,
+      ]);
+      return d;
+    });
+    const invoice = {
+      number: 'JS-OWN-ID',
+      kind: 'invoice',
+      status: 'issued',
+      issueDate: '2026-11-21',
+      currency: 'RUB',
+      dealExternalId: deal.id,
+      seller: { name: 'Us' },
+      buyer: { email: 'buyer@example.com' },
+      lines: [{ sku: 'SKU-1', name: 'Thing', quantity: 1, price: 10, amount: 10 }],
+      taxTotal: 0,
+      total: 10,
+      version: 1,
+    };
+    expect((await send('/v1/erp/invoices', invoice)).status).toBe(202);
+    const [linked] = await eventually(async () => {
+      const r = await sys.sql<{ deal_id: string | null }>(
+        `SELECT deal_id FROM invoices WHERE number = 'JS-OWN-ID'`,
+      );
+      return r.length === 1 ? r : null;
+    });
+    expect(linked.deal_id).toBe(deal.id);
+  });
 });

@@ -48,6 +48,9 @@ export interface DealRef {
   contactId: string;
 }
 
+/** A deal id as `id::text` prints it (the only spelling that matched before it was compared as a uuid). */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Of two states with the same version, the later in an invoice's life wins (issued < paid < cancelled). */
 const RANK = `CASE %s WHEN 'issued' THEN 0 WHEN 'paid' THEN 1 ELSE 2 END`;
 const rank = (col: string) => RANK.replace('%s', col);
@@ -90,10 +93,13 @@ export class InvoiceRepository {
    */
   async findDeal(em: EntityManager, reference: string | null | undefined): Promise<DealRef | null> {
     if (!reference) return null;
+    // Both sides on an index (deals_pkey, deals_external_id): \`id::text = $1\` could use neither, and the OR made
+    // every invoice scan all deals.
+    const ownId = CANONICAL_UUID.test(reference) ? reference : null;
     const rows: Array<{ id: string; contact_id: string }> = await em.query(
-      `SELECT id, contact_id FROM deals WHERE id::text = $1 OR external_id = $1
-        ORDER BY (id::text = $1) DESC, created_at DESC LIMIT 1`,
-      [reference],
+      `SELECT id, contact_id FROM deals WHERE id = $2::uuid OR external_id = $1
+        ORDER BY (id = $2::uuid) IS TRUE DESC, created_at DESC LIMIT 1`,
+      [reference, ownId],
     );
     return rows[0] ? { id: rows[0].id, contactId: rows[0].contact_id } : null;
   }
