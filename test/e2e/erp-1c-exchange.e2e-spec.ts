@@ -488,13 +488,7 @@ describe('erp: 1C CommerceML exchange', () => {
 
   it('sends site orders in the peer encoding (config or peer setting) until success, and takes 1C order states back', async () => {
     const o = order();
-    expect((await sys.post('/v1/website/orders', o)).status).toBe(202);
-    const deal = await eventually(async () => {
-      const [d] = await sys.sql<{ id: string }>(`SELECT id FROM deals WHERE external_id = $1`, [
-        o.externalId,
-      ]);
-      return d;
-    });
+    const deal = await sys.placeOrder(o);
     // The encoding as a peer setting (over the configured default, windows-1251); an unknown one is refused.
     const refused = await sys.consoleCall('PATCH', '/v1/admin/peers/onec-gen', { orderEncoding: 'koi8-r' });
     expect(refused.status).toBe(400);

@@ -108,14 +108,7 @@ describe('erp: JSON stock, prices and invoices; UBL invoices', () => {
 
   it('links a PEPPOL and a JSON invoice to the deal and contact; paying marks the deal paid', async () => {
     const o = order();
-    expect((await sys.post('/v1/website/orders', o)).status).toBe(202);
-    const deal = await eventually(async () => {
-      const [d] = await sys.sql<{ id: string; contact_id: string }>(
-        `SELECT id, contact_id FROM deals WHERE external_id = $1`,
-        [o.externalId],
-      );
-      return d;
-    });
+    const deal = await sys.placeOrder(o);
     const customer = o.customer as { phone: string; email: string };
     const ubl = readFileSync(join(ROOT, 'test/fixtures/erp/peppol-invoice.xml'), 'utf8')
       .replace('ORDER-REF-PLACEHOLDER', String(o.externalId))
@@ -194,14 +187,7 @@ describe('erp: JSON stock, prices and invoices; UBL invoices', () => {
   });
 
   it("links an invoice by our deal id as well as by the site's order id", async () => {
-    const o = order();
-    expect((await sys.post('/v1/website/orders', o)).status).toBe(202);
-    const deal = await eventually(async () => {
-      const [d] = await sys.sql<{ id: string }>(`SELECT id FROM deals WHERE external_id = $1`, [
-        o.externalId,
-      ]);
-      return d;
-    });
+    const deal = await sys.placeOrder(order());
     const invoice = {
       number: 'JS-OWN-ID',
       kind: 'invoice',

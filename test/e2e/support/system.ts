@@ -305,6 +305,19 @@ export class TestSystem {
     return (await this.db.query(text, params)).rows as T[];
   }
 
+  /** Posts a site order (202 expected) and waits for its deal. */
+  async placeOrder(o: Record<string, unknown>): Promise<{ id: string; contact_id: string }> {
+    const res = await this.post('/v1/website/orders', o);
+    if (res.status !== 202) throw new Error(`order ${String(o.externalId)}: ${res.status}`);
+    return eventually(async () => {
+      const [d] = await this.sql<{ id: string; contact_id: string }>(
+        `SELECT id, contact_id FROM deals WHERE external_id = $1`,
+        [o.externalId],
+      );
+      return d;
+    });
+  }
+
   post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
     return fetch(`${this.app('gateway').url}${path}`, {
       method: 'POST',
