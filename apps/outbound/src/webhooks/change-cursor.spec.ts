@@ -18,6 +18,22 @@ describe('ChangeCursor: reading crm_changes in seq order despite open transactio
     expect(c.advance('10', ['12', '13'], 1000)).toEqual({ take: 2, cursor: '13' });
   });
 
+  it('starts the clock of every gap it reads at once, so k rolled-back transactions cost one wait, not k', () => {
+    const c = new ChangeCursor(1000);
+    expect(c.advance('0', ['2', '4', '6'], 0)).toEqual({ take: 0, cursor: '0' });
+    expect(c.advance('0', ['2', '4', '6'], 999)).toEqual({ take: 0, cursor: '0' });
+    expect(c.advance('0', ['2', '4', '6', '7'], 1000)).toEqual({ take: 4, cursor: '7' });
+  });
+
+  it('a gap filled meanwhile is no gap; one seen later still waits its full time', () => {
+    const c = new ChangeCursor(1000);
+    expect(c.advance('0', ['2', '4'], 0)).toEqual({ take: 0, cursor: '0' });
+    expect(c.advance('0', ['1', '2', '4', '6'], 500)).toEqual({ take: 2, cursor: '2' });
+    expect(c.advance('2', ['4', '6'], 1000)).toEqual({ take: 1, cursor: '4' });
+    expect(c.advance('4', ['6'], 1499)).toEqual({ take: 0, cursor: '4' });
+    expect(c.advance('4', ['6'], 1500)).toEqual({ take: 1, cursor: '6' });
+  });
+
   it('waits for each gap on its own clock', () => {
     const c = new ChangeCursor(1000);
     c.advance('0', ['2'], 0);

@@ -12,19 +12,24 @@ export class ChangeCursor {
 
   /** Of `seqs` (ascending, all > cursor), how many to take now, and the cursor after them. */
   advance(cursor: string, seqs: readonly string[], nowMs: number): { take: number; cursor: string } {
-    let expected = BigInt(cursor) + 1n;
+    // Every gap in what was read starts its clock now, not only the first: k rolled-back transactions (each
+    // failed batch retried alone leaves one) then cost one gapWaitMs, not k of them one after another — at one
+    // new gap per gapWaitMs the reader would never have caught up.
+    let next = BigInt(cursor) + 1n;
+    let expected: bigint | null = null;
     let take = 0;
     for (const s of seqs) {
       const seq = BigInt(s);
-      if (seq !== expected) {
-        const first = this.gapsSeen.get(expected) ?? nowMs;
-        this.gapsSeen.set(expected, first);
-        if (nowMs - first < this.gapWaitMs) break;
+      if (seq !== next) {
+        const first = this.gapsSeen.get(next) ?? nowMs;
+        this.gapsSeen.set(next, first);
+        if (expected === null && nowMs - first < this.gapWaitMs) expected = next;
       }
-      take += 1;
-      expected = seq + 1n;
+      if (expected === null) take += 1;
+      next = seq + 1n;
     }
-    for (const gap of this.gapsSeen.keys()) if (gap < expected) this.gapsSeen.delete(gap);
-    return { take, cursor: String(expected - 1n) };
+    const moved = expected ?? next;
+    for (const gap of this.gapsSeen.keys()) if (gap < moved) this.gapsSeen.delete(gap);
+    return { take, cursor: String(moved - 1n) };
   }
 }
