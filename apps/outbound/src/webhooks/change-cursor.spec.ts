@@ -34,6 +34,19 @@ describe('ChangeCursor: reading crm_changes in seq order despite open transactio
     expect(c.advance('4', ['6'], 1500)).toEqual({ take: 1, cursor: '6' });
   });
 
+  it('notice starts the clocks of gaps beyond what was read, so they pass with the first', () => {
+    const c = new ChangeCursor(1000);
+    expect(c.advance('0', ['2', '3'], 0)).toEqual({ take: 0, cursor: '0' });
+    c.notice('0', ['2', '3', '5', '6', '8'], 0);
+    expect(c.advance('0', ['2', '3'], 1000)).toEqual({ take: 2, cursor: '3' });
+    expect(c.advance('3', ['5', '6', '8'], 1000)).toEqual({ take: 3, cursor: '8' });
+    // Noticing again does not restart a clock.
+    const d = new ChangeCursor(1000);
+    d.notice('0', ['2'], 0);
+    d.notice('0', ['2'], 900);
+    expect(d.advance('0', ['2'], 1000)).toEqual({ take: 1, cursor: '2' });
+  });
+
   it('waits for each gap on its own clock', () => {
     const c = new ChangeCursor(1000);
     c.advance('0', ['2'], 0);

@@ -15,21 +15,29 @@ export class ChangeCursor {
     // Every gap in what was read starts its clock now, not only the first: k rolled-back transactions (each
     // failed batch retried alone leaves one) then cost one gapWaitMs, not k of them one after another — at one
     // new gap per gapWaitMs the reader would never have caught up.
+    this.notice(cursor, seqs, nowMs);
     let next = BigInt(cursor) + 1n;
-    let expected: bigint | null = null;
     let take = 0;
     for (const s of seqs) {
       const seq = BigInt(s);
-      if (seq !== next) {
-        const first = this.gapsSeen.get(next) ?? nowMs;
-        this.gapsSeen.set(next, first);
-        if (expected === null && nowMs - first < this.gapWaitMs) expected = next;
-      }
-      if (expected === null) take += 1;
+      if (seq !== next && nowMs - (this.gapsSeen.get(next) ?? nowMs) < this.gapWaitMs) break;
+      take += 1;
       next = seq + 1n;
     }
-    const moved = expected ?? next;
-    for (const gap of this.gapsSeen.keys()) if (gap < moved) this.gapsSeen.delete(gap);
-    return { take, cursor: String(moved - 1n) };
+    for (const gap of this.gapsSeen.keys()) if (gap < next) this.gapsSeen.delete(gap);
+    return { take, cursor: String(next - 1n) };
+  }
+
+  /**
+   * Starts the clock of every gap in `seqs` (ascending, all > cursor) not seen before, without moving: the reader
+   * looks further ahead than it reads when it stops at a gap, so the gaps of a long backlog wait together.
+   */
+  notice(cursor: string, seqs: readonly string[], nowMs: number): void {
+    let next = BigInt(cursor) + 1n;
+    for (const s of seqs) {
+      const seq = BigInt(s);
+      if (seq !== next && !this.gapsSeen.has(next)) this.gapsSeen.set(next, nowMs);
+      next = seq + 1n;
+    }
   }
 }

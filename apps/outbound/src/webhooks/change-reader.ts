@@ -6,6 +6,9 @@ import { DataSource } from 'typeorm';
 import { ChangeCursor } from './change-cursor';
 import { CLOCK, Clock } from './clock';
 
+/** How many sequence numbers past its cursor the reader looks at when it stops at a gap. */
+const LOOK_AHEAD = 50_000;
+
 /** This reader's row in crm_change_cursors. */
 export const CURSOR_CONSUMER = 'webhooks';
 
@@ -63,6 +66,11 @@ export class ChangeReader {
         rows.map((r) => r.seq),
         Date.now(),
       );
+      if (take < rows.length) {
+        // Stopped at a gap still young: start the clocks of the gaps further on too (sequence numbers only, on
+        // the primary key), so a backlog's gaps are waited for together rather than one read at a time.
+        this.cursor.notice(cursor, await this.changes.seqsAfter(em, cursor, LOOK_AHEAD), Date.now());
+      }
       if (take === 0) return 0;
       const taken = rows.slice(0, take);
       const fanOut: ChangeToFanOut[] = taken.map((c) => ({

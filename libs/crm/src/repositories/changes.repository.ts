@@ -64,6 +64,15 @@ export class CrmChangesRepository {
     );
   }
 
+  /** The sequence numbers after `seq`, ascending (the primary key alone). */
+  async seqsAfter(m: EntityManager, seq: string, limit: number): Promise<string[]> {
+    const rows: Array<{ seq: string }> = await m.query(
+      `SELECT seq FROM crm_changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [seq, limit],
+    );
+    return rows.map((r) => String(r.seq));
+  }
+
   /** Changes after `seq`, oldest first. */
   async after(m: EntityManager, seq: string, limit: number): Promise<CrmChangeRow[]> {
     const rows: Row[] = await m.query(
