@@ -32,6 +32,8 @@ export const supersedeKey = (c: CrmChangeRow): string => `${c.type}|${c.aggregat
 export class ChangeReader {
   private readonly cursor: ChangeCursor;
   private readonly batch = 1000;
+  /** The cursor the reader last looked ahead from (see readOnce). */
+  private lookedAheadFrom: string | null = null;
 
   constructor(
     private readonly ds: DataSource,
@@ -66,10 +68,12 @@ export class ChangeReader {
         rows.map((r) => r.seq),
         Date.now(),
       );
-      if (take < rows.length) {
+      if (take < rows.length && this.lookedAheadFrom !== cursor) {
         // Stopped at a gap still young: start the clocks of the gaps further on too (sequence numbers only, on
-        // the primary key), so a backlog's gaps are waited for together rather than one read at a time.
+        // the primary key), so a backlog's gaps are waited for together rather than one read at a time. Once per
+        // stop, not on every poll while the gap waits.
         this.cursor.notice(cursor, await this.changes.seqsAfter(em, cursor, LOOK_AHEAD), Date.now());
+        this.lookedAheadFrom = cursor;
       }
       if (take === 0) return 0;
       const taken = rows.slice(0, take);
